@@ -1,0 +1,298 @@
+"""A stateful Hall-bar device for the simulated bench to drive.
+
+The bar is an ensemble of reversal units (grains) each in state +1 or -1 along the easy
+axis; within a state every grain sits on the same quasi-static branch, so the readout
+needs two equilibria, not one per grain. Field changes follow the branches (a vanished
+branch forces its grains over); holding a field or a current for a while, and current
+pulses, reverse grains by thermal activation (``activation``); pulses shorter than
+``LLG_MAX_PULSE`` are integrated with stochastic LLG instead. Every random draw comes
+from one seeded generator, so the same seed and the same calls give the same history.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from labspin.physics import activation, quasistatic, readout
+from labspin.physics.formulas import barrier_volume
+from labspin.physics.parameters import DeviceParameters
+from labspin.physics.properties import (
+    DeviceProperties,
+    properties_at,
+    steady_temperature,
+    temperature_during_pulse,
+)
+
+LLG_MAX_PULSE = 50e-9  # s; shorter pulses are integrated with stochastic LLG
+_SIGMA = np.array([0.0, 1.0, 0.0])
+
+
+@dataclass(frozen=True)
+class PulseOutcome:
+    """What one current pulse did."""
+
+    amplitude: float  # A
+    width: float  # s
+    switched_fraction: float  # share of grains that reversed
+    peak_temperature: float  # K
+    energy: float  # J, I^2 R t with the mean resistance during the pulse
+    regime: str  # "thermal" or "llg"
+    burnt: bool
+
+
+@dataclass(frozen=True)
+class HarmonicVoltages:
+    """Lock-in voltages for an AC current I_0 sin(wt), volts."""
+
+    xx_1w: float
+    xx_2w: float
+    xy_1w: float
+    xy_2w: float
+
+
+class Device:
+    """One Hall bar: magnetic state, temperature and readout, driven by field and current."""
+
+    def __init__(self, params: DeviceParameters, seed: int | None = 0,
+                 initial_state: int = 1) -> None:
+        self.params = params
+        self.rng = np.random.default_rng(seed)
+        kin = params.kinetics
+        self.barrier_scale = np.exp(kin.dispersion * self.rng.standard_normal(kin.grains))
+        self.nucleation_scale = np.exp(kin.dispersion * self.rng.standard_normal(kin.grains))
+        self.states = np.full(kin.grains, 1 if initial_state >= 0 else -1, dtype=np.int8)
+        self.field = np.zeros(3)
+        self.stage_temperature = params.thermal.stage_temperature
+        self.burnt = False
+        self._branches: dict[int, np.ndarray] = {}
+        self._saturated = False
+        self._update_branches()
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def easy_axis(self) -> np.ndarray:
+        return np.asarray(self.params.ferromagnet.easy_axis)
+
+    @property
+    def mean_state(self) -> float:
+        """Mean of the grain states along the easy axis, from -1 to +1."""
+        return float(np.mean(self.states))
+
+    def reset(self, state: int) -> None:
+        """Put every grain in ``state`` (+1 or -1), as a saturating field would."""
+        self.states[:] = 1 if state >= 0 else -1
+        self._update_branches()
+
+    def set_stage_temperature(self, temperature: float) -> None:
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise ValueError(f"stage temperature must be a positive number of kelvin, "
+                             f"got {temperature!r}")
+        self.stage_temperature = float(temperature)
+        self._update_branches()
+
+    def set_field(self, b_field) -> None:
+        """Apply a field (3-vector in the sample frame, tesla); branches that vanish at
+        this field force their grains into the other state at once."""
+        b = np.asarray(b_field, dtype=float).reshape(3)
+        if not np.all(np.isfinite(b)):
+            raise ValueError(f"field must be finite, got {b_field!r}")
+        self.field = b
+        self._update_branches()
+
+    def temperature(self, current: float = 0.0) -> float:
+        """Steady bar temperature (K) with a DC ``current`` (A) flowing."""
+        return steady_temperature(self.params, current, self.stage_temperature)
+
+    # -- quasi-static magnetisation ---------------------------------------------------
+    def _properties(self, current: float) -> DeviceProperties:
+        t = self.temperature(current)
+        return properties_at(self.params, min(t, 10 * self.params.thermal.failure_temperature))
+
+    def _terms(self, props: DeviceProperties, current: float) -> quasistatic.FieldTerms:
+        tr = props.transport
+        b_y = (tr.b_fl_per_ampere + tr.b_oersted_per_ampere) * current
+        return quasistatic.FieldTerms(
+            b_applied=self.field + b_y * _SIGMA, b_anisotropy=props.anisotropy_field,
+            easy_axis=self.easy_axis, b_demag=props.demag_field,
+            b_dl=tr.b_dl_per_ampere * current, sigma=_SIGMA)
+
+    def _update_branches(self) -> None:
+        props = self._properties(0.0)
+        terms = self._terms(props, 0.0)
+        u = self.easy_axis
+        found = {s: quasistatic.branch(terms, s, self._branches.get(s)).m for s in (1, -1)}
+        saturated = all(abs(float(m @ u)) < 1e-6 for m in found.values())
+        if saturated:
+            self._saturated = True
+        elif self._saturated:
+            # Leaving hard-axis saturation: each grain falls into either well.
+            self.states[:] = self.rng.choice(np.array([-1, 1], dtype=np.int8),
+                                             size=self.states.size)
+            self._saturated = False
+        for s, m in found.items():
+            if not saturated and np.sign(m @ u) != s:
+                self.states[self.states == s] = -s  # the branch is gone
+        self._branches = {s: m for s, m in found.items() if saturated or np.sign(m @ u) == s}
+
+    def _branch_magnetizations(self, props: DeviceProperties, current: float,
+                               ) -> dict[int, np.ndarray]:
+        terms = self._terms(props, current)
+        out = {}
+        for s in (1, -1):
+            if np.any(self.states == s):
+                start = self._branches.get(s, s * self.easy_axis)
+                out[s] = quasistatic.equilibrium(terms, start).m
+        return out
+
+    def magnetization(self, current: float = 0.0) -> np.ndarray:
+        """Mean unit magnetisation of the bar with ``current`` flowing."""
+        props = self._properties(current)
+        branches = self._branch_magnetizations(props, current)
+        return sum(np.mean(self.states == s) * m for s, m in branches.items())
+
+    # -- readout ----------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        """True once the bar has burnt open: no current can flow."""
+        return self.burnt
+
+    def resistances(self, current: float) -> readout.Resistances:
+        """Grain-averaged R_xx and R_xy (ohm) with ``current`` flowing."""
+        if self.burnt:
+            return readout.Resistances(math.inf, math.inf)
+        props = self._properties(current)
+        xx = xy = 0.0
+        for s, m in self._branch_magnetizations(props, current).items():
+            share = float(np.mean(self.states == s))
+            r = readout.resistances(self.params, props, m, current, self.field[2])
+            xx += share * r.xx
+            xy += share * r.xy
+        return readout.Resistances(float(xx), float(xy))
+
+    def voltages(self, current: float) -> tuple[float, float]:
+        """(V_xx, V_xy) in volts with a DC ``current``, including the Nernst terms."""
+        if self.burnt:
+            return math.inf, math.inf
+        r = self.resistances(current)
+        m = self.magnetization(current)
+        n_xx, n_xy = readout.nernst_voltages(self.params, m, current)
+        return current * r.xx + n_xx, current * r.xy + n_xy
+
+    def harmonic_voltages(self, amplitude: float, n_phase: int = 32) -> HarmonicVoltages:
+        """1w and 2w voltages for I_0 sin(wt): quasi-static response at each phase."""
+        phases = 2 * np.pi * np.arange(n_phase) / n_phase
+        currents = np.round(amplitude * np.sin(phases), 15)
+        cache: dict[float, tuple[float, float]] = {}
+        v = np.array([cache.setdefault(i, self.voltages(i)) if i not in cache else cache[i]
+                      for i in currents])
+        xx1, xx2 = readout.harmonic_projection(v[:, 0])
+        xy1, xy2 = readout.harmonic_projection(v[:, 1])
+        return HarmonicVoltages(xx1, xx2, xy1, xy2)
+
+    # -- switching --------------------------------------------------------------------
+    def _escape_rates(self, props: DeviceProperties, current: float) -> np.ndarray:
+        terms = self._terms(props, current)
+        delta = activation.barrier(self.params, props, self.states, terms.b_applied,
+                                   terms.b_dl, self.barrier_scale, self.nucleation_scale)
+        return activation.escape_rate(self.params, delta)
+
+    def _flip(self, probability: np.ndarray) -> int:
+        flips = self.rng.random(self.states.size) < probability
+        self.states[flips] *= -1
+        return int(np.count_nonzero(flips))
+
+    def wait(self, duration: float, current: float = 0.0) -> int:
+        """Hold the present field (and a DC ``current``) for ``duration`` seconds; return
+        the number of grains that reversed thermally."""
+        if duration <= 0 or self.burnt:
+            return 0
+        t = self.temperature(current)
+        if t >= self.params.thermal.failure_temperature:
+            self.burnt = True
+            return 0
+        props = self._properties(current)
+        flipped = self._flip(-np.expm1(-duration * self._escape_rates(props, current)))
+        if flipped:
+            self._update_branches()
+        return flipped
+
+    def apply_pulse(self, amplitude: float, width: float) -> PulseOutcome:
+        """A rectangular current pulse (A, s) along x; the bar starts at the stage
+        temperature and heats with the thermal time constant."""
+        if not (math.isfinite(amplitude) and math.isfinite(width) and width > 0):
+            raise ValueError(f"pulse needs a finite amplitude and a positive width, got "
+                             f"{amplitude!r} A, {width!r} s")
+        th = self.params.thermal
+        if self.burnt:
+            return PulseOutcome(amplitude, width, 0.0, self.stage_temperature, 0.0,
+                                "thermal", True)
+        times = np.linspace(0.0, min(width, 8 * th.thermal_time_constant), 33)
+        temps = temperature_during_pulse(self.params, amplitude, times, self.stage_temperature)
+        peak = float(temps[-1])
+        mean_r = float(np.mean([properties_at(self.params, min(t, 2 * th.failure_temperature))
+                                .channel_resistance for t in temps[::4]]))
+        energy = amplitude**2 * mean_r * width
+        if peak >= th.failure_temperature:
+            self.burnt = True
+            return PulseOutcome(amplitude, width, 0.0, peak, energy, "thermal", True)
+        before = self.states.copy()
+        if width < LLG_MAX_PULSE:
+            self._pulse_llg(amplitude, width, float(np.mean(temps)))
+            regime = "llg"
+        else:
+            self._flip(-np.expm1(-self._pulse_exposure(amplitude, width, times, temps)))
+            regime = "thermal"
+        self._update_branches()
+        switched = float(np.mean(before != self.states))
+        return PulseOutcome(amplitude, width, switched, peak, energy, regime, False)
+
+    def _pulse_exposure(self, amplitude: float, width: float, times: np.ndarray,
+                        temps: np.ndarray) -> np.ndarray:
+        """Integral of each grain's escape rate over the pulse (heating transient, then
+        steady state)."""
+        rates = np.array([self._rates_at(amplitude, t) for t in temps])
+        return np.trapezoid(rates, times, axis=0) + max(width - times[-1], 0.0) * rates[-1]
+
+    def switching_probability(self, amplitude: float, width: float) -> float:
+        """Expected share of grains that one pulse reverses, without applying it
+        (thermal regime; used for predictions and plans)."""
+        th = self.params.thermal
+        times = np.linspace(0.0, min(width, 8 * th.thermal_time_constant), 33)
+        temps = temperature_during_pulse(self.params, amplitude, times, self.stage_temperature)
+        if temps[-1] >= th.failure_temperature:
+            return math.nan
+        return float(np.mean(-np.expm1(-self._pulse_exposure(amplitude, width, times, temps))))
+
+    def _rates_at(self, current: float, temperature: float) -> np.ndarray:
+        props = properties_at(self.params, temperature)
+        return self._escape_rates(props, current)
+
+    def _pulse_llg(self, amplitude: float, width: float, temperature: float) -> None:
+        from labspin.physics import llg  # numba import is deferred until it is needed
+
+        props = properties_at(self.params, temperature)
+        terms = self._terms(props, amplitude)
+        u = self.easy_axis
+        relax = 5e-9
+        dt = 2e-13
+        volume = barrier_volume(props.barrier, props.saturation_magnetization,
+                                props.anisotropy_field, temperature)
+        problem_args = dict(
+            alpha=props.damping, b_applied=tuple(terms.b_applied),
+            b_anisotropy=props.anisotropy_field, easy_axis=tuple(u),
+            b_demag=props.demag_field, b_dl=terms.b_dl, b_fl=0.0, sigma=tuple(_SIGMA),
+            temperature=temperature, ms=props.saturation_magnetization, volume=volume,
+            pulse_width=width)
+        problem = llg.MacrospinProblem(**problem_args)
+        n_steps = round((width + relax) / dt)
+        for s in (1, -1):
+            members = np.flatnonzero(self.states == s)
+            if members.size == 0:
+                continue
+            m0 = np.tile(self._branches.get(s, s * u), (members.size, 1))
+            final = llg.integrate_heun(problem, m0, dt, n_steps,
+                                       seed=int(self.rng.integers(2**31)))
+            self.states[members] = np.where(final @ u >= 0, 1, -1).astype(np.int8)

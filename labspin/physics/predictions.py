@@ -1,0 +1,132 @@
+"""What the model predicts for a device: torque, damping, critical currents, energies.
+
+``labspin demo`` prints these for every preset; the presets' calibration (presets.py)
+is checked against them; the analysis compares fitted values with them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from labspin.physics.device import Device
+from labspin.physics.formulas import antidamping_threshold_inplane, lee_threshold_perpendicular
+from labspin.physics.parameters import DeviceParameters
+from labspin.physics.properties import properties_at
+
+
+@dataclass(frozen=True)
+class SwitchingPrediction:
+    """Pulse switching at one width: the current that switches half the bar."""
+
+    pulse_width: float  # s
+    current: float  # A, magnitude; inf if the bar fails first
+    current_density: float  # A/m^2 through the conducting stack
+    energy: float  # J per switching event, I^2 R t
+    peak_temperature: float  # K
+
+
+@dataclass(frozen=True)
+class DevicePrediction:
+    name: str
+    stack: str
+    xi_dl: float
+    damping: float
+    threshold_density: float  # zero-temperature J_c0, A/m^2
+    switching: tuple[SwitchingPrediction, ...]
+
+    def at(self, pulse_width: float) -> SwitchingPrediction:
+        return min(self.switching, key=lambda s: abs(math.log(s.pulse_width / pulse_width)))
+
+
+def _destabilising_sign(device: Device, state: int) -> float:
+    """Sign of the current that pushes grains out of ``state``."""
+    props = properties_at(device.params, device.stage_temperature)
+    from labspin.physics.activation import current_drive
+
+    drive = current_drive(device.params, props, np.array([state]), device.field,
+                          props.transport.b_dl_per_ampere)
+    return 1.0 if drive[0] > 0 else -1.0
+
+
+def critical_current(params: DeviceParameters, pulse_width: float, state: int = 1,
+                     field: tuple[float, float, float] | None = None,
+                     rel_tol: float = 1e-3) -> float:
+    """Smallest pulse current (A, magnitude) that reverses half of the grains starting
+    in ``state``; ``math.inf`` if none does before the bar burns open."""
+    device = Device(params, seed=0, initial_state=state)
+    if field is not None:
+        device.set_field(field)
+    if device.mean_state != state:
+        return math.inf  # the field alone already reverses the bar
+    if params.ferromagnet.easy_axis[1] == 0 and field is None:
+        pass
+    sign = _destabilising_sign(device, state)
+
+    def probability(i: float) -> float:
+        return device.switching_probability(sign * i, pulse_width)
+
+    lo, hi = 1e-5, 1e-5
+    while True:
+        p = probability(hi)
+        if math.isnan(p):
+            return math.inf
+        if p >= 0.5:
+            break
+        lo, hi = hi, hi * 1.25
+        if hi > 10.0:
+            return math.inf
+    while (hi - lo) > rel_tol * hi:
+        mid = 0.5 * (lo + hi)
+        p = probability(mid)
+        if math.isnan(p) or p >= 0.5:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def zero_temperature_threshold(params: DeviceParameters) -> float:
+    """Analytic J_c0 (A/m^2, mean over the conducting stack) at the stage temperature:
+    Liu et al. for an easy axis along sigma, Lee et al. (zero bias) otherwise."""
+    props = properties_at(params, params.thermal.stage_temperature)
+    tr = props.transport
+    fm = params.ferromagnet
+    if tr.xi_dl == 0:
+        return math.inf
+    if abs(fm.easy_axis[1]) > 0.7:
+        return float(antidamping_threshold_inplane(props.saturation_magnetization,
+                                                   fm.thickness, props.damping, tr.xi_dl,
+                                                   props.anisotropy_field, props.demag_field))
+    return float(lee_threshold_perpendicular(props.saturation_magnetization, fm.thickness,
+                                             tr.xi_dl, props.anisotropy_field, 0.0))
+
+
+def predict(params: DeviceParameters, pulse_widths: tuple[float, ...] = (1e-6, 1e-3),
+            field: tuple[float, float, float] | None = None) -> DevicePrediction:
+    """Torque, damping and switching at the given pulse widths for one device."""
+    props = properties_at(params, params.thermal.stage_temperature)
+    tr = props.transport
+    area = params.hall_bar.width * tr.conducting_thickness
+    if field is None and abs(params.ferromagnet.easy_axis[2]) > 0.7:
+        field = (0.01, 0.0, 0.0)  # a perpendicular magnet needs an in-plane bias
+    rows = []
+    for width in pulse_widths:
+        current = critical_current(params, width, field=field)
+        if math.isinf(current):
+            rows.append(SwitchingPrediction(width, math.inf, math.inf, math.inf, math.nan))
+            continue
+        device = Device(params, seed=0)
+        outcome_t = device.temperature(current)
+        times = np.linspace(0, min(width, 8 * params.thermal.thermal_time_constant), 17)
+        from labspin.physics.properties import temperature_during_pulse
+
+        temps = temperature_during_pulse(params, current, times)
+        mean_r = float(np.mean([properties_at(params, t).channel_resistance for t in temps]))
+        rows.append(SwitchingPrediction(width, current, current / area,
+                                        current**2 * mean_r * width,
+                                        float(min(temps[-1], outcome_t))))
+    return DevicePrediction(params.name, params.stack_label, tr.xi_dl, tr.damping,
+                            zero_temperature_threshold(params), tuple(rows))

@@ -1,0 +1,64 @@
+"""Magnetotransport readout of the Hall bar (PHYSICS.md, Readout).
+
+    R_xx = R_0(T) + dR_AMR m_x^2 + dR_SMR (1 - m_y^2) - r_USMR I m_y
+    R_xy = R_AHE m_z + R_PHE m_x m_y + R_OHE B_z + R_offset
+
+R_0(T) is the channel resistance at the bar's temperature (this is R_0 (1 + beta dT)).
+The unidirectional term is tied to the torque: r_USMR I = R_0 usmr_efficiency xi_DL J.
+The anomalous Nernst effect of the vertical Joule gradient adds voltages quadratic in
+the current: V_xy += c I^2 m_x and V_xx -= c (L/w) I^2 m_y. Harmonic signals follow
+from V(t) over one period of I_0 sin(wt), projected as V = V_0 + V_1w sin wt -
+V_2w cos 2wt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from labspin.physics.parameters import DeviceParameters
+from labspin.physics.properties import DeviceProperties
+
+
+@dataclass(frozen=True)
+class Resistances:
+    xx: float
+    xy: float
+
+
+def resistances(device: DeviceParameters, props: DeviceProperties, m: np.ndarray,
+                current: float, b_z: float) -> Resistances:
+    """R_xx and R_xy (ohm) for magnetisation ``m`` with ``current`` flowing."""
+    ro = device.readout
+    hb = device.hall_bar
+    r0 = props.channel_resistance
+    mx, my, mz = (float(c) for c in m)
+    j = props.transport.current_density(current, hb.width)
+    r_xx = (r0 * (1.0 + ro.amr_ratio * mx**2 + ro.smr_ratio * (1.0 - my**2))
+            - r0 * ro.usmr_efficiency * props.transport.xi_dl * j * my)
+    planar = ro.planar_hall if ro.planar_hall is not None else \
+        ro.amr_ratio * r0 * hb.width / hb.length
+    r_xy = (ro.anomalous_hall * mz + planar * mx * my + ro.ordinary_hall * b_z
+            + hb.hall_misalignment * r0)
+    return Resistances(r_xx, r_xy)
+
+
+def nernst_voltages(device: DeviceParameters, m: np.ndarray, current: float) -> tuple[float,
+                                                                                     float]:
+    """Anomalous Nernst voltages (V_xx, V_xy) of the vertical Joule gradient."""
+    c = device.readout.nernst_coefficient * current**2
+    hb = device.hall_bar
+    return -c * hb.length / hb.width * float(m[1]), c * float(m[0])
+
+
+def harmonic_projection(voltages: np.ndarray) -> tuple[float, float]:
+    """(V_1w, V_2w) of samples of V at phases 2 pi k / N of I_0 sin(wt).
+
+    V_1w is the in-phase first harmonic, V_2w the second harmonic with the sign
+    convention V = ... - V_2w cos 2wt (a lock-in's 2w quadrature with the usual sign).
+    """
+    v = np.asarray(voltages, dtype=float)
+    n = v.size
+    phase = 2 * np.pi * np.arange(n) / n
+    return float(2.0 / n * v @ np.sin(phase)), float(-2.0 / n * v @ np.cos(2 * phase))

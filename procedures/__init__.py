@@ -1,0 +1,1 @@
+"""pymeasure ``Procedure`` classes, one per measurement (Hall loop, switching loop, ...)."""

@@ -1,0 +1,1 @@
+"""The simulated bench: SCPI instrument models answering from ``labspin.physics``."""
