@@ -1,4 +1,5 @@
-"""labspin: spin-orbit torque measurements on FM/AFMI Hall bars, on hardware or a simulated bench."""
+"""labspin: spin-orbit torque measurements on FM/AFMI Hall bars, on hardware or a simulated
+bench."""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -13,7 +13,12 @@ Neel-Brown: a grain in state s (m along s u) leaves its well at the rate
   Sharrock's rate-dependent coercivity.
 * The drive i: when the spin polarisation sigma lies along the easy axis (in-plane
   magnet of the paper) the current acts by antidamping, i = -s (u.sigma) B_DL / B_c with
-  B_c = alpha (B_K + s B_u + M_eff/2), the Liu et al. (2012) threshold in field units.
+  B_c = (4/pi) alpha (B_K + s B_u + M_eff/2). alpha (B_K + M_eff/2) is Liu et al.'s
+  (2012) threshold, where the well becomes unstable; for B_K << M_eff a macrospin
+  then precesses on growing orbits and only crosses the separatrix (reverses) at 4/pi
+  times that current, the orbit average of the easy-plane torque (tests/physics/
+  test_llg.py measures 1.26). Using the reversal threshold makes this law meet the
+  LLG pulses where the two regimes join.
   When sigma is perpendicular to the easy axis (perpendicular magnet), the damping-like
   field tilts m out of the well only together with a bias field along sigma x u, and
   i = -s sign(B_DL B_p) |B_DL| / B_c tanh(|B_p| / B_chirality) with the Lee et al.
@@ -31,6 +36,8 @@ from labspin.physics.parameters import DeviceParameters
 from labspin.physics.properties import DeviceProperties
 
 _Z = np.array([0.0, 0.0, 1.0])
+#: Reversal over instability threshold of an easy-plane macrospin under antidamping.
+REVERSAL_FACTOR = 4.0 / math.pi
 
 
 def field_factor(device: DeviceParameters, props: DeviceProperties, states: np.ndarray,
@@ -60,8 +67,9 @@ def current_drive(device: DeviceParameters, props: DeviceProperties, states: np.
     s = np.asarray(states, dtype=float)
     u_sigma = float(u @ sigma)
     if abs(u_sigma) >= math.sqrt(0.5):
-        b_c = props.damping * (props.anisotropy_field + s * float(b_field @ u)
-                               + props.demag_field / 2)
+        b_c = REVERSAL_FACTOR * props.damping * (props.anisotropy_field
+                                                 + s * float(b_field @ u)
+                                                 + props.demag_field / 2)
         return -s * math.copysign(1.0, u_sigma) * b_dl / np.clip(b_c, 1e-12, None)
     bias = float(b_field @ np.cross(sigma, u))
     b_c = max(props.anisotropy_field / 2 - abs(bias) / math.sqrt(2),

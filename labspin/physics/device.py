@@ -274,18 +274,19 @@ class Device:
         from labspin.physics import llg  # numba import is deferred until it is needed
 
         props = properties_at(self.params, temperature)
-        terms = self._terms(props, amplitude)
         u = self.easy_axis
         relax = 5e-9
         dt = 2e-13
         volume = barrier_volume(props.barrier, props.saturation_magnetization,
                                 props.anisotropy_field, temperature)
+        tr = props.transport
         problem_args = dict(
-            alpha=props.damping, b_applied=tuple(terms.b_applied),
+            alpha=props.damping, b_applied=tuple(self.field),
             b_anisotropy=props.anisotropy_field, easy_axis=tuple(u),
-            b_demag=props.demag_field, b_dl=terms.b_dl, b_fl=0.0, sigma=tuple(_SIGMA),
-            temperature=temperature, ms=props.saturation_magnetization, volume=volume,
-            pulse_width=width)
+            b_demag=props.demag_field, b_dl=tr.b_dl_per_ampere * amplitude,
+            b_fl=(tr.b_fl_per_ampere + tr.b_oersted_per_ampere) * amplitude,
+            sigma=tuple(_SIGMA), temperature=temperature,
+            ms=props.saturation_magnetization, volume=volume, pulse_width=width)
         problem = llg.MacrospinProblem(**problem_args)
         n_steps = round((width + relax) / dt)
         for s in (1, -1):

@@ -33,13 +33,14 @@ def saturation_magnetization(fm: Ferromagnet, temperature: float) -> float:
 
 
 def anisotropy_field(fm: Ferromagnet, temperature: float) -> float:
-    """B_K(T): uniaxial K scales as M_s^3 (Callen-Callen), so B_K = 2K/M_s as M_s^2."""
-    return fm.anisotropy_field * magnetization_ratio(fm, temperature) ** 2
+    """B_K(T) = B_K(300 K) (M_s(T)/M_s(300 K))^k: k = 1 for shape anisotropy (mu0 N M_s),
+    k = 2 for a magnetocrystalline K scaling as M_s^3 (Callen-Callen)."""
+    return fm.anisotropy_field * magnetization_ratio(fm, temperature) ** fm.anisotropy_exponent
 
 
 def switching_field(fm: Ferromagnet, temperature: float) -> float:
     """Zero-temperature-kinetics nucleation field at temperature T, scaled like B_K."""
-    return fm.switching_field * magnetization_ratio(fm, temperature) ** 2
+    return fm.switching_field * magnetization_ratio(fm, temperature) ** fm.anisotropy_exponent
 
 
 def effective_magnetization(fm: Ferromagnet, temperature: float) -> float:

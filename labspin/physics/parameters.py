@@ -91,11 +91,12 @@ class Ferromagnet(_Validated):
     nucleation_field: float | None = None  # T; None means B_K (a single domain)
     resistivity_temperature_coefficient: float = 2.5e-3  # beta, 1/K
     field_like_ratio: float = 0.1  # r_FL = B_FL / B_DL
+    anisotropy_exponent: float = 1.0  # B_K(T) ~ M_s(T)^k: 1 for shape anisotropy
 
     def _validate(self) -> None:
         for name in ("thickness", "resistivity", "spin_diffusion_length",
                      "saturation_magnetization", "curie_temperature", "gilbert_damping",
-                     "anisotropy_field"):
+                     "anisotropy_field", "anisotropy_exponent"):
             _check(self, name, positive=True)
         _check(self, "spin_hall_angle", at_most=1.0)
         _check(self, "effective_magnetization", nonnegative=True)

@@ -54,34 +54,36 @@ def _destabilising_sign(device: Device, state: int) -> float:
 def critical_current(params: DeviceParameters, pulse_width: float, state: int = 1,
                      field: tuple[float, float, float] | None = None,
                      rel_tol: float = 1e-3) -> float:
-    """Smallest pulse current (A, magnitude) that reverses half of the grains starting
-    in ``state``; ``math.inf`` if none does before the bar burns open."""
+    """Smallest pulse current (A, magnitude) that *deterministically* reverses half of the
+    grains starting in ``state``: the reversal probability with the destabilising
+    polarity minus that with the other polarity reaches 1/2. Heat alone, near the
+    failure temperature, reverses grains whatever the polarity and does not count.
+    ``math.inf`` if no current does it before the bar burns open."""
     device = Device(params, seed=0, initial_state=state)
     if field is not None:
         device.set_field(field)
     if device.mean_state != state:
         return math.inf  # the field alone already reverses the bar
-    if params.ferromagnet.easy_axis[1] == 0 and field is None:
-        pass
     sign = _destabilising_sign(device, state)
 
-    def probability(i: float) -> float:
-        return device.switching_probability(sign * i, pulse_width)
+    def selectivity(i: float) -> float:
+        forward = device.switching_probability(sign * i, pulse_width)
+        return forward - device.switching_probability(-sign * i, pulse_width)
 
-    lo, hi = 1e-5, 1e-5
+    lo, hi = 0.0, 1e-4
     while True:
-        p = probability(hi)
+        p = selectivity(hi)
         if math.isnan(p):
             return math.inf
         if p >= 0.5:
             break
-        lo, hi = hi, hi * 1.25
+        lo, hi = hi, hi * 1.05
         if hi > 10.0:
             return math.inf
     while (hi - lo) > rel_tol * hi:
         mid = 0.5 * (lo + hi)
-        p = probability(mid)
-        if math.isnan(p) or p >= 0.5:
+        p = selectivity(mid)
+        if not math.isnan(p) and p >= 0.5:
             hi = mid
         else:
             lo = mid

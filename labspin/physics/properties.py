@@ -46,8 +46,9 @@ def _properties(device: DeviceParameters, temperature: float) -> DevicePropertie
     fm = device.ferromagnet
     ratio = materials.magnetization_ratio(fm, temperature)
     b_n = materials.switching_field(fm, temperature)
-    barrier = device.kinetics.barrier * ratio**3 * materials.REFERENCE_TEMPERATURE / \
-        max(temperature, 1e-3)
+    # Delta = M_s B_n V / (2 k_B T): scales as M_s^(1+k) / T
+    barrier = device.kinetics.barrier * ratio ** (1 + fm.anisotropy_exponent) * \
+        materials.REFERENCE_TEMPERATURE / max(temperature, 1e-3)
     return DeviceProperties(
         temperature=temperature,
         saturation_magnetization=materials.saturation_magnetization(fm, temperature),
@@ -61,8 +62,13 @@ def _properties(device: DeviceParameters, temperature: float) -> DevicePropertie
 
 
 def properties_at(device: DeviceParameters, temperature: float) -> DeviceProperties:
-    """Device properties at ``temperature`` (K), cached on a 1 mK grid."""
-    return _properties(device, round(float(temperature), 3))
+    """Device properties at ``temperature`` (K), cached on a 1 mK grid.
+
+    Temperatures are capped just below the Curie temperature: beyond it there is no
+    magnet left to describe (and the bar has long burnt open in any preset).
+    """
+    t = min(float(temperature), 0.98 * device.ferromagnet.curie_temperature)
+    return _properties(device, round(t, 3))
 
 
 def steady_temperature(device: DeviceParameters, current: float,

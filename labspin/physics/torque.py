@@ -8,9 +8,15 @@ spin current that enters through its bottom minus what leaves through its top, s
 
     xi_self = theta_F (eta_bottom - eta_top) (1 - sech(t_F / lambda_F)).
 
-Sign convention: xi > 0 when the torque is that of a positive spin-Hall metal grown
-*under* the FM (Pt/Py). A sink on top therefore gives xi < 0 for theta_F > 0; flipping
-the stack flips the sign, and equal sinks on both sides (or none) cancel.
+Sign convention: xi > 0 when, for current along +x, the damping-like torque drives m
+towards +y (B_DL > 0 in -gamma B_DL m x (m x y)), as a positive spin-Hall metal grown
+*under* the FM does (Pt/Py). Its Oersted field at the FM points along -y (x cross z),
+against the torque: a negative spin-Hall metal under the FM (W, Ta) has the two
+cooperating, as Rowlands et al. (PRB 2019, 3-terminal MTJs on W and Ta) found
+essential for fast in-plane switching. A sink on the same side as such a metal acts in
+the same sense (the FM's own upward spin flow leaves through the bottom as if injected
+there), so a sink on top gives xi < 0 for theta_F > 0; flipping the stack flips the
+sign, and equal sinks on both sides (or none) cancel.
 
 A heavy metal adds its own spin Hall torque theta_HM (1 - sech(t/lambda)) T, with the
 same drift-diffusion transparency T = G_mix / (G_mix + G_HM coth(t/lambda)) reduced by
@@ -39,6 +45,7 @@ from labspin.physics.parameters import (
     OxideCap,
 )
 
+# Sense of the damping-like field of a positive spin-Hall metal on each side (see above).
 _SIDE_SIGN = {"bottom": +1.0, "top": -1.0}
 
 

@@ -1,0 +1,148 @@
+"""Thermally activated switching: Sharrock's law, the logarithmic fall of J_c with
+pulse width, rate-dependent coercivity, Joule heating and burning open."""
+
+import math
+
+import numpy as np
+import pytest
+
+from labspin.physics import Device, preset
+from labspin.physics.activation import REVERSAL_FACTOR
+from labspin.physics.formulas import critical_drive_for_pulse, sharrock_switching_field
+from labspin.physics.predictions import critical_current
+from labspin.physics.properties import properties_at
+
+
+def cold(name: str, grains: int = 1, dispersion: float = 0.0):
+    """A preset without Joule heating, field-like torque or grain scatter: the textbook
+    case of the thermal-activation law."""
+    device = preset(name)
+    return device.with_(ferromagnet=device.ferromagnet.with_(field_like_ratio=0.0),
+                        thermal=device.thermal.with_(thermal_resistance=1e-9),
+                        kinetics=device.kinetics.with_(grains=grains, dispersion=dispersion))
+
+
+def test_holding_a_field_reverses_half_the_grains_at_sharrocks_field():
+    params = cold("py-nio", grains=4000)
+    props = properties_at(params, 300.0)
+    wait = 1.0
+    b_half = sharrock_switching_field(props.switching_field, props.barrier,
+                                      1 / params.kinetics.attempt_time, wait, n=2)
+    fractions = []
+    for factor in (0.9, 1.0, 1.1):
+        dev = Device(params, seed=3)
+        dev.set_field((0.0, -factor * b_half, 0.0))
+        dev.wait(wait)
+        fractions.append(np.mean(dev.states < 0))
+    # d ln(rate)/dh = 2 Delta (1 - h): 10 % in field is a factor of about 30 in rate
+    assert fractions[0] < 0.05
+    assert fractions[1] == pytest.approx(0.5, abs=0.04)
+    assert fractions[2] > 0.95
+
+
+def sweep_coercivity(params, rate: float, seed: int = 0) -> float:
+    dev = Device(params, seed=seed)
+    step = 2e-5
+    for b in np.arange(0.0, -2 * params.ferromagnet.anisotropy_field, -step):
+        dev.set_field((0.0, b, 0.0))
+        dev.wait(step / rate)
+        if dev.mean_state <= 0:
+            return -b
+    return math.inf
+
+
+def test_slower_field_sweeps_give_smaller_coercivity_as_sharrock_predicts():
+    params = cold("py-nio", grains=200)
+    props = properties_at(params, 300.0)
+    fast, slow = sweep_coercivity(params, 1.0), sweep_coercivity(params, 1e-3)
+    assert slow < fast < props.switching_field
+    # a linear sweep acts like holding for t_eff = B_K / (2 Delta rate (1 - h)); the
+    # Sharrock fields at the two rates differ by the same amount to within one step
+    b_n, delta = props.switching_field, props.barrier
+
+    def effective_wait(rate: float, b: float) -> float:
+        return b_n / (2 * delta * rate * (1 - b / b_n))
+
+    expected = [sharrock_switching_field(b_n, delta, 1e9, effective_wait(r, b))
+                for r, b in ((1.0, fast), (1e-3, slow))]
+    assert fast - slow == pytest.approx(expected[0] - expected[1], abs=1e-4)
+
+
+@pytest.mark.parametrize("width", [1e-6, 1e-5, 1e-4, 1e-3])
+def test_critical_current_falls_logarithmically_with_pulse_width(width):
+    params = cold("py-nio")
+    props = properties_at(params, 300.0)
+    i_c0 = REVERSAL_FACTOR * props.damping * (props.anisotropy_field
+                                              + props.demag_field / 2) / abs(
+        props.transport.b_dl_per_ampere)
+    expected = i_c0 * critical_drive_for_pulse(width, params.kinetics.attempt_time,
+                                               props.barrier, exponent=1.0)
+    assert critical_current(params, width) == pytest.approx(expected, rel=2e-3)
+
+
+def test_joule_heating_raises_temperature_quadratically_and_self_consistently():
+    dev = Device(preset("py-nio"), seed=0)
+    th = dev.params.thermal
+    small = dev.temperature(1e-3) - th.stage_temperature
+    assert dev.temperature(2e-3) - th.stage_temperature == pytest.approx(4 * small, rel=0.01)
+    t = dev.temperature(20e-3)
+    r = properties_at(dev.params, t).channel_resistance
+    assert t == pytest.approx(th.stage_temperature + th.thermal_resistance * 0.02**2 * r,
+                              rel=1e-3)
+
+
+def test_a_pulse_above_the_failure_temperature_burns_the_bar_open():
+    dev = Device(preset("py-alox"), seed=0)
+    outcome = dev.apply_pulse(0.08, 1e-6)
+    assert outcome.burnt and dev.is_open
+    assert math.isinf(dev.resistances(1e-3).xx)
+    assert dev.apply_pulse(0.001, 1e-6).burnt
+
+
+def test_same_seed_same_history_different_seed_different():
+    def history(seed):
+        dev = Device(preset("py-nio"), seed=seed)
+        out = []
+        for amp in np.linspace(0.026, 0.034, 9):
+            dev.apply_pulse(amp, 1e-6)
+            out.append(dev.mean_state)
+            dev.apply_pulse(-amp, 1e-6)
+            out.append(dev.mean_state)
+        return out
+
+    assert history(7) == history(7)
+    assert history(7) != history(8)
+
+
+def half_switching_current(switched_share, lo: float, hi: float, steps: int = 7) -> float:
+    """Bisection for the current at which ``switched_share(current)`` reaches 1/2."""
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if switched_share(mid) >= 0.5 else (mid, hi)
+    return 0.5 * (lo + hi)
+
+
+def test_thermal_activation_and_llg_pulses_agree_where_they_meet():
+    """Just below LLG_MAX_PULSE the device integrates stochastic LLG; just above it uses
+    the activation law. Both must give the same half-switching current there."""
+    from labspin.physics.device import LLG_MAX_PULSE
+
+    params = preset("py-nio")
+    params = params.with_(kinetics=params.kinetics.with_(grains=64))
+    below, above = 0.9 * LLG_MAX_PULSE, 1.2 * LLG_MAX_PULSE
+
+    def llg_share(current: float) -> float:
+        dev = Device(params, seed=1)
+        outcome = dev.apply_pulse(current, below)
+        assert outcome.regime == "llg"
+        return outcome.switched_fraction
+
+    def thermal_share(current: float, width: float) -> float:
+        return Device(params, seed=1).switching_probability(current, width)
+
+    i_llg = half_switching_current(llg_share, 0.02, 0.05)
+    i_thermal_same_width = half_switching_current(lambda i: thermal_share(i, below), 0.02, 0.05)
+    i_thermal_above = half_switching_current(lambda i: thermal_share(i, above), 0.02, 0.05)
+    assert i_llg == pytest.approx(i_thermal_same_width, rel=0.05)
+    assert i_llg == pytest.approx(i_thermal_above, rel=0.06)
+    assert i_thermal_above < i_thermal_same_width  # longer pulses need less current
