@@ -1,0 +1,334 @@
+"""The simulated bench: one device, the fields and currents around it, and a clock.
+
+Instrument models hold no physics. They translate their commands into calls on the
+one shared ``Bench`` (ophyd-async style): a current source sets the current through the
+bar, a nanovoltmeter asks for the voltage across its contacts, a bipolar supply sets a
+coil current, a gaussmeter reads the field. The bench asks ``labspin.physics`` for
+everything the device does, and adds what lives between device and instrument:
+lead resistance, thermoelectric offsets, noise, coil inductance, a rotating stage and a
+temperature-controlled chuck. All time passes through ``advance``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from labspin.physics import Device, DeviceParameters, preset
+from labspin.physics.device import PulseOutcome
+from labspin.simulated_instruments.clock import Clock, VirtualClock
+from labspin.simulated_instruments.faults import FaultState, InstrumentFaults
+
+AXES = {"x": np.array([1.0, 0.0, 0.0]), "y": np.array([0.0, 1.0, 0.0]),
+        "z": np.array([0.0, 0.0, 1.0])}
+CONTACTS = ("xx", "xy")
+#: Largest step of the bench's time integration while coils or the stage are moving, s.
+MAX_STEP = 0.05
+
+
+@dataclass
+class Coil:
+    """An electromagnet axis: the supply sets a current, inductance limits its slew."""
+
+    axis: str
+    coil_constant: float = 0.02  # T/A at the sample
+    inductance: float = 0.5  # H
+    resistance: float = 2.0  # ohm
+    remanence: float = 2e-4  # T left by the yoke after a large excursion
+    current: float = 0.0  # A, actual
+    setpoint: float = 0.0  # A
+    voltage_limit: float = 20.0  # V, the supply's compliance
+    output_enabled: bool = False
+    _remanent_sign: float = 0.0
+
+    @property
+    def target(self) -> float:
+        return self.setpoint if self.output_enabled else 0.0
+
+    @property
+    def max_slew(self) -> float:
+        """Largest dI/dt (A/s) the supply's voltage can drive through the inductance."""
+        headroom = max(self.voltage_limit - abs(self.current) * self.resistance, 0.05)
+        return headroom / self.inductance
+
+    @property
+    def settled(self) -> bool:
+        return abs(self.current - self.target) < 1e-9
+
+    def evolve(self, dt: float) -> None:
+        step = self.target - self.current
+        limit = self.max_slew * dt
+        self.current += max(-limit, min(limit, step))
+        if abs(self.current * self.coil_constant) > 20 * self.remanence:
+            self._remanent_sign = math.copysign(1.0, self.current)
+
+    @property
+    def voltage(self) -> float:
+        return self.current * self.resistance
+
+    def field(self) -> np.ndarray:
+        return (self.coil_constant * self.current + self.remanence * self._remanent_sign) * \
+            AXES[self.axis]
+
+
+@dataclass
+class Rotator:
+    """A stage that turns the sample about z; the sample sees the lab field rotated back."""
+
+    angle: float = 0.0  # degrees
+    target: float = 0.0
+    velocity: float = 10.0  # degrees/s
+    motor_on: bool = True
+
+    @property
+    def moving(self) -> bool:
+        return abs(self.target - self.angle) > 1e-9
+
+    def evolve(self, dt: float) -> None:
+        if not self.motor_on:
+            return
+        step = self.target - self.angle
+        limit = self.velocity * dt
+        self.angle += max(-limit, min(limit, step))
+
+
+@dataclass
+class Stage:
+    """The chuck: a heater loop drives it exponentially towards the setpoint."""
+
+    temperature: float = 300.0  # K
+    setpoint: float = 300.0
+    base_temperature: float = 300.0  # where it drifts with the heater off
+    heater_on: bool = True
+    time_constant: float = 30.0  # s
+
+    def evolve(self, dt: float) -> None:
+        goal = self.setpoint if self.heater_on else self.base_temperature
+        self.temperature = goal + (self.temperature - goal) * math.exp(-dt / self.time_constant)
+
+    @property
+    def settling(self) -> bool:
+        goal = self.setpoint if self.heater_on else self.base_temperature
+        return abs(self.temperature - goal) > 1e-3
+
+
+@dataclass
+class SourceOutput:
+    """What one current source drives through the bar."""
+
+    dc: float = 0.0  # A
+    ac_amplitude: float = 0.0  # A, peak
+    frequency: float = 0.0  # Hz
+
+
+@dataclass
+class NoiseModel:
+    """Voltage noise and thermoelectric offsets seen by the voltmeters."""
+
+    density: float = 8e-9  # V/sqrt(Hz): white noise of the leads and the bar
+    offset: float = 2e-6  # V, typical thermoelectric offset of a contact pair
+    drift: float = 2e-7  # V, amplitude of its slow drift
+    drift_period: float = 600.0  # s
+
+
+@dataclass
+class BenchOptions:
+    """Bench wiring and the things between device and instruments."""
+
+    lead_resistance: float = 25.0  # ohm, each current lead
+    current_path_factor: float = 1.5  # bar length between current pads / V_xx probe spacing
+    coils: dict[str, Coil] = field(default_factory=lambda: {
+        "x": Coil("x"), "y": Coil("y"), "z": Coil("z", coil_constant=0.01)})
+    noise: NoiseModel = field(default_factory=NoiseModel)
+    #: which contact pair each measuring instrument (by name) and channel sees
+    wiring: dict[str, str] = field(default_factory=dict)
+    #: instrument faults by instrument name
+    faults: dict[str, InstrumentFaults] = field(default_factory=dict)
+    #: the bar burns open as soon as a current above this flows (A), whatever its duration
+    burn_current: float | None = None
+
+
+class Bench:
+    """One simulated probe station: device, coils, rotator, stage, sources and a clock."""
+
+    def __init__(self, device: Device | DeviceParameters | str = "py-nio", *, seed: int = 0,
+                 clock: Clock | None = None, options: BenchOptions | None = None) -> None:
+        if isinstance(device, str):
+            device = preset(device)
+        if isinstance(device, DeviceParameters):
+            device = Device(device, seed=seed)
+        self.device = device
+        self.seed = seed
+        self.clock = clock if clock is not None else VirtualClock()
+        self.options = options if options is not None else BenchOptions()
+        self.coils = self.options.coils
+        self.rotator = Rotator()
+        self.stage = Stage(temperature=device.stage_temperature,
+                           setpoint=device.stage_temperature,
+                           base_temperature=device.stage_temperature)
+        self.sources: dict[str, SourceOutput] = {}
+        self.instruments: dict[str, object] = {}  # resource name -> instrument model
+        noise = self.options.noise
+        self._offset_phase = {c: self._rng(f"drift-phase-{c}").uniform(0, 2 * np.pi)
+                              for c in CONTACTS}
+        self._offset_base = {c: noise.offset * self._rng(f"offset-{c}").standard_normal()
+                             for c in CONTACTS}
+        self._noise_rng = self._rng("noise")
+        self.pulse_log: list[PulseOutcome] = []
+        self.lock = threading.RLock()
+        self._fault_states: dict[str, FaultState] = {}
+
+    # -- randomness ---------------------------------------------------------------------
+    def _rng(self, name: str) -> np.random.Generator:
+        """An independent, reproducible random stream for one purpose."""
+        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+
+    def gaussian(self, sigma: float) -> float:
+        return float(sigma * self._noise_rng.standard_normal()) if sigma > 0 else 0.0
+
+    # -- instruments --------------------------------------------------------------------
+    def add_instrument(self, resource_name: str, instrument: object) -> None:
+        self.instruments[resource_name] = instrument
+
+    def faults_for(self, name: str) -> FaultState:
+        """The running fault state of an instrument (shared by all its sessions)."""
+        if name not in self._fault_states:
+            self._fault_states[name] = FaultState(self.options.faults.get(name),
+                                                  seed=zlib.crc32(f"{self.seed}-{name}".encode()))
+        return self._fault_states[name]
+
+    def inject_fault(self, name: str, **faults: object) -> None:
+        """Make instrument ``name`` misbehave from now on (counts restart at zero)."""
+        if name not in {getattr(i, "name", None) for i in self.instruments.values()}:
+            raise KeyError(f"no instrument named {name!r} on this bench")
+        self.options.faults[name] = InstrumentFaults(**faults)
+        self._fault_states[name] = FaultState(self.options.faults[name],
+                                              seed=zlib.crc32(f"{self.seed}-{name}".encode()))
+
+    def _check_burn(self, current: float) -> None:
+        limit = self.options.burn_current
+        if limit is not None and abs(current) > limit:
+            self.device.burnt = True
+
+    def contacts(self, name: str, channel: int | str = 1) -> str:
+        """Contact pair ("xx" or "xy") wired to an instrument's channel."""
+        key = f"{name}:{channel}"
+        return self.options.wiring.get(key, self.options.wiring.get(name, "xx"))
+
+    # -- time ---------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass: coils ramp, the rotator turns, the stage settles and the
+        device relaxes thermally with whatever current flows."""
+        remaining = float(seconds)
+        while remaining > 0:
+            moving = (any(not c.settled for c in self.coils.values()) or self.rotator.moving
+                      or self.stage.settling)
+            step = min(remaining, MAX_STEP) if moving else remaining
+            for coil in self.coils.values():
+                coil.evolve(step)
+            self.rotator.evolve(step)
+            self.stage.evolve(step)
+            self._sync_device()
+            self.device.wait(step, current=self.heating_current())
+            self.clock.sleep(step)
+            remaining -= step
+
+    def _sync_device(self) -> None:
+        field_now = self.sample_field()
+        if not np.array_equal(field_now, self.device.field):
+            self.device.set_field(field_now)
+        if abs(self.stage.temperature - self.device.stage_temperature) > 1e-6:
+            self.device.set_stage_temperature(self.stage.temperature)
+
+    # -- fields -------------------------------------------------------------------------
+    def lab_field(self) -> np.ndarray:
+        """Field at the sample in the magnet (lab) frame, tesla."""
+        return sum((c.field() for c in self.coils.values()), np.zeros(3))
+
+    def sample_field(self) -> np.ndarray:
+        """Lab field seen in the frame of the sample, which the rotator turned by +angle."""
+        a = math.radians(self.rotator.angle)
+        bx, by, bz = self.lab_field()
+        return np.array([bx * math.cos(a) + by * math.sin(a),
+                         -bx * math.sin(a) + by * math.cos(a), bz])
+
+    # -- current through the bar --------------------------------------------------------
+    def set_source(self, name: str, dc: float = 0.0, ac_amplitude: float = 0.0,
+                   frequency: float = 0.0) -> None:
+        self.sources[name] = SourceOutput(dc, ac_amplitude, frequency)
+        self._check_burn(abs(dc) + abs(ac_amplitude))
+        self._sync_device()
+
+    def dc_current(self) -> float:
+        return 0.0 if self.device.is_open else sum(s.dc for s in self.sources.values())
+
+    def ac_source(self) -> SourceOutput | None:
+        """The source driving a sine through the bar (the lock-in's reference)."""
+        for s in self.sources.values():
+            if s.ac_amplitude:
+                return s
+        return None
+
+    def heating_current(self) -> float:
+        """DC-equivalent (rms) current for Joule heating and thermal activation."""
+        ac = self.ac_source()
+        rms_ac = ac.ac_amplitude / math.sqrt(2) if ac else 0.0
+        return math.copysign(math.hypot(self.dc_current(), rms_ac), self.dc_current() or 1.0)
+
+    def two_terminal_resistance(self) -> float:
+        """Resistance a current source sees: bar between its pads plus both leads."""
+        if self.device.is_open:
+            return math.inf
+        r_bar = self.device.resistances(self.heating_current()).xx
+        return r_bar * self.options.current_path_factor + 2 * self.options.lead_resistance
+
+    def compliance_current(self, requested: float, compliance_voltage: float) -> float:
+        """The current a source with ``compliance_voltage`` actually drives."""
+        r = self.two_terminal_resistance()
+        if not math.isfinite(r):
+            return 0.0
+        if abs(requested) * r > compliance_voltage:
+            return math.copysign(compliance_voltage / r, requested)
+        return requested
+
+    # -- what voltmeters and lock-ins see -----------------------------------------------
+    def thermoelectric_offset(self, contacts: str) -> float:
+        n = self.options.noise
+        phase = 2 * math.pi * self.now() / n.drift_period + self._offset_phase[contacts]
+        return self._offset_base[contacts] + n.drift * math.sin(phase)
+
+    def voltage(self, contacts: str, integration_time: float) -> float:
+        """DC voltage across a contact pair with the present DC current: device signal,
+        thermoelectric offset and noise falling as 1/sqrt(integration time). ``inf``
+        for a bar that has burnt open (the input floats)."""
+        if self.device.is_open:
+            return math.inf
+        v_xx, v_xy = self.device.voltages(self.dc_current())
+        signal = v_xx if contacts == "xx" else v_xy
+        sigma = self.options.noise.density / math.sqrt(2 * max(integration_time, 1e-6))
+        return signal + self.thermoelectric_offset(contacts) + self.gaussian(sigma)
+
+    def harmonic_voltages(self, contacts: str) -> tuple[float, float]:
+        """Peak (V_1w in phase, V_2w) across a contact pair for the present sine current,
+        with V = V_0 + V_1w sin wt - V_2w cos 2wt."""
+        ac = self.ac_source()
+        if ac is None or self.device.is_open:
+            return 0.0, 0.0
+        h = self.device.harmonic_voltages(ac.ac_amplitude)
+        return (h.xx_1w, h.xx_2w) if contacts == "xx" else (h.xy_1w, h.xy_2w)
+
+    def pulse(self, amplitude: float, width: float) -> PulseOutcome:
+        """A current pulse through the bar; the clock moves on by its width."""
+        self._sync_device()
+        self._check_burn(amplitude)
+        outcome = self.device.apply_pulse(amplitude, width)
+        self.pulse_log.append(outcome)
+        self.clock.sleep(width)
+        return outcome

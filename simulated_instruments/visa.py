@@ -1,0 +1,256 @@
+"""pyvisa backend for the simulated bench: ``pyvisa.ResourceManager("ARG@labspin")``.
+
+pyvisa imports ``pyvisa_labspin`` for the ``@labspin`` suffix and instantiates its
+``WRAPPER_CLASS`` with ``ARG`` as the library path; library objects are cached per ARG,
+so one ARG is one bench. ARG is
+
+* the name of a bench registered with :func:`register_bench` (what ``labspin.station``
+  does when it opens a station on the simulated bench), or
+* a device preset (``py-nio@labspin``): a default bench with every instrument a probe
+  station has, or
+* the path of a station file (``examples/station-sim.yaml@labspin``): the bench it
+  describes.
+
+Only pyvisa's public backend interface (``VisaLibraryBase``, constants, attributes) is
+used. Message exchange is synchronous: a write runs the command on the instrument
+model, a read returns its reply or times out like the real instrument when there is
+none.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from pyvisa import attributes, constants, errors, highlevel, rname
+from pyvisa.typing import VISARMSession, VISASession
+
+from labspin.simulated_instruments.faults import FaultState
+from labspin.simulated_instruments.scpi import SimulatedInstrument
+
+log = logging.getLogger(__name__)
+
+_BENCHES: dict[str, Any] = {}
+_BENCH_LOCK = threading.RLock()
+
+
+def register_bench(name: str, bench: Any) -> None:
+    """Make ``bench`` reachable as ``pyvisa.ResourceManager(f"{name}@labspin")``."""
+    with _BENCH_LOCK:
+        _BENCHES[name] = bench
+        # drop a cached library of the same name so the new bench is used
+        for key in list(highlevel.VisaLibraryBase._registry):
+            cls, path = key
+            if cls is BenchVisaLibrary and str(path) == name:
+                del highlevel.VisaLibraryBase._registry[key]
+
+
+def unregister_bench(name: str) -> None:
+    with _BENCH_LOCK:
+        _BENCHES.pop(name, None)
+        for key in list(highlevel.VisaLibraryBase._registry):
+            cls, path = key
+            if cls is BenchVisaLibrary and str(path) == name:
+                del highlevel.VisaLibraryBase._registry[key]
+
+
+def bench_for(arg: str) -> Any:
+    """The bench an ``ARG@labspin`` string names (creating it for a preset or file)."""
+    with _BENCH_LOCK:
+        if arg in _BENCHES:
+            return _BENCHES[arg]
+        from labspin.simulated_instruments.layout import bench_from_preset, bench_from_station
+
+        if arg.lower().endswith((".yaml", ".yml")) or Path(arg).is_file():
+            bench = bench_from_station(Path(arg))
+        else:
+            bench = bench_from_preset(arg)
+        _BENCHES[arg] = bench
+        return bench
+
+
+class BenchSession:
+    """One open resource: a byte pipe to an instrument model."""
+
+    def __init__(self, resource_name: str, instrument: SimulatedInstrument,
+                 interface_type: int, faults: FaultState) -> None:
+        self.resource_name = resource_name
+        self.instrument = instrument
+        self.faults = faults
+        self.pending = b""
+        self.output = b""
+        self.attrs: dict[int, Any] = {
+            constants.ResourceAttribute.resource_name: resource_name,
+            constants.ResourceAttribute.interface_type: interface_type,
+            constants.ResourceAttribute.timeout_value: 2000,
+        }
+
+    def get_attribute(self, attribute: int) -> tuple[Any, constants.StatusCode]:
+        if attribute in self.attrs:
+            return self.attrs[attribute], constants.StatusCode.success
+        attr = attributes.AttributesByID.get(attribute)
+        if attr is None:
+            return 0, constants.StatusCode.error_nonsupported_attribute
+        return self.attrs.setdefault(attribute, attr.default), constants.StatusCode.success
+
+    def set_attribute(self, attribute: int, value: Any) -> constants.StatusCode:
+        self.attrs[attribute] = value
+        return constants.StatusCode.success
+
+    def write(self, data: bytes, lock: threading.RLock) -> tuple[int, constants.StatusCode]:
+        if self.faults.connection_lost():
+            return 0, constants.StatusCode.error_connection_lost
+        self.pending += data
+        while True:
+            cut = min((i for i in (self.pending.find(b"\n"), self.pending.find(b"\r"))
+                       if i >= 0), default=-1)
+            if cut < 0:
+                break
+            message = self.pending[:cut].decode("ascii", errors="replace").strip()
+            self.pending = self.pending[cut + 1:].lstrip(b"\r\n")
+            if not message:
+                continue
+            with lock:
+                reply = self.instrument.process(message)
+            self.faults.count_message()
+            if reply is not None:
+                reply = self.faults.filter_reply(reply)
+                if reply is not None:
+                    self.output += (reply + self.instrument.read_termination).encode("ascii")
+        return len(data), constants.StatusCode.success
+
+    def read(self, count: int) -> tuple[bytes, constants.StatusCode]:
+        if self.faults.connection_lost():
+            return b"", constants.StatusCode.error_connection_lost
+        if not self.output:
+            return b"", constants.StatusCode.error_timeout
+        chunk, self.output = self.output[:count], self.output[count:]
+        if self.output:
+            return chunk, constants.StatusCode.success_max_count_read
+        return chunk, constants.StatusCode.success
+
+
+class BenchVisaLibrary(highlevel.VisaLibraryBase):
+    """The ``@labspin`` VISA library: every resource is an instrument on one bench."""
+
+    @staticmethod
+    def get_library_paths() -> tuple[highlevel.LibraryPath, ...]:
+        return (highlevel.LibraryPath("py-nio"),)
+
+    @staticmethod
+    def get_debug_info() -> dict[str, str]:
+        from labspin import __version__
+
+        return OrderedDict(labspin=__version__)
+
+    def _init(self) -> None:
+        self.bench = bench_for(str(self.library_path))
+        self.sessions: dict[int, Any] = {}
+        self._next = 1000
+        self._lock = getattr(self.bench, "lock", None) or threading.RLock()
+
+    def _register(self, obj: Any) -> int:
+        self._next += 1
+        self.sessions[self._next] = obj
+        return self._next
+
+    def open_default_resource_manager(self) -> tuple[VISARMSession, constants.StatusCode]:
+        return VISARMSession(self._register(self)), constants.StatusCode.success
+
+    def list_resources(self, session: VISARMSession, query: str = "?*::INSTR",
+                       ) -> tuple[str, ...]:
+        resources = rname.filter(tuple(self.bench.instruments), query)
+        if resources:
+            return tuple(resources)
+        raise errors.VisaIOError(errors.StatusCode.error_resource_not_found.value)
+
+    def open(self, session: VISARMSession, resource_name: str,
+             access_mode: constants.AccessModes = constants.AccessModes.no_lock,
+             open_timeout: int = constants.VI_TMO_IMMEDIATE,
+             ) -> tuple[VISASession, constants.StatusCode]:
+        try:
+            parsed = rname.parse_resource_name(resource_name)
+        except rname.InvalidResourceName:
+            return VISASession(0), constants.StatusCode.error_invalid_resource_name
+        instrument = self._find(resource_name)
+        if instrument is None:
+            return VISASession(0), constants.StatusCode.error_resource_not_found
+        faults = self.bench.faults_for(instrument.name)
+        sess = BenchSession(str(parsed), instrument, int(parsed.interface_type_const), faults)
+        return VISASession(self._register(sess)), constants.StatusCode.success
+
+    def _find(self, resource_name: str) -> SimulatedInstrument | None:
+        wanted = resource_name.upper()
+        for name, instrument in self.bench.instruments.items():
+            if name.upper() == wanted:
+                return instrument
+        try:
+            wanted_norm = str(rname.parse_resource_name(resource_name)).upper()
+        except rname.InvalidResourceName:
+            return None
+        for name, instrument in self.bench.instruments.items():
+            try:
+                if str(rname.parse_resource_name(name)).upper() == wanted_norm:
+                    return instrument
+            except rname.InvalidResourceName:
+                continue
+        return None
+
+    def close(self, session: Any) -> constants.StatusCode:
+        if self.sessions.pop(session, None) is None:
+            return constants.StatusCode.error_invalid_object
+        return constants.StatusCode.success
+
+    def read(self, session: VISASession, count: int) -> tuple[bytes, constants.StatusCode]:
+        sess = self.sessions.get(session)
+        if not isinstance(sess, BenchSession):
+            return b"", constants.StatusCode.error_invalid_object
+        chunk, status = sess.read(count)
+        if status == constants.StatusCode.error_timeout:
+            raise errors.VisaIOError(constants.VI_ERROR_TMO)
+        if status == constants.StatusCode.error_connection_lost:
+            raise errors.VisaIOError(constants.VI_ERROR_CONN_LOST)
+        return chunk, status
+
+    def write(self, session: VISASession, data: bytes) -> tuple[int, constants.StatusCode]:
+        sess = self.sessions.get(session)
+        if not isinstance(sess, BenchSession):
+            return 0, constants.StatusCode.error_invalid_object
+        count, status = sess.write(data, self._lock)
+        if status == constants.StatusCode.error_connection_lost:
+            raise errors.VisaIOError(constants.VI_ERROR_CONN_LOST)
+        return count, status
+
+    def get_attribute(self, session: Any, attribute: Any) -> tuple[Any, constants.StatusCode]:
+        sess = self.sessions.get(session)
+        if isinstance(sess, BenchSession):
+            return sess.get_attribute(attribute)
+        return 0, constants.StatusCode.error_nonsupported_attribute
+
+    def set_attribute(self, session: Any, attribute: Any, attribute_state: Any,
+                      ) -> constants.StatusCode:
+        sess = self.sessions.get(session)
+        if isinstance(sess, BenchSession):
+            return sess.set_attribute(attribute, attribute_state)
+        return constants.StatusCode.error_nonsupported_attribute
+
+    def clear(self, session: VISASession) -> constants.StatusCode:
+        sess = self.sessions.get(session)
+        if isinstance(sess, BenchSession):
+            sess.output = b""
+            sess.pending = b""
+        return constants.StatusCode.success
+
+    def flush(self, session: VISASession, mask: Any) -> constants.StatusCode:
+        return self.clear(session)
+
+    def disable_event(self, session: Any, event_type: Any, mechanism: Any,
+                      ) -> constants.StatusCode:
+        return constants.StatusCode.success
+
+    def discard_events(self, session: Any, event_type: Any, mechanism: Any,
+                       ) -> constants.StatusCode:
+        return constants.StatusCode.success
