@@ -86,5 +86,98 @@ def demo(presets: tuple[str, ...]) -> None:
                   "switching event; —: the bar burns open before it switches.")
 
 
+@main.group()
+def sim() -> None:
+    """The simulated bench."""
+
+
+@sim.command("serve")
+@click.option("--station", "station_file", type=click.Path(dir_okay=False),
+              help="Station file describing the bench (instruments, wiring, faults).")
+@click.option("--preset", default=None, help="Device preset for the default bench "
+              "(default py-nio; with --station: overrides the file's sim.preset).")
+@click.option("--seed", type=int, default=None, help="Random seed of the bench.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; keep the loopback unless you mean to share it.")
+@click.option("--port-base", type=click.IntRange(0, 65000), default=5025, show_default=True,
+              help="First port; instruments get consecutive ports (0: any free ports).")
+def sim_serve(station_file: str | None, preset: str | None, seed: int | None, host: str,
+              port_base: int) -> None:
+    """Serve the simulated bench's instruments as raw SCPI sockets, one port each.
+
+    Reach them from any VISA client as TCPIP::127.0.0.1::PORT::SOCKET. Stop with Ctrl+C.
+    """
+    import signal
+    import threading
+
+    from labspin.physics.presets import UnknownPresetError
+    from labspin.simulated_instruments.layout import bench_from_preset
+    from labspin.simulated_instruments.server import BenchServer
+    from labspin.stationfile import StationFileError, load_station_file
+
+    try:
+        if station_file:
+            bench = load_station_file(station_file).build_bench(seed=seed, preset=preset)
+        else:
+            bench = bench_from_preset(preset or "py-nio", seed=seed or 0)
+    except (StationFileError, UnknownPresetError) as exc:
+        raise click.ClickException(str(exc)) from None
+    server = BenchServer(bench, host=host, base_port=port_base)
+    try:
+        served = server.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot bind {host}:{port_base}: {exc.strerror}; choose "
+                                   "another --port-base (0 picks free ports)") from None
+    console = Console()
+    table = Table(title=f"Simulated bench ({bench.device.params.name}, seed {bench.seed}) "
+                        f"on {host}")
+    for col in ("instrument", "port", "VISA address", "model"):
+        table.add_column(col, no_wrap=col != "model")
+    for item in served:
+        table.add_row(item.name, str(item.port), f"TCPIP::{host}::{item.port}::SOCKET",
+                      item.idn.split(",")[1] if "," in item.idn else item.idn)
+    console.print(table)
+    console.print("Serving; Ctrl+C stops.", highlight=False)
+    sys.stdout.flush()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.2):
+            pass
+    finally:
+        server.stop()
+        console.print("Stopped.")
+
+
+@main.group()
+def station() -> None:
+    """Station files: check one, open it, make it safe."""
+
+
+@station.command("check")
+@click.argument("station_file", required=False, type=click.Path(dir_okay=False))
+@click.option("--sim", is_flag=True, help="Open the station on the simulated bench.")
+def station_check(station_file: str | None, sim: bool) -> None:
+    """Validate a station file, open every instrument, show what answers, make safe."""
+    from labspin.station import Station, StationError
+    from labspin.stationfile import StationFileError
+
+    console = Console()
+    try:
+        with Station.open(station_file, sim=sim) as st:
+            table = Table(title=f"Station {st.config.name} "
+                                f"({'simulated bench' if st.sim else 'hardware'})")
+            for col in ("role", "driver", "resource", "answers as"):
+                table.add_column(col)
+            for role, entry in st.config.entries().items():
+                idn = st[role].ask("*IDN?").strip()
+                table.add_row(role, entry.driver, entry.resource, idn)
+            console.print(table)
+    except (StationFileError, StationError) as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print("All instruments answer; outputs are off and magnets at zero.")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

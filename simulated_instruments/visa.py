@@ -76,10 +76,10 @@ class BenchSession:
     """One open resource: a byte pipe to an instrument model."""
 
     def __init__(self, resource_name: str, instrument: SimulatedInstrument,
-                 interface_type: int, faults: FaultState) -> None:
+                 interface_type: int, bench: Any) -> None:
         self.resource_name = resource_name
         self.instrument = instrument
-        self.faults = faults
+        self.bench = bench
         self.pending = b""
         self.output = b""
         self.attrs: dict[int, Any] = {
@@ -87,6 +87,11 @@ class BenchSession:
             constants.ResourceAttribute.interface_type: interface_type,
             constants.ResourceAttribute.timeout_value: 2000,
         }
+
+    @property
+    def faults(self) -> FaultState:
+        """Looked up at every use, so a fault injected mid-run takes effect at once."""
+        return self.bench.faults_for(self.instrument.name)
 
     def get_attribute(self, attribute: int) -> tuple[Any, constants.StatusCode]:
         if attribute in self.attrs:
@@ -115,17 +120,18 @@ class BenchSession:
                 continue
             with lock:
                 reply = self.instrument.process(message)
-            self.faults.count_message()
+            faults = self.faults
             if reply is not None:
-                reply = self.faults.filter_reply(reply)
-                if reply is not None:
-                    self.output += (reply + self.instrument.read_termination).encode("ascii")
+                reply = faults.filter_reply(reply)
+            faults.count_message()
+            if reply is not None:
+                self.output += (reply + self.instrument.read_termination).encode("ascii")
         return len(data), constants.StatusCode.success
 
     def read(self, count: int) -> tuple[bytes, constants.StatusCode]:
-        if self.faults.connection_lost():
-            return b"", constants.StatusCode.error_connection_lost
         if not self.output:
+            if self.faults.connection_lost():
+                return b"", constants.StatusCode.error_connection_lost
             return b"", constants.StatusCode.error_timeout
         chunk, self.output = self.output[:count], self.output[count:]
         if self.output:
@@ -174,12 +180,14 @@ class BenchVisaLibrary(highlevel.VisaLibraryBase):
         try:
             parsed = rname.parse_resource_name(resource_name)
         except rname.InvalidResourceName:
-            return VISASession(0), constants.StatusCode.error_invalid_resource_name
+            return VISASession(0), self.handle_return_value(
+                None, constants.StatusCode.error_invalid_resource_name)
         instrument = self._find(resource_name)
         if instrument is None:
-            return VISASession(0), constants.StatusCode.error_resource_not_found
-        faults = self.bench.faults_for(instrument.name)
-        sess = BenchSession(str(parsed), instrument, int(parsed.interface_type_const), faults)
+            return VISASession(0), self.handle_return_value(
+                None, constants.StatusCode.error_resource_not_found)
+        sess = BenchSession(str(parsed), instrument, int(parsed.interface_type_const),
+                            self.bench)
         return VISASession(self._register(sess)), constants.StatusCode.success
 
     def _find(self, resource_name: str) -> SimulatedInstrument | None:

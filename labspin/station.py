@@ -1,0 +1,282 @@
+"""Opening a probe station, real or simulated, from one station file; closing it safely.
+
+``Station.open("station.yaml")`` validates the file before any instrument is touched,
+opens every instrument by role with its driver, and checks that each answers. With
+``sim=True`` (or ``backend: sim``) the same file runs on the simulated bench, reached
+through pyvisa's ``@labspin`` backend so that drivers cannot tell the difference.
+
+Closing always leaves the hardware safe, also after an exception, Ctrl+C or SIGTERM:
+current outputs off, pulse generator off, magnets ramped to zero at the allowed rate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from labspin.drivers import driver_class
+from labspin.safety import SafetyGuard
+from labspin.stationfile import StationFile, StationFileError, load_station_file, parse_station
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+_bench_ids = itertools.count(1)
+
+
+class StationError(RuntimeError):
+    """An instrument could not be opened, does not answer, or the station lacks a role."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: stop like Ctrl+C, making the bench safe on the way out."""
+
+
+def default_sim_config(preset: str = "py-nio", seed: int = 0) -> StationFile:
+    """The station of ``examples/station-sim.yaml`` with another preset and seed."""
+    from labspin.physics import preset as device_preset
+
+    params = device_preset(preset)
+    data = _default_sim_data()
+    data["sim"] = {**data.get("sim", {}), "preset": preset, "seed": seed}
+    fm, bar = params.ferromagnet, params.hall_bar
+    t_conducting = fm.thickness + sum(hm.thickness for _, hm in params.heavy_metals)
+    data["sample"] = {"id": f"sim-{preset}", "stack": params.stack_label, "width": bar.width,
+                      "length": bar.length, "fm_thickness": fm.thickness,
+                      "conducting_thickness": t_conducting}
+    return parse_station(data, f"built-in simulated station ({preset})")
+
+
+def _default_sim_data() -> dict[str, Any]:
+    import yaml
+
+    from labspin.simulated_instruments.layout import DEFAULT_INSTRUMENTS
+
+    path = EXAMPLES / "station-sim.yaml"
+    if path.is_file():
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    # installed without the examples folder: the default layout, generous limits
+    instruments = {s.name: {"driver": s.driver, "resource": s.resource, "wiring": s.wiring}
+                   for s in DEFAULT_INSTRUMENTS if not s.name.startswith(("magnet", "gauss"))}
+    magnets = {axis: {"supply": {"driver": "KepcoBOP3612", "resource": f"GPIB0::{i}::INSTR"},
+                      "gaussmeter": {"driver": "LakeShore425", "resource": f"ASRL{i}::INSTR"},
+                      "coil_constant": 0.01 if axis == "z" else 0.02, "max_current": 30}
+               for i, axis in enumerate("xyz", start=1)}
+    return {"name": "sim-probe-station", "backend": "sim", "instruments": instruments,
+            "magnets": magnets,
+            "limits": {"max_current": 0.06, "max_current_density": 2.5e12,
+                       "max_field": {"x": 0.5, "y": 0.5, "z": 0.3}, "max_ramp_rate": 0.5,
+                       "max_pulse_width": 0.01, "max_pulse_energy": 1e-3}}
+
+
+class Station:
+    """An open station: instruments by role, magnets by axis, limits, clock."""
+
+    def __init__(self, config: StationFile, *, sim: bool | None = None,
+                 seed: int | None = None, preset: str | None = None) -> None:
+        self.config = config
+        self.sim = config.backend == "sim" if sim is None else sim
+        self.guard = SafetyGuard(config.limits, config.sample, config.name)
+        self.instruments: dict[str, Any] = {}
+        self.magnets: dict[str, Any] = {}
+        self.bench = None
+        self.bench_name: str | None = None
+        self.closed = False
+        self.safety_failures: list[str] = []
+        if self.sim:
+            from labspin.simulated_instruments.visa import register_bench
+
+            self.bench = config.build_bench(seed=seed, preset=preset)
+            self.bench_name = f"labspin-station-{next(_bench_ids)}"
+            register_bench(self.bench_name, self.bench)
+
+    # -- opening ------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, sim: bool = False, preset: str | None = None,
+             seed: int | None = None) -> Station:
+        """Validate the station file (or take the built-in simulated station when no file
+        is given), then open and check every instrument."""
+        if path is None:
+            if not sim:
+                raise StationFileError("no station file given: pass --station FILE for the "
+                                       "probe station, or --sim for the simulated bench")
+            config = default_sim_config(preset or "py-nio", 0 if seed is None else seed)
+        else:
+            config = load_station_file(path)
+        station = cls(config, sim=sim or config.backend == "sim", seed=seed, preset=preset)
+        station.connect()
+        return station
+
+    def _visa_library(self, entry: Any) -> str:
+        if self.sim:
+            return f"{self.bench_name}@labspin"
+        return entry.visa_library or ""
+
+    def _open_instrument(self, role: str, entry: Any) -> Any:
+        cls = driver_class(entry.driver)
+        try:
+            instrument = cls(entry.resource, visa_library=self._visa_library(entry),
+                             **entry.options)
+            idn = instrument.ask("*IDN?").strip()
+        except Exception as exc:  # pyvisa, serial and OS errors all mean the same here
+            raise StationError(
+                f"station '{self.config.name}': instrument '{role}' ({entry.driver} at "
+                f"{entry.resource}) does not answer: {exc}. Check that it is on, its cable "
+                f"and its address, or correct instruments.{role}.resource") from None
+        log.info("opened %s: %s at %s (%s)", role, entry.driver, entry.resource, idn)
+        return instrument
+
+    def connect(self) -> None:
+        """Open every instrument; on any failure close those already open and raise."""
+        try:
+            for role, entry in self.config.instruments.items():
+                self.instruments[role] = self._open_instrument(role, entry)
+            for axis, magnet in self.config.magnets.items():
+                supply = self._open_instrument(f"magnet_{axis}", magnet.supply)
+                self.instruments[f"magnet_{axis}"] = supply
+                gaussmeter = None
+                if magnet.gaussmeter is not None:
+                    gaussmeter = self._open_instrument(f"gaussmeter_{axis}", magnet.gaussmeter)
+                    self.instruments[f"gaussmeter_{axis}"] = gaussmeter
+                self.magnets[axis] = self._electromagnet(axis, magnet, supply, gaussmeter)
+        except BaseException:
+            self.close()
+            raise
+
+    def _electromagnet(self, axis: str, magnet: Any, supply: Any, gaussmeter: Any) -> Any:
+        from labspin.drivers.electromagnet import Electromagnet
+
+        return Electromagnet(supply, gaussmeter, coil_constant=magnet.coil_constant,
+                             max_field=self.config.limits.max_field[axis],
+                             max_ramp_rate=self.config.limits.max_ramp_rate,
+                             max_current=magnet.max_current, sleep=self.sleep)
+
+    # -- using ----------------------------------------------------------------------------
+    def __getitem__(self, role: str) -> Any:
+        try:
+            return self.instruments[role]
+        except KeyError:
+            raise StationError(f"station '{self.config.name}' has no instrument '{role}'; "
+                               f"it has {', '.join(self.instruments) or 'none'}. Add it to "
+                               "instruments: in the station file") from None
+
+    def has(self, role: str) -> bool:
+        return role in self.instruments
+
+    def magnet(self, axis: str) -> Any:
+        try:
+            return self.magnets[axis]
+        except KeyError:
+            raise StationError(f"station '{self.config.name}' has no magnet along {axis}; "
+                               f"add magnets.{axis} to the station file") from None
+
+    def sleep(self, seconds: float) -> None:
+        """Wait: real time on hardware, bench time on the simulated bench."""
+        if seconds <= 0:
+            return
+        if self.bench is not None:
+            self.bench.advance(seconds)
+        else:
+            time.sleep(seconds)
+
+    def now(self) -> float:
+        return self.bench.now() if self.bench is not None else time.monotonic()
+
+    def snapshot(self) -> dict[str, Any]:
+        """Settings of the station for run metadata: file, sample, limits, instruments."""
+        from labspin.station_snapshot import instrument_settings
+
+        snap: dict[str, Any] = {
+            "station": self.config.name,
+            "backend": "sim" if self.sim else "visa",
+            "sample": self.config.sample.model_dump(),
+            "limits": self.config.limits.model_dump(),
+            "instruments": {},
+        }
+        for role, instrument in self.instruments.items():
+            entry = self.config.entries()[role]
+            snap["instruments"][role] = {"driver": entry.driver, "resource": entry.resource,
+                                         **instrument_settings(entry.driver, instrument)}
+        if self.bench is not None:
+            snap["sim"] = {"preset": self.bench.device.params.name, "seed": self.bench.seed,
+                           "device": self.bench.device.params.as_dict()}
+        return snap
+
+    # -- safety ---------------------------------------------------------------------------
+    def make_safe(self) -> list[str]:
+        """Current outputs off, pulser off, magnets ramped to zero at the allowed rate.
+
+        Every step is tried even if an earlier one fails; failures are logged and
+        returned (and kept in ``safety_failures``), never raised, so that an exception
+        already on its way out is not masked.
+        """
+        failures = []
+
+        def attempt(what: str, action: Callable[[], Any]) -> None:
+            try:
+                action()
+            except Exception as exc:
+                message = f"{what}: {exc}"
+                log.error("could not make safe: %s", message)
+                failures.append(message)
+
+        for role, instrument in self.instruments.items():
+            entry = self.config.entries()[role]
+            if entry.driver.startswith("Keithley6221"):
+                attempt(f"{role} output off", instrument.shutdown)
+            elif entry.driver == "Keysight81160A":
+                attempt(f"{role} outputs off", lambda i=instrument: _pulser_off(i))
+        for axis, magnet in self.magnets.items():
+            attempt(f"magnet {axis} to zero", magnet.shutdown)
+        self.safety_failures.extend(failures)
+        return failures
+
+    def close(self) -> None:
+        """Make safe, then release every instrument. Safe to call twice."""
+        if self.closed:
+            return
+        self.make_safe()
+        for instrument in self.instruments.values():
+            with contextlib.suppress(Exception):
+                instrument.adapter.close()
+        self.closed = True
+        if self.bench_name is not None:
+            from labspin.simulated_instruments.visa import unregister_bench
+
+            unregister_bench(self.bench_name)
+
+    def __enter__(self) -> Station:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _pulser_off(pulser: Any) -> None:
+    for channel in (pulser.ch_1, pulser.ch_2):
+        channel.output_enabled = False
+
+
+@contextlib.contextmanager
+def terminate_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` (a KeyboardInterrupt) inside the block, so
+    that the same clean-up that Ctrl+C runs also runs when a queue is killed politely."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

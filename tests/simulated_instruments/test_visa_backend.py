@@ -1,0 +1,57 @@
+"""pyvisa reaches the bench through ``@labspin`` exactly as it reaches hardware."""
+
+import pytest
+import pyvisa
+from pymeasure.instruments.keithley import Keithley2182
+from pyvisa.errors import VisaIOError
+
+
+def test_list_resources_and_identify(voltmeter_bench):
+    _, library = voltmeter_bench
+    rm = pyvisa.ResourceManager(library)
+    assert rm.list_resources() == ("GPIB0::7::INSTR",)
+    inst = rm.open_resource("GPIB0::7::INSTR", read_termination="\r")
+    assert inst.query("*IDN?").startswith("KEITHLEY INSTRUMENTS INC.,MODEL 2182A")
+
+
+def test_preset_name_opens_a_full_default_bench():
+    rm = pyvisa.ResourceManager("py-coo@labspin")
+    resources = rm.list_resources()
+    assert "GPIB0::12::INSTR" in resources and "GPIB0::7::INSTR" in resources
+    assert len(resources) == 13
+
+
+def test_unknown_resource_is_refused(voltmeter_bench):
+    _, library = voltmeter_bench
+    rm = pyvisa.ResourceManager(library)
+    with pytest.raises(VisaIOError, match="RSRC_NFOUND"):
+        rm.open_resource("GPIB0::29::INSTR")
+
+
+def test_a_query_without_reply_times_out_like_hardware(voltmeter_bench):
+    _, library = voltmeter_bench
+    inst = pyvisa.ResourceManager(library).open_resource("GPIB0::7::INSTR")
+    inst.write(":SENS:VOLT:NPLC 1")
+    with pytest.raises(VisaIOError, match="TMO"):
+        inst.read()
+
+
+def test_unmodified_pymeasure_driver_reads_the_device(voltmeter_bench):
+    bench, library = voltmeter_bench
+    k = Keithley2182("GPIB0::7::INSTR", visa_library=library)
+    bench.set_source("source", dc=1e-3)
+    k.ch_1.setup_voltage(nplc=5)
+    expected = 1e-3 * bench.device.resistances(1e-3).xx
+    assert k.voltage == pytest.approx(expected, abs=2e-5)  # plus a few uV of offset
+    assert bench.now() == pytest.approx(5 / 60 * 2)  # one reading: NPLC with auto-zero
+    assert k.check_errors() == []
+
+
+def test_garbled_command_lands_in_the_error_queue(voltmeter_bench):
+    _, library = voltmeter_bench
+    k = Keithley2182("GPIB0::7::INSTR", visa_library=library)
+    k.write(":SENS:VOLT:NPLC banana")
+    k.write("FROB 1")
+    assert k.ask("SYST:ERR?").startswith("-104")
+    assert k.ask("SYST:ERR?").startswith("-113")
+    assert k.ask("SYST:ERR?").startswith("0,")

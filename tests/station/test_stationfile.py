@@ -1,0 +1,109 @@
+"""Station files are validated before any instrument is opened, with errors that say
+where and how to fix."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labspin.drivers import DRIVERS
+from labspin.stationfile import KNOWN_DRIVERS, StationFileError, load_station_file, parse_station
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def example(name: str = "station-sim.yaml") -> dict:
+    return yaml.safe_load((EXAMPLES / name).read_text())
+
+
+def test_examples_validate_and_units_become_si():
+    sim = load_station_file(EXAMPLES / "station-sim.yaml")
+    assert sim.backend == "sim" and sim.sim.preset == "py-nio"
+    assert sim.sample.width == pytest.approx(5e-6)
+    assert sim.limits.max_current == pytest.approx(0.06)
+    assert sim.limits.max_pulse_width == pytest.approx(0.01)
+    assert sim.magnets["y"].coil_constant == pytest.approx(0.02)
+    probe = load_station_file(EXAMPLES / "station-probe.yaml")
+    assert probe.backend == "visa"
+
+
+def test_driver_names_match_the_driver_registry():
+    assert set(KNOWN_DRIVERS) == set(DRIVERS)
+
+
+@pytest.mark.parametrize(("path", "value", "message"), [
+    (("limits", "max_current"), "20 T", "limits.max_current: '20 T' is not in units of A"),
+    (("sample", "width"), "wide", "sample.width: 'wide' is not a quantity"),
+    (("instruments", "source", "driver"), "Keithley6222", "unknown driver 'Keithley6222'"),
+    (("limits", "max_ramp_rate"), -1, "limits.max_ramp_rate"),
+    (("sim", "preset"), "py-nix", "unknown device preset 'py-nix'"),
+])
+def test_bad_values_are_named_with_their_key(path, value, message):
+    data = example()
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(StationFileError, match=message.replace(".", r"\.")):
+        parse_station(data, "bench.yaml")
+
+
+def test_misspelled_and_missing_keys_are_reported_together():
+    data = example()
+    data["instruments"]["voltmeter"]["resourse"] = data["instruments"]["voltmeter"].pop(
+        "resource")
+    del data["limits"]["max_pulse_energy"]
+    with pytest.raises(StationFileError) as info:
+        parse_station(data, "bench.yaml")
+    text = str(info.value)
+    assert "instruments.voltmeter.resourse: not a known key" in text
+    assert "instruments.voltmeter.resource: missing" in text
+    assert "limits.max_pulse_energy: missing" in text
+
+
+def test_magnet_without_a_field_limit_is_refused():
+    data = example()
+    del data["limits"]["max_field"]["z"]
+    with pytest.raises(StationFileError, match=r"magnets\.z has no limits\.max_field\.z"):
+        parse_station(data, "bench.yaml")
+
+
+def test_yaml_syntax_error_names_line_and_column(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\n  sample: [1,\n")
+    with pytest.raises(StationFileError, match=r"broken.yaml: not valid YAML at line 2"):
+        load_station_file(path)
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(StationFileError, match="no such station file"):
+        load_station_file(tmp_path / "nope.yaml")
+
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8),
+                                                                      children, max_size=3),
+    max_leaves=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(yaml_values)
+def test_random_documents_give_a_station_file_error_never_a_crash(data):
+    try:
+        parse_station(data, "random.yaml")
+    except StationFileError:
+        pass
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["sample", "limits", "instruments", "magnets", "sim"]), yaml_values)
+def test_random_sections_give_a_station_file_error_never_a_crash(section, value):
+    data = example()
+    data[section] = value
+    try:
+        parse_station(data, "random.yaml")
+    except StationFileError:
+        pass
