@@ -35,6 +35,22 @@ class StationError(RuntimeError):
     """An instrument could not be opened, does not answer, or the station lacks a role."""
 
 
+class InstrumentFault(StationError):
+    """An instrument stopped answering, lost its connection or answered nonsense."""
+
+
+class InstrumentTimeout(InstrumentFault):
+    pass
+
+
+class InstrumentDisconnected(InstrumentFault):
+    pass
+
+
+class InstrumentReplyError(InstrumentFault):
+    pass
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: stop like Ctrl+C, making the bench safe on the way out."""
 
@@ -169,6 +185,60 @@ class Station:
 
     def has(self, role: str) -> bool:
         return role in self.instruments
+
+    def _describe(self, role: str) -> str:
+        entry = self.config.entries().get(role)
+        if entry is None:
+            return f"'{role}'"
+        return f"'{role}' ({entry.driver} at {entry.resource})"
+
+    @contextlib.contextmanager
+    def talking_to(self, role: str, doing: str = "a command") -> Iterator[Any]:
+        """Use an instrument; failures of communication become clear InstrumentFaults."""
+        from pyvisa.errors import VisaIOError
+
+        instrument = self[role]
+        try:
+            yield instrument
+        except VisaIOError as exc:
+            name = getattr(exc, "error_code", None)
+            text = str(exc)
+            if "TMO" in text or name == -1073807339:
+                raise InstrumentTimeout(
+                    f"{self._describe(role)} did not answer {doing} in time. Check that it "
+                    "is on and not in local/error state, its cable, and that no other "
+                    "program is talking to it") from None
+            if "CONN_LOST" in text or "CLOSED" in text or "INV_OBJECT" in text:
+                raise InstrumentDisconnected(
+                    f"lost the connection to {self._describe(role)} during {doing}. Check "
+                    "its cable (GPIB/USB/serial) and power, then rerun or resume") from None
+            raise InstrumentFault(f"{self._describe(role)} failed during {doing}: {exc}") \
+                from None
+        except OSError as exc:
+            raise InstrumentDisconnected(
+                f"lost the connection to {self._describe(role)} during {doing}: "
+                f"{exc.strerror or exc}") from None
+
+    def read_number(self, role: str, attribute: str) -> float:
+        """Read a numeric property (``voltage``, ``x``...) and insist that it is a number."""
+        with self.talking_to(role, f"a reading of {attribute}") as instrument:
+            value = getattr(instrument, attribute)
+        return self.as_number(role, attribute, value)
+
+    def as_number(self, role: str, what: str, value: Any) -> float:
+        """A reading as a float, or InstrumentReplyError naming the instrument."""
+        if isinstance(value, list | tuple) and len(value) == 1:
+            value = value[0]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InstrumentReplyError(
+                f"{self._describe(role)} answered {str(value)[:40]!r} when asked for {what}; "
+                "expected a number. Check the cable and the termination settings, and that "
+                "no other program talks to it") from None
+        if number != number:
+            raise InstrumentReplyError(f"{self._describe(role)} returned NaN for {what}")
+        return number
 
     def magnet(self, axis: str) -> Any:
         try:

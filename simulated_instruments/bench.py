@@ -289,14 +289,28 @@ class Bench:
         r_bar = self.device.resistances(self.heating_current()).xx
         return r_bar * self.options.current_path_factor + 2 * self.options.lead_resistance
 
+    def two_terminal_resistance_at(self, current: float) -> float:
+        """Two-terminal resistance with ``current`` flowing (the bar warms), ohm."""
+        if self.device.is_open:
+            return math.inf
+        r_bar = self.device.resistances(current).xx
+        return r_bar * self.options.current_path_factor + 2 * self.options.lead_resistance
+
     def compliance_current(self, requested: float, compliance_voltage: float) -> float:
-        """The current a source with ``compliance_voltage`` actually drives."""
-        r = self.two_terminal_resistance()
-        if not math.isfinite(r):
+        """The current a source with ``compliance_voltage`` actually drives: the requested
+        one, or the one at which I R(I) reaches the compliance voltage as the bar warms."""
+        if self.device.is_open:
             return 0.0
-        if abs(requested) * r > compliance_voltage:
-            return math.copysign(compliance_voltage / r, requested)
-        return requested
+        if abs(requested) * self.two_terminal_resistance_at(requested) <= compliance_voltage:
+            return requested
+        current = requested
+        for _ in range(50):  # fixed point of I = V_c / R(I); R varies slowly with I
+            new = math.copysign(compliance_voltage / self.two_terminal_resistance_at(current),
+                                requested)
+            if abs(new - current) < 1e-12:
+                break
+            current = new
+        return current
 
     # -- what voltmeters and lock-ins see -----------------------------------------------
     def thermoelectric_offset(self, contacts: str) -> float:
@@ -308,9 +322,14 @@ class Bench:
         """DC voltage across a contact pair with the present DC current: device signal,
         thermoelectric offset and noise falling as 1/sqrt(integration time). ``inf``
         for a bar that has burnt open (the input floats)."""
+        return self.voltage_at(contacts, self.dc_current(), integration_time)
+
+    def voltage_at(self, contacts: str, current: float, integration_time: float) -> float:
+        """Like :meth:`voltage` but with ``current`` flowing (e.g. during a pulse), without
+        changing any source."""
         if self.device.is_open:
             return math.inf
-        v_xx, v_xy = self.device.voltages(self.dc_current())
+        v_xx, v_xy = self.device.voltages(current)
         signal = v_xx if contacts == "xx" else v_xy
         sigma = self.options.noise.density / math.sqrt(2 * max(integration_time, 1e-6))
         return signal + self.thermoelectric_offset(contacts) + self.gaussian(sigma)

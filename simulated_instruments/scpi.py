@@ -48,13 +48,21 @@ def _mnemonic(token: str) -> str:
 
 
 def scpi_header_regex(spec: str) -> str:
-    """Regex (no anchors) for a SCPI header spec with [optional] nodes."""
+    """Regex (no anchors) for a SCPI header spec with [optional] nodes.
+
+    An optional first node (``[SOURce]:CURRent``) may be left out together with its
+    colon. Common commands keep their star in the long form only, so ``*ESE`` also
+    matches ``ESE``, which pymeasure's 6221 driver sends.
+    """
     out = []
+    leading = True  # only optional nodes so far: the next colon is optional too
     for part in re.findall(r"\[:?[^\]]+\]|:?[^:\[]+", spec):
         optional = part.startswith("[")
         token = part.strip("[]").lstrip(":")
-        piece = f":?{_mnemonic(token)}\\d*" if not out else f":{_mnemonic(token)}\\d*"
+        colon = ":?" if leading else ":"
+        piece = f"{colon}{_mnemonic(token)}\\d*"
         out.append(f"(?:{piece})?" if optional else piece)
+        leading = leading and optional
     return "".join(out)
 
 
