@@ -83,7 +83,7 @@ def _default_sim_data() -> dict[str, Any]:
                    for s in DEFAULT_INSTRUMENTS if not s.name.startswith(("magnet", "gauss"))}
     magnets = {axis: {"supply": {"driver": "KepcoBOP3612", "resource": f"GPIB0::{i}::INSTR"},
                       "gaussmeter": {"driver": "LakeShore425", "resource": f"ASRL{i}::INSTR"},
-                      "coil_constant": 0.01 if axis == "z" else 0.02, "max_current": 30}
+                      "coil_constant": 0.03 if axis == "z" else 0.05, "max_current": 12}
                for i, axis in enumerate("xyz", start=1)}
     return {"name": "sim-probe-station", "backend": "sim", "instruments": instruments,
             "magnets": magnets,

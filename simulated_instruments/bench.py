@@ -26,8 +26,10 @@ from labspin.simulated_instruments.faults import FaultState, InstrumentFaults
 AXES = {"x": np.array([1.0, 0.0, 0.0]), "y": np.array([0.0, 1.0, 0.0]),
         "z": np.array([0.0, 0.0, 1.0])}
 CONTACTS = ("xx", "xy")
-#: Largest step of the bench's time integration while coils or the stage are moving, s.
+#: Largest step of the bench's time integration while coils or the rotator move, s.
 MAX_STEP = 0.05
+#: Largest step while only the stage temperature settles (it changes smoothly), s.
+MAX_STAGE_STEP = 1.0
 
 
 @dataclass
@@ -50,19 +52,31 @@ class Coil:
         return self.setpoint if self.output_enabled else 0.0
 
     @property
-    def max_slew(self) -> float:
-        """Largest dI/dt (A/s) the supply's voltage can drive through the inductance."""
-        headroom = max(self.voltage_limit - abs(self.current) * self.resistance, 0.05)
-        return headroom / self.inductance
+    def reachable_target(self) -> float:
+        """The setpoint, or the current at which I R reaches the voltage limit."""
+        limit = self.voltage_limit / self.resistance
+        return max(-limit, min(limit, self.target))
+
+    def max_slew(self, towards: float) -> float:
+        """Largest |dI/dt| (A/s) the supply's voltage drives through the inductance: it
+        charges the coil with V_lim - I R and discharges it with V_lim + I R."""
+        ir = self.current * self.resistance
+        growing = abs(towards) > abs(self.current) and towards * self.current >= 0
+        headroom = self.voltage_limit - abs(ir) if growing else self.voltage_limit + abs(ir)
+        return max(headroom, 0.0) / self.inductance
 
     @property
     def settled(self) -> bool:
-        return abs(self.current - self.target) < 1e-9
+        return abs(self.current - self.reachable_target) < 1e-7
 
     def evolve(self, dt: float) -> None:
-        step = self.target - self.current
-        limit = self.max_slew * dt
-        self.current += max(-limit, min(limit, step))
+        target = self.reachable_target
+        step = target - self.current
+        limit = self.max_slew(target) * dt
+        if abs(step) < 1e-7:  # within 100 nA: the supply's own resolution
+            self.current = target
+        elif limit > 0:  # (at the voltage limit I R = V_lim leaves no headroom)
+            self.current += max(-limit, min(limit, step))
         if abs(self.current * self.coil_constant) > 20 * self.remanence:
             self._remanent_sign = math.copysign(1.0, self.current)
 
@@ -228,9 +242,13 @@ class Bench:
         device relaxes thermally with whatever current flows."""
         remaining = float(seconds)
         while remaining > 0:
-            moving = (any(not c.settled for c in self.coils.values()) or self.rotator.moving
-                      or self.stage.settling)
-            step = min(remaining, MAX_STEP) if moving else remaining
+            moving = any(not c.settled for c in self.coils.values()) or self.rotator.moving
+            if moving:
+                step = min(remaining, MAX_STEP)
+            elif self.stage.settling:
+                step = min(remaining, MAX_STAGE_STEP)
+            else:
+                step = remaining
             for coil in self.coils.values():
                 coil.evolve(step)
             self.rotator.evolve(step)
@@ -244,7 +262,7 @@ class Bench:
         field_now = self.sample_field()
         if not np.array_equal(field_now, self.device.field):
             self.device.set_field(field_now)
-        if abs(self.stage.temperature - self.device.stage_temperature) > 1e-6:
+        if abs(self.stage.temperature - self.device.stage_temperature) > 1e-3:
             self.device.set_stage_temperature(self.stage.temperature)
 
     # -- fields -------------------------------------------------------------------------

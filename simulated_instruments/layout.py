@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labspin.simulated_instruments.bench import Bench, BenchOptions
+from labspin.simulated_instruments.bench import Bench, BenchOptions, Coil
 from labspin.simulated_instruments.clock import RealTimeClock, VirtualClock
 
 #: pymeasure driver (or labspin driver) name -> "module:Class" of its simulated model
@@ -86,6 +86,10 @@ def bench_from_preset(preset_name: str, seed: int = 0, realtime: bool = False,
                       options: BenchOptions | None = None) -> Bench:
     """A bench with the default probe-station instruments around a preset device."""
     clock = RealTimeClock() if realtime else VirtualClock()
+    if options is None:  # the magnets of examples/station-sim.yaml: 12 A supplies
+        options = BenchOptions(coils={"x": Coil("x", coil_constant=0.05),
+                                      "y": Coil("y", coil_constant=0.05),
+                                      "z": Coil("z", coil_constant=0.03)})
     bench = Bench(preset_name, seed=seed, clock=clock, options=options)
     return populate(bench, DEFAULT_INSTRUMENTS)
 

@@ -215,6 +215,10 @@ class SimulatedInstrument:
     def _stb(self, args: str | None, query: bool) -> str:
         return "4" if self.errors else "0"
 
+    @scpi("*OPT")
+    def _opt(self, args: str | None, query: bool) -> str:
+        return "0"
+
     @scpi("*WAI")
     def _wai(self, args: str | None, query: bool) -> None:
         return None

@@ -114,7 +114,7 @@ class BenchSession:
                        if i >= 0), default=-1)
             if cut < 0:
                 break
-            message = self.pending[:cut].decode("ascii", errors="replace").strip()
+            message = self.pending[:cut].decode("latin-1").strip()
             self.pending = self.pending[cut + 1:].lstrip(b"\r\n")
             if not message:
                 continue
@@ -125,7 +125,7 @@ class BenchSession:
                 reply = faults.filter_reply(reply)
             faults.count_message()
             if reply is not None:
-                self.output += (reply + self.instrument.read_termination).encode("ascii")
+                self.output += (reply + self.instrument.read_termination).encode("latin-1")
         return len(data), constants.StatusCode.success
 
     def read(self, count: int) -> tuple[bytes, constants.StatusCode]:

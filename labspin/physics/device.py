@@ -120,10 +120,13 @@ class Device:
             b_dl=tr.b_dl_per_ampere * current, sigma=_SIGMA)
 
     def _update_branches(self) -> None:
+        """Follow the branches of the occupied states to the present field; a branch
+        that has vanished sends its grains into the other well."""
         props = self._properties(0.0)
         terms = self._terms(props, 0.0)
         u = self.easy_axis
-        found = {s: quasistatic.branch(terms, s, self._branches.get(s)).m for s in (1, -1)}
+        occupied = [s for s in (1, -1) if np.any(self.states == s)]
+        found = {s: quasistatic.branch(terms, s, self._branches.get(s)).m for s in occupied}
         saturated = all(abs(float(m @ u)) < 1e-6 for m in found.values())
         if saturated:
             self._saturated = True
@@ -132,10 +135,14 @@ class Device:
             self.states[:] = self.rng.choice(np.array([-1, 1], dtype=np.int8),
                                              size=self.states.size)
             self._saturated = False
+        branches: dict[int, np.ndarray] = {}
         for s, m in found.items():
             if not saturated and np.sign(m @ u) != s:
                 self.states[self.states == s] = -s  # the branch is gone
-        self._branches = {s: m for s, m in found.items() if saturated or np.sign(m @ u) == s}
+                branches[-s] = m  # where its grains went: the other well
+            else:
+                branches[s] = m
+        self._branches = branches
 
     def _branch_magnetizations(self, props: DeviceProperties, current: float,
                                ) -> dict[int, np.ndarray]:

@@ -28,6 +28,18 @@ def test_thermoelectric_offset_is_there_without_current_and_drifts_slowly():
     assert abs(bench.voltage("xx", 100.0) - v0) > 1e-8
 
 
+def test_coil_stops_where_its_supply_runs_out_of_voltage_and_discharges_faster():
+    coil = Coil("y", coil_constant=0.05, inductance=0.5, resistance=2.0, voltage_limit=20.0)
+    coil.output_enabled, coil.setpoint = True, 15.0  # needs 30 V: only 10 A are reachable
+    for _ in range(1000):  # L/R = 0.25 s: exponential approach to V_lim / R
+        coil.evolve(0.01)
+    assert coil.current == pytest.approx(10.0)
+    assert coil.settled
+    coil.setpoint = 0.0
+    coil.evolve(0.01)
+    assert 10.0 - coil.current == pytest.approx((20.0 + 10.0 * 2.0) / 0.5 * 0.01)
+
+
 def test_coil_current_slews_at_the_rate_its_inductance_allows():
     coil = Coil("y", coil_constant=0.02, inductance=0.5, resistance=2.0, voltage_limit=20.0)
     coil.output_enabled = True
@@ -43,7 +55,7 @@ def test_coil_current_slews_at_the_rate_its_inductance_allows():
 def test_rotator_turns_the_field_seen_by_the_sample():
     bench = Bench("py-nio", seed=0)
     coil = bench.coils["x"]
-    coil.output_enabled, coil.setpoint = True, 2.5  # 50 mT along lab x
+    coil.output_enabled, coil.setpoint = True, 0.05 / coil.coil_constant  # 50 mT along x
     bench.rotator.target = 90.0
     bench.advance(20.0)
     field = bench.sample_field()

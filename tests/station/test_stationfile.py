@@ -24,7 +24,7 @@ def test_examples_validate_and_units_become_si():
     assert sim.sample.width == pytest.approx(5e-6)
     assert sim.limits.max_current == pytest.approx(0.06)
     assert sim.limits.max_pulse_width == pytest.approx(0.01)
-    assert sim.magnets["y"].coil_constant == pytest.approx(0.02)
+    assert sim.magnets["y"].coil_constant == pytest.approx(0.05)
     probe = load_station_file(EXAMPLES / "station-probe.yaml")
     assert probe.backend == "visa"
 
