@@ -44,8 +44,9 @@ class InstrumentSpec:
 
 DEFAULT_INSTRUMENTS: tuple[InstrumentSpec, ...] = (
     InstrumentSpec("source", "Keithley6221", "GPIB0::12::INSTR"),
+    # channel 1 on the Hall pair: the 6221's delta and pulse-delta modes read channel 1
     InstrumentSpec("voltmeter", "Keithley2182", "GPIB0::7::INSTR",
-                   wiring={"1": "xx", "2": "xy"}),
+                   wiring={"1": "xy", "2": "xx"}),
     InstrumentSpec("lockin", "SR830", "GPIB0::8::INSTR", wiring={"1": "xy"}),
     InstrumentSpec("lockin_xx", "SR830", "GPIB0::9::INSTR", wiring={"1": "xx"}),
     InstrumentSpec("pulser", "Keysight81160A", "GPIB0::10::INSTR"),

@@ -48,8 +48,8 @@ def served():
 def test_delta_mode_cancels_the_offset_a_dc_reading_shows(served):
     bench, open_ = served
     source, meter = open_("source", Keithley6221), open_("voltmeter", Keithley2182)
-    current = 1e-3
-    v_plus, v_minus = bench.device.voltages(current)[0], bench.device.voltages(-current)[0]
+    current = 1e-3  # channel 1 of the 2182A is wired to the Hall pair, V_xy
+    v_plus, v_minus = bench.device.voltages(current)[1], bench.device.voltages(-current)[1]
     source.source_current = current
     source.enable_source()
     dc_error = meter.voltage - v_plus
@@ -109,11 +109,13 @@ def test_gaussmeter_reads_the_field_the_supply_current_makes(served):
     supply.voltage_setpoint = 20
     supply.current_setpoint = 2.0
     supply.output_enabled = True
+    assert supply.output_enabled  # a query: the server has handled the writes before it
     bench.advance(2.0)  # let the coil slew
     probe.unit = "T"
     coil = bench.coils["y"]
     assert probe.field == pytest.approx(coil.coil_constant * 2.0 + coil.remanence, abs=2e-4)
     supply.current_setpoint = 0.0
+    assert supply.current_setpoint == 0.0
     bench.advance(2.0)
     supply.output_enabled = False
 
