@@ -24,8 +24,9 @@ from labspin.simulated_instruments.server import BenchServer
 
 @pytest.fixture
 def served():
-    """The default py-nio bench on free ports; opens drivers over pyvisa-py sockets."""
-    bench = bench_from_preset("py-nio", seed=3)
+    """The default py-nio bench on free ports; opens drivers over pyvisa-py sockets.
+    Seed 2 gives both contact pairs a thermoelectric offset of about 2 uV."""
+    bench = bench_from_preset("py-nio", seed=2)
     server = BenchServer(bench)
     server.start()
     opened = []
@@ -78,6 +79,8 @@ def usmr_signal(bench, source, lockin, amplitude, tau=0.1):
     lockin.harmonic = 2
     lockin.time_constant = tau
     lockin.sensitivity = 1e-4
+    assert source.ask("*OPC?").strip() == "1"  # queries: both servers handled the writes
+    assert lockin.harmonic == 2
     bench.advance(5 * tau)  # what a procedure's station.sleep does on the bench
     reading = lockin.y
     source.waveform_abort()
