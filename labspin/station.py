@@ -67,7 +67,14 @@ def default_sim_config(preset: str = "py-nio", seed: int = 0) -> StationFile:
     data["sample"] = {"id": f"sim-{preset}", "stack": params.stack_label, "width": bar.width,
                       "length": bar.length, "fm_thickness": fm.thickness,
                       "conducting_thickness": t_conducting}
-    return parse_station(data, f"built-in simulated station ({preset})")
+    config = parse_station(data, f"built-in simulated station ({preset})")
+    from labspin.physics.properties import channel_resistance
+
+    # what an ohmmeter between the current pads reads on this bench
+    r_bar = channel_resistance(params, params.thermal.stage_temperature)
+    r_2t = 1.5 * r_bar + 2 * config.sim.lead_resistance
+    sample = config.sample.model_copy(update={"two_terminal_resistance": r_2t})
+    return config.model_copy(update={"sample": sample})
 
 
 def _default_sim_data() -> dict[str, Any]:

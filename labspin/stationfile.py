@@ -126,6 +126,9 @@ class Sample(_Strict):
     length: Length = Field(gt=0)  # between the V_xx probes
     fm_thickness: Length = Field(gt=0)
     conducting_thickness: Length | None = Field(default=None, gt=0)  # FM plus any HM
+    #: measured between the current pads, leads included: sets the pulse energy and the
+    #: pulse generator's level (default: twice the four-terminal R_xx, measured at start)
+    two_terminal_resistance: Resistance | None = Field(default=None, gt=0)
 
     @property
     def current_area(self) -> float:

@@ -1,0 +1,118 @@
+"""The base of every labspin procedure: station access, limits first, safe shutdown.
+
+A procedure is a pymeasure ``Procedure`` so that the GUI, the queue and the console run
+the same class. The runner (``labspin.runs``) or the window hands it a station in the
+``station`` attribute before ``startup``. ``startup`` checks every requested current,
+pulse, field and temperature against the station limits *before* the first command
+reaches an instrument; ``execute`` emits one row per measured point and honours
+``should_stop``; ``shutdown`` always leaves the bench safe.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, ClassVar
+
+from pymeasure.experiment import Metadata, Procedure
+
+from labspin import __version__
+from labspin.procedures.apparatus import Apparatus
+from labspin.safety import SafetyGuard
+
+
+class ProcedureError(RuntimeError):
+    """A procedure cannot run as configured."""
+
+
+def format_duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "unknown"
+    seconds = round(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}"
+
+
+class SpintronicsProcedure(Procedure):
+    """Base class; subclasses set ``DATA_COLUMNS`` and implement ``check_limits``,
+    ``planned_points``, ``seconds_per_point`` and ``execute``."""
+
+    #: one-line description shown by ``labspin procedures`` and the GUI
+    DESCRIPTION: ClassVar[str] = ""
+
+    sample_id = Metadata("Sample", default="")
+    station_name = Metadata("Station", default="")
+    bench_description = Metadata("Bench", default="")
+    labspin_version = Metadata("labspin version", default=__version__)
+    started_at = Metadata("Started", default="")
+
+    station: Any = None  # set by the runner or window before startup
+
+    # -- to implement ------------------------------------------------------------------
+    def check_limits(self, guard: SafetyGuard) -> None:
+        """Raise LimitError for anything this run would apply beyond the limits."""
+        raise NotImplementedError
+
+    def planned_points(self) -> int:
+        """How many rows the run will emit."""
+        raise NotImplementedError
+
+    def seconds_per_point(self) -> float:
+        """Typical instrument time per row on hardware, s."""
+        raise NotImplementedError
+
+    # -- estimates -----------------------------------------------------------------------
+    def estimated_duration(self) -> float:
+        """Seconds the run takes on hardware (overhead included)."""
+        return 10.0 + self.planned_points() * self.seconds_per_point()
+
+    def get_estimates(self) -> list[tuple[str, str]]:
+        """For pymeasure's estimator widget in the GUI."""
+        try:
+            return [("Points", str(self.planned_points())),
+                    ("Duration", format_duration(self.estimated_duration()))]
+        except Exception as exc:  # bad parameters while the user is still typing
+            return [("Duration", f"? ({exc})")]
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def startup(self) -> None:
+        if self.station is None:
+            raise ProcedureError(f"{type(self).__name__} needs a station: run it with "
+                                 "'labspin run', a queue or the GUI")
+        self.check_limits(self.station.guard)
+        self.apparatus = Apparatus(self.station)
+        config = self.station.config
+        self.sample_id = config.sample.id
+        self.station_name = config.name
+        if self.station.bench is not None:
+            bench = self.station.bench
+            self.bench_description = (f"simulated: {bench.device.params.name}, "
+                                      f"seed {bench.seed}")
+        else:
+            self.bench_description = "hardware"
+        self.started_at = time.strftime("%Y-%m-%d %H:%M:%S")
+        self._t0 = self.station.now()
+
+    def shutdown(self) -> None:
+        if self.station is not None:
+            self.station.make_safe()
+
+    # -- helpers for execute -------------------------------------------------------------
+    def elapsed(self) -> float:
+        """Seconds since startup on the station's clock (virtual on the bench)."""
+        return self.station.now() - self._t0
+
+    def emit_row(self, row: dict[str, Any]) -> None:
+        """Emit one measured point; columns not given are NaN, time is added."""
+        unknown = set(row) - set(self.DATA_COLUMNS)
+        if unknown:
+            raise ProcedureError(f"{type(self).__name__} emitted unknown columns "
+                                 f"{sorted(unknown)}")
+        full = {column: row.get(column, math.nan) for column in self.DATA_COLUMNS}
+        if "Time (s)" in full and "Time (s)" not in row:
+            full["Time (s)"] = self.elapsed()
+        self.emit("results", full)
+
+    def report_progress(self, done: int, total: int) -> None:
+        self.emit("progress", 100.0 * done / max(total, 1))
