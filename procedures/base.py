@@ -14,7 +14,7 @@ import math
 import time
 from typing import Any, ClassVar
 
-from pymeasure.experiment import Metadata, Procedure
+from pymeasure.experiment import FloatParameter, Metadata, Procedure
 
 from labspin import __version__
 from labspin.procedures.apparatus import Apparatus
@@ -46,6 +46,11 @@ class SpintronicsProcedure(Procedure):
     bench_description = Metadata("Bench", default="")
     labspin_version = Metadata("labspin version", default=__version__)
     started_at = Metadata("Started", default="")
+
+    stage_temperature = FloatParameter(
+        "Stage temperature", units="K", default=0.0, minimum=0.0, maximum=1000.0,
+        group_by=None)
+    """Chuck temperature to settle at before measuring; 0 leaves it as it is."""
 
     station: Any = None  # set by the runner or window before startup
 
@@ -80,8 +85,12 @@ class SpintronicsProcedure(Procedure):
         if self.station is None:
             raise ProcedureError(f"{type(self).__name__} needs a station: run it with "
                                  "'labspin run', a queue or the GUI")
+        if self.stage_temperature > 0:
+            self.station.guard.check_temperature(self.stage_temperature)
         self.check_limits(self.station.guard)
         self.apparatus = Apparatus(self.station)
+        if self.stage_temperature > 0:
+            self.apparatus.set_temperature(self.stage_temperature)
         config = self.station.config
         self.sample_id = config.sample.id
         self.station_name = config.name

@@ -1,0 +1,341 @@
+"""The runs catalog (SQLite) and the headless runner that fills it.
+
+Every run writes pymeasure's CSV (header with parameters and metadata, one line per
+measured row, reloadable with ``Results.load``) and one row in ``catalog.sqlite`` in
+the same data directory: procedure, parameters, sample, station snapshot, file, status,
+times and error. Rows reach the file as they are measured (flushed at once, fsynced at
+least every second), so a crash, ``kill -9`` or power cut keeps them; the run is still
+marked ``running`` then, and the next labspin process marks it ``interrupted``.
+
+pymeasure keeps no run status in its files (a reloaded run always reads as finished):
+the catalog is where status lives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import socket
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pymeasure.experiment import Results
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("queued", "running", "finished", "failed", "aborted", "interrupted")
+DEFAULT_DATA_DIR = Path("labspin-data")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    procedure TEXT NOT NULL,
+    parameters TEXT NOT NULL,
+    sample TEXT,
+    station TEXT,
+    file TEXT,
+    status TEXT NOT NULL,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    error TEXT,
+    rows INTEGER DEFAULT 0,
+    queue_id INTEGER,
+    queue_index INTEGER,
+    pid INTEGER,
+    host TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_queue ON runs (queue_id, queue_index);
+CREATE TABLE IF NOT EXISTS queues (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT,
+    file TEXT NOT NULL,
+    plan_hash TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL,
+    log_file TEXT
+);
+"""
+
+
+class CatalogError(RuntimeError):
+    """The catalog cannot be opened or a run is not in it."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as the catalog knows it."""
+
+    id: int
+    procedure: str
+    parameters: dict[str, Any]
+    sample: str | None
+    file: str | None
+    status: str
+    created: float
+    started: float | None
+    finished: float | None
+    error: str | None
+    rows: int
+    queue_id: int | None
+    queue_index: int | None
+    station: dict[str, Any] | None = None
+
+    def load(self) -> Results:
+        """The run's data through pymeasure (``Results.load``)."""
+        if not self.file:
+            raise CatalogError(f"run {self.id} has no data file")
+        return Results.load(self.file)
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Catalog:
+    """The SQLite catalog of a data directory (one file, safe across processes)."""
+
+    def __init__(self, data_dir: str | Path = DEFAULT_DATA_DIR) -> None:
+        self.data_dir = Path(data_dir)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.path = self.data_dir / "catalog.sqlite"
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                       check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise CatalogError(f"cannot open the runs catalog in {self.data_dir}: {exc}. "
+                               "Choose another --data-dir or check its permissions") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- runs -------------------------------------------------------------------------------
+    def create_run(self, procedure: str, parameters: dict[str, Any], sample: str | None,
+                   queue_id: int | None = None, queue_index: int | None = None) -> int:
+        cur = self._db.execute(
+            "INSERT INTO runs (procedure, parameters, sample, status, created, queue_id, "
+            "queue_index) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+            (procedure, json.dumps(parameters, default=str), sample, time.time(), queue_id,
+             queue_index))
+        return int(cur.lastrowid)
+
+    def start_run(self, run_id: int, file: Path, station: dict[str, Any]) -> None:
+        self._db.execute(
+            "UPDATE runs SET status='running', started=?, file=?, station=?, pid=?, host=? "
+            "WHERE id=?", (time.time(), str(file), json.dumps(station, default=str),
+                           os.getpid(), socket.gethostname(), run_id))
+
+    def count_rows(self, run_id: int, rows: int) -> None:
+        self._db.execute("UPDATE runs SET rows=? WHERE id=?", (rows, run_id))
+
+    def finish_run(self, run_id: int, status: str, error: str | None = None,
+                   rows: int | None = None) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown run status {status!r}")
+        self._db.execute(
+            "UPDATE runs SET status=?, finished=?, error=?, rows=COALESCE(?, rows) WHERE id=?",
+            (status, time.time(), error, rows, run_id))
+
+    def mark_interrupted(self) -> list[int]:
+        """Runs left 'running' by a process of this machine that is gone are
+        'interrupted' now (a run of another machine sharing the folder is left alone)."""
+        host = socket.gethostname()
+        gone = [row["id"] for row in self._db.execute(
+            "SELECT id, pid, host FROM runs WHERE status='running'")
+            if row["host"] == host and not _pid_alive(row["pid"])]
+        for run_id in gone:
+            self._db.execute("UPDATE runs SET status='interrupted', error=COALESCE(error, "
+                             "'the process running it ended without finishing') WHERE id=?",
+                             (run_id,))
+        if gone:
+            log.warning("marked %d run(s) interrupted: %s", len(gone), gone)
+        return gone
+
+    def _record(self, row: sqlite3.Row) -> RunRecord:
+        return RunRecord(
+            id=row["id"], procedure=row["procedure"], parameters=json.loads(row["parameters"]),
+            sample=row["sample"], file=row["file"], status=row["status"],
+            created=row["created"], started=row["started"], finished=row["finished"],
+            error=row["error"], rows=row["rows"] or 0, queue_id=row["queue_id"],
+            queue_index=row["queue_index"],
+            station=json.loads(row["station"]) if row["station"] else None)
+
+    def get(self, run_id: int) -> RunRecord:
+        row = self._db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        if row is None:
+            raise CatalogError(f"no run {run_id} in {self.path}")
+        return self._record(row)
+
+    def query(self, *, procedure: str | None = None, status: str | None = None,
+              sample: str | None = None, queue_id: int | None = None,
+              since: float | None = None, limit: int | None = None) -> list[RunRecord]:
+        """Runs matching every given filter, oldest first."""
+        clauses, args = [], []
+        for column, value in (("procedure", procedure), ("status", status),
+                              ("sample", sample), ("queue_id", queue_id)):
+            if value is not None:
+                clauses.append(f"{column}=?")
+                args.append(value)
+        if since is not None:
+            clauses.append("created>=?")
+            args.append(since)
+        sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql = f"SELECT * FROM ({sql.replace('ORDER BY id', 'ORDER BY id DESC')} " \
+                  f"LIMIT {int(limit)}) ORDER BY id"
+        return [self._record(r) for r in self._db.execute(sql, args)]
+
+    # -- queues -------------------------------------------------------------------------
+    def create_queue(self, name: str, file: str, plan_hash: str, total: int) -> int:
+        cur = self._db.execute(
+            "INSERT INTO queues (name, file, plan_hash, total, status, created, updated) "
+            "VALUES (?, ?, ?, ?, 'running', ?, ?)",
+            (name, file, plan_hash, total, time.time(), time.time()))
+        return int(cur.lastrowid)
+
+    def set_queue_status(self, queue_id: int, status: str, log_file: str | None = None) -> None:
+        self._db.execute("UPDATE queues SET status=?, updated=?, log_file=COALESCE(?, "
+                         "log_file) WHERE id=?", (status, time.time(), log_file, queue_id))
+
+    def latest_queue(self, file: str | None = None) -> dict[str, Any] | None:
+        sql, args = "SELECT * FROM queues", []
+        if file is not None:
+            sql += " WHERE file=?"
+            args.append(file)
+        row = self._db.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
+        return dict(row) if row else None
+
+    def queue(self, queue_id: int) -> dict[str, Any]:
+        row = self._db.execute("SELECT * FROM queues WHERE id=?", (queue_id,)).fetchone()
+        if row is None:
+            raise CatalogError(f"no queue {queue_id} in {self.path}")
+        return dict(row)
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:40] or "sample"
+
+
+class _RowWriter:
+    """Appends formatted rows to the run file as they come: flushed at once, fsynced at
+    least every ``sync_interval`` seconds of wall time."""
+
+    def __init__(self, results: Results, sync_interval: float = 1.0) -> None:
+        self.results = results
+        self.file = open(results.data_filename, "a", encoding="utf-8")
+        self.rows = 0
+        self.sync_interval = sync_interval
+        self._last_sync = time.monotonic()
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.file.write(self.results.format(record) + "\n")
+        self.file.flush()
+        self.rows += 1
+        now = time.monotonic()
+        if now - self._last_sync >= self.sync_interval:
+            os.fsync(self.file.fileno())
+            self._last_sync = now
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.file.flush()
+            os.fsync(self.file.fileno())
+        self.file.close()
+
+
+def run_file_path(data_dir: Path, run_id: int, procedure: str, sample: str) -> Path:
+    day = time.strftime("%Y-%m-%d")
+    return data_dir / day / f"{run_id:05d}_{procedure}_{_safe_name(sample)}.csv"
+
+
+def run_procedure(procedure: Any, station: Any, catalog: Catalog, *,
+                  queue_id: int | None = None, queue_index: int | None = None,
+                  on_row: Callable[[dict[str, Any]], None] | None = None,
+                  on_progress: Callable[[float], None] | None = None,
+                  should_stop: Callable[[], bool] | None = None) -> RunRecord:
+    """Run one procedure on an open station, headless, into the catalog's directory.
+
+    Returns the run's catalog record. A ``KeyboardInterrupt`` (Ctrl+C, or SIGTERM under
+    ``labspin.station.terminate_on_sigterm``) marks the run aborted, makes the bench
+    safe and propagates, so a queue stops too.
+    """
+    name = type(procedure).__name__
+    parameters = {key: param.value for key, param in procedure.parameter_objects().items()}
+    sample = station.config.sample.id
+    run_id = catalog.create_run(name, parameters, sample, queue_id, queue_index)
+    path = run_file_path(catalog.data_dir, run_id, name, sample)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results = Results(procedure, str(path))
+    catalog.start_run(run_id, path, station.snapshot())
+    writer = _RowWriter(results)
+    stop = should_stop or (lambda: False)
+
+    def emit(topic: str, record: Any) -> None:
+        if topic == "results":
+            writer.write(record)
+            if on_row is not None:
+                on_row(record)
+            if writer.rows % 20 == 0:
+                catalog.count_rows(run_id, writer.rows)
+        elif topic == "progress" and on_progress is not None:
+            on_progress(float(record))
+
+    procedure.station = station
+    procedure.emit = emit
+    procedure.should_stop = stop
+    status, error = "finished", None
+    try:
+        procedure.startup()
+        procedure.evaluate_metadata()
+        results.store_metadata()
+        procedure.execute()
+        if stop():
+            status = "aborted"
+    except KeyboardInterrupt:
+        status, error = "aborted", "stopped by Ctrl+C or SIGTERM"
+        raise
+    except Exception as exc:
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        log.error("run %d (%s) failed: %s", run_id, name, error)
+    finally:
+        try:
+            procedure.shutdown()
+        except Exception as exc:  # never lose the record because clean-up failed
+            log.error("run %d: shutdown failed: %s", run_id, exc)
+            error = (error + "; " if error else "") + f"shutdown failed: {exc}"
+        writer.close()
+        catalog.finish_run(run_id, status, error, writer.rows)
+    return catalog.get(run_id)
+
+
+@contextlib.contextmanager
+def open_catalog(data_dir: str | Path = DEFAULT_DATA_DIR) -> Iterator[Catalog]:
+    """A catalog with stale runs already marked interrupted."""
+    catalog = Catalog(data_dir)
+    catalog.mark_interrupted()
+    try:
+        yield catalog
+    finally:
+        catalog.close()
