@@ -125,7 +125,7 @@ def test_gaussmeter_reads_the_field_the_supply_current_makes(served):
 
 def test_labspin_sim_serve_prints_its_ports_and_stops_cleanly_on_ctrl_c():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "labspin.cli", "sim", "serve", "--preset", "py-alox",
+        [sys.executable, "-m", "labspin", "sim", "serve", "--preset", "py-alox",
          "--port-base", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "COLUMNS": "200"})
     lines = []

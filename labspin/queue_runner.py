@@ -1,0 +1,117 @@
+"""Running a planned queue with a persistent journal, so that it survives crashes.
+
+The journal is the runs catalog: every run of a queue carries the queue's id and its
+index in the plan. ``--resume`` finds the latest queue of the same file, checks that
+the plan is unchanged, and runs every index that has no finished run yet: a crash, a
+``kill -9`` or a power cut costs at most the run that was going (marked interrupted,
+its rows on disk), and a finished run is never repeated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labspin.procedures import procedure_class
+from labspin.queues import PlannedRun, QueueFileError, QueuePlan
+from labspin.runs import Catalog, RunRecord, run_procedure
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class QueueOutcome:
+    queue_id: int
+    planned: int
+    skipped: int = 0  # finished before (resume)
+    finished: int = 0
+    failed: int = 0
+    stopped_early: bool = False
+    records: list[RunRecord] = field(default_factory=list)
+
+
+def queue_progress(catalog: Catalog, queue_id: int) -> dict[int, str]:
+    """Latest status of every index of a queue that has a run."""
+    status: dict[int, str] = {}
+    for record in catalog.query(queue_id=queue_id):
+        if record.queue_index is not None and status.get(record.queue_index) != "finished":
+            status[record.queue_index] = record.status
+    return status
+
+
+def start_or_resume(catalog: Catalog, plan: QueuePlan, resume: bool) -> tuple[int, set[int]]:
+    """The queue id to journal into, and the indices already finished."""
+    file = str(Path(plan.file).resolve())
+    if not resume:
+        return catalog.create_queue(plan.name, file, plan.plan_hash, len(plan.runs)), set()
+    previous = catalog.latest_queue(file)
+    if previous is None:
+        raise QueueFileError(f"{plan.file}: nothing to resume in {catalog.data_dir} (no queue "
+                             "of this file was started there); run it without --resume")
+    if previous["plan_hash"] != plan.plan_hash:
+        raise QueueFileError(f"{plan.file} has changed since queue {previous['id']} started: "
+                             "its runs are not the same. Restore the file to resume, or run "
+                             "it without --resume to start a new queue")
+    done = {i for i, s in queue_progress(catalog, previous["id"]).items() if s == "finished"}
+    catalog.set_queue_status(previous["id"], "running")
+    return previous["id"], done
+
+
+def run_queue(plan: QueuePlan, station: Any, catalog: Catalog, *, resume: bool = False,
+              on_run_start: Callable[[PlannedRun, int], None] | None = None,
+              on_run_end: Callable[[PlannedRun, RunRecord], None] | None = None,
+              on_row: Callable[[dict[str, Any]], None] | None = None) -> QueueOutcome:
+    """Run (or resume) a queue on an open station; journaled in ``catalog``."""
+    queue_id, done = start_or_resume(catalog, plan, resume)
+    outcome = QueueOutcome(queue_id, len(plan.runs), skipped=len(done))
+    log_file = catalog.data_dir / "queues" / f"queue-{queue_id:04d}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))
+    catalog.set_queue_status(queue_id, "running", str(log_file))
+    log.info("queue %d (%s): %d runs planned, %d finished before", queue_id, plan.name,
+             len(plan.runs), len(done))
+    status = "finished"
+    try:
+        for run in plan.runs:
+            if run.index in done:
+                continue
+            if on_run_start is not None:
+                on_run_start(run, queue_id)
+            procedure = procedure_class(run.procedure)()
+            procedure.set_parameters(run.parameters)
+            record = run_procedure(procedure, station, catalog, queue_id=queue_id,
+                                   queue_index=run.index, on_row=on_row)
+            outcome.records.append(record)
+            log.info("run %d (index %d, %s): %s%s", record.id, run.index, run.label,
+                     record.status, f": {record.error}" if record.error else "")
+            if on_run_end is not None:
+                on_run_end(run, record)
+            if record.status == "finished":
+                outcome.finished += 1
+            else:
+                outcome.failed += 1
+                if run.on_error == "stop":
+                    outcome.stopped_early = True
+                    status = "stopped"
+                    log.error("queue %d stops: run %d %s and its step says on_error: stop",
+                              queue_id, record.id, record.status)
+                    break
+        if status == "finished" and outcome.failed:
+            status = "finished with failures"
+    except KeyboardInterrupt:
+        status = "stopped"
+        outcome.stopped_early = True
+        log.warning("queue %d stopped by Ctrl+C or SIGTERM; resume with --resume", queue_id)
+        raise
+    finally:
+        catalog.set_queue_status(queue_id, status)
+        root.removeHandler(handler)
+        handler.close()
+    return outcome

@@ -1,0 +1,288 @@
+"""Queue files: nights of measurements written as data, planned, run and resumed.
+
+A queue file lists steps; each is one procedure with fixed parameters and sweeps::
+
+    name: switching phase diagram
+    station: station-sim.yaml          # relative to this file; --station/--sim override
+    steps:
+      - procedure: SwitchingLoop
+        label: phase diagram
+        parameters: {pulse_width: 1 ms, pulse_max: 45 mA, readout: R_xx 2w}
+        sweep:                         # nested, outermost first
+          - stage_temperature: {values: [280, 300, 320]}
+          - bias_field: {linspace: [-0.02, 0.02, 5]}
+          - {pulse_width: {values: [100 us, 1 ms]}, pulse_max: {values: [50 mA, 45 mA]}}
+        repeat: 2
+        on_error: continue             # or stop (default): what a failed run does
+
+Sweep specs are data, never code: ``values: [...]``, ``linspace: [start, stop, n]``,
+``logspace: [start, stop, n]`` (geometric), ``range: [start, stop, step]`` (stop
+included when it lies on the grid). Several parameters in one level vary together
+(zip); levels nest (product). Values may carry units (``30 mA``), converted to the
+unit of the procedure parameter. Nothing from the file reaches ``eval``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from labspin.procedures import UnknownProcedureError, procedure_class
+from labspin.safety import LimitError, SafetyGuard
+
+
+class QueueFileError(ValueError):
+    """A queue file that cannot be planned; the message names the step and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SweepSpec(_Strict):
+    values: list[Any] | None = None
+    linspace: list[Any] | None = None
+    logspace: list[Any] | None = None
+    range: list[Any] | None = None
+
+    @field_validator("linspace", "logspace", "range")
+    @classmethod
+    def _three(cls, value: list[Any] | None) -> list[Any] | None:
+        if value is not None and len(value) != 3:
+            raise ValueError("needs exactly three numbers: [start, stop, count or step]")
+        return value
+
+
+class Step(_Strict):
+    procedure: str
+    label: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    sweep: list[dict[str, SweepSpec]] = Field(default_factory=list)
+    repeat: int = Field(default=1, ge=1, le=100000)
+    on_error: Literal["continue", "stop"] = "stop"
+
+
+class QueueFile(_Strict):
+    name: str = "queue"
+    station: str | None = None
+    steps: list[Step] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of an expanded queue."""
+
+    index: int
+    step: int  # 1-based, as the user counts
+    label: str
+    procedure: str
+    parameters: dict[str, Any]
+    on_error: str
+    duration: float  # estimated seconds on hardware
+
+
+@dataclass
+class QueuePlan:
+    name: str
+    file: str
+    station: str | None
+    runs: list[PlannedRun] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        return sum(run.duration for run in self.runs)
+
+    @property
+    def plan_hash(self) -> str:
+        text = json.dumps([(r.procedure, r.parameters) for r in self.runs], sort_keys=True,
+                          default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+# -- values with units ------------------------------------------------------------------
+def _to_unit(value: Any, units: str | None, where: str) -> Any:
+    """Convert ``'30 mA'`` to the parameter's unit; numbers and words pass through."""
+    if not isinstance(value, str) or not units:
+        return value
+    text = value.strip()
+    try:
+        float(text)
+        return text
+    except ValueError:
+        pass
+    from labspin.stationfile import _units
+
+    ureg = _units()
+    try:
+        quantity = ureg.Quantity(text.replace("µ", "u"))
+    except Exception:
+        return value  # a word (list choice) or text parameter: the procedure decides
+    if quantity.dimensionless:
+        return float(quantity.magnitude)
+    try:
+        converted = float(quantity.to(units.replace("^", "**")).magnitude)
+    except Exception:
+        raise QueueFileError(f"{where}: {value!r} is not in units of {units}") from None
+    return float(f"{converted:.12g}")  # '100 uA' is 1e-4, not 9.999999999999999e-05
+
+
+def _expand_spec(spec: SweepSpec, where: str) -> list[Any]:
+    given = [k for k in ("values", "linspace", "logspace", "range") if getattr(spec, k)
+             is not None]
+    if len(given) != 1:
+        raise QueueFileError(f"{where}: give exactly one of values, linspace, logspace or "
+                             f"range (got {', '.join(given) or 'none'})")
+    kind = given[0]
+    raw = getattr(spec, kind)
+    if kind == "values":
+        if not raw:
+            raise QueueFileError(f"{where}: values is empty; a sweep needs at least one value")
+        return list(raw)
+    try:
+        a, b, c = (float(x) for x in raw)
+    except (TypeError, ValueError):
+        raise QueueFileError(f"{where}: {kind} needs three numbers, got {raw!r}") from None
+    if not all(math.isfinite(x) for x in (a, b, c)):
+        raise QueueFileError(f"{where}: {kind} numbers must be finite")
+    if kind in ("linspace", "logspace"):
+        if c < 1 or c != int(c):
+            raise QueueFileError(f"{where}: {kind} count must be a whole number >= 1, got {c}")
+        if kind == "logspace":
+            if a <= 0 or b <= 0:
+                raise QueueFileError(f"{where}: logspace start and stop must be positive")
+            return [float(v) for v in np.geomspace(a, b, int(c))]
+        return [float(v) for v in np.linspace(a, b, int(c))]
+    if c == 0 or (b - a) / c < 0:
+        raise QueueFileError(f"{where}: range step {c} never gets from {a} to {b}")
+    n = math.floor((b - a) / c + 1e-9) + 1
+    if n > 1_000_000:
+        raise QueueFileError(f"{where}: range gives {n} values; that is not a night's work")
+    return [a + k * c for k in range(n)]
+
+
+def _levels(step: Step, where: str) -> list[list[dict[str, Any]]]:
+    levels = []
+    for k, level in enumerate(step.sweep, start=1):
+        if not level:
+            raise QueueFileError(f"{where}: sweep level {k} is empty")
+        columns = {name: _expand_spec(spec, f"{where}: sweep level {k}: {name}")
+                   for name, spec in level.items()}
+        lengths = {name: len(vals) for name, vals in columns.items()}
+        if len(set(lengths.values())) > 1:
+            raise QueueFileError(f"{where}: sweep level {k} varies {', '.join(lengths)} "
+                                 f"together, but they have different lengths {lengths}; "
+                                 "put them on separate levels to nest them")
+        n = next(iter(lengths.values()))
+        levels.append([{name: vals[i] for name, vals in columns.items()} for i in range(n)])
+    return levels
+
+
+# -- planning ---------------------------------------------------------------------------
+def load_queue_file(path: str | Path) -> QueueFile:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise QueueFileError(f"{path}: no such queue file") from None
+    except OSError as exc:
+        raise QueueFileError(f"{path}: cannot read it ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise QueueFileError(f"{path}: not valid YAML{where}: "
+                             f"{getattr(exc, 'problem', None) or exc}") from None
+    return parse_queue(data, str(path))
+
+
+def parse_queue(data: Any, source: str = "queue file") -> QueueFile:
+    if not isinstance(data, dict):
+        raise QueueFileError(f"{source}: expected a mapping with 'steps' at the top level, "
+                             f"got {type(data).__name__}")
+    try:
+        return QueueFile.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = list(err["loc"])
+            where = ".".join(str(p) for p in loc)
+            if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
+                where = f"step {loc[1] + 1}" + ("." + ".".join(str(p) for p in loc[2:])
+                                                if loc[2:] else "")
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                message = "missing: this key is required"
+            elif err["type"] == "extra_forbidden":
+                message = "not a known key (check its spelling and indentation)"
+            lines.append(f"  {where}: {message}")
+        raise QueueFileError(f"{source} is not a valid queue file:\n" + "\n".join(lines)) \
+            from None
+
+
+def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> QueuePlan:
+    """Expand every step and validate every run: procedure, parameter names, types,
+    ranges and (given a guard) the station limits. Touches no instrument."""
+    plan = QueuePlan(queue.name, source, queue.station)
+    index = 0
+    for number, step in enumerate(queue.steps, start=1):
+        where = f"{source}: step {number} ({step.procedure}" + \
+            (f" '{step.label}')" if step.label else ")")
+        try:
+            cls = procedure_class(step.procedure)
+        except UnknownProcedureError as exc:
+            raise QueueFileError(f"{where}: {exc}") from None
+        known = cls().parameter_objects()
+        seen: set[str] = set()
+        for name in itertools.chain(step.parameters, *(level for level in step.sweep)):
+            if name not in known:
+                raise QueueFileError(f"{where}: unknown parameter {name!r}; {step.procedure} "
+                                     f"has {', '.join(known)}")
+            if name in seen:
+                raise QueueFileError(f"{where}: parameter {name!r} is given twice (fixed "
+                                     "and swept, or in two sweep levels)")
+            seen.add(name)
+        combos = [{k: v for level in c for k, v in level.items()}
+                  for c in itertools.product(*_levels(step, where))] or [{}]
+        for _ in range(step.repeat):
+            for combo in combos:
+                values = {**step.parameters, **combo}
+                params = {name: _to_unit(v, known[name].units, f"{where}: {name}")
+                          for name, v in values.items()}
+                proc = cls()
+                try:
+                    proc.set_parameters(params)
+                    proc.parameter_values()  # every parameter (defaults too) is valid
+                except (ValueError, TypeError, NameError) as exc:
+                    raise QueueFileError(f"{where}: {_describe(params)}: {exc}") from None
+                if guard is not None:
+                    try:
+                        proc.check_limits(guard)
+                        if getattr(proc, "stage_temperature", 0) > 0:
+                            guard.check_temperature(proc.stage_temperature)
+                    except (LimitError, ValueError) as exc:
+                        raise QueueFileError(f"{where}: {_describe(params)}: {exc}") from None
+                plan.runs.append(PlannedRun(
+                    index=index, step=number, label=step.label or step.procedure,
+                    procedure=step.procedure,
+                    parameters={k: _plain(v) for k, v in proc.parameter_values().items()},
+                    on_error=step.on_error, duration=proc.estimated_duration()))
+                index += 1
+    return plan
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _describe(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in params.items()) or "default parameters"
