@@ -94,7 +94,7 @@ def _default_sim_data() -> dict[str, Any]:
                for i, axis in enumerate("xyz", start=1)}
     return {"name": "sim-probe-station", "backend": "sim", "instruments": instruments,
             "magnets": magnets,
-            "limits": {"max_current": 0.06, "max_current_density": 2.5e12,
+            "limits": {"max_current": 0.1, "max_current_density": 2.5e12,
                        "max_field": {"x": 0.5, "y": 0.5, "z": 0.3}, "max_ramp_rate": 0.5,
                        "max_pulse_width": 0.01, "max_pulse_energy": 1e-3}}
 
@@ -307,6 +307,9 @@ class Station:
         for role, instrument in self.instruments.items():
             entry = self.config.entries()[role]
             if entry.driver.startswith("Keithley6221"):
+                # a running sine, delta or pulse-delta test is stopped before output off
+                attempt(f"{role} waveform abort", instrument.waveform_abort)
+                attempt(f"{role} sweep abort", lambda i=instrument: i.write("SOUR:SWE:ABOR"))
                 attempt(f"{role} output off", instrument.shutdown)
             elif entry.driver == "Keysight81160A":
                 attempt(f"{role} outputs off", lambda i=instrument: _pulser_off(i))

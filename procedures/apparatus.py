@@ -25,12 +25,55 @@ from labspin.safety import LimitError
 
 #: the 6221's pulse-delta widths; shorter pulses come from the pulse generator
 SOURCE_MIN_PULSE, SOURCE_MAX_PULSE = 50e-6, 12e-3
+SOURCE_MAX_COMPLIANCE = 105.0  # V, the 6221's largest compliance
+COMPLIANCE_EVENT = 8  # 6221 measurement event register, bit 3: compliance
+_WIDTH_TOLERANCE = 1e-9  # relative: 50 us computed in floating point is still 50 us
 GENERATOR_IMPEDANCE = 50.0  # ohm, the 81160A's output
 GENERATOR_MAX_AMPLITUDE = 5.0  # V into the 50 ohm load setting (10 V open circuit)
 
 
 class ApparatusError(RuntimeError):
     """The station cannot do what the procedure asks (missing instrument, wiring)."""
+
+
+def generator_level(amplitude: float, resistance: float) -> float:
+    """81160A level (V, into its 50 ohm load setting) for ``amplitude`` (A) in a bar of
+    two-terminal ``resistance``: the level assumes a matched load, so the source EMF is
+    twice the level, and the current is EMF / (50 ohm + R)."""
+    return amplitude * (GENERATOR_IMPEDANCE + resistance) / 2.0
+
+
+def uses_source(width: float) -> bool:
+    """True when the 6221 makes a pulse of ``width``; the generator makes shorter ones."""
+    return width >= SOURCE_MIN_PULSE * (1 - _WIDTH_TOLERANCE)
+
+
+def check_pulse(guard: Any, amplitude: float, width: float, resistance: float | None, *,
+                has_pulser: bool = True) -> None:
+    """Every check of a pulse that needs no instrument: station limits (the energy only
+    when the two-terminal ``resistance`` is known), the 6221's width range and
+    compliance, the pulse generator's reach. Queue planning uses it too."""
+    guard.check_pulse(amplitude, width, resistance or 0.0)
+    if not uses_source(width):
+        if not has_pulser:
+            raise ApparatusError(f"a {width:.3g} s pulse is shorter than the 6221 makes "
+                                 "(50 us); add a pulse generator (role 'pulser')")
+        if resistance is not None:
+            volts = generator_level(amplitude, resistance)
+            if abs(volts) > GENERATOR_MAX_AMPLITUDE:
+                reach = GENERATOR_MAX_AMPLITUDE / generator_level(1.0, resistance)
+                raise LimitError(f"the pulse generator reaches at most {reach * 1e3:.1f} mA "
+                                 f"into this bar (about {resistance:.0f} ohm two-terminal); "
+                                 f"{abs(amplitude) * 1e3:.1f} mA needs a pulse amplifier or "
+                                 "a lower-resistance bar")
+    elif width > SOURCE_MAX_PULSE * (1 + _WIDTH_TOLERANCE):
+        raise LimitError(f"the 6221 makes pulses of at most 12 ms, asked for {width:g} s")
+    elif resistance is not None and abs(amplitude) * resistance > SOURCE_MAX_COMPLIANCE:
+        raise LimitError(
+            f"a {abs(amplitude) * 1e3:.1f} mA pulse needs {abs(amplitude) * resistance:.0f}"
+            f" V across this bar (about {resistance:.0f} ohm two-terminal), more than the "
+            f"6221's {SOURCE_MAX_COMPLIANCE:.0f} V compliance; lower the current or use a "
+            "lower-resistance bar")
 
 
 @dataclass(frozen=True)
@@ -56,7 +99,9 @@ class Apparatus:
     def __init__(self, station: Any) -> None:
         self.station = station
         self.guard = station.guard
-        self.two_terminal_resistance: float | None = None
+        #: between the current pads, leads included (station file, or measured)
+        self.two_terminal_resistance: float | None = \
+            station.config.sample.two_terminal_resistance
         self._ac_running = False
 
     # -- wiring ---------------------------------------------------------------------------
@@ -240,42 +285,41 @@ class Apparatus:
 
     # -- pulses ---------------------------------------------------------------------------
     def check_pulse(self, amplitude: float, width: float) -> None:
-        """Refuse a pulse beyond the station limits (or the sources' reach)."""
-        resistance = self.two_terminal_resistance or 0.0
-        self.guard.check_pulse(amplitude, width, resistance)
-        if width < SOURCE_MIN_PULSE:
-            if not self.station.has("pulser"):
-                raise ApparatusError(f"a {width:.3g} s pulse is shorter than the 6221 makes "
-                                     "(50 us); add a pulse generator (role 'pulser')")
-            volts = self._generator_volts(amplitude)
-            if abs(volts) > GENERATOR_MAX_AMPLITUDE:
-                reach = GENERATOR_MAX_AMPLITUDE / self._generator_volts(1.0)
-                raise LimitError(f"the pulse generator reaches at most {reach * 1e3:.1f} mA "
-                                 f"into this bar (about {resistance:.0f} ohm two-terminal); "
-                                 f"{abs(amplitude) * 1e3:.1f} mA needs a pulse amplifier or "
-                                 "a lower-resistance bar")
-        elif width > SOURCE_MAX_PULSE:
-            raise LimitError(f"the 6221 makes pulses of at most 12 ms, asked for {width:g} s")
+        """Refuse a pulse beyond the station limits or the sources' reach; nothing is
+        sent. Needs the two-terminal resistance (station file or measure_resistance)."""
+        if self.two_terminal_resistance is None:
+            raise ApparatusError("the two-terminal resistance of the bar is unknown, so pulse "
+                                 "energies cannot be checked: give sample."
+                                 "two_terminal_resistance in the station file, or measure it "
+                                 "(measure_resistance) before pulsing")
+        check_pulse(self.guard, amplitude, width, self.two_terminal_resistance,
+                    has_pulser=self.station.has("pulser"))
 
     def _generator_volts(self, amplitude: float) -> float:
-        """Level setting (into the 50 ohm load setting) for ``amplitude`` in the bar."""
-        resistance = self.two_terminal_resistance or 0.0
-        emf = amplitude * (GENERATOR_IMPEDANCE + resistance)
-        return emf / 2.0  # the level assumes a matched 50 ohm load: V_set = EMF / 2
+        return generator_level(amplitude, self.two_terminal_resistance or 0.0)
 
     def pulse(self, amplitude: float, width: float) -> float:
-        """One current pulse through the bar; returns its energy estimate I^2 R t (J)."""
+        """One current pulse through the bar (any AC read current is stopped first);
+        returns its energy estimate I^2 R t (J). A 6221 pulse cut short by the compliance
+        (the bar heats, its resistance rises) raises instead of recording a current that
+        did not flow."""
         self.check_pulse(amplitude, width)
-        if width >= SOURCE_MIN_PULSE:
+        self.stop_ac()
+        if uses_source(width):
             source = self.station["source"]
+            if not hasattr(source, "pulse"):
+                raise ApparatusError("the source must use driver Keithley6221Pulse for "
+                                     "pulses; change instruments.source.driver")
             with self.station.talking_to("source", "a current pulse"):
-                if not hasattr(source, "pulse"):
-                    raise ApparatusError("the source must use driver Keithley6221Pulse for "
-                                         "pulses; change instruments.source.driver")
-                resistance = self.two_terminal_resistance or 1000.0
-                source.source_compliance = min(105.0, max(10.0, 1.5 * abs(amplitude)
-                                                          * resistance))
+                int(source.measurement_events)  # reading the register clears it
+                source.source_compliance = SOURCE_MAX_COMPLIANCE
                 source.pulse(amplitude, width)
+                events = int(source.measurement_events)
+            if events & COMPLIANCE_EVENT:
+                raise ApparatusError(
+                    f"the 6221 reached its compliance during the {amplitude * 1e3:+.2f} mA, "
+                    f"{width:g} s pulse: less current flowed (the bar heats and its "
+                    "resistance rises). Lower the pulse current or use a lower-resistance bar")
         else:
             self._generator_pulse(amplitude, width)
         return amplitude**2 * (self.two_terminal_resistance or 0.0) * width

@@ -25,8 +25,8 @@ def test_currents_within_limits_pass(guard):
 
 
 @pytest.mark.parametrize(("call", "message"), [
-    (lambda g: g.check_current(0.07), "current 70 mA exceeds limits.max_current = 60 mA"),
-    (lambda g: g.check_current(0.07, "pulse current"), "pulse current 70 mA"),
+    (lambda g: g.check_current(0.11), "current 110 mA exceeds limits.max_current = 100 mA"),
+    (lambda g: g.check_current(0.11, "pulse current"), "pulse current 110 mA"),
     (lambda g: g.check_pulse(0.03, 0.02, 300.0),
      "pulse width 20 ms exceeds limits.max_pulse_width"),
     (lambda g: g.check_pulse(0.05, 0.01, 300.0),
@@ -42,8 +42,8 @@ def test_requests_outside_limits_are_refused_with_the_limit_named(guard, call, m
 
 
 def test_current_density_limit_applies_to_the_sample_cross_section(guard):
-    # 2.5e12 A/m^2 through 5 um x 5 nm is 62.5 mA: the current limit (60 mA) bites first;
-    # a thinner film makes the density limit bite
+    # 2.5e12 A/m^2 through 5 um x 5 nm is 62.5 mA, below the current limit (100 mA);
+    # a thinner film makes the density limit bite earlier
     thin = guard.sample.model_copy(update={"fm_thickness": 2e-9})
     thin_guard = SafetyGuard(guard.limits, thin, "thin")
     with pytest.raises(LimitError, match="current density 3e\\+12 A/m² exceeds"):

@@ -22,7 +22,7 @@ def test_examples_validate_and_units_become_si():
     sim = load_station_file(EXAMPLES / "station-sim.yaml")
     assert sim.backend == "sim" and sim.sim.preset == "py-nio"
     assert sim.sample.width == pytest.approx(5e-6)
-    assert sim.limits.max_current == pytest.approx(0.06)
+    assert sim.limits.max_current == pytest.approx(0.1)
     assert sim.limits.max_pulse_width == pytest.approx(0.01)
     assert sim.magnets["y"].coil_constant == pytest.approx(0.05)
     probe = load_station_file(EXAMPLES / "station-probe.yaml")

@@ -1,0 +1,265 @@
+"""Harmonic Hall: V_xy^1w and V_xy^2w of an AC current, against field, for the
+spin-orbit fields.
+
+Two modes:
+
+* ``field sweep`` (perpendicular magnets; Hayashi et al., PRB 89, 144425 (2014)): the
+  field is swept through zero along x, then (``sweep_both_axes``) along y, with
+  |B| well below B_K (about 0.1 B_K keeps the small-angle expansion). V_1w is a
+  parabola and V_2w a line; both sweeps are needed to undo the planar Hall mixing.
+  An optional field along z first sets the sign of m_z.
+* ``angle scan`` (in-plane magnets; Avci et al., PRB 90, 224427 (2014)): an in-plane
+  field of each of several magnitudes turns through 360 deg (x and y magnets);
+  V_2w(phi) = A(B) cos phi + C(B) (2 cos^3 phi - cos phi) separates the damping-like,
+  thermal and field-like parts. Keep B well above the in-plane anisotropy field.
+
+``labspin.analysis.models.harmonic`` fits both. Lock-in convention of the apparatus:
+V = V_0 + V_1w sin wt - V_2w cos 2wt for I = I_0 sin wt (peak volts).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Iterator, Sequence
+from typing import ClassVar
+
+import numpy as np
+from pymeasure.experiment import (
+    BooleanParameter,
+    FloatParameter,
+    ListParameter,
+    Parameter,
+)
+
+from labspin.procedures.base import SpintronicsProcedure
+from labspin.procedures.loops import (
+    DEFAULT_RAMP_RATE,
+    FIELD_READBACK_TIME,
+    HarmonicReader,
+    abort_ac,
+    lockin_seconds,
+    ramp_seconds,
+)
+from labspin.safety import SafetyGuard
+
+log = logging.getLogger(__name__)
+
+FIELD_SWEEP, ANGLE_SCAN = "field sweep", "angle scan"
+AXIS_CODE = {"x": 0, "y": 1}
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+class FieldListError(ValueError):
+    """A list of field magnitudes that cannot be read."""
+
+
+def parse_field_magnitudes(text: str | Sequence[float]) -> list[float]:
+    """Field magnitudes (T) from text like ``"0.1, 0.2, 0.3"`` (or a list of numbers):
+    plain numbers in tesla, positive, finite and all different; anything else raises
+    :class:`FieldListError` saying what to write instead."""
+    example = "write magnitudes in tesla separated by commas, like '0.1, 0.2, 0.3'"
+    if isinstance(text, str):
+        items = [item.strip() for item in text.split(",")]
+        if not text.strip() or any(not item for item in items):
+            raise FieldListError(f"field magnitudes {text!r}: an empty entry; {example}")
+        bad = [item for item in items if not _NUMBER.fullmatch(item)]
+        if bad:
+            raise FieldListError(f"field magnitudes {text!r}: {bad[0]!r} is not a plain "
+                                 f"number (no units: the values are in T); {example}")
+        values = [float(item) for item in items]
+    else:
+        try:
+            values = [float(v) for v in text]
+        except (TypeError, ValueError):
+            raise FieldListError(f"field magnitudes {text!r}: {example}") from None
+        if not values:
+            raise FieldListError(f"no field magnitudes given; {example}")
+    for v in values:
+        if not (math.isfinite(v) and v > 0):
+            raise FieldListError(f"field magnitude {v!r} T: each must be a positive number "
+                                 f"of tesla; {example}")
+    if len(set(values)) != len(values):
+        raise FieldListError(f"field magnitudes {values}: a magnitude is repeated")
+    return values
+
+
+class HarmonicHall(SpintronicsProcedure):
+    """First and second harmonic Hall voltages against field (Hayashi field sweeps or
+    Avci angle scans)."""
+
+    DESCRIPTION = "Harmonic Hall: V_xy 1w and 2w against field (spin-orbit fields)"
+    DATA_COLUMNS: ClassVar[list[str]] = [
+        "Field setpoint (T)", "Field (T)", "Field angle (deg)", "Field axis",
+        "V_xy 1w (V)", "V_xy 2w (V)", "R_xy 1w (ohm)", "R_xy 2w (ohm)", "Time (s)"]
+    """Field sweeps: ``Field (T)`` is the signed field along the swept axis (read back),
+    ``Field axis`` 0 for x and 1 for y, ``Field angle (deg)`` 0 or 90. Angle scans:
+    ``Field (T)`` is the magnitude of the in-plane field read back by the x and y
+    gaussmeters, ``Field setpoint (T)`` the nominal magnitude of the scan,
+    ``Field angle (deg)`` the nominal angle from x (the current) and ``Field axis`` NaN."""
+
+    mode = ListParameter("Mode", choices=[ANGLE_SCAN, FIELD_SWEEP], default=ANGLE_SCAN)
+    current = FloatParameter("AC current amplitude", units="A", default=1e-3,
+                             minimum=1e-9, maximum=0.1)
+    frequency = FloatParameter("AC frequency", units="Hz", default=1333.0, minimum=1.0,
+                               maximum=50e3)
+    time_constant = FloatParameter("Lock-in time constant", units="s", default=0.1,
+                                   minimum=1e-5, maximum=3e4)
+    sensitivity = FloatParameter("Lock-in sensitivity 2w", units="V", default=20e-6,
+                                 minimum=2e-9, maximum=1.0)
+    sensitivity_1w = FloatParameter("Lock-in sensitivity 1w", units="V", default=50e-3,
+                                    minimum=2e-9, maximum=1.0)
+    settle_time = FloatParameter("Settle time", units="s", default=0.1, minimum=0.0,
+                                 maximum=600.0)
+    # field sweep
+    field_max = FloatParameter("Maximum field", units="T", default=6e-3, minimum=1e-6,
+                               maximum=10.0, group_by="mode", group_condition=FIELD_SWEEP)
+    field_step = FloatParameter("Field step", units="T", default=1e-3, minimum=1e-6,
+                                maximum=10.0, group_by="mode", group_condition=FIELD_SWEEP)
+    sweep_both_axes = BooleanParameter("Sweep along y too", default=True, group_by="mode",
+                                       group_condition=FIELD_SWEEP)
+    initial_field_z = FloatParameter("Initialising field along z", units="T", default=0.0,
+                                     minimum=-10.0, maximum=10.0, group_by="mode",
+                                     group_condition=FIELD_SWEEP)
+    """Applied along z and ramped back to zero before the sweeps, to set m_z (its sign
+    sets the state); 0 leaves the magnet as it is."""
+    # angle scan
+    field_magnitudes = Parameter("Field magnitudes (T)", default="0.1, 0.2, 0.3",
+                                 group_by="mode", group_condition=ANGLE_SCAN)
+    angle_step = FloatParameter("Angle step", units="deg", default=15.0, minimum=0.1,
+                                maximum=180.0, group_by="mode", group_condition=ANGLE_SCAN)
+
+    _guard: SafetyGuard | None = None
+
+    # -- plan ---------------------------------------------------------------------------
+    def sweep_axes(self) -> list[str]:
+        return ["x", "y"] if self.sweep_both_axes else ["x"]
+
+    def sweep_fields(self) -> np.ndarray:
+        """-field_max to +field_max; the step is adjusted so both ends are included."""
+        n = round(2 * self.field_max / self.field_step) + 1
+        if n < 4:
+            raise ValueError(f"a field step of {self.field_step:g} T leaves fewer than 4 "
+                             f"fields between +-{self.field_max:g} T (a parabola needs "
+                             "more); make it smaller")
+        return np.linspace(-self.field_max, self.field_max, n)
+
+    def angles(self) -> np.ndarray:
+        n = round(360.0 / self.angle_step)
+        if n < 4 or abs(n * self.angle_step - 360.0) > 1e-6:
+            raise ValueError(f"an angle step of {self.angle_step:g} deg must divide 360 deg "
+                             "into at least 4 angles (the scan must be uniform)")
+        return np.arange(n) * (360.0 / n)
+
+    def magnitudes(self) -> list[float]:
+        return parse_field_magnitudes(self.field_magnitudes)
+
+    def points(self) -> Iterator[tuple[str | None, float, float]]:
+        """(axis or None for a rotation, field or magnitude (T), angle (deg)) in order."""
+        if self.mode == FIELD_SWEEP:
+            for axis in self.sweep_axes():
+                for b in self.sweep_fields():
+                    yield axis, float(b), 90.0 * AXIS_CODE[axis]
+        else:
+            for b in self.magnitudes():
+                for angle in self.angles():
+                    yield None, b, float(angle)
+
+    def check_limits(self, guard: SafetyGuard) -> None:
+        self._guard = guard
+        guard.check_current(self.current, "AC current amplitude")
+        if self.mode == FIELD_SWEEP:
+            self.sweep_fields()
+            for axis in self.sweep_axes():
+                guard.check_field(axis, self.field_max)
+            if self.initial_field_z:
+                guard.check_field("z", self.initial_field_z)
+        else:
+            self.angles()
+            largest = max(self.magnitudes())
+            for axis in ("x", "y"):  # each component reaches the magnitude on its axis
+                guard.check_field(axis, largest)
+
+    def planned_points(self) -> int:
+        if self.mode == FIELD_SWEEP:
+            return len(self.sweep_axes()) * self.sweep_fields().size
+        return len(self.magnitudes()) * self.angles().size
+
+    def ramp_rate(self) -> float:
+        guard = self.station.guard if self.station is not None else self._guard
+        return guard.limits.max_ramp_rate if guard is not None else DEFAULT_RAMP_RATE
+
+    def field_seconds(self) -> float:
+        rate = self.ramp_rate()
+        if self.mode == FIELD_SWEEP:
+            return ramp_seconds(2 * self.field_max / (self.sweep_fields().size - 1), rate)
+        # each in-plane axis moves by at most B * step (radians); z is only read back
+        chord = max(self.magnitudes()) * math.radians(360.0 / self.angles().size)
+        return 2 * ramp_seconds(chord, rate) + FIELD_READBACK_TIME
+
+    def seconds_per_point(self) -> float:
+        return self.field_seconds() + self.settle_time + lockin_seconds(self.time_constant)
+
+    def estimated_duration(self) -> float:
+        """Points, plus the ramps into and out of each sweep or scan."""
+        rate = self.ramp_rate()
+        if self.mode == FIELD_SWEEP:
+            extra = len(self.sweep_axes()) * 2 * ramp_seconds(self.field_max, rate)
+            if self.initial_field_z:
+                extra += 2 * ramp_seconds(self.initial_field_z, rate) + self.settle_time
+        else:
+            extra = sum(2 * ramp_seconds(b, rate) for b in self.magnitudes())
+        return super().estimated_duration() + extra
+
+    # -- run ----------------------------------------------------------------------------
+    def _set_field(self, axis: str | None, field: float, angle: float) -> float:
+        """Set the point's field; returns the field read back (signed along the axis, or
+        the in-plane magnitude of a rotation)."""
+        if axis is not None:
+            return self.apparatus.set_field(axis, field)
+        bx, by, _ = self.apparatus.set_inplane_field(field, angle)
+        return math.hypot(bx, by)
+
+    def execute(self) -> None:
+        axes = self.sweep_axes() if self.mode == FIELD_SWEEP else ["x", "y"]
+        for axis in axes:  # clear errors before anything moves
+            self.station.magnet(axis)
+        reader = HarmonicReader(self.apparatus, "xy", self.sensitivity_1w, self.sensitivity)
+        self.apparatus.lockin_for("xy")
+        if self.mode == FIELD_SWEEP and self.initial_field_z:
+            self.apparatus.set_field("z", self.initial_field_z)
+            self.station.sleep(self.settle_time)
+            self.apparatus.set_field("z", 0.0)
+        self._ac_started = True
+        self.apparatus.start_ac(self.current, self.frequency)
+        try:
+            reader.configure(self.time_constant)
+            total = self.planned_points()
+            previous_axis: str | None = None
+            for done, (axis, field, angle) in enumerate(self.points()):
+                if self.should_stop():
+                    log.info("HarmonicHall stopped after %d of %d points", done, total)
+                    return
+                if previous_axis is not None and axis != previous_axis:
+                    self.apparatus.set_field(previous_axis, 0.0)
+                previous_axis = axis
+                readback = self._set_field(axis, field, angle)
+                self.station.sleep(self.settle_time)
+                h = reader.read()
+                self.emit_row({
+                    "Field setpoint (T)": field, "Field (T)": readback,
+                    "Field angle (deg)": angle,
+                    "Field axis": math.nan if axis is None else AXIS_CODE[axis],
+                    "V_xy 1w (V)": h.v_1w, "V_xy 2w (V)": h.v_2w,
+                    "R_xy 1w (ohm)": h.r_1w, "R_xy 2w (ohm)": h.r_2w})
+                self.report_progress(done + 1, total)
+        finally:
+            self.apparatus.stop_ac()
+
+    def shutdown(self) -> None:
+        try:
+            if getattr(self, "_ac_started", False):
+                abort_ac(self.station)
+        finally:
+            super().shutdown()

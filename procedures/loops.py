@@ -1,0 +1,378 @@
+"""Field loops: anomalous-Hall loops (R_xy and R_xx, DC readout) and USMR loops
+(R_xx^2w with a lock-in), both swept along one magnet axis.
+
+A loop goes from +B_max down to -B_max (the "down" branch, ``Branch`` = -1) and back up
+to +B_max (the "up" branch, ``Branch`` = +1), ``loops`` times. Each branch is complete:
+the turning fields are measured on both branches, so each branch fits on its own
+(``labspin.analysis.models.loops.fit_hysteresis_loop`` takes the ``Branch`` column as
+its ``branch``). The coercive field depends on the time spent per field step
+(Sharrock, IEEE Trans. Magn. 26, 193 (1990)), so ``Time (s)`` is part of the data.
+
+USMR: Avci et al., Nat. Phys. 11, 570 (2015); R_xx^2w is odd in m_y and steps between
+two levels on an easy-axis (y) loop of an in-plane magnet, as in the read-out of Choi
+et al., Nat. Commun. (2025), at J_AC = 1.3e11 A/m^2.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from pymeasure.experiment import (
+    FloatParameter,
+    IntegerParameter,
+    ListParameter,
+    Metadata,
+)
+from pymeasure.instruments.srs import SR830
+
+from labspin.procedures.apparatus import Apparatus, Harmonics
+from labspin.procedures.base import ProcedureError, SpintronicsProcedure
+from labspin.safety import SafetyGuard
+
+log = logging.getLogger(__name__)
+
+DOWN, UP = -1, +1
+
+# -- hardware timing, for the duration estimates --------------------------------------
+#: the Electromagnet's ramp staircase: one current step per interval (drivers/electromagnet)
+MAGNET_STEP_INTERVAL = 0.1  # s
+#: ramp rate assumed when neither a station nor its limits are known, T/s
+DEFAULT_RAMP_RATE = 0.1
+#: one gaussmeter reading over RS-232 plus the supply's read-back, s
+FIELD_READBACK_TIME = 0.08
+#: one GPIB command/reply round trip, s
+GPIB_TIME = 0.01
+#: 50 Hz mains: the longer power-line cycle of the two
+LINE_PERIOD = 1 / 50
+#: the 6221 delta-mode cycles the apparatus averages (Apparatus._read_delta)
+DELTA_CYCLES = 4
+#: a lock-in reads after this many time constants (Apparatus.read_harmonics)
+LOCKIN_SETTLING = 5.0
+
+
+def ramp_seconds(change: float, rate: float) -> float:
+    """Time the Electromagnet takes for a field change (T) at ``rate`` (T/s): one step
+    per interval, at least one interval, plus reading the field back."""
+    steps = max(1, math.ceil(abs(change) / (rate * MAGNET_STEP_INTERVAL) - 1e-9))
+    return steps * MAGNET_STEP_INTERVAL + FIELD_READBACK_TIME
+
+
+def nanovoltmeter_seconds(nplc: float) -> float:
+    """One 2182A reading: NPLC line cycles, doubled by auto-zero, plus the transfer."""
+    return 2 * nplc * LINE_PERIOD + 2 * GPIB_TIME
+
+
+def truncated(values: list[float], value: float) -> float:
+    """The SR830 setting a request lands on: the next value up (pymeasure truncates)."""
+    return next((v for v in values if v >= value * (1 - 1e-9)), values[-1])
+
+
+def lockin_seconds(time_constant: float, harmonics: int = 2) -> float:
+    """Reading ``harmonics`` harmonics one after the other, each after 5 tau."""
+    tau = truncated(SR830.TIME_CONSTANTS, time_constant)
+    return harmonics * (LOCKIN_SETTLING * tau + 3 * GPIB_TIME)
+
+
+def loop_fields(field_max: float, field_step: float) -> np.ndarray:
+    """The down branch, +field_max to -field_max; the step is adjusted so that both
+    ends are included."""
+    if not (field_max > 0 and field_step > 0):
+        raise ValueError("the maximum field and the field step must be positive")
+    n = round(2 * field_max / field_step) + 1
+    if n < 3:
+        raise ValueError(f"a field step of {field_step:g} T leaves fewer than 3 fields "
+                         f"between +-{field_max:g} T; make it smaller")
+    return np.linspace(field_max, -field_max, n)
+
+
+class LockinOverload(ProcedureError):
+    """A lock-in output is at full scale: the reading is clipped."""
+
+
+@dataclass
+class HarmonicReader:
+    """V_1w and V_2w on one contact pair, each harmonic at its own sensitivity.
+
+    The first harmonic (R I_0, often volts) and the second (micro- to nanovolts) differ
+    by orders of magnitude: one sensitivity for both would clip the first or bury the
+    second in the output resolution. A reading at full scale raises
+    :class:`LockinOverload` instead of returning a clipped value.
+    """
+
+    apparatus: Apparatus
+    contacts: str
+    sensitivity_1w: float
+    sensitivity_2w: float
+    _sensitivity: float | None = None
+
+    def configure(self, time_constant: float) -> None:
+        self.apparatus.configure_lockin(self.contacts, time_constant, self.sensitivity_1w)
+        self._sensitivity = self.sensitivity_1w
+
+    def _set_sensitivity(self, value: float) -> None:
+        if value == self._sensitivity:
+            return
+        station = self.apparatus.station
+        role = self.apparatus.lockin_for(self.contacts)
+        with station.talking_to(role, "setting the sensitivity") as lockin:
+            lockin.sensitivity = value
+        self._sensitivity = value
+
+    def _read(self, harmonic: int, sensitivity: float) -> tuple[float, float]:
+        self._set_sensitivity(sensitivity)
+        h = self.apparatus.read_harmonics(self.contacts, (harmonic,))
+        value = h.v_1w if harmonic == 1 else h.v_2w
+        full_scale = truncated(SR830.SENSITIVITIES, sensitivity)
+        if abs(value) / math.sqrt(2) >= 0.999 * full_scale:
+            raise LockinOverload(
+                f"the lock-in on {self.contacts} is at full scale ({full_scale:g} V rms) at "
+                f"the {harmonic}w harmonic; raise the {harmonic}w sensitivity setting")
+        return value, h.current
+
+    def read(self) -> Harmonics:
+        v_1w, current = self._read(1, self.sensitivity_1w)
+        v_2w, _ = self._read(2, self.sensitivity_2w)
+        return Harmonics(v_1w, v_2w, current)
+
+
+def abort_ac(station: Any) -> None:
+    """Stop the 6221's sine whatever the apparatus believes: ``station.make_safe`` only
+    switches the output off, and a running waveform keeps driving the bar."""
+    if station is None or not station.has("source"):
+        return
+    try:
+        with station.talking_to("source", "stopping the AC current"):
+            station["source"].waveform_abort()
+    except Exception as exc:  # shutdown goes on; the base class makes the rest safe
+        log.error("could not stop the AC current: %s", exc)
+
+
+class FieldLoop(SpintronicsProcedure):
+    """A field loop along one magnet axis; subclasses measure each point."""
+
+    field_axis = ListParameter("Field axis", choices=["x", "y", "z"], default="z")
+    field_max = FloatParameter("Maximum field", units="T", default=0.05, minimum=1e-5,
+                               maximum=10.0)
+    field_step = FloatParameter("Field step", units="T", default=1e-3, minimum=1e-6,
+                                maximum=10.0)
+    loops = IntegerParameter("Loops", default=1, minimum=1, maximum=1000)
+    saturation_field = FloatParameter("Saturation field", units="T", default=0.0,
+                                      minimum=0.0, maximum=10.0)
+    """Field held along +axis before the first loop (0: none): saturates the sample
+    when the loop itself does not reach saturation."""
+    settle_time = FloatParameter("Settle time", units="s", default=0.2, minimum=0.0,
+                                 maximum=600.0)
+
+    _guard: SafetyGuard | None = None
+
+    # -- plan ---------------------------------------------------------------------------
+    def check_limits(self, guard: SafetyGuard) -> None:
+        self._guard = guard
+        guard.check_field(self.field_axis, self.field_max)
+        if self.saturation_field:
+            if self.saturation_field < self.field_max:
+                raise ValueError(f"a saturation field of {self.saturation_field:g} T is "
+                                 f"inside the loop (+-{self.field_max:g} T) and does nothing; "
+                                 "raise it or set it to 0")
+            guard.check_field(self.field_axis, self.saturation_field)
+        loop_fields(self.field_max, self.field_step)
+        self.check_readout_limits(guard)
+
+    def check_readout_limits(self, guard: SafetyGuard) -> None:
+        raise NotImplementedError
+
+    def planned_points(self) -> int:
+        return 2 * self.loops * loop_fields(self.field_max, self.field_step).size
+
+    def ramp_rate(self) -> float:
+        guard = self.station.guard if self.station is not None else self._guard
+        return guard.limits.max_ramp_rate if guard is not None else DEFAULT_RAMP_RATE
+
+    def seconds_per_point(self) -> float:
+        fields = loop_fields(self.field_max, self.field_step)
+        step = abs(fields[0] - fields[1])
+        return (ramp_seconds(step, self.ramp_rate()) + self.settle_time
+                + self.readout_seconds())
+
+    def readout_seconds(self) -> float:
+        raise NotImplementedError
+
+    def estimated_duration(self) -> float:
+        """Points, plus the ramps to the first field (through saturation) and back to
+        zero at the end."""
+        start = max(self.saturation_field, self.field_max)
+        extra = (ramp_seconds(start, self.ramp_rate()) + self.settle_time
+                 + ramp_seconds(start - self.field_max, self.ramp_rate())
+                 + ramp_seconds(self.field_max, self.ramp_rate()))
+        return super().estimated_duration() + extra
+
+    def sweep(self) -> Iterator[tuple[int, int, float]]:
+        """(loop, branch, field setpoint) of every point, in order; loops count from 1."""
+        down = loop_fields(self.field_max, self.field_step)
+        for loop in range(1, self.loops + 1):
+            for branch, fields in ((DOWN, down), (UP, down[::-1])):
+                for field in fields:
+                    yield loop, branch, float(field)
+
+    # -- run ----------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Check the wiring and set up the readout; nothing may move a field yet."""
+
+    def measure(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Turn off what ``prepare`` turned on (shutdown makes sure of it, too)."""
+
+    def execute(self) -> None:
+        self.station.magnet(self.field_axis)  # a clear error before anything moves
+        self.prepare()
+        try:
+            if self.saturation_field:
+                self.apparatus.set_field(self.field_axis, self.saturation_field)
+                self.station.sleep(self.settle_time)
+            total = self.planned_points()
+            for done, (loop, branch, setpoint) in enumerate(self.sweep()):
+                if self.should_stop():
+                    log.info("%s stopped after %d of %d points", type(self).__name__,
+                             done, total)
+                    return
+                field = self.apparatus.set_field(self.field_axis, setpoint)
+                self.station.sleep(self.settle_time)
+                row = {"Field setpoint (T)": setpoint, "Field (T)": field,
+                       "Branch": branch, "Loop": loop, **self.measure()}
+                self.emit_row(row)
+                self.report_progress(done + 1, total)
+        finally:
+            self.finish()
+
+
+class HallLoop(FieldLoop):
+    """Anomalous-Hall loop: R_xy and R_xx against the field along one axis (z for a
+    perpendicular magnet, y for the in-plane geometry of Choi et al.).
+
+    Both contact pairs are read with the 2182A's two channels and a DC read current:
+    ``dc`` (one polarity, thermoelectric offset included), ``reversal`` (+I and -I, the
+    offset cancels) or ``delta`` (the 6221's delta mode, which reads only the 2182A's
+    channel 1; the pair on channel 2 is then read by reversal).
+    """
+
+    DESCRIPTION = "Hall loop: R_xy and R_xx against a swept field (AHE, coercivity)"
+    DATA_COLUMNS: ClassVar[list[str]] = [
+        "Field setpoint (T)", "Field (T)", "Branch", "Loop", "R_xy (ohm)", "R_xx (ohm)",
+        "Time (s)"]
+    """``Branch``: -1 on the down sweep (+B_max to -B_max), +1 on the up sweep."""
+
+    read_current = FloatParameter("Read current", units="A", default=100e-6, minimum=1e-9,
+                                  maximum=0.1)
+    readout = ListParameter("Readout", choices=["dc", "reversal", "delta"],
+                            default="reversal")
+    nplc = FloatParameter("Integration time", units="NPLC", default=1.0, minimum=0.01,
+                          maximum=60.0)
+
+    def check_readout_limits(self, guard: SafetyGuard) -> None:
+        guard.check_current(self.read_current, "read current")
+
+    def _pair_seconds(self, mode: str) -> float:
+        if mode == "delta":
+            return 2 * (DELTA_CYCLES + 2) * self.nplc * LINE_PERIOD + 8 * GPIB_TIME
+        readings = 1 if mode == "dc" else 2
+        return readings * (nanovoltmeter_seconds(self.nplc) + GPIB_TIME) + 2 * GPIB_TIME
+
+    def readout_seconds(self) -> float:
+        other = "reversal" if self.readout == "delta" else self.readout
+        return self._pair_seconds(self.readout) + self._pair_seconds(other)
+
+    def prepare(self) -> None:
+        """Readout per pair; in delta mode the pair on channel 1 only."""
+        self._modes = {}
+        for pair in ("xy", "xx"):
+            on_channel_1 = self.apparatus.voltmeter_channel(pair) == 1
+            if self.readout != "delta":
+                self._modes[pair] = self.readout
+            else:
+                self._modes[pair] = "delta" if on_channel_1 else "reversal"
+        if self.readout == "delta" and "delta" not in self._modes.values():
+            log.warning("delta mode reads the 2182A's channel 1, which neither xy nor xx "
+                        "is wired to: both pairs are read by current reversal")
+
+    def measure(self) -> dict[str, float]:
+        return {f"R_{pair} (ohm)": self.apparatus.read_voltage(pair, self.read_current, mode,
+                                                                self.nplc)
+                for pair, mode in self._modes.items()}
+
+
+class USMRLoop(FieldLoop):
+    """USMR loop: R_xx^1w and R_xx^2w (lock-in on the xx pair) against the field along y.
+
+    An AC current of density ``current_density`` (the paper's J_AC = 1.3e11 A/m^2 by
+    default; amplitude J times the sample's current cross-section) runs through the
+    whole loop. R_xx^2w = V_xx^2w / I_0 is odd in m_y (unidirectional magnetoresistance
+    plus the anomalous Nernst voltage of the same symmetry), so it steps between two
+    levels of opposite sign as the magnet reverses along its easy axis.
+    """
+
+    DESCRIPTION = "USMR loop: R_xx 1w and 2w (lock-in) against a swept in-plane field"
+    DATA_COLUMNS: ClassVar[list[str]] = [
+        "Field setpoint (T)", "Field (T)", "Branch", "Loop", "R_xx 1w (ohm)",
+        "R_xx 2w (ohm)", "V_xx 2w (V)", "Time (s)"]
+    """``Branch``: -1 on the down sweep (+B_max to -B_max), +1 on the up sweep."""
+
+    field_axis = ListParameter("Field axis", choices=["x", "y", "z"], default="y")
+    field_max = FloatParameter("Maximum field", units="T", default=0.02, minimum=1e-5,
+                               maximum=10.0)
+    field_step = FloatParameter("Field step", units="T", default=0.5e-3, minimum=1e-6,
+                                maximum=10.0)
+    current_density = FloatParameter("AC current density", units="A/m^2", default=1.3e11,
+                                     minimum=1e6, maximum=1e13)
+    frequency = FloatParameter("AC frequency", units="Hz", default=1333.0, minimum=1.0,
+                               maximum=50e3)
+    time_constant = FloatParameter("Lock-in time constant", units="s", default=0.1,
+                                   minimum=1e-5, maximum=3e4)
+    sensitivity = FloatParameter("Lock-in sensitivity 2w", units="V", default=20e-6,
+                                 minimum=2e-9, maximum=1.0)
+    sensitivity_1w = FloatParameter("Lock-in sensitivity 1w", units="V", default=1.0,
+                                    minimum=2e-9, maximum=1.0)
+
+    ac_current = Metadata("AC current amplitude", units="A", default=0.0)
+
+    def amplitude(self, guard: SafetyGuard) -> float:
+        """Peak current (A) for the requested density through the sample's cross-section."""
+        return self.current_density * guard.sample.current_area
+
+    def check_readout_limits(self, guard: SafetyGuard) -> None:
+        guard.check_current(self.amplitude(guard), "AC current amplitude")
+
+    def readout_seconds(self) -> float:
+        return lockin_seconds(self.time_constant)
+
+    def startup(self) -> None:
+        super().startup()
+        self.ac_current = self.amplitude(self.station.guard)
+
+    def prepare(self) -> None:
+        self._reader = HarmonicReader(self.apparatus, "xx", self.sensitivity_1w,
+                                      self.sensitivity)
+        self.apparatus.lockin_for("xx")  # wiring error before the current starts
+        self._ac_started = True
+        self.apparatus.start_ac(self.ac_current, self.frequency)
+        self._reader.configure(self.time_constant)
+
+    def measure(self) -> dict[str, float]:
+        h = self._reader.read()
+        return {"R_xx 1w (ohm)": h.r_1w, "R_xx 2w (ohm)": h.r_2w, "V_xx 2w (V)": h.v_2w}
+
+    def finish(self) -> None:
+        self.apparatus.stop_ac()
+
+    def shutdown(self) -> None:
+        try:
+            if getattr(self, "_ac_started", False):
+                abort_ac(self.station)
+        finally:
+            super().shutdown()
