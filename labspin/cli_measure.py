@@ -309,14 +309,20 @@ def queue_status(file: str | None, data_dir: str) -> None:
             raise click.ClickException(f"no queue has run in {data_dir}"
                                        + (f" from {file}" if file else ""))
         states = queue_progress(catalog, queue["id"])
+        attempts = catalog.query(queue_id=queue["id"])
     counts: dict[str, int] = {}
     for state in states.values():
         counts[state] = counts.get(state, 0) + 1
+    tried: dict[str, int] = {}
+    for record in attempts:
+        tried[record.status] = tried.get(record.status, 0) + 1
     remaining = queue["total"] - counts.get("finished", 0)
     console.print(f"queue {queue['id']} '{queue['name']}' ({queue['file']}): "
-                  f"[bold]{queue['status']}[/bold]", highlight=False)
-    console.print(f"  {queue['total']} planned; " + ", ".join(
+                  f"[bold]{queue['status']}[/bold]", highlight=False, soft_wrap=True)
+    console.print(f"  {queue['total']} planned: " + ", ".join(
         f"{n} {s}" for s, n in sorted(counts.items())) + f"; {remaining} still to run",
-        highlight=False)
+        highlight=False, soft_wrap=True)
+    console.print("  all attempts: " + ", ".join(f"{n} {s}" for s, n in sorted(tried.items())),
+                  highlight=False, soft_wrap=True)
     if queue.get("log_file"):
-        console.print(f"  log: {queue['log_file']}", highlight=False)
+        console.print(f"  log: {queue['log_file']}", highlight=False, soft_wrap=True)

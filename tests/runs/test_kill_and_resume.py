@@ -1,0 +1,85 @@
+"""A queue killed with SIGKILL mid-run resumes without losing or repeating anything.
+
+This test drives real processes (``python -m labspin queue run``), so it waits for them
+in wall-clock time; the bench inside them still runs on virtual time.
+"""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import yaml
+from pymeasure.experiment import Results
+
+
+def catalog_rows(data_dir):
+    path = data_dir / "catalog.sqlite"
+    if not path.exists():
+        return []
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+            db.row_factory = sqlite3.Row
+            return [dict(r) for r in db.execute(
+                "SELECT id, queue_index, status, file FROM runs ORDER BY id")]
+    except sqlite3.OperationalError:  # the writer is creating it right now
+        return []
+
+
+def data_lines(path):
+    try:
+        with open(path) as f:
+            return sum(1 for line in f if line.strip() and not line.startswith("#")) - 1
+    except FileNotFoundError:
+        return 0
+
+
+def test_sigkill_mid_queue_then_resume_finishes_every_run_exactly_once(tmp_path):
+    queue = tmp_path / "night.yaml"
+    queue.write_text(yaml.safe_dump({"name": "kill test", "steps": [{
+        "procedure": "SwitchingLoop",
+        "parameters": {"max_pulse_current": 0.035, "pulse_steps": 8, "pulse_width": 1e-3,
+                       "readout": "R_xy dc"},
+        "sweep": [{"bias_field": {"values": [0.0, 0.001, 0.002, 0.003]}}]}]}))
+    data = tmp_path / "data"
+    command = [sys.executable, "-m", "labspin", "queue", "run", str(queue), "--sim",
+               "--data-dir", str(data)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    killed_run = None
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        running = [r for r in catalog_rows(data)
+                   if r["status"] == "running" and r["queue_index"] == 1]
+        if running and data_lines(running[0]["file"]) >= 5:
+            killed_run = running[0]
+            break
+        time.sleep(0.02)
+    assert killed_run is not None, proc.communicate()[0].decode()[-2000:]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    rows_at_kill = data_lines(killed_run["file"])
+    assert rows_at_kill >= 5
+
+    resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+
+    runs = catalog_rows(data)
+    finished = sorted(r["queue_index"] for r in runs if r["status"] == "finished")
+    assert finished == [0, 1, 2, 3]  # every planned run exactly once
+    killed = next(r for r in runs if r["id"] == killed_run["id"])
+    assert killed["status"] == "interrupted"
+    assert len(runs) == 5  # four finished and the one that was killed, nothing else
+    # the killed run's rows are intact and reload with pymeasure
+    reloaded = Results.load(killed["file"]).data
+    assert len(reloaded) >= rows_at_kill
+    assert reloaded["Pulse current (A)"].notna().all()
+    full = next(r for r in runs if r["queue_index"] == 1 and r["status"] == "finished")
+    assert len(Results.load(full["file"]).data) == 4 * 8 + 1
+
+    status = subprocess.run([sys.executable, "-m", "labspin", "queue", "status", str(queue),
+                             "--data-dir", str(data)], capture_output=True, text=True)
+    assert "4 finished" in status.stdout and "1 interrupted" in status.stdout
+    assert "0 still to run" in status.stdout
