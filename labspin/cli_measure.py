@@ -67,7 +67,7 @@ def open_station(station_file: str | None, sim: bool, preset: str | None,
 
 
 def parse_settings(procedure: str, settings: tuple[str, ...]) -> dict[str, Any]:
-    from labspin.queues import _to_unit
+    from labspin.queues import QueueFileError, _to_unit
 
     cls = _procedure(procedure)
     known = cls().parameter_objects()
@@ -81,7 +81,10 @@ def parse_settings(procedure: str, settings: tuple[str, ...]) -> dict[str, Any]:
         if name not in known:
             raise click.BadParameter(f"{procedure} has no parameter {name!r}; it has "
                                      f"{', '.join(known)}", param_hint="--set")
-        values[name] = _to_unit(value.strip(), known[name].units, f"--set {name}")
+        try:
+            values[name] = _to_unit(value.strip(), known[name].units, f"--set {name}")
+        except QueueFileError as exc:
+            raise click.BadParameter(str(exc), param_hint="--set") from None
     return values
 
 
@@ -229,12 +232,14 @@ def queue_plan(file: str, station_file: str | None, sim: bool, show_all: bool) -
                         f"{format_duration(plan.duration)} on hardware")
     for col in ("#", "step", "procedure", "parameters that vary", "estimate"):
         table.add_column(col, overflow="fold")
-    defaults: dict[str, dict[str, Any]] = {}
+    varying: dict[str, set[str]] = {}
+    for run in plan.runs:  # the parameters that differ between runs of one procedure
+        first = next(r for r in plan.runs if r.procedure == run.procedure).parameters
+        varying.setdefault(run.procedure, set()).update(
+            k for k, v in run.parameters.items() if first.get(k) != v)
     for run in plan.runs if show_all else plan.runs[:40]:
-        base = defaults.setdefault(run.procedure, run.parameters)
-        varied = {k: v for k, v in run.parameters.items() if base.get(k) != v}
         text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                         for k, v in varied.items())
+                         for k, v in run.parameters.items() if k in varying[run.procedure])
         table.add_row(str(run.index), f"{run.step} {run.label}", run.procedure, text,
                       format_duration(run.duration))
     console.print(table)

@@ -135,7 +135,7 @@ def _to_unit(value: Any, units: str | None, where: str) -> Any:
     return float(f"{converted:.12g}")  # '100 uA' is 1e-4, not 9.999999999999999e-05
 
 
-def _expand_spec(spec: SweepSpec, where: str) -> list[Any]:
+def _expand_spec(spec: SweepSpec, where: str, units: str | None = None) -> list[Any]:
     given = [k for k in ("values", "linspace", "logspace", "range") if getattr(spec, k)
              is not None]
     if len(given) != 1:
@@ -148,7 +148,11 @@ def _expand_spec(spec: SweepSpec, where: str) -> list[Any]:
             raise QueueFileError(f"{where}: values is empty; a sweep needs at least one value")
         return list(raw)
     try:
-        a, b, c = (float(x) for x in raw)
+        if kind == "range":  # start, stop and step all carry the parameter's unit
+            a, b, c = (float(_to_unit(x, units, where)) for x in raw)
+        else:  # the count is a plain number
+            a, b = (float(_to_unit(x, units, where)) for x in raw[:2])
+            c = float(raw[2])
     except (TypeError, ValueError):
         raise QueueFileError(f"{where}: {kind} needs three numbers, got {raw!r}") from None
     if not all(math.isfinite(x) for x in (a, b, c)):
@@ -169,12 +173,13 @@ def _expand_spec(spec: SweepSpec, where: str) -> list[Any]:
     return [a + k * c for k in range(n)]
 
 
-def _levels(step: Step, where: str) -> list[list[dict[str, Any]]]:
+def _levels(step: Step, where: str, known: dict[str, Any]) -> list[list[dict[str, Any]]]:
     levels = []
     for k, level in enumerate(step.sweep, start=1):
         if not level:
             raise QueueFileError(f"{where}: sweep level {k} is empty")
-        columns = {name: _expand_spec(spec, f"{where}: sweep level {k}: {name}")
+        columns = {name: _expand_spec(spec, f"{where}: sweep level {k}: {name}",
+                                      known[name].units)
                    for name, spec in level.items()}
         lengths = {name: len(vals) for name, vals in columns.items()}
         if len(set(lengths.values())) > 1:
@@ -250,7 +255,7 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> Queu
                                      "and swept, or in two sweep levels)")
             seen.add(name)
         combos = [{k: v for level in c for k, v in level.items()}
-                  for c in itertools.product(*_levels(step, where))] or [{}]
+                  for c in itertools.product(*_levels(step, where, known))] or [{}]
         for _ in range(step.repeat):
             for combo in combos:
                 values = {**step.parameters, **combo}
