@@ -82,7 +82,8 @@ def parse_settings(procedure: str, settings: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(f"{procedure} has no parameter {name!r}; it has "
                                      f"{', '.join(known)}", param_hint="--set")
         try:
-            values[name] = _to_unit(value.strip(), known[name].units, f"--set {name}")
+            values[name] = _to_unit(value.strip(), getattr(known[name], "units", None),
+                                f"--set {name}")
         except QueueFileError as exc:
             raise click.BadParameter(str(exc), param_hint="--set") from None
     return values
@@ -115,7 +116,8 @@ def procedures_command() -> None:
                 span = f"{param.minimum:g} … {param.maximum:g}"
             else:
                 span = ""
-            table.add_row(key, param.name, param.units or "", span, str(param.default))
+            table.add_row(key, param.name, getattr(param, "units", None) or "", span,
+                          str(param.default))
         console.print(table)
         console.print(f"  columns: {', '.join(cls.DATA_COLUMNS)}\n", highlight=False)
 

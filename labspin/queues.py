@@ -112,8 +112,10 @@ class QueuePlan:
 def _to_unit(value: Any, units: str | None, where: str) -> Any:
     """Convert ``'30 mA'`` to the parameter's unit; numbers and words pass through."""
     if not isinstance(value, str) or not units:
-        return value
+        return value  # parameters without a unit (text, choices, flags) get the text as is
     text = value.strip()
+    if "," in text or ";" in text:
+        return value  # a list, not one quantity (pint would read "0.1, 0.2" as a product)
     try:
         float(text)
         return text
@@ -179,7 +181,7 @@ def _levels(step: Step, where: str, known: dict[str, Any]) -> list[list[dict[str
         if not level:
             raise QueueFileError(f"{where}: sweep level {k} is empty")
         columns = {name: _expand_spec(spec, f"{where}: sweep level {k}: {name}",
-                                      known[name].units)
+                                      getattr(known[name], "units", None))
                    for name, spec in level.items()}
         lengths = {name: len(vals) for name, vals in columns.items()}
         if len(set(lengths.values())) > 1:
@@ -259,7 +261,8 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> Queu
         for _ in range(step.repeat):
             for combo in combos:
                 values = {**step.parameters, **combo}
-                params = {name: _to_unit(v, known[name].units, f"{where}: {name}")
+                params = {name: _to_unit(v, getattr(known[name], "units", None),
+                                         f"{where}: {name}")
                           for name, v in values.items()}
                 proc = cls()
                 try:

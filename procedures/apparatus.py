@@ -36,6 +36,18 @@ class ApparatusError(RuntimeError):
     """The station cannot do what the procedure asks (missing instrument, wiring)."""
 
 
+class SourceCompliance(ApparatusError):
+    """The 6221 cannot drive the requested current through the bar."""
+
+
+class LockinOverload(ApparatusError):
+    """A lock-in output is at full scale: the reading would be clipped."""
+
+
+#: SR830 full-scale sensitivities, V rms (manual, SENS 0..26)
+LOCKIN_SENSITIVITIES = tuple(m * 10.0**e for e in range(-9, 1) for m in (1, 2, 5))[1:-2]
+
+
 def generator_level(amplitude: float, resistance: float) -> float:
     """81160A level (V, into its 50 ohm load setting) for ``amplitude`` (A) in a bar of
     two-terminal ``resistance``: the level assumes a matched load, so the source EMF is
@@ -103,6 +115,7 @@ class Apparatus:
         self.two_terminal_resistance: float | None = \
             station.config.sample.two_terminal_resistance
         self._ac_running = False
+        self._sensitivity: dict[str, float] = {}
 
     # -- wiring ---------------------------------------------------------------------------
     def _wired(self, role: str) -> dict[str, str]:
@@ -163,6 +176,28 @@ class Apparatus:
             stage.set_and_wait(temperature, tolerance=tolerance)
             return float(stage.temperature)
 
+    # -- source compliance ----------------------------------------------------------------
+    def set_compliance(self, current: float) -> None:
+        """Give the 6221 a compliance of 1.5 I R_2t (10 to 105 V) and clear its event
+        register; after a reset it has 10 V, and a bar of kilohms would silently carry
+        less than the current asked for, making every R = V / I wrong."""
+        resistance = self.two_terminal_resistance or 0.0
+        volts = min(SOURCE_MAX_COMPLIANCE, max(10.0, 1.5 * abs(current) * resistance))
+        with self.station.talking_to("source", "setting the compliance") as source:
+            source.source_compliance = volts
+            int(source.measurement_events)  # reading clears the event register
+
+    def check_compliance(self, current: float) -> None:
+        """Raise :class:`SourceCompliance` if the 6221 hit its compliance since the last
+        look: less current flowed than the data would assume."""
+        events = int(self.station.read_number("source", "measurement_events"))
+        if events & COMPLIANCE_EVENT:
+            raise SourceCompliance(
+                f"the 6221 reached its compliance driving {abs(current) * 1e3:.3g} mA: less "
+                "current flows than the data assume (the bar is open, or of higher "
+                "resistance than sample.two_terminal_resistance); check the bar or lower "
+                "the current")
+
     # -- DC readout -----------------------------------------------------------------------
     def _source_dc(self, current: float) -> None:
         source = self.station["source"]
@@ -176,6 +211,7 @@ class Apparatus:
         if current == 0:
             raise LimitError("a resistance reading needs a non-zero read current")
         self.guard.check_current(current, "read current")
+        self.set_compliance(current)
         if mode == "delta":
             return self._read_delta(contacts, current)
         channel = self.voltmeter_channel(contacts)
@@ -193,6 +229,7 @@ class Apparatus:
         with self.station.talking_to("source", "turning the read current off"):
             self.station["source"].source_enabled = False
         self._check_open(volts)
+        self.check_compliance(current)
         if mode == "dc":
             return volts[0] / current
         if mode == "reversal":
@@ -221,6 +258,7 @@ class Apparatus:
         readings = [self.station.as_number("source", "a delta reading", v)
                     for v in values[0::2]]
         self._check_open(readings)
+        self.check_compliance(current)
         return sum(readings) / len(readings) / current
 
     def measure_resistance(self, current: float = 100e-6) -> float:
@@ -236,6 +274,7 @@ class Apparatus:
     def start_ac(self, amplitude: float, frequency: float = 1333.0) -> None:
         """A sine current of peak ``amplitude`` from the 6221 (the lock-ins' reference)."""
         self.guard.check_current(amplitude, "AC current amplitude")
+        self.set_compliance(amplitude)
         source = self.station["source"]
         with self.station.talking_to("source", "starting the AC current"):
             source.waveform_function = "sine"
@@ -247,6 +286,7 @@ class Apparatus:
             source.waveform_start()
         self._ac_amplitude = amplitude
         self._ac_running = True
+        self.check_compliance(amplitude)
 
     def stop_ac(self) -> None:
         if self._ac_running:
@@ -263,16 +303,36 @@ class Apparatus:
             lockin.phase = 0.0
             lockin.time_constant = time_constant
             lockin.sensitivity = sensitivity
+        self._sensitivity[role] = sensitivity
+
+    def _set_sensitivity(self, role: str, value: float) -> float:
+        if self._sensitivity.get(role) != value:
+            with self.station.talking_to(role, "setting the sensitivity") as lockin:
+                lockin.sensitivity = value
+            self._sensitivity[role] = value
+        return min((s for s in LOCKIN_SENSITIVITIES if s >= value * (1 - 1e-9)),
+                   default=LOCKIN_SENSITIVITIES[-1])
 
     def read_harmonics(self, contacts: str, harmonics: tuple[int, ...] = (1, 2),
-                       settle: float | None = None) -> Harmonics:
-        """V_1w and V_2w across ``contacts`` with the AC current running."""
+                       settle: float | None = None,
+                       sensitivities: dict[int, float] | None = None) -> Harmonics:
+        """V_1w and V_2w across ``contacts`` with the AC current running.
+
+        ``sensitivities`` sets each harmonic's full scale (V rms): the first harmonic
+        (R I_0, often volts) and the second (micro- to nanovolts) differ by orders of
+        magnitude. A reading at full scale raises :class:`LockinOverload` rather than
+        return a clipped value; a source that fell into compliance raises
+        :class:`SourceCompliance`.
+        """
         if not self._ac_running:
             raise ApparatusError("start the AC current (start_ac) before reading harmonics")
         role = self.lockin_for(contacts)
         lockin = self.station[role]
         values = {1: math.nan, 2: math.nan}
         for n in harmonics:
+            full_scale = None
+            if sensitivities and n in sensitivities:
+                full_scale = self._set_sensitivity(role, sensitivities[n])
             with self.station.talking_to(role, f"a {n}f reading"):
                 lockin.harmonic = n
                 tau = float(lockin.time_constant)
@@ -281,6 +341,11 @@ class Apparatus:
                 values[1] = math.sqrt(2) * self.station.read_number(role, "x")
             else:
                 values[n] = -math.sqrt(2) * self.station.read_number(role, "y")
+            if full_scale is not None and abs(values[n]) / math.sqrt(2) >= 0.999 * full_scale:
+                raise LockinOverload(
+                    f"the lock-in on {contacts} is at full scale ({full_scale:g} V rms) at "
+                    f"the {n}w harmonic; raise the {n}w sensitivity setting")
+        self.check_compliance(self._ac_amplitude)
         return Harmonics(values[1], values[2], self._ac_amplitude)
 
     # -- pulses ---------------------------------------------------------------------------

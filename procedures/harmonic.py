@@ -37,6 +37,7 @@ from labspin.procedures.base import SpintronicsProcedure
 from labspin.procedures.loops import (
     DEFAULT_RAMP_RATE,
     FIELD_READBACK_TIME,
+    ACDrive,
     HarmonicReader,
     abort_ac,
     lockin_seconds,
@@ -55,11 +56,28 @@ class FieldListError(ValueError):
     """A list of field magnitudes that cannot be read."""
 
 
-def parse_field_magnitudes(text: str | Sequence[float]) -> list[float]:
-    """Field magnitudes (T) from text like ``"0.1, 0.2, 0.3"`` (or a list of numbers):
-    plain numbers in tesla, positive, finite and all different; anything else raises
-    :class:`FieldListError` saying what to write instead."""
+class TextParameter(Parameter):
+    """A free-text parameter with ``units = None``: ``labspin procedures`` and the queue
+    planner read ``units`` from every parameter, and pymeasure's ``Parameter`` has none.
+    The unit goes in the label, never in ``units``: the planner would hand the text to
+    pint, which reads ``"0.1, 0.2, 0.3"`` as the product 0.006."""
+
+    units = None
+
+
+class FlagParameter(BooleanParameter):
+    """pymeasure's ``BooleanParameter`` with ``units = None``, for the same readers."""
+
+    units = None
+
+
+def parse_field_magnitudes(text: str | float | Sequence[float]) -> list[float]:
+    """Field magnitudes (T) from text like ``"0.1, 0.2, 0.3"`` (or a number, or a list of
+    numbers): plain numbers in tesla, positive, finite and all different; anything else
+    raises :class:`FieldListError` saying what to write instead."""
     example = "write magnitudes in tesla separated by commas, like '0.1, 0.2, 0.3'"
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        text = [text]
     if isinstance(text, str):
         items = [item.strip() for item in text.split(",")]
         if not text.strip() or any(not item for item in items):
@@ -101,7 +119,7 @@ class HarmonicHall(SpintronicsProcedure):
 
     mode = ListParameter("Mode", choices=[ANGLE_SCAN, FIELD_SWEEP], default=ANGLE_SCAN)
     current = FloatParameter("AC current amplitude", units="A", default=1e-3,
-                             minimum=1e-9, maximum=0.1)
+                             minimum=1e-9, maximum=0.105)
     frequency = FloatParameter("AC frequency", units="Hz", default=1333.0, minimum=1.0,
                                maximum=50e3)
     time_constant = FloatParameter("Lock-in time constant", units="s", default=0.1,
@@ -117,16 +135,17 @@ class HarmonicHall(SpintronicsProcedure):
                                maximum=10.0, group_by="mode", group_condition=FIELD_SWEEP)
     field_step = FloatParameter("Field step", units="T", default=1e-3, minimum=1e-6,
                                 maximum=10.0, group_by="mode", group_condition=FIELD_SWEEP)
-    sweep_both_axes = BooleanParameter("Sweep along y too", default=True, group_by="mode",
-                                       group_condition=FIELD_SWEEP)
+    sweep_both_axes = FlagParameter("Sweep along y too", default=True, group_by="mode",
+                                    group_condition=FIELD_SWEEP)
     initial_field_z = FloatParameter("Initialising field along z", units="T", default=0.0,
                                      minimum=-10.0, maximum=10.0, group_by="mode",
                                      group_condition=FIELD_SWEEP)
     """Applied along z and ramped back to zero before the sweeps, to set m_z (its sign
     sets the state); 0 leaves the magnet as it is."""
     # angle scan
-    field_magnitudes = Parameter("Field magnitudes (T)", default="0.1, 0.2, 0.3",
-                                 group_by="mode", group_condition=ANGLE_SCAN)
+    field_magnitudes = TextParameter("Field magnitudes (T)", default="0.1, 0.2, 0.3",
+                                     group_by="mode", group_condition=ANGLE_SCAN)
+    """Comma-separated, in tesla: ``"0.1, 0.2, 0.3"``."""
     angle_step = FloatParameter("Angle step", units="deg", default=15.0, minimum=0.1,
                                 maximum=180.0, group_by="mode", group_condition=ANGLE_SCAN)
 
@@ -143,7 +162,7 @@ class HarmonicHall(SpintronicsProcedure):
             raise ValueError(f"a field step of {self.field_step:g} T leaves fewer than 4 "
                              f"fields between +-{self.field_max:g} T (a parabola needs "
                              "more); make it smaller")
-        return np.linspace(-self.field_max, self.field_max, n)
+        return np.round(np.linspace(-self.field_max, self.field_max, n), 12)
 
     def angles(self) -> np.ndarray:
         n = round(360.0 / self.angle_step)
@@ -176,10 +195,10 @@ class HarmonicHall(SpintronicsProcedure):
             if self.initial_field_z:
                 guard.check_field("z", self.initial_field_z)
         else:
-            self.angles()
+            angles = np.radians(self.angles())
             largest = max(self.magnitudes())
-            for axis in ("x", "y"):  # each component reaches the magnitude on its axis
-                guard.check_field(axis, largest)
+            guard.check_field("x", largest * float(np.max(np.abs(np.cos(angles)))))
+            guard.check_field("y", largest * float(np.max(np.abs(np.sin(angles)))))
 
     def planned_points(self) -> int:
         if self.mode == FIELD_SWEEP:
@@ -223,6 +242,8 @@ class HarmonicHall(SpintronicsProcedure):
 
     def execute(self) -> None:
         axes = self.sweep_axes() if self.mode == FIELD_SWEEP else ["x", "y"]
+        if self.mode == FIELD_SWEEP and self.initial_field_z:
+            axes.append("z")
         for axis in axes:  # clear errors before anything moves
             self.station.magnet(axis)
         reader = HarmonicReader(self.apparatus, "xy", self.sensitivity_1w, self.sensitivity)
@@ -231,9 +252,9 @@ class HarmonicHall(SpintronicsProcedure):
             self.apparatus.set_field("z", self.initial_field_z)
             self.station.sleep(self.settle_time)
             self.apparatus.set_field("z", 0.0)
-        self._ac_started = True
-        self.apparatus.start_ac(self.current, self.frequency)
+        self._drive = ACDrive(self.apparatus, self.current, self.frequency)
         try:
+            self._drive.start()
             reader.configure(self.time_constant)
             total = self.planned_points()
             previous_axis: str | None = None
@@ -247,6 +268,7 @@ class HarmonicHall(SpintronicsProcedure):
                 readback = self._set_field(axis, field, angle)
                 self.station.sleep(self.settle_time)
                 h = reader.read()
+                self._drive.check()
                 self.emit_row({
                     "Field setpoint (T)": field, "Field (T)": readback,
                     "Field angle (deg)": angle,
@@ -255,11 +277,11 @@ class HarmonicHall(SpintronicsProcedure):
                     "R_xy 1w (ohm)": h.r_1w, "R_xy 2w (ohm)": h.r_2w})
                 self.report_progress(done + 1, total)
         finally:
-            self.apparatus.stop_ac()
+            self._drive.stop()
 
     def shutdown(self) -> None:
         try:
-            if getattr(self, "_ac_started", False):
+            if getattr(self, "_drive", None) is not None and self._drive.started:
                 abort_ac(self.station)
         finally:
             super().shutdown()

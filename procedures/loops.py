@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,8 +30,11 @@ from pymeasure.experiment import (
 )
 from pymeasure.instruments.srs import SR830
 
-from labspin.procedures.apparatus import Apparatus, Harmonics
-from labspin.procedures.base import ProcedureError, SpintronicsProcedure
+from labspin.procedures.apparatus import (
+    Apparatus,
+    Harmonics,
+)
+from labspin.procedures.base import SpintronicsProcedure
 from labspin.safety import SafetyGuard
 
 log = logging.getLogger(__name__)
@@ -87,62 +90,51 @@ def loop_fields(field_max: float, field_step: float) -> np.ndarray:
     if n < 3:
         raise ValueError(f"a field step of {field_step:g} T leaves fewer than 3 fields "
                          f"between +-{field_max:g} T; make it smaller")
-    return np.linspace(field_max, -field_max, n)
-
-
-class LockinOverload(ProcedureError):
-    """A lock-in output is at full scale: the reading is clipped."""
+    return np.round(np.linspace(field_max, -field_max, n), 12)  # no -0.008000000000000002
 
 
 @dataclass
 class HarmonicReader:
-    """V_1w and V_2w on one contact pair, each harmonic at its own sensitivity.
-
-    The first harmonic (R I_0, often volts) and the second (micro- to nanovolts) differ
-    by orders of magnitude: one sensitivity for both would clip the first or bury the
-    second in the output resolution. A reading at full scale raises
-    :class:`LockinOverload` instead of returning a clipped value.
-    """
+    """V_1w and V_2w on one contact pair, each harmonic at its own sensitivity
+    (Apparatus.read_harmonics raises LockinOverload for a clipped reading)."""
 
     apparatus: Apparatus
     contacts: str
     sensitivity_1w: float
     sensitivity_2w: float
-    _sensitivity: float | None = None
 
     def configure(self, time_constant: float) -> None:
         self.apparatus.configure_lockin(self.contacts, time_constant, self.sensitivity_1w)
-        self._sensitivity = self.sensitivity_1w
-
-    def _set_sensitivity(self, value: float) -> None:
-        if value == self._sensitivity:
-            return
-        station = self.apparatus.station
-        role = self.apparatus.lockin_for(self.contacts)
-        with station.talking_to(role, "setting the sensitivity") as lockin:
-            lockin.sensitivity = value
-        self._sensitivity = value
-
-    def _read(self, harmonic: int, sensitivity: float) -> tuple[float, float]:
-        self._set_sensitivity(sensitivity)
-        h = self.apparatus.read_harmonics(self.contacts, (harmonic,))
-        value = h.v_1w if harmonic == 1 else h.v_2w
-        full_scale = truncated(SR830.SENSITIVITIES, sensitivity)
-        if abs(value) / math.sqrt(2) >= 0.999 * full_scale:
-            raise LockinOverload(
-                f"the lock-in on {self.contacts} is at full scale ({full_scale:g} V rms) at "
-                f"the {harmonic}w harmonic; raise the {harmonic}w sensitivity setting")
-        return value, h.current
 
     def read(self) -> Harmonics:
-        v_1w, current = self._read(1, self.sensitivity_1w)
-        v_2w, _ = self._read(2, self.sensitivity_2w)
-        return Harmonics(v_1w, v_2w, current)
+        return self.apparatus.read_harmonics(
+            self.contacts, (1, 2), sensitivities={1: self.sensitivity_1w,
+                                                  2: self.sensitivity_2w})
+
+
+@dataclass
+class ACDrive:
+    """The 6221's sine current through the bar, within compliance at every point."""
+
+    apparatus: Apparatus
+    amplitude: float
+    frequency: float
+    started: bool = field(default=False, init=False)
+
+    def start(self) -> None:
+        self.started = True
+        self.apparatus.start_ac(self.amplitude, self.frequency)  # sets and checks compliance
+
+    def check(self) -> None:
+        self.apparatus.check_compliance(self.amplitude)
+
+    def stop(self) -> None:
+        self.apparatus.stop_ac()
 
 
 def abort_ac(station: Any) -> None:
-    """Stop the 6221's sine whatever the apparatus believes: ``station.make_safe`` only
-    switches the output off, and a running waveform keeps driving the bar."""
+    """Stop the 6221's sine whatever the apparatus believes (its flag is only set once
+    ``start_ac`` has finished), before the base class makes the station safe."""
     if station is None or not station.has("source"):
         return
     try:
@@ -216,8 +208,8 @@ class FieldLoop(SpintronicsProcedure):
         down = loop_fields(self.field_max, self.field_step)
         for loop in range(1, self.loops + 1):
             for branch, fields in ((DOWN, down), (UP, down[::-1])):
-                for field in fields:
-                    yield loop, branch, float(field)
+                for setpoint in fields:
+                    yield loop, branch, float(setpoint)
 
     # -- run ----------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -242,9 +234,9 @@ class FieldLoop(SpintronicsProcedure):
                     log.info("%s stopped after %d of %d points", type(self).__name__,
                              done, total)
                     return
-                field = self.apparatus.set_field(self.field_axis, setpoint)
+                readback = self.apparatus.set_field(self.field_axis, setpoint)
                 self.station.sleep(self.settle_time)
-                row = {"Field setpoint (T)": setpoint, "Field (T)": field,
+                row = {"Field setpoint (T)": setpoint, "Field (T)": readback,
                        "Branch": branch, "Loop": loop, **self.measure()}
                 self.emit_row(row)
                 self.report_progress(done + 1, total)
@@ -266,10 +258,11 @@ class HallLoop(FieldLoop):
     DATA_COLUMNS: ClassVar[list[str]] = [
         "Field setpoint (T)", "Field (T)", "Branch", "Loop", "R_xy (ohm)", "R_xx (ohm)",
         "Time (s)"]
-    """``Branch``: -1 on the down sweep (+B_max to -B_max), +1 on the up sweep."""
+    """``Field (T)``: read back by the axis' gaussmeter; ``Branch``: -1 on the down sweep
+    (+B_max to -B_max), +1 on the up sweep; ``Loop``: 1, 2, ..."""
 
     read_current = FloatParameter("Read current", units="A", default=100e-6, minimum=1e-9,
-                                  maximum=0.1)
+                                  maximum=0.105)
     readout = ListParameter("Readout", choices=["dc", "reversal", "delta"],
                             default="reversal")
     nplc = FloatParameter("Integration time", units="NPLC", default=1.0, minimum=0.01,
@@ -302,9 +295,10 @@ class HallLoop(FieldLoop):
                         "is wired to: both pairs are read by current reversal")
 
     def measure(self) -> dict[str, float]:
-        return {f"R_{pair} (ohm)": self.apparatus.read_voltage(pair, self.read_current, mode,
-                                                                self.nplc)
-                for pair, mode in self._modes.items()}
+        row = {f"R_{pair} (ohm)": self.apparatus.read_voltage(pair, self.read_current, mode,
+                                                               self.nplc)
+               for pair, mode in self._modes.items()}  # each read checks the compliance
+        return row
 
 
 class USMRLoop(FieldLoop):
@@ -321,7 +315,8 @@ class USMRLoop(FieldLoop):
     DATA_COLUMNS: ClassVar[list[str]] = [
         "Field setpoint (T)", "Field (T)", "Branch", "Loop", "R_xx 1w (ohm)",
         "R_xx 2w (ohm)", "V_xx 2w (V)", "Time (s)"]
-    """``Branch``: -1 on the down sweep (+B_max to -B_max), +1 on the up sweep."""
+    """``Field (T)``: read back by the axis' gaussmeter; ``Branch``: -1 on the down sweep
+    (+B_max to -B_max), +1 on the up sweep; ``Loop``: 1, 2, ..."""
 
     field_axis = ListParameter("Field axis", choices=["x", "y", "z"], default="y")
     field_max = FloatParameter("Maximum field", units="T", default=0.02, minimum=1e-5,
@@ -359,20 +354,22 @@ class USMRLoop(FieldLoop):
         self._reader = HarmonicReader(self.apparatus, "xx", self.sensitivity_1w,
                                       self.sensitivity)
         self.apparatus.lockin_for("xx")  # wiring error before the current starts
-        self._ac_started = True
-        self.apparatus.start_ac(self.ac_current, self.frequency)
+        self._drive = ACDrive(self.apparatus, self.ac_current, self.frequency)
+        self._drive.start()
         self._reader.configure(self.time_constant)
 
     def measure(self) -> dict[str, float]:
         h = self._reader.read()
+        self._drive.check()
         return {"R_xx 1w (ohm)": h.r_1w, "R_xx 2w (ohm)": h.r_2w, "V_xx 2w (V)": h.v_2w}
 
     def finish(self) -> None:
-        self.apparatus.stop_ac()
+        if hasattr(self, "_drive"):
+            self._drive.stop()
 
     def shutdown(self) -> None:
         try:
-            if getattr(self, "_ac_started", False):
+            if getattr(self, "_drive", None) is not None and self._drive.started:
                 abort_ac(self.station)
         finally:
             super().shutdown()

@@ -23,12 +23,12 @@ from labspin.analysis.models.harmonic import (
 from labspin.physics import Device, spin_transport
 from labspin.physics.properties import properties_at
 from labspin.procedures import procedure_class
+from labspin.procedures.apparatus import LockinOverload, SourceCompliance
 from labspin.procedures.harmonic import (
     FieldListError,
     HarmonicHall,
     parse_field_magnitudes,
 )
-from labspin.procedures.loops import LockinOverload
 from labspin.safety import LimitError
 from labspin.station import Station
 
@@ -195,15 +195,24 @@ def test_a_clipping_lockin_stops_the_run_and_the_bench_is_safe(open_station):
     assert_bench_safe(station)
 
 
+def test_an_open_bar_puts_the_source_in_compliance_and_stops_the_run(open_station):
+    station = open_station("py-nio")
+    station.bench.device.burnt = True  # no current can flow: the 6221 hits compliance
+    proc = HarmonicHall(mode="angle scan", field_magnitudes="0.1", current=3e-3)
+    with pytest.raises(SourceCompliance, match="compliance"):
+        run(proc, station)
+    assert_bench_safe(station)
+
+
 # -- limits, abort, estimates, parsing ----------------------------------------------------
 
 
 @pytest.mark.parametrize(("settings", "limit"), [
-    ({"mode": "angle scan", "field_magnitudes": "0.3, 0.6"}, "max_field.x"),
-    ({"mode": "field sweep", "field_max": 0.6}, "max_field.x"),
-    ({"mode": "field sweep", "initial_field_z": -0.4}, "max_field.z"),
-    ({"current": 0.07}, "max_current"),
-], ids=["angle scan field", "sweep field", "initialising field", "current"])
+    ({"mode": "angle scan", "field_magnitudes": "0.3, 0.6"}, r"max_field\.x ="),
+    ({"mode": "field sweep", "field_max": 0.6}, r"max_field\.x ="),
+    ({"mode": "field sweep", "initial_field_z": -0.4}, r"max_field\.z ="),
+    ({"current": 0.07}, r"max_current_density ="),  # 2.8e12 A/m^2 in py-nio
+], ids=["angle scan field", "sweep field", "initialising field", "current density"])
 def test_limits_are_refused_before_anything_is_sent(open_station, settings, limit):
     station = open_station("py-nio")
     sent = []
@@ -255,6 +264,7 @@ def test_duration_estimates_are_sane_and_grow_with_the_points():
     ("0.1, 0.2, 0.3", [0.1, 0.2, 0.3]),
     (" 0.05,0.1 ,1e-1 ", None),  # 0.1 twice
     ("0.25", [0.25]),
+    (0.25, [0.25]),  # a queue file's bare number
     ([0.1, 0.4], [0.1, 0.4]),
 ])
 def test_field_magnitudes_are_parsed_strictly(text, values):
@@ -275,6 +285,7 @@ def test_field_magnitudes_are_parsed_strictly(text, values):
     ("0, 0.2", "positive"),
     ([], "no field magnitudes"),
     (["a"], "tesla separated by commas"),
+    (True, "tesla separated by commas"),
 ])
 def test_bad_field_magnitudes_are_refused_with_a_clear_error(text, message):
     with pytest.raises(FieldListError, match=message):

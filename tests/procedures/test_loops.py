@@ -171,6 +171,19 @@ def test_hall_loop_readout_modes_agree_and_delta_reads_the_pair_on_channel_1(ope
             > HallLoop(readout="dc").seconds_per_point())
 
 
+def test_a_read_current_above_the_default_compliance_still_flows(open_station):
+    """2 mA through the 8 kOhm (two-terminal) perpendicular bar needs 16 V: more than the
+    6221's 10 V after a reset, so the loop sets the compliance from the sample."""
+    station = open_station("cofeb-nio-pma")
+    proc = HallLoop(field_axis="z", field_max=0.02, field_step=0.02, read_current=2e-3,
+                    settle_time=0.0)
+    df = run(proc, station)
+    params = station.bench.device.params
+    props = properties_at(params, params.thermal.stage_temperature)
+    assert df["R_xx (ohm)"].to_numpy() == pytest.approx(props.channel_resistance, rel=5e-3)
+    assert_bench_safe(station)
+
+
 # -- USMRLoop ---------------------------------------------------------------------------
 
 
@@ -240,14 +253,15 @@ def test_a_lockin_that_stops_answering_still_leaves_no_ac_current(open_station):
 
 
 @pytest.mark.parametrize(("cls", "preset", "settings", "limit"), [
-    (HallLoop, "cofeb-nio-pma", {"field_axis": "z", "field_max": 0.35}, "max_field.z"),
-    (HallLoop, "cofeb-nio-pma", {"field_max": 0.1, "saturation_field": 0.31}, "max_field.z"),
-    (HallLoop, "cofeb-nio-pma", {"read_current": 0.07}, "max_current"),
-    (USMRLoop, "py-nio", {"current_density": 3e12}, "max_current"),
-    (USMRLoop, "cofeb-nio-pma", {"current_density": 2.6e12}, "max_current_density"),
-    (USMRLoop, "py-nio", {"field_max": 0.6}, "max_field.y"),
-], ids=["field", "saturation field", "read current", "ac current", "current density",
-        "usmr field"])
+    (HallLoop, "cofeb-nio-pma", {"field_axis": "z", "field_max": 0.35}, r"max_field\.z ="),
+    (HallLoop, "cofeb-nio-pma", {"field_max": 0.1, "saturation_field": 0.31},
+     r"max_field\.z ="),
+    (HallLoop, "pt-py", {"read_current": 0.105}, r"max_current ="),  # 2.1e12 A/m^2 in Pt/Py
+    (HallLoop, "cofeb-nio-pma", {"read_current": 0.02}, r"max_current_density ="),
+    (USMRLoop, "cofeb-nio-pma", {"current_density": 2.6e12}, r"max_current_density ="),
+    (USMRLoop, "py-nio", {"field_max": 0.6}, r"max_field\.y ="),
+], ids=["field", "saturation field", "read current", "read current density",
+        "ac current density", "usmr field"])
 def test_limits_are_refused_before_anything_is_sent(open_station, cls, preset, settings,
                                                     limit):
     station = open_station(preset)
