@@ -83,3 +83,48 @@ def test_sigkill_mid_queue_then_resume_finishes_every_run_exactly_once(tmp_path)
                              "--data-dir", str(data)], capture_output=True, text=True)
     assert "4 finished" in status.stdout and "1 interrupted" in status.stdout
     assert "0 still to run" in status.stdout
+
+
+def test_sigterm_stops_the_queue_cleanly_and_resume_finishes_it(tmp_path):
+    queue = tmp_path / "q.yaml"
+    queue.write_text(yaml.safe_dump({"name": "term test", "steps": [{
+        "procedure": "SwitchingLoop",
+        "parameters": {"max_pulse_current": 0.035, "pulse_steps": 8, "readout": "R_xy dc"},
+        "repeat": 3}]}))
+    data = tmp_path / "data"
+    command = [sys.executable, "-m", "labspin", "queue", "run", str(queue), "--sim",
+               "--data-dir", str(data)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        running = [r for r in catalog_rows(data) if r["status"] == "running"]
+        if running and data_lines(running[0]["file"]) >= 3:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out[-2000:]
+    assert "the bench is safe" in out
+    statuses = [r["status"] for r in catalog_rows(data)]
+    assert statuses[-1] == "aborted" and "running" not in statuses
+    resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0
+    assert sorted(r["queue_index"] for r in catalog_rows(data)
+                  if r["status"] == "finished") == [0, 1, 2]
+
+
+def test_malformed_queue_is_refused_by_run_and_nothing_runs(tmp_path):
+    queue = tmp_path / "bad.yaml"
+    queue.write_text(yaml.safe_dump({"steps": [
+        {"procedure": "SwitchingLoop", "parameters": {"pulse_steps": 4}},
+        {"procedure": "SwitchingLoop", "parameters": {"max_pulse_current": "300 mA"}}]}))
+    data = tmp_path / "data"
+    done = subprocess.run([sys.executable, "-m", "labspin", "queue", "run", str(queue),
+                           "--sim", "--data-dir", str(data)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0
+    assert "step 2 (SwitchingLoop)" in done.stderr and "max_pulse_current" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert catalog_rows(data) == []  # the first, valid step did not run either
