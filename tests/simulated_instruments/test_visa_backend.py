@@ -55,3 +55,14 @@ def test_garbled_command_lands_in_the_error_queue(voltmeter_bench):
     assert k.ask("SYST:ERR?").startswith("-104")
     assert k.ask("SYST:ERR?").startswith("-113")
     assert k.ask("SYST:ERR?").startswith("0,")
+
+
+def test_station_file_names_the_bench_it_describes():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "station-sim.yaml"
+    rm = pyvisa.ResourceManager(f"{path}@labspin")
+    resources = rm.list_resources("?*")
+    assert "GPIB0::12::INSTR" in resources and "ASRL2::INSTR" in resources
+    meter = rm.open_resource("GPIB0::7::INSTR", read_termination="\r")
+    assert meter.query("*IDN?").startswith("KEITHLEY INSTRUMENTS INC.,MODEL 2182A")
