@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas
 import pytest
 
 from labspin.analysis.models.harmonic import (
@@ -30,50 +29,16 @@ from labspin.procedures.harmonic import (
     parse_field_magnitudes,
 )
 from labspin.safety import LimitError
-from labspin.station import Station
+
+from .harness import assert_bench_safe, run
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # pymeasure's SCPI notice
 
 
-def run(proc, station, stop_after=None):
-    """The headless harness: startup, execute, always shutdown; rows as a DataFrame."""
-    rows = []
-    proc.station = station
-
-    def emit(topic, record):
-        if topic == "results":
-            rows.append(record)
-
-    proc.emit = emit
-    proc.should_stop = lambda: stop_after is not None and len(rows) >= stop_after
-    try:
-        proc.startup()
-        proc.execute()
-    finally:
-        proc.shutdown()
-    return pandas.DataFrame(rows)
 
 
-@pytest.fixture
-def open_station():
-    opened = []
-
-    def factory(preset: str, seed: int = 1) -> Station:
-        station = Station.open(sim=True, preset=preset, seed=seed)
-        opened.append(station)
-        return station
-
-    yield factory
-    for station in opened:
-        station.close()
 
 
-def assert_bench_safe(station: Station) -> None:
-    bench = station.bench
-    assert bench.dc_current() == 0.0
-    assert bench.ac_source() is None
-    for axis, coil in bench.coils.items():
-        assert coil.current == 0.0 and coil.setpoint == 0.0, axis
 
 
 def readout_terms(params):

@@ -23,40 +23,13 @@ from labspin.procedures.loops import HallLoop, USMRLoop, loop_fields
 from labspin.safety import LimitError, SafetyGuard
 from labspin.station import InstrumentFault, Station, default_sim_config
 
+from .harness import assert_bench_safe, run
+
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # pymeasure's SCPI notice
 
 
-def run(proc, station, stop_after=None):
-    """The headless harness: startup, execute, always shutdown; rows as a DataFrame."""
-    rows = []
-    proc.station = station
-
-    def emit(topic, record):
-        if topic == "results":
-            rows.append(record)
-
-    proc.emit = emit
-    proc.should_stop = lambda: stop_after is not None and len(rows) >= stop_after
-    try:
-        proc.startup()
-        proc.execute()
-    finally:
-        proc.shutdown()
-    return pandas.DataFrame(rows)
 
 
-@pytest.fixture
-def open_station():
-    opened = []
-
-    def factory(preset: str, seed: int = 1) -> Station:
-        station = Station.open(sim=True, preset=preset, seed=seed)
-        opened.append(station)
-        return station
-
-    yield factory
-    for station in opened:
-        station.close()
 
 
 def record_messages(station: Station) -> list[tuple[str, str]]:
@@ -71,13 +44,6 @@ def record_messages(station: Station) -> list[tuple[str, str]]:
     return sent
 
 
-def assert_bench_safe(station: Station) -> None:
-    bench = station.bench
-    assert bench.dc_current() == 0.0
-    assert bench.ac_source() is None
-    for axis, coil in bench.coils.items():
-        assert coil.current == 0.0, axis
-        assert coil.setpoint == 0.0, axis
 
 
 def stepped_sharrock_field(b_n: float, delta: float, tau_0: float, step: float,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas
 import pytest
 
 from labspin.analysis.models.probability import fit_switching_probability
@@ -20,42 +19,16 @@ from labspin.procedures.switching import SwitchingProbability
 from labspin.safety import LimitError
 from labspin.station import Station
 
+from .harness import run
+
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # pymeasure's SCPI notice
 
 WIDTHS = (50e-6, 2e-3)
 TRIALS = 8
 
 
-def run(proc, station, stop_after=None):
-    rows = []
-    proc.station = station
-
-    def emit(topic, record):
-        if topic == "results":
-            rows.append(record)
-
-    proc.emit = emit
-    proc.should_stop = lambda: stop_after is not None and len(rows) >= stop_after
-    try:
-        proc.startup()
-        proc.execute()
-    finally:
-        proc.shutdown()
-    return pandas.DataFrame(rows)
 
 
-@pytest.fixture
-def open_station():
-    opened = []
-
-    def factory(preset: str = "py-nio", seed: int = 1) -> Station:
-        station = Station.open(sim=True, preset=preset, seed=seed)
-        opened.append(station)
-        return station
-
-    yield factory
-    for station in opened:
-        station.close()
 
 
 def model_probability(device, amplitude: float, width: float, state: int) -> float:

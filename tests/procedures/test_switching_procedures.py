@@ -10,19 +10,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas
 import pytest
 
 from labspin.analysis.models.loops import sweep_branches
 from labspin.analysis.models.switching import fit_switching_loop
 from labspin.physics.predictions import critical_current
-from labspin.procedures import procedure_class
 from labspin.procedures.apparatus import ApparatusError
 from labspin.procedures.switching import (
     PulseSequence,
     SequenceError,
     SwitchingLoop,
-    SwitchingProbability,
     loop_amplitudes,
     parse_pulse_sequence,
     parse_pulse_widths,
@@ -30,42 +27,13 @@ from labspin.procedures.switching import (
 from labspin.safety import LimitError
 from labspin.station import Station, default_sim_config
 
+from .harness import assert_bench_safe, run
+
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # pymeasure's SCPI notice
 
 
-def run(proc, station, stop_after=None, truth=None):
-    """The headless harness; ``truth`` collects the device's mean_state at every row."""
-    rows = []
-    proc.station = station
-
-    def emit(topic, record):
-        if topic == "results":
-            rows.append(record)
-            if truth is not None:
-                truth.append(station.bench.device.mean_state)
-
-    proc.emit = emit
-    proc.should_stop = lambda: stop_after is not None and len(rows) >= stop_after
-    try:
-        proc.startup()
-        proc.execute()
-    finally:
-        proc.shutdown()
-    return pandas.DataFrame(rows)
 
 
-@pytest.fixture
-def open_station():
-    opened = []
-
-    def factory(preset: str = "py-nio", seed: int = 1) -> Station:
-        station = Station.open(sim=True, preset=preset, seed=seed)
-        opened.append(station)
-        return station
-
-    yield factory
-    for station in opened:
-        station.close()
 
 
 def crossings(current, signal, direction: int) -> list[float]:
@@ -79,19 +47,6 @@ def crossings(current, signal, direction: int) -> list[float]:
     return out
 
 
-def assert_bench_safe(station: Station) -> None:
-    bench = station.bench
-    assert all(coil.current == 0 for coil in bench.coils.values())
-    assert bench.dc_current() == 0
-    assert bench.ac_source() is None
-
-
-# -- the registry and the parsers ------------------------------------------------------
-
-def test_registry_names_the_switching_procedures():
-    assert procedure_class("SwitchingLoop") is SwitchingLoop
-    assert procedure_class("PulseSequence") is PulseSequence
-    assert procedure_class("SwitchingProbability") is SwitchingProbability
 
 
 def test_sequence_parser_reads_units_signs_and_repeats():
