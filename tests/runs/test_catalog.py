@@ -1,39 +1,16 @@
 """The catalog and the headless runner: status, files reloadable, rows kept on failure."""
 
 import pytest
-from pymeasure.experiment import IntegerParameter, Results
+from pymeasure.experiment import Results
 
-from labspin.procedures.base import SpintronicsProcedure
 from labspin.runs import Catalog, open_catalog, run_procedure
 from labspin.station import Station
 
+from .procedures_for_tests import ReadResistance
 
-class Readings(SpintronicsProcedure):
-    """A minimal procedure: R_xx a few times."""
 
-    DATA_COLUMNS = ["Index", "R_xx (ohm)", "Time (s)"]  # noqa: RUF012 - pymeasure API
-    points = IntegerParameter("Points", default=4)
-    fail_at = IntegerParameter("Fail at", default=-1)
-    interrupt_at = IntegerParameter("Interrupt at", default=-1)
-
-    def check_limits(self, guard):
-        guard.check_current(1e-4)
-
-    def planned_points(self):
-        return self.points
-
-    def seconds_per_point(self):
-        return 0.5
-
-    def execute(self):
-        for i in range(self.points):
-            if self.should_stop():
-                return
-            if i == self.fail_at:
-                raise RuntimeError("the analysis of point 2 went wrong")
-            if i == self.interrupt_at:
-                raise KeyboardInterrupt
-            self.emit_row({"Index": i, "R_xx (ohm)": self.apparatus.read_voltage("xx", 1e-4)})
+class Readings(ReadResistance):
+    """R_xx a few times (the shared test procedure, under this file's name)."""
 
 
 @pytest.fixture
@@ -60,7 +37,7 @@ def test_a_failing_run_keeps_its_rows_and_says_why(station, tmp_path):
     with open_catalog(tmp_path) as catalog:
         record = run_procedure(Readings(points=5, fail_at=2), station, catalog)
     assert record.status == "failed"
-    assert "RuntimeError: the analysis of point 2 went wrong" in record.error
+    assert "RuntimeError: failed on purpose at point 2" in record.error
     assert len(Results.load(record.file).data) == 2
     assert station.bench.dc_current() == 0.0
 
