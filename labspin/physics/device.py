@@ -183,10 +183,15 @@ class Device:
         """(V_xx, V_xy) in volts with a DC ``current``, including the Nernst terms."""
         if self.burnt:
             return math.inf, math.inf
-        r = self.resistances(current)
-        m = self.magnetization(current)
-        n_xx, n_xy = readout.nernst_voltages(self.params, m, current)
-        return current * r.xx + n_xx, current * r.xy + n_xy
+        props = self._properties(current)
+        v_xx = v_xy = 0.0
+        for s, m in self._branch_magnetizations(props, current).items():
+            share = float(np.mean(self.states == s))
+            r = readout.resistances(self.params, props, m, current, self.field[2])
+            n_xx, n_xy = readout.nernst_voltages(self.params, m, current)
+            v_xx += share * (current * r.xx + n_xx)
+            v_xy += share * (current * r.xy + n_xy)
+        return v_xx, v_xy
 
     def harmonic_voltages(self, amplitude: float, n_phase: int = 32) -> HarmonicVoltages:
         """1w and 2w voltages for I_0 sin(wt): quasi-static response at each phase."""
