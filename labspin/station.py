@@ -17,6 +17,7 @@ import logging
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -145,8 +146,15 @@ class Station:
     def _open_instrument(self, role: str, entry: Any) -> Any:
         cls = driver_class(entry.driver)
         try:
-            instrument = cls(entry.resource, visa_library=self._visa_library(entry),
-                             **entry.options)
+            with warnings.catch_warnings():
+                # pymeasure's notices about its own drivers (SCPI support unknown, the 331
+                # class deprecated) say nothing a user of the station can act on
+                warnings.filterwarnings("ignore", category=FutureWarning,
+                                        module=r"pymeasure\.")
+                warnings.filterwarnings("ignore", category=DeprecationWarning,
+                                        module=r"pymeasure\.")
+                instrument = cls(entry.resource, visa_library=self._visa_library(entry),
+                                 **entry.options)
             idn = instrument.ask("*IDN?").strip()
         except Exception as exc:  # pyvisa, serial and OS errors all mean the same here
             raise StationError(
