@@ -56,7 +56,7 @@ def demo(presets: tuple[str, ...]) -> None:
     except UnknownPresetError as exc:
         raise click.BadParameter(str(exc), param_hint="--preset") from None
     table = Table(title="Device model: pulse switching of half the bar (Joule heating included)")
-    for col in ("preset", "ξ_DL", "α", "J_c0 (A/m²)", "J_c 1 µs", "E 1 µs", "J_c 1 ms",
+    for col in ("preset", "ξ_DL", "α", "J_c0 Liu (A/m²)", "J_c 1 µs", "E 1 µs", "J_c 1 ms",
                 "E 1 ms", "ΔT 1 ms"):
         table.add_column(col, justify="left" if col == "preset" else "right", no_wrap=True)
     predictions = {}
@@ -76,13 +76,15 @@ def demo(presets: tuple[str, ...]) -> None:
                           f"{heating:.0f} K" if math.isfinite(heating) else "—")
     console.print(table)
     for dev in devices:
-        console.print(f"  [bold]{dev.name}[/bold]: {dev.stack_label}. {dev.description}")
+        about = dev.description[:1].upper() + dev.description[1:]
+        console.print(f"  [bold]{dev.name}[/bold]: {dev.stack_label}. {about}.")
     if "pt-py" in predictions and "py-nio" in predictions:
         for width in (1e-6, 1e-3):
             ratio = predictions["pt-py"].at(width).energy / predictions["py-nio"].at(width).energy
             console.print(f"Switching energy pt-py / py-nio at {_si(width, 's')} pulses: "
                           f"[bold]{ratio:.2f}[/bold]")
-    console.print("J_c: mean current density through the conducting stack; E = I² R t per "
+    console.print("J_c: mean current density through the conducting stack (J_c0 Liu: the "
+                  "zero-temperature instability threshold of Liu et al. 2012); E = I² R t per "
                   "switching event; —: the bar burns open before it switches.")
 
 
