@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from labspin.configfiles import describe, read_yaml
 from labspin.procedures import UnknownProcedureError, procedure_class
 from labspin.safety import LimitError, SafetyGuard
 
@@ -195,18 +195,7 @@ def _levels(step: Step, where: str, known: dict[str, Any]) -> list[list[dict[str
 
 # -- planning ---------------------------------------------------------------------------
 def load_queue_file(path: str | Path) -> QueueFile:
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise QueueFileError(f"{path}: no such queue file") from None
-    except OSError as exc:
-        raise QueueFileError(f"{path}: cannot read it ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise QueueFileError(f"{path}: not valid YAML{where}: "
-                             f"{getattr(exc, 'problem', None) or exc}") from None
+    data = read_yaml(path, QueueFileError, "queue file")
     return parse_queue(data, str(path))
 
 
@@ -217,21 +206,16 @@ def parse_queue(data: Any, source: str = "queue file") -> QueueFile:
     try:
         return QueueFile.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            loc = list(err["loc"])
-            where = ".".join(str(p) for p in loc)
-            if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
-                where = f"step {loc[1] + 1}" + ("." + ".".join(str(p) for p in loc[2:])
-                                                if loc[2:] else "")
-            message = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                message = "missing: this key is required"
-            elif err["type"] == "extra_forbidden":
-                message = "not a known key (check its spelling and indentation)"
-            lines.append(f"  {where}: {message}")
-        raise QueueFileError(f"{source} is not a valid queue file:\n" + "\n".join(lines)) \
-            from None
+        raise QueueFileError(f"{source} is not a valid queue file:\n"
+                             f"{describe(exc, _queue_location)}") from None
+
+
+def _queue_location(loc: tuple[Any, ...]) -> str:
+    """'steps.1.parameters.x' as the user counts it: 'step 2.parameters.x'."""
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
+        return f"step {loc[1] + 1}" + ("." + ".".join(str(p) for p in loc[2:])
+                                        if loc[2:] else "")
+    return ".".join(str(p) for p in loc)
 
 
 def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> QueuePlan:

@@ -13,7 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -23,6 +22,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from labspin.configfiles import describe, read_yaml
 
 #: pymeasure / labspin drivers a station may name (labspin.drivers.DRIVERS is the source)
 KNOWN_DRIVERS = ("Keithley6221", "Keithley6221Pulse", "Keithley2182", "SR830",
@@ -272,34 +273,12 @@ def parse_station(data: Any, source: str = "station file") -> StationFile:
     try:
         station = StationFile.model_validate({**data, "source_path": source})
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            where = _location(err["loc"]) or "(top level)"
-            message = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                message = "missing: this key is required"
-            elif err["type"] == "extra_forbidden":
-                message = "not a known key (check its spelling and indentation)"
-            lines.append(f"  {where}: {message}")
-        raise StationFileError(f"{source} is not a valid station file:\n" + "\n".join(lines)) \
-            from None
+        details = describe(exc, lambda loc: _location(loc) or "(top level)")
+        raise StationFileError(f"{source} is not a valid station file:\n{details}") from None
     return station
 
 
 def load_station_file(path: str | Path) -> StationFile:
     """Read and validate a station file; errors name the file, the key and the fix."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StationFileError(f"{path}: no such station file") from None
-    except OSError as exc:
-        raise StationFileError(f"{path}: cannot read it ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise StationFileError(f"{path}: not valid YAML{where}: {problem}") from None
+    data = read_yaml(path, StationFileError, "station file")
     return parse_station(data, str(path))
