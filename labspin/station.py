@@ -274,6 +274,13 @@ class Station:
     def now(self) -> float:
         return self.bench.now() if self.bench is not None else time.monotonic()
 
+    @property
+    def description(self) -> str:
+        """What the instruments are: 'hardware', or the simulated device and seed."""
+        if self.bench is None:
+            return "hardware"
+        return f"simulated: {self.bench.device.params.name}, seed {self.bench.seed}"
+
     def snapshot(self) -> dict[str, Any]:
         """Settings of the station for run metadata: file, sample, limits, instruments."""
         from labspin.station_snapshot import instrument_settings

@@ -94,12 +94,7 @@ class SpintronicsProcedure(Procedure):
         config = self.station.config
         self.sample_id = config.sample.id
         self.station_name = config.name
-        if self.station.bench is not None:
-            bench = self.station.bench
-            self.bench_description = (f"simulated: {bench.device.params.name}, "
-                                      f"seed {bench.seed}")
-        else:
-            self.bench_description = "hardware"
+        self.bench_description = self.station.description
         self.started_at = time.strftime("%Y-%m-%d %H:%M:%S")
         self._t0 = self.station.now()
 
