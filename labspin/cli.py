@@ -181,7 +181,8 @@ def station_check(station_file: str | None, sim: bool) -> None:
     console.print("All instruments answer; outputs are off and magnets at zero.")
 
 
-from labspin import cli_measure  # noqa: E402,F401 - registers run, runs, queue, procedures
+# the other commands register themselves on ``main`` when imported
+from labspin import cli_analysis, cli_measure  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

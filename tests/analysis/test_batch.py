@@ -1,0 +1,141 @@
+"""Batch fitting of real run files from the simulated bench."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from labspin.analysis.batch import fit_many, fit_run
+from labspin.analysis.loaders import find_run_files, load_run, load_runs
+from labspin.physics import preset
+from labspin.physics.predictions import critical_current
+from tests.analysis.test_loaders import make_runs
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return make_runs(tmp_path_factory.mktemp("batch"))
+
+
+def test_hall_loop_gives_r_ahe_and_coercive_fields(runs):
+    row = fit_run(load_run(runs["HallLoop"]))
+    assert row["fitted"], row["error"]
+    assert row["kind"] == "hall_loop"
+    assert row["r_ahe"] == pytest.approx(preset("cofeb-nio-pma").readout.anomalous_hall,
+                                         rel=0.02)
+    assert row["b_c_plus"] > 0 > row["b_c_minus"]
+    assert row["b_c_plus_stderr"] > 0 and row["r_ahe_stderr"] > 0
+    assert "report" not in row
+
+
+def test_switching_loop_gives_the_critical_current(runs):
+    row = fit_run(load_run(runs["SwitchingLoop"]))
+    assert row["fitted"], row["error"]
+    expected = critical_current(preset("py-nio"), 1e-3)
+    assert abs(row["i_c_plus"]) == pytest.approx(expected, rel=0.1)
+    assert abs(row["i_c_minus"]) == pytest.approx(expected, rel=0.1)
+    assert row["i_c_plus"] > 0 > row["i_c_minus"]
+    # J_c from the cross-section recorded in the file, the energy from its resistance
+    data = load_run(runs["SwitchingLoop"]).data
+    data = data[data["Pulse current (A)"] != 0].iloc[-1]
+    ratio = data["Pulse current density (A/m^2)"] / data["Pulse current (A)"]
+    assert row["j_c_plus"] / row["i_c_plus"] == pytest.approx(ratio, rel=1e-6)
+    assert row["energy_plus"] > 0
+    # an explicit geometry overrides the file's
+    row2 = fit_run(load_run(runs["SwitchingLoop"]), width=1e-6, thickness=1e-9)
+    assert row2["j_c_plus"] == pytest.approx(row2["i_c_plus"] / 1e-15)
+
+
+def test_harmonic_angle_scan_says_what_is_skipped(runs):
+    run = load_run(runs["HarmonicHall"])
+    row = fit_run(run)
+    assert row["fitted"], row["error"]
+    assert "R_AHE" in row["note"] and "M_eff" in row["note"]
+    assert row["r_phe"] > 0
+    assert "b_dl" not in row
+    full = fit_run(run, r_ahe=0.25, m_eff=0.8)
+    assert full["fitted"], full["error"]
+    assert full["b_dl_stderr"] > 0 and "b_fl" in full
+
+
+def test_unknown_or_empty_runs_are_not_fitted(runs):
+    run = load_run(runs["HallLoop"])
+    run.procedure = "Readings"
+    row = fit_run(run)
+    assert row == {"file": str(run.path), "procedure": "Readings", "kind": "Readings",
+                   "fitted": False, "error": "no batch fit for Readings runs"}
+    run = load_run(runs["HallLoop"])
+    run.data = run.data.iloc[:0]
+    assert not fit_run(run)["fitted"]
+    run = load_run(runs["HallLoop"])
+    run.data["Branch"] = 1  # no down branch: a fit failure, reported, not raised
+    row = fit_run(run)
+    assert not row["fitted"] and row["error"].startswith("fit failed")
+
+
+def test_bad_files_are_skipped_and_the_rest_fitted(runs, tmp_path):
+    (tmp_path / "garbage.csv").write_text("nothing to see\n")
+    text = runs["SwitchingLoop"].read_text()
+    (tmp_path / "cut.csv").write_text(text[: len(text) // 2].rstrip("\n")[:-3])
+    files = [*runs.values(), tmp_path / "garbage.csv", tmp_path / "cut.csv"]
+    good, skipped = load_runs(files)
+    assert {p.name for p, _ in skipped} == {"garbage.csv", "cut.csv"}
+    table = fit_many(good, workers=1)
+    assert len(table) == 3 and table["fitted"].all()
+
+
+def test_parallel_equals_serial(runs):
+    good, _ = load_runs(runs.values())
+    serial = fit_many(good, workers=1)
+    parallel = fit_many(good, workers=2)
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert list(serial["file"]) == [str(r.path) for r in good]
+
+
+def test_scheduler_without_dask_is_a_clear_error(runs):
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        with pytest.raises(RuntimeError, match=r"pip install -e \"\.\[cluster\]\""):
+            fit_many([load_run(runs["HallLoop"])], scheduler="tcp://127.0.0.1:1")
+    else:
+        pytest.skip("dask is installed")
+
+
+def test_cli_fit_writes_one_row_per_run(runs, tmp_path):
+    import labspin.cli_analysis  # noqa: F401 - registers `fit`
+    from labspin.cli import main
+
+    data_dir = runs["HallLoop"].parent.parent
+    out = tmp_path / "summary.csv"
+    result = CliRunner().invoke(main, ["fit", str(data_dir), "--out", str(out),
+                                       "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(out)
+    assert len(summary) == len(find_run_files(data_dir)) == 3
+    assert set(summary["kind"]) == {"hall_loop", "switching_loop", "harmonic_hall"}
+    assert "R_AHE" in result.output
+
+    query = CliRunner().invoke(main, ["fit", "--query", "procedure=SwitchingLoop",
+                                      "--data-dir", str(data_dir), "--workers", "1"])
+    assert query.exit_code == 0, query.output
+    assert "I_c+" in query.output
+
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "garbage.csv").write_text("x\n")
+    bad = CliRunner().invoke(main, ["fit", str(tmp_path / "junk")])
+    assert bad.exit_code != 0
+    assert "garbage.csv" in bad.output and "nothing could be fitted" in bad.output
+
+
+def test_analysis_does_not_import_the_instrument_stack():
+    code = ("import sys, labspin.analysis.batch, labspin.analysis.loaders; "
+            "bad = [m for m in ('pyvisa', 'PyQt6', 'pymeasure', 'labspin.procedures', "
+            "'labspin.station', 'labspin.runs') if m in sys.modules]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
