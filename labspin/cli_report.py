@@ -1,0 +1,57 @@
+"""``labspin report``: plots and summary tables of saved runs (a thin wrapper over
+labspin.analysis.report)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+
+from labspin.cli import main
+
+console = Console()
+
+
+@main.command("report")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report",
+              show_default=True, help="Folder for the PNGs, summary.csv/.md and index.html.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes for the fits (default: one per CPU).")
+@click.option("--width", type=float, default=None,
+              help="Bar width (m) for switching current densities (default: from the file).")
+@click.option("--thickness", type=float, default=None,
+              help="Conducting thickness (m), with --width.")
+@click.option("--r-ahe", type=float, default=None,
+              help="R_AHE (ohm) for harmonic-Hall torques (from a Hall loop).")
+@click.option("--m-eff", type=float, default=None,
+              help="Effective magnetization M_eff (T) for harmonic-Hall torques.")
+def report_command(paths: tuple[str, ...], out_dir: str, workers: int | None,
+                   width: float | None, thickness: float | None, r_ahe: float | None,
+                   m_eff: float | None) -> None:
+    """Report on saved runs: files or folders (searched for *.csv).
+
+    Fits every run, draws one PNG per run with the fitted curve over the data and
+    writes summary.csv, summary.md and index.html into --out. Unreadable files are
+    listed as skipped. Exits non-zero when no run could be read.
+    """
+    from labspin.analysis.report import make_report
+
+    if (width is None) != (thickness is None):
+        raise click.UsageError("give both --width and --thickness, or neither")
+    try:
+        result = make_report(paths, out_dir, workers=workers, width=width,
+                             thickness=thickness, r_ahe=r_ahe, m_eff=m_eff)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"report → {result.index_html}", highlight=False)
+    console.print(f"{result.n_runs} run(s) ({result.n_fitted} fitted), "
+                  f"{len(result.skipped)} skipped", highlight=False)
+    for path, reason in result.skipped:
+        console.print(f"  skipped {path}: {reason}", highlight=False, markup=False)
+    for file, error in result.plot_errors.items():
+        console.print(f"  no plot for {file}: {error}", highlight=False, markup=False)
+    if result.n_runs == 0:
+        console.print("[red]no run could be read[/red]")
+        sys.exit(1)
