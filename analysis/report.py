@@ -8,7 +8,6 @@ backend state, safe in worker processes and on headless machines.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,22 +17,11 @@ import numpy as np
 import pandas as pd
 
 from labspin.analysis.batch import fit_many
+from labspin.analysis.formatting import QUANTITIES, format_quantities, number
 from labspin.analysis.loaders import RunData, find_run_files, load_runs
 
 __all__ = ["QUANTITIES", "ReportResult", "format_quantities", "make_report", "plot_run"]
 
-#: per kind, the fitted quantities shown in titles and tables: (key, label, unit)
-QUANTITIES = {
-    "hall_loop": [("r_ahe", "R_AHE", "Ω"), ("b_c_plus", "B_c+", "T"),
-                  ("b_c_minus", "B_c-", "T"), ("exchange_bias", "B_eb", "T")],
-    "usmr_loop": [("step", "ΔR_2w", "Ω"), ("b_c_plus", "B_c+", "T"),
-                  ("b_c_minus", "B_c-", "T")],
-    "switching_loop": [("i_c_plus", "I_c+", "A"), ("i_c_minus", "I_c-", "A"),
-                       ("j_c_plus", "J_c+", "A/m²"), ("j_c_minus", "J_c-", "A/m²")],
-    "harmonic_hall": [("b_dl", "B_DL", "T"), ("b_fl", "B_FL", "T"), ("r_phe", "R_PHE", "Ω"),
-                      ("dl_amplitude_low", "A(B_low)", "V"),
-                      ("fl_amplitude_low", "C(B_low)", "V")],
-}
 _LOOP_SIGNAL = {"hall_loop": "R_xy (ohm)", "usmr_loop": "R_xx 2w (ohm)"}
 _NOT_SIGNALS = {"Branch", "Loop", "Time (s)"}
 
@@ -61,46 +49,6 @@ class ReportResult:
         return int(self.summary["fitted"].astype(bool).sum()) if len(self.summary) else 0
 
 
-def _si(value: float, unit: str, digits: int = 3) -> str:
-    """1.2e-8 J -> '12 nJ' (densities in plain scientific notation)."""
-    if unit == "A/m²":
-        return f"{value:.{digits}g} {unit}"
-    if value == 0:
-        return f"0 {unit}"
-    scale, prefix = 1e-15, "f"
-    for s, p in ((1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"),
-                 (1.0, ""), (1e3, "k"), (1e6, "M"), (1e9, "G")):
-        if abs(value) >= s:
-            scale, prefix = s, p
-    text = f"{value / scale:.{digits}g}"
-    if "e" in text:  # 530 with 2 digits: "530", not "5.3e+02"
-        text = f"{value / scale:.0f}"
-    return f"{text} {prefix}{unit}"
-
-
-def _number(row: dict, key: str) -> float | None:
-    try:
-        value = float(row.get(key))
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def format_quantities(row: dict, *, errors: bool = True) -> list[str]:
-    """The main fitted quantities of a summary row as text, "B_c+ = 4.1 mT ± 0.2 mT"."""
-    parts = []
-    for key, label, unit in QUANTITIES.get(row.get("kind"), []):
-        value = _number(row, key)
-        if value is None:
-            continue
-        text = f"{label} = {_si(value, unit)}"
-        err = _number(row, f"{key}_stderr")
-        if errors and err:
-            text += f" ± {_si(err, unit, 2)}"
-        parts.append(text)
-    return parts
-
-
 # -- plots -------------------------------------------------------------------------------
 
 
@@ -112,10 +60,10 @@ def _loop_curve(ax, x: np.ndarray, branch: np.ndarray, row: dict) -> None:
     from labspin.analysis.models.loops import hysteresis_loop
 
     names = ("offset", "slope", "step", "width_up", "width_down")
-    values = {n: _number(row, n) for n in names}
+    values = {n: number(row, n) for n in names}
     plus, minus = ("i_c_plus", "i_c_minus") if row["kind"] == "switching_loop" \
         else ("b_c_plus", "b_c_minus")
-    values["center_up"], values["center_down"] = _number(row, plus), _number(row, minus)
+    values["center_up"], values["center_down"] = number(row, plus), number(row, minus)
     if any(v is None for v in values.values()):
         return
     shape = row.get("shape") if row.get("shape") in ("tanh", "erf") else "tanh"

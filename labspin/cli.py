@@ -10,21 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from labspin import __version__
-
-
-def _si(value: float, unit: str, digits: int = 3) -> str:
-    """Format with an SI prefix: 1.2e-8 J -> '12 nJ'."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    if value == 0:
-        return f"0 {unit}"
-    prefixes = [(1e-15, "f"), (1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"),
-                (1.0, ""), (1e3, "k"), (1e6, "M"), (1e9, "G")]
-    scale, prefix = prefixes[0]
-    for s, p in prefixes:
-        if abs(value) >= s:
-            scale, prefix = s, p
-    return f"{value / scale:.{digits}g} {prefix}{unit}"
+from labspin.analysis.formatting import si
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,8 +51,8 @@ def model_table(presets: tuple[str, ...]) -> None:
             heating = ms.peak_temperature - dev.thermal.stage_temperature
             table.add_row(dev.name, f"{pred.xi_dl:+.4f}", f"{pred.damping:.4f}",
                           density(pred.threshold_density), density(us.current_density),
-                          _si(us.energy, "J"), density(ms.current_density),
-                          _si(ms.energy, "J"),
+                          si(us.energy, "J"), density(ms.current_density),
+                          si(ms.energy, "J"),
                           f"{heating:.0f} K" if math.isfinite(heating) else "—")
     console.print(table)
     for dev in devices:
@@ -75,7 +61,7 @@ def model_table(presets: tuple[str, ...]) -> None:
     if "pt-py" in predictions and "py-nio" in predictions:
         for width in (1e-6, 1e-3):
             ratio = predictions["pt-py"].at(width).energy / predictions["py-nio"].at(width).energy
-            console.print(f"Switching energy pt-py / py-nio at {_si(width, 's')} pulses: "
+            console.print(f"Switching energy pt-py / py-nio at {si(width, 's')} pulses: "
                           f"[bold]{ratio:.2f}[/bold]")
     console.print("J_c: mean current density through the conducting stack (J_c0 Liu: the "
                   "zero-temperature instability threshold of Liu et al. 2012); E = I² R t per "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -10,51 +9,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from labspin.cli import _si, main
+from labspin.analysis.formatting import format_quantities
+from labspin.cli import main
 
 console = Console()
-
-#: per kind, the quantities shown in the table: (key, label, unit)
-MAIN_QUANTITIES = {
-    "hall_loop": [("r_ahe", "R_AHE", "Ω"), ("b_c_plus", "B_c+", "T"),
-                  ("b_c_minus", "B_c-", "T"), ("exchange_bias", "B_eb", "T")],
-    "usmr_loop": [("step", "ΔR_2w", "Ω"), ("b_c_plus", "B_c+", "T"),
-                  ("b_c_minus", "B_c-", "T")],
-    "switching_loop": [("i_c_plus", "I_c+", "A"), ("i_c_minus", "I_c-", "A"),
-                       ("j_c_plus", "J_c+", "A/m²"), ("j_c_minus", "J_c-", "A/m²")],
-    "harmonic_hall": [("b_dl", "B_DL", "T"), ("b_fl", "B_FL", "T"), ("r_phe", "R_PHE", "Ω"),
-                      ("dl_amplitude_low", "A(B_low)", "V"),
-                      ("fl_amplitude_low", "C(B_low)", "V")],
-}
-
-
-def _number(row: dict, key: str) -> float | None:
-    value = row.get(key)
-    if value is None:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _quantities(row: dict) -> str:
-    parts = []
-    for key, label, unit in MAIN_QUANTITIES.get(row.get("kind"), []):
-        value = _number(row, key)
-        if value is None:
-            continue
-        err = _number(row, f"{key}_stderr")
-        if unit == "A/m²":  # no SI prefixes on a density: 1.09e+12 A/m²
-            text = f"{label} = {value:.3g} {unit}" + (f" ± {err:.2g}" if err else "")
-        else:
-            text = f"{label} = {_si(value, unit)}"
-            if err:
-                text += f" ± {_si(err, unit, 2)}"
-        parts.append(text)
-    return "\n".join(parts)
-
 
 def _parse_query(items: tuple[str, ...]) -> dict[str, str]:
     filters = {}
@@ -65,6 +23,24 @@ def _parse_query(items: tuple[str, ...]) -> dict[str, str]:
                                      param_hint="--query")
         filters[key.strip()] = value.strip()
     return filters
+
+
+def fit_inputs(func):
+    """The options that feed the fits what a run file does not hold (fit and report)."""
+    options = [
+        click.option("--width", type=float, default=None,
+                     help="Bar width (m) for switching current densities (default: from "
+                          "the file)."),
+        click.option("--thickness", type=float, default=None,
+                     help="Conducting thickness (m), with --width."),
+        click.option("--r-ahe", type=float, default=None,
+                     help="R_AHE (ohm) for harmonic-Hall torques (from a Hall loop)."),
+        click.option("--m-eff", type=float, default=None,
+                     help="Effective magnetization M_eff (T) for harmonic-Hall torques."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 @main.command("fit")
@@ -80,14 +56,7 @@ def _parse_query(items: tuple[str, ...]) -> dict[str, str]:
               help="Local worker processes (default: one per CPU).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Fit on this Dask cluster (e.g. tcp://host:8786) instead of locally.")
-@click.option("--width", type=float, default=None,
-              help="Bar width (m) for switching current densities (default: from the file).")
-@click.option("--thickness", type=float, default=None,
-              help="Conducting thickness (m), with --width.")
-@click.option("--r-ahe", type=float, default=None,
-              help="R_AHE (ohm) for harmonic-Hall torques (from a Hall loop).")
-@click.option("--m-eff", type=float, default=None,
-              help="Effective magnetization M_eff (T) for harmonic-Hall torques.")
+@fit_inputs
 def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
                 out: str | None, workers: int | None, scheduler: str | None,
                 width: float | None, thickness: float | None, r_ahe: float | None,
@@ -141,7 +110,8 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
     for row in summary.to_dict("records"):
         if row.get("fitted"):
             notes = row.get("note") if isinstance(row.get("note"), str) else ""
-            table.add_row(Path(row["file"]).name, row["kind"], _quantities(row), notes)
+            table.add_row(Path(row["file"]).name, row["kind"],
+                          "\n".join(format_quantities(row)), notes)
         else:
             table.add_row(Path(row["file"]).name, row["kind"], "[red]not fitted[/red]",
                           str(row.get("error") or ""))

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 
 from labspin.cli import main
+from labspin.cli_analysis import fit_inputs
 
 console = Console()
 
@@ -19,14 +20,7 @@ console = Console()
               show_default=True, help="Folder for the PNGs, summary.csv/.md and index.html.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local worker processes for the fits (default: one per CPU).")
-@click.option("--width", type=float, default=None,
-              help="Bar width (m) for switching current densities (default: from the file).")
-@click.option("--thickness", type=float, default=None,
-              help="Conducting thickness (m), with --width.")
-@click.option("--r-ahe", type=float, default=None,
-              help="R_AHE (ohm) for harmonic-Hall torques (from a Hall loop).")
-@click.option("--m-eff", type=float, default=None,
-              help="Effective magnetization M_eff (T) for harmonic-Hall torques.")
+@fit_inputs
 def report_command(paths: tuple[str, ...], out_dir: str, workers: int | None,
                    width: float | None, thickness: float | None, r_ahe: float | None,
                    m_eff: float | None) -> None:
