@@ -133,15 +133,10 @@ def _plot_data(ax, run: RunData) -> None:
     ax.set_ylabel(ycol)
 
 
-def plot_run(run: RunData, row: dict, path: str | Path) -> Path:
-    """Draw one run (data as markers, the fitted model over it when the fit succeeded)
-    and save it as a PNG at ``path``."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.0, 5.0), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
+def draw_run(ax, run: RunData, row: dict) -> None:
+    """Draw one run on a matplotlib ``Axes``: data as markers, the fitted model over it
+    when the fit (``row``, from :func:`labspin.analysis.batch.fit_run`) succeeded, the
+    main quantities in the title. Shared by the report's PNGs and the GUI's browser."""
     kind = row.get("kind")
     columns = set(run.data.columns)
     if kind in _LOOP_SIGNAL and {"Field (T)", _LOOP_SIGNAL[kind]} <= columns:
@@ -170,6 +165,16 @@ def plot_run(run: RunData, row: dict, path: str | Path) -> Path:
     else:
         title += "\nnot fitted: " + _short(str(row.get("error") or ""), 80)
     ax.set_title(title, fontsize="medium")
+
+
+def plot_run(run: RunData, row: dict, path: str | Path) -> Path:
+    """Draw one run (:func:`draw_run`) and save it as a PNG at ``path``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.0, 5.0), dpi=100)
+    FigureCanvasAgg(fig)
+    draw_run(fig.add_subplot(), run, row)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, format="png")

@@ -228,20 +228,17 @@ def _plan(file: str, station_file: str | None, sim: bool) -> tuple[Any, Any]:
 @click.option("--all", "show_all", is_flag=True, help="List every run, not the first 40.")
 def queue_plan(file: str, station_file: str | None, sim: bool, show_all: bool) -> None:
     """Validate FILE and show its runs and duration, touching no instrument."""
+    from labspin.queues import varying_settings
+
     with friendly_errors():
         plan, _ = _plan(file, station_file, sim)
     table = Table(title=f"Queue '{plan.name}': {len(plan.runs)} runs, about "
                         f"{format_duration(plan.duration)} on hardware")
     for col in ("#", "step", "procedure", "parameters that vary", "estimate"):
         table.add_column(col, overflow="fold")
-    varying: dict[str, set[str]] = {}
-    for run in plan.runs:  # the parameters that differ between runs of one procedure
-        first = next(r for r in plan.runs if r.procedure == run.procedure).parameters
-        varying.setdefault(run.procedure, set()).update(
-            k for k, v in run.parameters.items() if first.get(k) != v)
+    settings = varying_settings(plan)
     for run in plan.runs if show_all else plan.runs[:40]:
-        text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                         for k, v in run.parameters.items() if k in varying[run.procedure])
+        text = settings[run.index]
         table.add_row(str(run.index), f"{run.step} {run.label}", run.procedure, text,
                       format_duration(run.duration))
     console.print(table)

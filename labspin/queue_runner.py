@@ -63,8 +63,15 @@ def start_or_resume(catalog: Catalog, plan: QueuePlan, resume: bool) -> tuple[in
 def run_queue(plan: QueuePlan, station: Any, catalog: Catalog, *, resume: bool = False,
               on_run_start: Callable[[PlannedRun, int], None] | None = None,
               on_run_end: Callable[[PlannedRun, RunRecord], None] | None = None,
-              on_row: Callable[[dict[str, Any]], None] | None = None) -> QueueOutcome:
-    """Run (or resume) a queue on an open station; journaled in ``catalog``."""
+              on_row: Callable[[dict[str, Any]], None] | None = None,
+              should_stop: Callable[[], bool] | None = None) -> QueueOutcome:
+    """Run (or resume) a queue on an open station; journaled in ``catalog``.
+
+    ``should_stop`` (the GUI's Stop button) is polled inside every run and between
+    runs: the running run ends aborted, the queue ends "stopped" and resumes later at
+    that run, as after Ctrl+C.
+    """
+    stop = should_stop or (lambda: False)
     queue_id, done = start_or_resume(catalog, plan, resume)
     outcome = QueueOutcome(queue_id, len(plan.runs), skipped=len(done))
     log_file = catalog.data_dir / "queues" / f"queue-{queue_id:04d}.log"
@@ -82,12 +89,17 @@ def run_queue(plan: QueuePlan, station: Any, catalog: Catalog, *, resume: bool =
         for run in plan.runs:
             if run.index in done:
                 continue
+            if stop():
+                status = "stopped"
+                outcome.stopped_early = True
+                log.warning("queue %d stopped from the window; resume it later", queue_id)
+                break
             if on_run_start is not None:
                 on_run_start(run, queue_id)
             procedure = procedure_class(run.procedure)()
             procedure.set_parameters(run.parameters)
             record = run_procedure(procedure, station, catalog, queue_id=queue_id,
-                                   queue_index=run.index, on_row=on_row)
+                                   queue_index=run.index, on_row=on_row, should_stop=stop)
             outcome.records.append(record)
             log.info("run %d (index %d, %s): %s%s", record.id, run.index, run.label,
                      record.status, f": {record.error}" if record.error else "")

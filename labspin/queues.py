@@ -218,6 +218,14 @@ def _queue_location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def check_procedure(procedure: Any, guard: SafetyGuard) -> None:
+    """Everything a configured procedure would apply, against the station limits, before
+    any instrument is touched (queue plans and the GUI). Raises LimitError/ValueError."""
+    procedure.check_limits(guard)
+    if getattr(procedure, "stage_temperature", 0) > 0:
+        guard.check_temperature(procedure.stage_temperature)
+
+
 def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> QueuePlan:
     """Expand every step and validate every run: procedure, parameter names, types,
     ranges and (given a guard) the station limits. Touches no instrument."""
@@ -256,9 +264,7 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> Queu
                     raise QueueFileError(f"{where}: {_describe(params)}: {exc}") from None
                 if guard is not None:
                     try:
-                        proc.check_limits(guard)
-                        if getattr(proc, "stage_temperature", 0) > 0:
-                            guard.check_temperature(proc.stage_temperature)
+                        check_procedure(proc, guard)
                     except (LimitError, ValueError) as exc:
                         raise QueueFileError(f"{where}: {_describe(params)}: {exc}") from None
                 plan.runs.append(PlannedRun(
@@ -278,3 +284,18 @@ def _plain(value: Any) -> Any:
 
 def _describe(params: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items()) or "default parameters"
+
+
+def varying_settings(plan: QueuePlan) -> list[str]:
+    """Per planned run, the parameters that differ between the runs of its procedure
+    ("pulse_width=0.001, bias_field=0.01"): what a table of the plan needs to show."""
+    first: dict[str, dict[str, Any]] = {}
+    varying: dict[str, set[str]] = {}
+    for run in plan.runs:
+        reference = first.setdefault(run.procedure, run.parameters)
+        varying.setdefault(run.procedure, set()).update(
+            k for k, v in run.parameters.items() if reference.get(k) != v)
+    return [", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                      for k, v in run.parameters.items() if k in varying[run.procedure])
+            for run in plan.runs]
+

@@ -124,9 +124,10 @@ class Station:
     # -- opening ------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path | None = None, *, sim: bool = False, preset: str | None = None,
-             seed: int | None = None) -> Station:
+             seed: int | None = None, realtime: bool | None = None) -> Station:
         """Validate the station file (or take the built-in simulated station when no file
-        is given), then open and check every instrument."""
+        is given), then open and check every instrument. ``realtime`` overrides the
+        simulated bench's clock (real waits for GUI demos, virtual time otherwise)."""
         if path is None:
             if not sim:
                 raise StationFileError("no station file given: pass --station FILE for the "
@@ -134,6 +135,9 @@ class Station:
             config = default_sim_config(preset or "py-nio", 0 if seed is None else seed)
         else:
             config = load_station_file(path)
+        if realtime is not None:
+            config = config.model_copy(
+                update={"sim": config.sim.model_copy(update={"realtime": realtime})})
         station = cls(config, sim=sim or config.backend == "sim", seed=seed, preset=preset)
         station.connect()
         return station

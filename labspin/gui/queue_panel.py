@@ -1,0 +1,221 @@
+"""The Queue view: a queue file, its planned runs and where they stand, run and resume.
+
+Bound to the same journal as ``labspin queue run``: the catalog's latest queue of the
+file (by its resolved path) gives each run's status, Resume continues at the first
+unfinished run and never repeats a finished one, whichever of the two started it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtGui import QColor
+from PyQt6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from labspin.gui.message_bar import MessageBar
+from labspin.gui.session import StationSession
+from labspin.procedures.base import format_duration
+from labspin.queue_runner import queue_progress
+from labspin.queues import QueueFileError, QueuePlan, load_queue_file, plan_queue, varying_settings
+
+STATUS_COLOURS = {"finished": "#1e5631", "running": "#0b3d6e", "failed": "#b71c1c",
+                  "interrupted": "#b71c1c", "aborted": "#b35900", "planned": "#555555"}
+_COLUMNS = ["#", "Step", "Procedure", "Settings that vary", "Estimate", "Status", "Run"]
+
+
+class QueuePanel(QWidget):
+    """Load a queue file, see its runs and their status, run, resume or stop it."""
+
+    def __init__(self, session: StationSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.plan: QueuePlan | None = None
+        self.queue_id: int | None = None
+        self.statuses: dict[int, str] = {}
+        self.message = MessageBar()
+        self.file_label = QLabel("No queue loaded")
+        self.summary = QLabel("")
+        self.load_button = QPushButton("Load queue file…")
+        self.run_button = QPushButton("Run from the start")
+        self.resume_button = QPushButton("Resume")
+        self.stop_button = QPushButton("Stop")
+        self.table = QTableWidget(0, len(_COLUMNS))
+        self.table.setHorizontalHeaderLabels(_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        header = self.table.horizontalHeader()
+        for col in range(len(_COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.load_button)
+        buttons.addStretch(1)
+        for button in (self.run_button, self.resume_button, self.stop_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        layout.addWidget(self.file_label)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary)
+        self.load_button.clicked.connect(self._choose_file)
+        self.run_button.clicked.connect(lambda: self.run(resume=False))
+        self.resume_button.clicked.connect(lambda: self.run(resume=True))
+        self.stop_button.clicked.connect(session.stop)
+        session.queue_run_started.connect(self._run_started)
+        session.queue_run_finished.connect(self._run_finished)
+        session.busy_changed.connect(lambda busy: self._update_buttons())
+        session.job_finished.connect(self._job_finished)
+        self._running_here = False
+        self._update_buttons()
+
+    # -- loading ------------------------------------------------------------------------
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Queue file", "", "Queue files (*.yaml "
+                                              "*.yml);;All files (*)")
+        if path:
+            self.load(path)
+
+    def load(self, path: str | Path) -> bool:
+        """Read, expand and check ``path`` against this station's limits; on any problem
+        show it and keep what was loaded before."""
+        try:
+            queue = load_queue_file(path)
+            plan = plan_queue(queue, str(path), self.session.station.guard)
+        except QueueFileError as exc:
+            self.message.error(f"Queue not loaded: {exc}")
+            return False
+        self.plan = plan
+        self.file_label.setText(f"<b>{plan.name}</b> — {Path(path).resolve()} — checked "
+                                f"against the limits of '{self.session.station.config.name}'")
+        self.message.clear()
+        self._read_journal()
+        self._fill_table()
+        return True
+
+    def _read_journal(self) -> None:
+        """Statuses from the latest journaled queue of this file with the same runs."""
+        assert self.plan is not None
+        self.queue_id, self.statuses = None, {}
+        latest = self.session.view_catalog.latest_queue(str(Path(self.plan.file).resolve()))
+        if latest is not None and latest["plan_hash"] == self.plan.plan_hash:
+            self.queue_id = int(latest["id"])
+            self.statuses = queue_progress(self.session.view_catalog, self.queue_id)
+        elif latest is not None:
+            self.message.info(f"The file changed since queue {latest['id']} ran it: Resume "
+                              "is not possible; Run starts a new queue.")
+
+    def _fill_table(self) -> None:
+        assert self.plan is not None
+        settings = varying_settings(self.plan)
+        self.table.setRowCount(len(self.plan.runs))
+        for run in self.plan.runs:
+            cells = [str(run.index + 1), f"{run.step} {run.label}", run.procedure,
+                     settings[run.index], format_duration(run.duration), "", ""]
+            for col, text in enumerate(cells):
+                self.table.setItem(run.index, col, QTableWidgetItem(text))
+            self._set_status(run.index, self.statuses.get(run.index, "planned"))
+        self._update_summary()
+        self._update_buttons()
+
+    # -- status -------------------------------------------------------------------------
+    def status_of(self, index: int) -> str:
+        return self.table.item(index, 5).text()
+
+    def _set_status(self, index: int, status: str, run_id: int | None = None) -> None:
+        item = QTableWidgetItem(status)
+        item.setForeground(QColor(STATUS_COLOURS.get(status, "#000000")))
+        self.table.setItem(index, 5, item)
+        if run_id is not None:
+            self.table.setItem(index, 6, QTableWidgetItem(str(run_id)))
+
+    def _update_summary(self) -> None:
+        if self.plan is None:
+            return
+        counts: dict[str, int] = {}
+        for index in range(len(self.plan.runs)):
+            status = self.status_of(index)
+            counts[status] = counts.get(status, 0) + 1
+        parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+        self.summary.setText(f"{len(self.plan.runs)} runs, about "
+                             f"{format_duration(self.plan.duration)} on hardware: "
+                             + ", ".join(parts)
+                             + (f" (queue {self.queue_id})" if self.queue_id else ""))
+
+    def _update_buttons(self) -> None:
+        busy = self.session.busy
+        loaded = self.plan is not None
+        unfinished = loaded and any(self.statuses.get(r.index) != "finished"
+                                    for r in self.plan.runs)
+        self.load_button.setEnabled(not self._running_here)
+        self.run_button.setEnabled(loaded and not busy)
+        self.resume_button.setEnabled(loaded and not busy and self.queue_id is not None
+                                      and bool(unfinished))
+        self.stop_button.setEnabled(busy and self._running_here)
+
+    # -- running ------------------------------------------------------------------------
+    def run(self, resume: bool = False) -> bool:
+        """Start (or resume) the loaded queue on the station; False if it cannot start."""
+        if self.plan is None:
+            self.message.error("Load a queue file first.")
+            return False
+        if self.session.busy:
+            self.message.info("The station is busy: wait for the running measurement.")
+            return False
+        if not resume:
+            self.statuses = {}
+            self._fill_table()
+        self._running_here = True
+        self.message.info("Queue running; Stop ends the current run (aborted) and keeps "
+                          "the rest for Resume.")
+        self.session.run_queue(self.plan, resume=resume)
+        self._update_buttons()
+        return True
+
+    def _run_started(self, queue_id: int, index: int) -> None:
+        if not self._running_here:
+            return
+        self.queue_id = queue_id
+        self.statuses[index] = "running"
+        self._set_status(index, "running")
+        self.table.scrollToItem(self.table.item(index, 0))
+        self._update_summary()
+
+    def _run_finished(self, index: int, record: object) -> None:
+        if not self._running_here:
+            return
+        self.statuses[index] = record.status
+        self._set_status(index, record.status, record.id)
+        self._update_summary()
+
+    def _job_finished(self, outcome: str, error: str) -> None:
+        if not self._running_here:
+            return
+        self._running_here = False
+        if self.plan is not None:
+            self._read_journal()
+            for run in self.plan.runs:
+                self._set_status(run.index, self.statuses.get(run.index, "planned"))
+            self._update_summary()
+        complete = self.plan is not None and all(
+            self.statuses.get(r.index) == "finished" for r in self.plan.runs)
+        if error:
+            self.message.error(f"The queue stopped: {error}. The station was made safe; "
+                               "Resume continues at the first unfinished run.")
+        elif complete:
+            self.message.ok(f"{outcome[:1].upper()}{outcome[1:]}.")
+        else:
+            self.message.info(f"{outcome[:1].upper()}{outcome[1:]}. Resume continues at the "
+                              "first unfinished run.")
+        self._update_buttons()

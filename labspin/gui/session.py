@@ -1,0 +1,238 @@
+"""The window's hold on the station: one open station, one catalog, one worker thread.
+
+Instruments are not thread-safe and a VISA exchange must not be split by another, so
+every job that talks to the station (a run, a queue, Make safe, a poll of the live
+readings) holds ``lock``. Runs and queues go through ``labspin.runs.run_procedure`` and
+``labspin.queue_runner.run_queue`` in a ``QThread``, exactly as on the command line, so
+the window journals, writes and shuts down the same way; its signals carry rows and
+progress back to the GUI thread (queued connections).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from PyQt6.QtCore import QObject, QThread, pyqtSignal
+
+from labspin.runs import Catalog, RunRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reading:
+    """What the station panel shows: live field per axis, stage temperature, source."""
+
+    fields: dict[str, float] = field(default_factory=dict)  # T, per magnet axis
+    temperature: float = math.nan  # K
+    source_on: bool | None = None  # current source output
+    errors: list[str] = field(default_factory=list)
+
+
+class _Job(QThread):
+    """Runs ``work`` once, off the GUI thread."""
+
+    def __init__(self, work: Callable[[], str], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._work = work
+        self.outcome = ""
+        self.error: str | None = None
+
+    def run(self) -> None:
+        try:
+            self.outcome = self._work()
+        except Exception as exc:  # shown in the window; the station is made safe below
+            log.exception("GUI job failed")
+            self.error = f"{type(exc).__name__}: {exc}"
+
+
+class StationSession(QObject):
+    """An open station and its catalog, shared by the window's panels."""
+
+    row = pyqtSignal(dict)  # one measured row of the running run
+    progress = pyqtSignal(float)  # percent of the running run
+    run_started = pyqtSignal(object)  # the procedure instance about to run
+    run_finished = pyqtSignal(object)  # its RunRecord
+    queue_run_started = pyqtSignal(int, int)  # queue id, index of the planned run
+    queue_run_finished = pyqtSignal(int, object)  # index, RunRecord
+    job_finished = pyqtSignal(str, str)  # outcome, error ("" when none)
+    busy_changed = pyqtSignal(bool)
+    closing = pyqtSignal()  # the station is about to close: stop polling it
+
+    def __init__(self, station: Any, catalog: Catalog, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.station = station
+        self.catalog = catalog  # written by the worker thread
+        #: the same catalog on its own connection, for reads in the GUI thread
+        self.view_catalog = Catalog(catalog.data_dir)
+        self.lock = threading.RLock()
+        self._stop = threading.Event()
+        self._job: _Job | None = None
+        self._safe_after_job = False
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        """Ask the running job to stop at the next point (the run ends aborted)."""
+        self._stop.set()
+
+    # -- jobs -----------------------------------------------------------------------------
+    def _start(self, work: Callable[[], str]) -> None:
+        if self._job is not None:
+            raise RuntimeError("the station is busy: wait for the running job or abort it")
+        self._stop.clear()
+
+        def locked() -> str:
+            with self.lock:
+                return work()
+
+        job = _Job(locked, self)
+        job.finished.connect(self._job_done)
+        self._job = job
+        self.busy_changed.emit(True)
+        job.start()
+
+    def _job_done(self) -> None:
+        job, self._job = self._job, None
+        if job is None:
+            return
+        if self._safe_after_job:
+            self._safe_after_job = False
+            self.make_safe()
+        self.busy_changed.emit(False)
+        self.job_finished.emit(job.outcome, job.error or "")
+
+    def run_procedures(self, procedures: Sequence[Any]) -> None:
+        """Run ``procedures`` one after the other (configured instances)."""
+        from labspin.runs import run_procedure
+
+        def work() -> str:
+            done: list[str] = []
+            for procedure in procedures:
+                if self._stop.is_set():
+                    break
+                self.run_started.emit(procedure)
+                record = run_procedure(procedure, self.station, self.catalog,
+                                       on_row=self.row.emit, on_progress=self.progress.emit,
+                                       should_stop=self._stop.is_set)
+                self.run_finished.emit(record)
+                done.append(f"run {record.id} {record.status}")
+            return ", ".join(done) or "nothing ran"
+
+        self._start(work)
+
+    def run_queue(self, plan: Any, resume: bool = False) -> None:
+        """Run or resume ``plan`` with the same journal as ``labspin queue run``."""
+        from labspin.procedures import procedure_class
+        from labspin.queue_runner import run_queue
+
+        def started(run: Any, queue_id: int) -> None:
+            procedure = procedure_class(run.procedure)()
+            procedure.set_parameters(run.parameters)
+            self.queue_run_started.emit(queue_id, run.index)
+            self.run_started.emit(procedure)
+
+        def ended(run: Any, record: RunRecord) -> None:
+            self.queue_run_finished.emit(run.index, record)
+            self.run_finished.emit(record)
+
+        def work() -> str:
+            outcome = run_queue(plan, self.station, self.catalog, resume=resume,
+                                on_run_start=started, on_run_end=ended, on_row=self.row.emit,
+                                should_stop=self._stop.is_set)
+            text = (f"queue {outcome.queue_id}: {outcome.finished} finished now, "
+                    f"{outcome.skipped} before, {outcome.failed} failed")
+            return text + (" — stopped early" if outcome.stopped_early else "")
+
+        self._start(work)
+
+    def wait(self, timeout_ms: int = 60_000) -> bool:
+        """Block until the running job ends (tests, closing the window)."""
+        job = self._job
+        return True if job is None else job.wait(timeout_ms)
+
+    # -- safety ---------------------------------------------------------------------------
+    def make_safe(self) -> list[str] | None:
+        """Outputs off and magnets ramped to zero. While a job runs it is stopped first
+        (its shutdown makes the bench safe) and the station is made safe again after it;
+        returns None then, else the list of failures (empty when all went well)."""
+        if self._job is not None:
+            self._safe_after_job = True
+            self.stop()
+            return None
+        with self.lock:
+            return self.station.make_safe()
+
+    # -- live readings (only when idle) ----------------------------------------------------
+    def poll(self) -> Reading | None:
+        """The live readings, or None while a job holds the station."""
+        if self._job is not None or self.station.closed \
+                or not self.lock.acquire(blocking=False):
+            return None
+        try:
+            return self._read()
+        finally:
+            self.lock.release()
+
+    def _read(self) -> Reading:
+        reading = Reading()
+        for axis, magnet in self.station.magnets.items():
+            try:
+                with self.station.talking_to(f"magnet_{axis}", "a field reading"):
+                    reading.fields[axis] = float(magnet.field)
+            except Exception as exc:  # shown in the panel; a poll never raises
+                reading.errors.append(f"magnet {axis}: {exc}")
+        if self.station.has("temperature"):
+            try:
+                reading.temperature = self._temperature()
+            except Exception as exc:
+                reading.errors.append(f"temperature: {exc}")
+        if self.station.has("source"):
+            try:
+                with self.station.talking_to("source", "a query of its output") as source:
+                    reading.source_on = bool(source.source_enabled)
+            except Exception as exc:
+                reading.errors.append(f"source: {exc}")
+        return reading
+
+    def _temperature(self) -> float:
+        with self.station.talking_to("temperature", "a temperature reading") as controller:
+            value = controller.input_A.kelvin
+        return self.station.as_number("temperature", "the stage temperature", value)
+
+    def identify(self) -> dict[str, str]:
+        """``*IDN?`` of every instrument: role -> answer, or the error (only when idle)."""
+        if self._job is not None:
+            raise RuntimeError("the station is busy with a run; check it afterwards")
+        answers: dict[str, str] = {}
+        with self.lock:
+            for role in self.station.instruments:
+                try:
+                    with self.station.talking_to(role, "*IDN?") as instrument:
+                        answers[role] = str(instrument.ask("*IDN?")).strip()
+                except Exception as exc:  # any failure means: does not answer
+                    answers[role] = f"no answer: {exc}"
+        return answers
+
+    def close(self) -> None:
+        """Stop any job, wait for it, and close the station (which makes it safe)."""
+        self.closing.emit()
+        if self._job is not None:
+            self.stop()
+            self._job.wait()
+            self._job = None
+        with self.lock:
+            self.station.close()
+        self.view_catalog.close()

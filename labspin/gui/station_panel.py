@@ -1,0 +1,176 @@
+"""The Station view: what is connected, whether it answers, live field, temperature and
+source state, the limits, and a Make safe button.
+
+Live readings are polled once a second while the station is idle; during a run the
+station belongs to the run (the readings pause rather than interleave VISA traffic).
+"""
+
+from __future__ import annotations
+
+import math
+
+from PyQt6.QtCore import QTimer
+from PyQt6.QtGui import QColor, QFont
+from PyQt6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from labspin.analysis.formatting import si as format_si
+from labspin.gui.message_bar import MessageBar
+from labspin.gui.session import Reading, StationSession
+
+
+class StationPanel(QWidget):
+    """Instruments, live readings, limits and Make safe for the open station."""
+
+    def __init__(self, session: StationSession, parent: QWidget | None = None,
+                 poll_ms: int = 1000) -> None:
+        super().__init__(parent)
+        self.session = session
+        station = session.station
+        self.message = MessageBar()
+        self.instruments = QTableWidget(0, 4)
+        self.instruments.setHorizontalHeaderLabels(["Role", "Driver", "Resource", "Answers"])
+        self.instruments.verticalHeader().setVisible(False)
+        self.instruments.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        header = self.instruments.horizontalHeader()
+        for col in range(3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.check_button = QPushButton("Check instruments")
+        self.make_safe_button = QPushButton("Make safe")
+        self.make_safe_button.setToolTip("Stop any run, turn the current outputs off and "
+                                         "ramp the magnets to zero at the allowed rate")
+        self.make_safe_button.setStyleSheet(
+            "QPushButton { background:#c62828; color:white; font-weight:bold; "
+            "padding:10px 24px; border-radius:4px; }")
+        self.live: dict[str, QLabel] = {}
+        self._build(station)
+        self._fill_instruments()
+        self.check_button.clicked.connect(self.check_instruments)
+        self.make_safe_button.clicked.connect(self.make_safe)
+        session.busy_changed.connect(self._busy_changed)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start(poll_ms)
+        session.closing.connect(self._timer.stop)
+        self.refresh()
+
+    def _build(self, station) -> None:
+        config = station.config
+        about = QLabel(f"<b>{config.name}</b> — {station.description}<br>"
+                       f"Sample <b>{config.sample.id}</b>"
+                       + (f": {config.sample.stack}" if config.sample.stack else ""))
+        about.setWordWrap(True)
+        live_box = QGroupBox("Live")
+        live_form = QFormLayout(live_box)
+        big = QFont()
+        big.setPointSize(big.pointSize() + 3)
+        for axis in station.magnets:
+            self.live[f"field_{axis}"] = QLabel("—")
+            live_form.addRow(f"Field {axis}", self.live[f"field_{axis}"])
+        for key, label in (("temperature", "Stage temperature"),
+                           ("source", "Current source output"), ("state", "Station")):
+            self.live[key] = QLabel("—")
+            live_form.addRow(label, self.live[key])
+        for widget in self.live.values():
+            widget.setFont(big)
+        limits = config.limits
+        limits_box = QGroupBox("Limits (checked before anything is applied)")
+        limits_form = QFormLayout(limits_box)
+        limits_form.addRow("Current", QLabel(format_si(limits.max_current, "A")))
+        limits_form.addRow("Current density", QLabel(f"{limits.max_current_density:.3g} A/m²"))
+        limits_form.addRow("Field", QLabel(", ".join(
+            f"{axis}: {format_si(value, 'T')}" for axis, value in limits.max_field.items())))
+        limits_form.addRow("Ramp rate", QLabel(f"{limits.max_ramp_rate:g} T/s"))
+        limits_form.addRow("Pulse width", QLabel(format_si(limits.max_pulse_width, "s")))
+        limits_form.addRow("Pulse energy", QLabel(format_si(limits.max_pulse_energy, "J")))
+        right = QVBoxLayout()
+        right.addWidget(live_box)
+        right.addWidget(limits_box)
+        right.addStretch(1)
+        right.addWidget(self.make_safe_button)
+        left = QVBoxLayout()
+        left.addWidget(about)
+        left.addWidget(self.instruments, 1)
+        left.addWidget(self.check_button)
+        body = QHBoxLayout()
+        body.addLayout(left, 3)
+        body.addLayout(right, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        layout.addLayout(body, 1)
+
+    def _fill_instruments(self) -> None:
+        entries = self.session.station.config.entries()
+        self.instruments.setRowCount(len(entries))
+        for row, (role, entry) in enumerate(entries.items()):
+            for col, text in enumerate((role, entry.driver, entry.resource, "opened")):
+                self.instruments.setItem(row, col, QTableWidgetItem(text))
+
+    # -- actions ------------------------------------------------------------------------
+    def check_instruments(self) -> dict[str, str]:
+        """Ask every instrument for its identity; the table shows who answers."""
+        try:
+            answers = self.session.identify()
+        except RuntimeError as exc:
+            self.message.info(str(exc))
+            return {}
+        silent = 0
+        for row in range(self.instruments.rowCount()):
+            role = self.instruments.item(row, 0).text()
+            text = answers.get(role, "not open")
+            item = QTableWidgetItem(text)
+            ok = not text.startswith(("no answer", "not open"))
+            item.setForeground(QColor("#1e5631" if ok else "#b71c1c"))
+            self.instruments.setItem(row, 3, item)
+            silent += not ok
+        if silent:
+            self.message.error(f"{silent} instrument(s) do not answer: see the table. "
+                               "Check power, cables and addresses before measuring.")
+        else:
+            self.message.ok(f"All {len(answers)} instruments answer.")
+        return answers
+
+    def make_safe(self) -> None:
+        failures = self.session.make_safe()
+        if failures is None:
+            self.message.info("Stopping the run; the station is made safe when it ends.")
+        elif failures:
+            self.message.error("Could not make everything safe: " + "; ".join(failures)
+                               + ". Check the instruments by hand.")
+        else:
+            self.message.ok("Safe: current outputs off, magnets ramped to zero.")
+        self.refresh()
+
+    # -- live ---------------------------------------------------------------------------
+    def refresh(self) -> Reading | None:
+        reading = self.session.poll()
+        if reading is None:
+            self.live["state"].setText("measuring (live readings pause)")
+            return None
+        for axis, value in reading.fields.items():
+            self.live[f"field_{axis}"].setText(f"{value * 1e3:+.2f} mT")
+        self.live["temperature"].setText(
+            f"{reading.temperature:.2f} K" if math.isfinite(reading.temperature) else "—")
+        if reading.source_on is not None:
+            self.live["source"].setText("ON" if reading.source_on else "off")
+            self.live["source"].setStyleSheet("color:#b71c1c;" if reading.source_on
+                                              else "color:#1e5631;")
+        self.live["state"].setText("idle" if not reading.errors
+                                   else "; ".join(reading.errors)[:120])
+        return reading
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.check_button.setEnabled(not busy)
+        if not busy:
+            self.refresh()
