@@ -82,6 +82,7 @@ class MeasurePanel(QWidget):
         self.abort_button = QPushButton("Abort")
         self.remove_button = QPushButton("Remove")
         self.todo_list = QListWidget()
+        self.todo_list.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.status = QLabel("Idle")
