@@ -288,7 +288,8 @@ def load_catalog_query(data_dir: str | Path, **filters: Any) -> pd.DataFrame:
             file = rec.get("file")
             if file:
                 p = Path(file)
-                rec["path"] = p if p.is_absolute() else data_dir / p
+                # older catalogs stored the path as given, relative to where labspin ran
+                rec["path"] = p if p.is_absolute() or p.is_file() else data_dir / p
             else:
                 rec["path"] = None
             out.append(rec)

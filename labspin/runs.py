@@ -143,8 +143,9 @@ class Catalog:
     def start_run(self, run_id: int, file: Path, station: dict[str, Any]) -> None:
         self._db.execute(
             "UPDATE runs SET status='running', started=?, file=?, station=?, pid=?, host=? "
-            "WHERE id=?", (time.time(), str(file), json.dumps(station, default=str),
-                           os.getpid(), socket.gethostname(), run_id))
+            "WHERE id=?", (time.time(), str(Path(file).resolve()),  # valid from any cwd
+                           json.dumps(station, default=str), os.getpid(),
+                           socket.gethostname(), run_id))
 
     def count_rows(self, run_id: int, rows: int) -> None:
         self._db.execute("UPDATE runs SET rows=? WHERE id=?", (rows, run_id))
