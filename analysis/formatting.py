@@ -15,6 +15,8 @@ QUANTITIES = {
                   ("b_c_minus", "B_c-", "T")],
     "switching_loop": [("i_c_plus", "I_c+", "A"), ("i_c_minus", "I_c-", "A"),
                        ("j_c_plus", "J_c+", "A/m²"), ("j_c_minus", "J_c-", "A/m²")],
+    "switching_probability": [("i_50", "I_50", "A"), ("i_c0", "I_c0", "A"),
+                              ("delta_0", "Δ_0", "")],
     "harmonic_hall": [("b_dl", "B_DL", "T"), ("b_fl", "B_FL", "T"), ("r_phe", "R_PHE", "Ω"),
                       ("dl_amplitude_low", "A(B_low)", "V"),
                       ("fl_amplitude_low", "C(B_low)", "V")],

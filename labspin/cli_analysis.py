@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -9,10 +10,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from labspin.analysis.formatting import format_quantities
+from labspin.analysis.formatting import format_quantities, si
 from labspin.cli import main
+from labspin.cli_options import fit_inputs, torque_inputs
 
 console = Console()
+#: --trend choices (keys of labspin.analysis.stages.TRENDS; --help needs no pandas)
+TREND_NAMES = ("none", "neel", "thickness")
+
 
 def _parse_query(items: tuple[str, ...]) -> dict[str, str]:
     filters = {}
@@ -25,18 +30,24 @@ def _parse_query(items: tuple[str, ...]) -> dict[str, str]:
     return filters
 
 
-def fit_inputs(func):
-    """The options that feed the fits what a run file does not hold (fit and report)."""
+def stage_inputs(func):
+    """Second stages of ``labspin fit``: a series across runs, the phase diagram."""
     options = [
-        click.option("--width", type=float, default=None,
-                     help="Bar width (m) for switching current densities (default: from "
-                          "the file)."),
-        click.option("--thickness", type=float, default=None,
-                     help="Conducting thickness (m), with --width."),
-        click.option("--r-ahe", type=float, default=None,
-                     help="R_AHE (ohm) for harmonic-Hall torques (from a Hall loop)."),
-        click.option("--m-eff", type=float, default=None,
-                     help="Effective magnetization M_eff (T) for harmonic-Hall torques."),
+        click.option("--series", "series", default=None, metavar="PARAMETER",
+                     help="Tabulate --quantity against this header entry of the runs "
+                          "(as in the file header, e.g. 'Stage temperature')."),
+        click.option("--quantity", default=None, metavar="NAME",
+                     help="The fitted quantity of --series (a summary column, e.g. r_ahe, "
+                          "i_c, b_dl_per_ampere)."),
+        click.option("--trend", type=click.Choice(list(TREND_NAMES)), default="none",
+                     show_default=True,
+                     help="Fit the series: neel (peak at the Neel temperature, parameter in "
+                          "K) or thickness (saturation, parameter in m)."),
+        click.option("--series-out", type=click.Path(dir_okay=False), default=None,
+                     help="Write the series table to this CSV."),
+        click.option("--phase-diagram", is_flag=True,
+                     help="Fit J_c of the switching loops against |bias field| (Lee line): "
+                          "B_K,eff, and |xi_DL| with --ms and --thickness-f."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -57,17 +68,64 @@ def fit_inputs(func):
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Fit on this Dask cluster (e.g. tcp://host:8786) instead of locally.")
 @fit_inputs
+@torque_inputs
+@stage_inputs
 def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
                 out: str | None, workers: int | None, scheduler: str | None,
                 width: float | None, thickness: float | None, r_ahe: float | None,
-                m_eff: float | None) -> None:
+                m_eff: float | None, r_phe: float | None, ms: float | None,
+                thickness_f: float | None, series: str | None, quantity: str | None,
+                trend: str, series_out: str | None, phase_diagram: bool) -> None:
     """Fit saved runs: files or folders (searched for *.csv) and/or a catalog --query.
 
     Picks the model from each run's procedure (Hall and USMR loops, switching loops,
-    harmonic-Hall angle scans), prints the main quantities with their errors and lists
-    the files that could not be read. Exits non-zero when nothing could be fitted.
+    harmonic Hall: Avci angle scans, Hayashi field sweeps), prints the main quantities
+    with their errors and lists the files that could not be read. Exits non-zero when
+    nothing could be fitted.
+
+    Second stages over the fitted runs: --series PARAMETER --quantity NAME tabulates a
+    quantity against a header entry (and fits --trend); --phase-diagram fits the
+    switching loops' J_c against the bias field (Lee et al. 2013).
     """
     from labspin.analysis.batch import fit_many
+
+    _check_stage_options(width, thickness, series, quantity, trend, series_out)
+    runs, skipped = _load(paths, queries, data_dir)
+    try:
+        summary = fit_many(runs, workers=workers, scheduler=scheduler, width=width,
+                           thickness=thickness, r_ahe=r_ahe, m_eff=m_eff, r_phe=r_phe,
+                           ms=ms, thickness_f=thickness_f)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_fits(summary, len(runs), skipped)
+    if out:
+        summary.to_csv(out, index=False)
+        console.print(f"summary → {out}", highlight=False)
+    n_fitted = int(summary["fitted"].astype(bool).sum()) if len(summary) else 0
+    if n_fitted == 0:
+        console.print("[red]nothing could be fitted[/red]")
+        sys.exit(1)
+    if series:
+        _series(summary, series, quantity, trend, series_out)
+    if phase_diagram:
+        _phase_diagram(summary, ms, thickness_f if thickness_f is not None else thickness)
+
+
+def _check_stage_options(width: float | None, thickness: float | None, series: str | None,
+                         quantity: str | None, trend: str, series_out: str | None) -> None:
+    if (width is None) != (thickness is None):
+        raise click.UsageError("give both --width and --thickness, or neither")
+    if series and not quantity:
+        raise click.UsageError("--series needs --quantity NAME (the fitted quantity to "
+                               "tabulate, e.g. r_ahe or i_c)")
+    if not series and (quantity or series_out or trend != "none"):
+        raise click.UsageError("--quantity, --trend and --series-out go with --series "
+                               "PARAMETER")
+
+
+def _load(paths: tuple[str, ...], queries: tuple[str, ...],
+          data_dir: str) -> tuple[list, list[tuple[Path, str]]]:
+    """The run files named and queried, loaded; unreadable ones with the reason."""
     from labspin.analysis.loaders import (
         CatalogQueryError,
         find_run_files,
@@ -77,8 +135,6 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
 
     if not paths and not queries:
         raise click.UsageError("give run files or folders, or --query KEY=VALUE")
-    if (width is None) != (thickness is None):
-        raise click.UsageError("give both --width and --thickness, or neither")
     files = find_run_files(paths) if paths else []
     skipped: list[tuple[Path, str]] = []
     if queries:
@@ -97,14 +153,11 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
     if not files and not skipped:
         raise click.ClickException("no run files found")
     runs, bad = load_runs(files)
-    skipped.extend(bad)
-    try:
-        summary = fit_many(runs, workers=workers, scheduler=scheduler, width=width,
-                           thickness=thickness, r_ahe=r_ahe, m_eff=m_eff)
-    except (RuntimeError, OSError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
+    return runs, skipped + bad
 
-    table = Table(title=f"Fits of {len(runs)} run(s)")
+
+def _print_fits(summary, n_runs: int, skipped: list[tuple[Path, str]]) -> None:
+    table = Table(title=f"Fits of {n_runs} run(s)")
     for col in ("file", "kind", "quantities", "notes"):
         table.add_column(col, overflow="fold")
     for row in summary.to_dict("records"):
@@ -120,10 +173,71 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
         console.print(f"[yellow]Skipped {len(skipped)} file(s):[/yellow]")
         for path, reason in skipped:
             console.print(f"  {path}: {reason}", highlight=False, markup=False)
-    if out:
-        summary.to_csv(out, index=False)
-        console.print(f"summary → {out}", highlight=False)
-    n_fitted = int(summary["fitted"].astype(bool).sum()) if len(summary) else 0
-    if n_fitted == 0:
-        console.print("[red]nothing could be fitted[/red]")
-        sys.exit(1)
+
+
+def _value(value: float, err: float, unit: str) -> str:
+    """"4.1 mT ± 0.2 mT" with SI prefixes when the unit is known, else plain numbers."""
+    if unit:
+        text = si(value, unit)
+        return text + (f" ± {si(err, unit, 2)}" if math.isfinite(err) else "")
+    return f"{value:.4g}" + (f" ± {err:.2g}" if math.isfinite(err) else "")
+
+
+def _series(summary, parameter: str, quantity: str, trend: str,
+            series_out: str | None) -> None:
+    from labspin.analysis.stages import StageError, quantity_unit, series_stage
+
+    try:
+        result = series_stage(summary, parameter, quantity, trend)
+    except StageError as exc:
+        raise click.ClickException(str(exc)) from None
+    unit = quantity_unit(quantity)
+    table = Table(title=f"{quantity} against {result.label}")
+    for col in (result.label, quantity, "runs"):
+        table.add_column(col)
+    for row in result.table.to_dict("records"):
+        table.add_row(f"{row[result.label]:.6g}",
+                      _value(row[quantity], row[f"{quantity}_stderr"], unit),
+                      str(row["runs"]))
+    console.print(table)
+    for note in result.notes:
+        console.print(f"  note: {note}", highlight=False, markup=False)
+    if result.fit is not None:
+        console.print(f"{trend} trend ({result.trend}), reduced chi-square "
+                      f"{result.fit.get('redchi', math.nan):.3g}:", highlight=False)
+        for name, value, err, u in result.trend_quantities():
+            console.print(f"  {name} = {_value(value, err, u)}", highlight=False)
+    if series_out:
+        result.table.to_csv(series_out, index=False)
+        console.print(f"series → {series_out}", highlight=False)
+
+
+def _phase_diagram(summary, ms: float | None, t_f: float | None) -> None:
+    from labspin.analysis.stages import StageError, phase_diagram_stage
+
+    try:
+        result = phase_diagram_stage(summary, ms=ms, t_f=t_f)
+    except StageError as exc:
+        raise click.ClickException(str(exc)) from None
+    table = Table(title="Switching phase diagram (Lee et al. 2013)")
+    for col in ("file", "bias field", "J_c"):
+        table.add_column(col)
+    for row in result.table.to_dict("records"):
+        table.add_row(Path(row["file"]).name, si(row["Bias field (T)"], "T"),
+                      _value(row["J_c (A/m^2)"], row["J_c stderr (A/m^2)"], "A/m²"))
+    console.print(table)
+    for note in result.notes:
+        console.print(f"  note: {note}", highlight=False, markup=False)
+    fit = result.fit
+    lines = [("B_K,eff", "b_k_eff", "T"), ("J_c at zero bias", "intercept", "A/m²"),
+             ("|B_x| where J_c reaches 0", "b_x_zero", "T")]
+    if "xi_dl" in fit:
+        # J_c below the macrospin threshold (thermal activation) lowers the slope and
+        # so raises xi_DL = (2e/hbar) M_s t_F / (sqrt 2 slope)
+        lines.append(("|ξ_DL| (too high if J_c is below the macrospin threshold)", "xi_dl",
+                      ""))
+    for label, key, unit in lines:
+        console.print(f"  {label} = {_value(fit[key], fit[f'{key}_stderr'], unit)}",
+                      highlight=False)
+    if "xi_dl" not in fit:
+        console.print("  |ξ_DL|: give --ms and --thickness-f", highlight=False)

@@ -7,8 +7,8 @@ import sys
 import click
 
 from labspin.cli import main
-from labspin.cli_analysis import fit_inputs
 from labspin.cli_measure import friendly_errors, station_options
+from labspin.cli_options import fit_inputs
 
 VIEWS = ("measure", "station", "queue", "runs")
 

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 
 from labspin.cli import main
-from labspin.cli_analysis import fit_inputs
+from labspin.cli_options import fit_inputs
 
 console = Console()
 

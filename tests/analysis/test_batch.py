@@ -60,14 +60,25 @@ def test_harmonic_angle_scan_says_what_is_skipped(runs):
     full = fit_run(run, r_ahe=0.25, m_eff=0.8)
     assert full["fitted"], full["error"]
     assert full["b_dl_stderr"] > 0 and "b_fl" in full
+    assert "xi_DL skipped: needs width, thickness, ms" in full["note"]
+    # xi_DL = 2 e M_s t_F B_DL / (hbar J), J = I_0 / (w t) at the 7 mA of the scan
+    geometry = {"width": 5e-6, "thickness": 5e-9, "ms": 8e5}
+    xi = fit_run(run, r_ahe=0.25, m_eff=0.8, **geometry)
+    j = 0.007 / (5e-6 * 5e-9)
+    expected = 2 * 1.602176634e-19 * 8e5 * 5e-9 * xi["b_dl"] / (1.054571817e-34 * j)
+    assert xi["xi_dl"] == pytest.approx(expected, rel=1e-6)
+    thin = fit_run(run, r_ahe=0.25, m_eff=0.8, thickness_f=2.5e-9, **geometry)
+    assert thin["xi_dl"] == pytest.approx(expected / 2, rel=1e-6)  # t_F, not t
 
 
 def test_unknown_or_empty_runs_are_not_fitted(runs):
     run = load_run(runs["HallLoop"])
     run.procedure = "Readings"
     row = fit_run(run)
-    assert row == {"file": str(run.path), "procedure": "Readings", "kind": "Readings",
-                   "fitted": False, "error": "no batch fit for Readings runs"}
+    fit_keys = {k: v for k, v in row.items() if not k.startswith(("param: ", "meta: "))}
+    assert fit_keys == {"file": str(run.path), "procedure": "Readings", "kind": "Readings",
+                        "fitted": False, "error": "no batch fit for Readings runs"}
+    assert row["param: Maximum field (T)"] == pytest.approx(0.02)  # the header still comes
     run = load_run(runs["HallLoop"])
     run.data = run.data.iloc[:0]
     assert not fit_run(run)["fitted"]
@@ -75,6 +86,23 @@ def test_unknown_or_empty_runs_are_not_fitted(runs):
     run.data["Branch"] = 1  # no down branch: a fit failure, reported, not raised
     row = fit_run(run)
     assert not row["fitted"] and row["error"].startswith("fit failed")
+
+
+def test_the_summary_carries_the_run_header_after_the_quantities(runs):
+    good, _ = load_runs(runs.values())
+    table = fit_many(good, workers=1)
+    hall = table[table["kind"] == "hall_loop"].iloc[0]
+    assert hall["param: Maximum field (T)"] == pytest.approx(0.02)
+    assert hall["param: Field axis"] == "z"  # no unit: no parentheses
+    assert hall["meta: Sample"] == "sim-cofeb-nio-pma"
+    switching = table[table["kind"] == "switching_loop"].iloc[0]
+    assert switching["param: Bias field (T)"] == 0
+    assert switching["param: Stage temperature (K)"] == 0
+    assert pd.isna(hall["param: Bias field (T)"])  # a parameter HallLoop does not have
+    columns = list(table.columns)
+    first_header = min(columns.index(c) for c in columns if c.startswith(("param: ", "meta: ")))
+    assert all(c.startswith(("param: ", "meta: ")) for c in columns[first_header:])
+    assert columns.index("r_ahe") < first_header
 
 
 def test_bad_files_are_skipped_and_the_rest_fitted(runs, tmp_path):
@@ -133,7 +161,8 @@ def test_cli_fit_writes_one_row_per_run(runs, tmp_path):
 
 
 def test_analysis_does_not_import_the_instrument_stack():
-    code = ("import sys, labspin.analysis.batch, labspin.analysis.loaders; "
+    code = ("import sys, labspin.analysis.batch, labspin.analysis.loaders, "
+            "labspin.analysis.stages; "
             "bad = [m for m in ('pyvisa', 'PyQt6', 'pymeasure', 'labspin.procedures', "
             "'labspin.station', 'labspin.runs') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
