@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from PyQt6.QtCore import Qt
 
 from labspin.cli import main
 from tests.gui.conftest import assert_safe
@@ -168,8 +169,10 @@ def test_queue_loads_runs_stops_and_resumes_without_repeating(qtbot, window, ses
     assert [panel.status_of(i) for i in range(3)] == ["planned"] * 3
     assert not panel.resume_button.isEnabled()
 
-    # stop as soon as the first run has started: it ends aborted, the rest wait
-    session.queue_run_started.connect(lambda queue_id, index: session.stop())
+    # stop as soon as the first run has started (in the worker thread, so that the run
+    # cannot finish before the request arrives): it ends aborted, the rest wait
+    session.queue_run_started.connect(lambda queue_id, index: session.stop(),
+                                      Qt.ConnectionType.DirectConnection)
     assert panel.run()
     wait_idle(qtbot, session)
     session.queue_run_started.disconnect()
