@@ -98,9 +98,20 @@ def _switching_loop(run: RunData, *, width: float | None = None,
                 if c in run.data.columns and run.data[c].notna().any()]
     if not readouts:
         raise DataError("no readout column (R_xy or R_xx 2w) holds any data")
-    current, signal, branch = _finite(_column(run, "Pulse current (A)"),
-                                      _column(run, readouts[0]), _column(run, "Branch"))
     notes = []
+    loops = run.data["Loop"].to_numpy(float) if "Loop" in run.data.columns else None
+    if loops is not None and np.nanmax(loops) > 1:
+        # the first loop starts from whatever state the bar was left in, so one of its
+        # branches may have nothing to switch: fit the last loop, which starts switched
+        last = np.nanmax(loops)
+        keep = loops == last
+        current, signal, branch = _finite(_column(run, "Pulse current (A)")[keep],
+                                          _column(run, readouts[0])[keep],
+                                          _column(run, "Branch")[keep])
+        notes.append(f"fitted loop {last:g} of {last:g} (the first sets the state)")
+    else:
+        current, signal, branch = _finite(_column(run, "Pulse current (A)"),
+                                          _column(run, readouts[0]), _column(run, "Branch"))
     if width is not None and thickness is not None:
         w, t = float(width), float(thickness)
     elif "Pulse current density (A/m^2)" in run.data.columns:

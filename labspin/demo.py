@@ -81,10 +81,12 @@ def _device_runs(preset_name: str, catalog: Any, seed: int, progress: Any,
         runs["usmr"] = _run(station, catalog, "USMRLoop", field_max=0.03, field_step=0.002)
         progress(f"{preset_name}: current-switching loop, {PULSE_WIDTH * 1e3:g} ms pulses")
         try:
+            # two loops: the first sets the state, the fit takes the second (a stack
+            # whose first polarity finds it already switched has one switch in loop 1)
             runs["switching"] = _run(station, catalog, "SwitchingLoop",
                                      max_pulse_current=MAX_PULSE[preset_name],
                                      pulse_steps=40, pulse_width=PULSE_WIDTH,
-                                     readout="R_xx 2w")
+                                     readout="R_xx 2w", loops=2)
         except RuntimeError as exc:
             if preset_name == "py-nio":
                 raise

@@ -110,8 +110,11 @@ def _branch_width(x: np.ndarray, s: np.ndarray, center: float) -> float:
     return float(max(spacing, 1e-3 * np.ptp(x)))
 
 
-def _saturated_tails(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Levels at x = 0 of the low-x and high-x saturated states and the shared slope.
+def _saturated_tails(x: np.ndarray, y: np.ndarray,
+                     slope: float | None = None) -> tuple[float, float, float]:
+    """Levels at x = 0 of the low-x and high-x saturated states and the shared slope
+    (fitted, or the given ``slope`` when the background is known, e.g. none for a
+    switching loop: narrow tails cannot fix a slope and would spoil the levels).
 
     The tails are the outer 20 % of the sweep, shrunk to 10 % and 5 % while a branch is
     still switching inside them (a point far from the tail line), so a loop swept only
@@ -125,7 +128,10 @@ def _saturated_tails(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]
             break
         tails = low_tail | high_tail
         design = np.column_stack([low_tail[tails], high_tail[tails], x[tails]]).astype(float)
-        if np.ptp(x[low_tail]) == 0 or np.ptp(x[high_tail]) == 0:
+        if slope is not None:
+            flat = y - slope * x
+            coef = np.array([np.mean(flat[low_tail]), np.mean(flat[high_tail]), slope])
+        elif np.ptp(x[low_tail]) == 0 or np.ptp(x[high_tail]) == 0:
             coef = np.array([np.mean(y[low_tail]), np.mean(y[high_tail]), 0.0])
         else:
             coef, *_ = np.linalg.lstsq(design, y[tails], rcond=None)
@@ -165,7 +171,7 @@ class HysteresisModel(Model):
         x = as_array(x, "x")
         same_length(data=y, x=x)
         branch = sweep_branches(x) if branch is None else np.asarray(branch)
-        a_lo, a_hi, slope = _saturated_tails(x, y)
+        a_lo, a_hi, slope = _saturated_tails(x, y, kwargs.get("slope"))
         step = a_hi - a_lo
         offset = 0.5 * (a_lo + a_hi)
         if step == 0:
@@ -194,7 +200,8 @@ def fit_loop(x, signal, branch=None, *, sigma=None, shape: str = "tanh",
     if branch.size != x.size:
         raise DataError("branch must have one entry (+1 up, -1 down) per point")
     model = HysteresisModel(shape=shape)
-    params = model.guess(y, x=x, branch=branch)
+    params = model.guess(y, x=x, branch=branch,
+                         **({} if fix_slope is None else {"slope": fix_slope}))
     # a step sharper than the point spacing has no defined centre between two points:
     # keep the width at a quarter spacing or more so the fit stays non-degenerate
     spacing = float(np.median(np.abs(np.diff(np.sort(x))))) or 1e-12 * float(np.ptp(x))

@@ -205,11 +205,19 @@ class Device:
         return HarmonicVoltages(xx1, xx2, xy1, xy2)
 
     # -- switching --------------------------------------------------------------------
-    def _escape_rates(self, props: DeviceProperties, current: float) -> np.ndarray:
+    def _escape_rates(self, props: DeviceProperties, current: float,
+                      states: np.ndarray | None = None) -> np.ndarray:
         terms = self._terms(props, current)
-        delta = activation.barrier(self.params, props, self.states, terms.b_applied,
-                                   terms.b_dl, self.barrier_scale, self.nucleation_scale)
+        delta = activation.barrier(self.params, props,
+                                   self.states if states is None else states,
+                                   terms.b_applied, terms.b_dl, self.barrier_scale,
+                                   self.nucleation_scale)
         return activation.escape_rate(self.params, delta)
+
+    def _rate_pair(self, props: DeviceProperties, current: float) -> np.ndarray:
+        """Per grain, (rate out of its present well, rate back into it), shape (2, n)."""
+        return np.array([self._escape_rates(props, current),
+                         self._escape_rates(props, current, -self.states)])
 
     def _flip(self, probability: np.ndarray) -> int:
         flips = self.rng.random(self.states.size) < probability
@@ -226,7 +234,8 @@ class Device:
             self.burnt = True
             return 0
         props = self._properties(current)
-        flipped = self._flip(-np.expm1(-duration * self._escape_rates(props, current)))
+        out, back = self._rate_pair(props, current)
+        flipped = self._flip(_reversed_share(np.zeros_like(out), out, back, duration))
         if flipped:
             self._update_branches()
         return flipped
@@ -255,18 +264,28 @@ class Device:
             self._pulse_llg(amplitude, width, float(np.mean(temps)))
             regime = "llg"
         else:
-            self._flip(-np.expm1(-self._pulse_exposure(amplitude, width, times, temps)))
+            self._flip(self._pulse_reversal(amplitude, width, times, temps))
             regime = "thermal"
         self._update_branches()
         switched = float(np.mean(before != self.states))
         return PulseOutcome(amplitude, width, switched, peak, energy, regime, False)
 
-    def _pulse_exposure(self, amplitude: float, width: float, times: np.ndarray,
+    def _pulse_reversal(self, amplitude: float, width: float, times: np.ndarray,
                         temps: np.ndarray) -> np.ndarray:
-        """Integral of each grain's escape rate over the pulse (heating transient, then
-        steady state)."""
-        rates = np.array([self._rates_at(amplitude, t) for t in temps])
-        return np.trapezoid(rates, times, axis=0) + max(width - times[-1], 0.0) * rates[-1]
+        """Per grain, the probability to end the pulse in the other well.
+
+        A grain is a two-state system: it leaves its well at rate r_out and comes back at
+        r_back, so q' = r_out (1 - q) - r_back q. Where only r_out matters (a torque
+        that favours one well) this is 1 - exp(-integral of r_out); where heat makes both
+        fast, q tends to r_out / (r_out + r_back) instead of flipping every grain.
+        Rates are held constant over each step of the heating transient, then at their
+        steady value for the rest of the pulse."""
+        pairs = np.array([self._rates_at(amplitude, t) for t in temps])  # (k, 2, n)
+        q = np.zeros(self.states.size)
+        for k in range(len(times) - 1):
+            mid = 0.5 * (pairs[k] + pairs[k + 1])
+            q = _reversed_share(q, mid[0], mid[1], times[k + 1] - times[k])
+        return _reversed_share(q, pairs[-1][0], pairs[-1][1], max(width - times[-1], 0.0))
 
     def switching_probability(self, amplitude: float, width: float) -> float:
         """Expected share of grains that one pulse reverses, without applying it
@@ -276,11 +295,11 @@ class Device:
         temps = temperature_during_pulse(self.params, amplitude, times, self.stage_temperature)
         if temps[-1] >= th.failure_temperature:
             return math.nan
-        return float(np.mean(-np.expm1(-self._pulse_exposure(amplitude, width, times, temps))))
+        return float(np.mean(self._pulse_reversal(amplitude, width, times, temps)))
 
     def _rates_at(self, current: float, temperature: float) -> np.ndarray:
-        props = properties_at(self.params, temperature)
-        return self._escape_rates(props, current)
+        """(rate out, rate back) per grain at a bar temperature, shape (2, n)."""
+        return self._rate_pair(properties_at(self.params, temperature), current)
 
     def _pulse_llg(self, amplitude: float, width: float, temperature: float) -> None:
         from labspin.physics import llg  # numba import is deferred until it is needed
@@ -309,3 +328,15 @@ class Device:
             final = llg.integrate_heun(problem, m0, dt, n_steps,
                                        seed=int(self.rng.integers(2**31)))
             self.states[members] = np.where(final @ u >= 0, 1, -1).astype(np.int8)
+
+
+def _reversed_share(q: np.ndarray, out: np.ndarray, back: np.ndarray,
+                    duration: float) -> np.ndarray:
+    """Probability to be in the other well after ``duration`` at constant rates, from
+    ``q``: the two-state master equation, q -> q_eq + (q - q_eq) exp(-(out + back) t)."""
+    total = out + back
+    if duration <= 0:
+        return q
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q_eq = np.where(total > 0, out / np.where(total > 0, total, 1.0), q)
+    return q_eq + (q - q_eq) * np.exp(-total * duration)

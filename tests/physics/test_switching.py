@@ -146,3 +146,27 @@ def test_thermal_activation_and_llg_pulses_agree_where_they_meet():
     assert i_llg == pytest.approx(i_thermal_same_width, rel=0.05)
     assert i_llg == pytest.approx(i_thermal_above, rel=0.06)
     assert i_thermal_above < i_thermal_same_width  # longer pulses need less current
+
+
+def test_heat_alone_randomises_a_symmetric_bar_to_half_not_beyond():
+    """py-alox has no torque: near burn-out both wells empty fast, and a grain is a
+    two-state system that relaxes to equal occupation (q -> r_out / (r_out + r_back)),
+    so one long pulse reverses at most half of the bar, whatever its polarity."""
+    device = Device(preset("py-alox"), seed=0)
+    shares = [device.switching_probability(i, 1e-3) for i in (0.040, 0.045, 0.048, 0.049)]
+    assert shares[0] < 1e-3
+    assert all(a <= b + 1e-12 for a, b in zip(shares, shares[1:], strict=False))
+    assert shares[-1] == pytest.approx(0.5, abs=1e-6)
+    assert device.switching_probability(-0.049, 1e-3) == pytest.approx(shares[-1], abs=1e-9)
+
+
+def test_only_the_outgoing_rate_matters_when_the_way_back_is_closed():
+    """With a torque well above threshold the return rate vanishes and the share is
+    1 - exp(-integral of the escape rate), the one-way law of thermal activation."""
+    params = preset("py-nio")
+    device = Device(params, seed=0)
+    i_c = critical_current(params, 1e-3)
+    sign = 1.0 if device.switching_probability(i_c, 1e-3) > 0.4 else -1.0
+    assert device.switching_probability(sign * i_c, 1e-3) == pytest.approx(0.5, abs=0.02)
+    assert device.switching_probability(sign * 1.1 * i_c, 1e-3) == pytest.approx(1.0, abs=1e-3)
+    assert device.switching_probability(-sign * 1.1 * i_c, 1e-3) < 1e-6

@@ -6,12 +6,16 @@ from labspin.cli import main
 from labspin.demo import run_demo
 
 
-def test_demo_recovers_the_model_torque_and_critical_current(tmp_path):
+def test_demo_recovers_the_model_torque_currents_and_energy_ratio(tmp_path):
     result = run_demo(tmp_path / "demo", seed=1)
     xi = result.row("ξ_DL py-nio (harmonic Hall)")
     assert abs(xi.agreement) < 0.10 and abs(xi.measured - xi.model) < 3 * xi.stderr + 1e-3
     jc = result.row("J_c py-nio, 1 ms")
     assert abs(jc.agreement) < 0.05
+    assert abs(result.row("J_c pt-py, 1 ms").agreement) < 0.05
+    # the paper's headline: a heavy-metal stack needs more energy per switching event
+    ratio = result.row("energy ratio pt-py / py-nio")
+    assert ratio.measured > 2 and abs(ratio.agreement) < 0.05
     assert any("py-alox: no switching" in note for note in result.notes)
     assert any("changed sign 4 times" in note for note in result.notes)
     assert (tmp_path / "demo" / "report" / "index.html").exists()
