@@ -1,6 +1,7 @@
 """Thermally activated switching: Sharrock's law, the logarithmic fall of J_c with
 pulse width, rate-dependent coercivity, Joule heating and burning open."""
 
+import itertools
 import math
 
 import numpy as np
@@ -155,7 +156,7 @@ def test_heat_alone_randomises_a_symmetric_bar_to_half_not_beyond():
     device = Device(preset("py-alox"), seed=0)
     shares = [device.switching_probability(i, 1e-3) for i in (0.040, 0.045, 0.048, 0.049)]
     assert shares[0] < 1e-3
-    assert all(a <= b + 1e-12 for a, b in zip(shares, shares[1:], strict=False))
+    assert all(a <= b + 1e-12 for a, b in itertools.pairwise(shares))
     assert shares[-1] == pytest.approx(0.5, abs=1e-6)
     assert device.switching_probability(-0.049, 1e-3) == pytest.approx(shares[-1], abs=1e-9)
 
