@@ -12,9 +12,12 @@ is a straight line in |B_x|, J_c = J_0 - s |B_x|, with K = (2e/hbar) M_s t_F / |
 B_K,eff needs no material constants (a ratio); xi_DL needs M_s and t_F. The line is
 fitted with lmfit and both follow with the slope-intercept covariance. Only the magnitude
 of xi_DL is defined here: the sign needs the switching polarity (see harmonic Hall).
-A macrospin reaches about 0.85-0.9 of this threshold and thermally activated pulses
-less still (PHYSICS.md), so xi_DL from a phase diagram is a lower bound; B_K,eff from the
-ratio is unaffected by a common factor.
+Measured pulses switch below this zero-temperature line (a macrospin at about 0.85-0.9
+of it, thermally activated pulses lower still, PHYSICS.md), and not by a common factor:
+the activation lowers J_0 more than the slope. So xi_DL from a phase diagram is an upper
+estimate and B_K,eff comes out low (on the simulated bench, cofeb-nio-pma with 1 ms
+pulses: xi_DL about 2x the model's, B_K,eff about 30 % below the preset); harmonic Hall
+gives xi_DL directly.
 """
 
 from __future__ import annotations
