@@ -435,6 +435,8 @@ def fit_run(run: RunData, *, width: float | None = None, thickness: float | None
         return row | header
     row["fitted"] = True
     row.update(result)
+    if run.notes:  # e.g. a last row cut off by a crash: say what the fit did not see
+        row["note"] = "; ".join([*run.notes, *([row["note"]] if row.get("note") else [])])
     return row | header
 
 

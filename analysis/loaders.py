@@ -105,7 +105,8 @@ def parse_value(text: str) -> tuple[Any, str]:
 
 def load_run(path: str | Path) -> RunData:
     """Read one pymeasure run file; :class:`RunFileError` if it is corrupt, truncated
-    or not a run file."""
+    in its header or not a run file. A last row cut off while being written (the run
+    was killed) is left out and said in ``notes``: the complete rows are the data."""
     path = Path(path)
 
     def fail(problem: str) -> RunFileError:
@@ -167,9 +168,13 @@ def load_run(path: str | Path) -> RunData:
     for i, fields in enumerate(csv.reader(body_rows)):
         if len(fields) != len(columns):
             number = data_line + 2 + i
-            last = i == len(body_rows) - 1
-            what = "truncated in its last row" if last else "corrupt row"
-            raise fail(f"line {number}: {what}: {len(fields)} values for "
+            if i == len(body_rows) - 1:
+                # a run killed while writing a row: keep every complete row
+                notes.append(f"line {number}: the last row was cut off while it was being "
+                             f"written ({len(fields)} of {len(columns)} values); left out")
+                body_rows = body_rows[:-1]
+                break
+            raise fail(f"line {number}: corrupt row: {len(fields)} values for "
                        f"{len(columns)} columns")
     try:
         data = pd.read_csv(io.StringIO("\n".join([rows[0], *body_rows])))

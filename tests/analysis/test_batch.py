@@ -108,12 +108,22 @@ def test_the_summary_carries_the_run_header_after_the_quantities(runs):
 def test_bad_files_are_skipped_and_the_rest_fitted(runs, tmp_path):
     (tmp_path / "garbage.csv").write_text("nothing to see\n")
     text = runs["SwitchingLoop"].read_text()
-    (tmp_path / "cut.csv").write_text(text[: len(text) // 2].rstrip("\n")[:-3])
-    files = [*runs.values(), tmp_path / "garbage.csv", tmp_path / "cut.csv"]
+    (tmp_path / "header.csv").write_text(text.split("#Data:")[0])
+    files = [*runs.values(), tmp_path / "garbage.csv", tmp_path / "header.csv"]
     good, skipped = load_runs(files)
-    assert {p.name for p, _ in skipped} == {"garbage.csv", "cut.csv"}
+    assert {p.name for p, _ in skipped} == {"garbage.csv", "header.csv"}
     table = fit_many(good, workers=1)
     assert len(table) == 3 and table["fitted"].all()
+
+
+def test_a_run_killed_mid_row_is_fitted_on_its_complete_rows(runs, tmp_path):
+    text = runs["SwitchingLoop"].read_text().rstrip("\n")
+    (tmp_path / "killed.csv").write_text(text[: text.rfind(",") - 2])
+    row = fit_run(load_run(tmp_path / "killed.csv"))
+    assert row["fitted"], row["error"]
+    assert "cut off" in row["note"]
+    assert row["i_c_plus"] == pytest.approx(fit_run(load_run(runs["SwitchingLoop"]))
+                                            ["i_c_plus"], rel=0.01)
 
 
 def test_parallel_equals_serial(runs):

@@ -92,12 +92,6 @@ def test_parse_value(text, expected):
     assert parse_value(text) == expected
 
 
-def _truncate(src: Path, dst: Path, keep: float) -> Path:
-    text = src.read_text()
-    dst.write_text(text[: int(len(text) * keep)])
-    return dst
-
-
 def test_broken_files_are_named_with_the_problem(runs, tmp_path):
     src = runs["HallLoop"]
     header_cut = src.read_text().split("#Metadata:")[0]
@@ -114,17 +108,29 @@ def test_broken_files_are_named_with_the_problem(runs, tmp_path):
     (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00\x01garbage")
     with pytest.raises(RunFileError, match="not a text file"):
         load_run(tmp_path / "binary.csv")
-    # cut in the middle of a data row
+    # a corrupt row in the middle is an error
+    lines = src.read_text().splitlines()
+    lines[-5] = lines[-5].rsplit(",", 2)[0]
+    (tmp_path / "middle.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(RunFileError, match="corrupt row"):
+        load_run(tmp_path / "middle.csv")
+
+
+def test_a_last_row_cut_by_a_crash_is_left_out_and_the_rest_kept(runs, tmp_path):
+    src = runs["HallLoop"]
     text = src.read_text().rstrip("\n")
     (tmp_path / "cut.csv").write_text(text[: text.rfind(",") - 2])
-    with pytest.raises(RunFileError, match="truncated in its last row"):
-        load_run(tmp_path / "cut.csv")
+    whole, cut = load_run(src), load_run(tmp_path / "cut.csv")
+    assert len(cut.data) == len(whole.data) - 1
+    assert cut.data.equals(whole.data.iloc[:-1])
+    assert any("cut off" in note for note in cut.notes)
 
 
 def test_load_runs_skips_bad_files(runs, tmp_path):
     bad = tmp_path / "garbage.csv"
     bad.write_text("not a run\n")
-    cut = _truncate(runs["SwitchingLoop"], tmp_path / "cut.csv", 0.1)
+    cut = tmp_path / "cut.csv"  # cut inside its header
+    cut.write_text(runs["SwitchingLoop"].read_text().split("#Data:")[0])
     good, skipped = load_runs([runs["HallLoop"], bad, cut, runs["SwitchingLoop"]])
     assert [r.procedure for r in good] == ["HallLoop", "SwitchingLoop"]
     assert [p for p, _ in skipped] == [bad, cut]
