@@ -119,6 +119,19 @@ def _plot_harmonic(ax, run: RunData, row: dict) -> None:
     ax.set_ylabel(vcol)
 
 
+def _plot_field_sweep(ax, run: RunData) -> None:
+    """Hayashi field sweeps: V_xy^2w against the swept field, one curve per axis (the
+    fitted quantities are in the title; the per-axis parabola/line fits are not drawn)."""
+    b, v, code = _col(run, "Field (T)"), _col(run, "V_xy 2w (V)"), _col(run, "Field axis")
+    for i, value in enumerate(np.unique(code[np.isfinite(code)])):
+        sel = (code == value) & np.isfinite(b) & np.isfinite(v)
+        name = {0: "x", 1: "y"}.get(int(value), f"code {value:g}")  # the file's axis codes
+        ax.plot(b[sel], v[sel], "o-", color=f"C{i % 10}", ms=4, lw=0.8,
+                label=f"field along {name}")
+    ax.set_xlabel("Field (T)")
+    ax.set_ylabel("V_xy 2w (V)")
+
+
 def _plot_data(ax, run: RunData) -> None:
     numeric = [c for c in run.data.columns
                if pd.api.types.is_numeric_dtype(run.data[c]) and run.data[c].notna().any()]
@@ -150,6 +163,9 @@ def draw_run(ax, run: RunData, row: dict) -> None:
             _plot_loop(ax, run, row, "Pulse current (A)", readout)
         else:
             _plot_data(ax, run)
+    elif kind == "harmonic_hall" and str(run.parameters.get("Mode")) == "field sweep" \
+            and {"Field (T)", "Field axis", "V_xy 2w (V)"} <= columns:
+        _plot_field_sweep(ax, run)
     elif kind == "harmonic_hall" and {"Field angle (deg)", "V_xy 2w (V)"} <= columns:
         _plot_harmonic(ax, run, row)
     else:

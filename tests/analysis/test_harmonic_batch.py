@@ -145,3 +145,17 @@ def test_cli_fits_the_field_sweep(sweeps, model, tmp_path):
 
     row = pd.read_csv(out).iloc[0]
     assert row["xi_dl"] == pytest.approx(model["xi_dl"], rel=0.01)
+
+
+def test_report_draws_a_field_sweep_against_the_swept_field(sweeps, tmp_path):
+    from matplotlib.figure import Figure
+
+    from labspin.analysis.report import draw_run
+
+    run = load_run(sweeps["both"])
+    ax = Figure().add_subplot()
+    draw_run(ax, run, fit_run(run))
+    assert ax.get_xlabel() == "Field (T)"
+    assert [line.get_label() for line in ax.get_lines()] == ["field along x",
+                                                             "field along y"]
+    assert sum(line.get_xdata().size for line in ax.get_lines()) == len(run.data)
