@@ -1,0 +1,241 @@
+"""Batch fit of a HarmonicHall run, by mode: azimuthal angle scans of an in-plane magnet
+(Avci et al., PRB 90, 224427 (2014)) or field sweeps of a perpendicular magnet (Hayashi et
+al., PRB 89, 144425 (2014)), with xi_DL when the geometry and M_s are given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from labspin.analysis.loaders import RunData
+from labspin.analysis.models._common import DataError, summarize
+from labspin.analysis.run_columns import SkipRun, column, finite, flat
+from labspin.physics.formulas import xi_from_damping_like_field
+
+
+def _planar_hall(phi: np.ndarray, r1w: np.ndarray) -> tuple[float, float]:
+    """R_PHE from the first-harmonic angle scans, R_xy^1w = R_PHE sin 2phi + const
+    (in-plane magnetization following the field); linear least squares."""
+    design = np.column_stack([np.sin(2 * phi), np.ones_like(phi)])
+    coef, _, rank, _ = np.linalg.lstsq(design, r1w, rcond=None)
+    dof = r1w.size - 2
+    if rank < 2 or dof <= 0:
+        return float(coef[0]), float("nan")
+    resid = r1w - design @ coef
+    cov = np.linalg.inv(design.T @ design) * float(resid @ resid) / dof
+    return float(coef[0]), float(np.sqrt(cov[0, 0]))
+
+
+def _ac_current(run: RunData) -> float | None:
+    current = run.parameters.get("AC current amplitude")
+    if not isinstance(current, (int, float)) or isinstance(current, bool) or current <= 0:
+        return None
+    return float(current)
+
+
+def _efficiency_inputs(run: RunData, width: float | None, thickness: float | None,
+                       thickness_f: float | None, ms: float | None) -> tuple[dict, str | None]:
+    """current_density (at I_0), ms and t_f for xi_DL, or why not. The run files hold no
+    geometry: J = I_0 / (width thickness) assumes all current flows in the FM (labspin's
+    FM/AFMI stacks); t_F is ``thickness_f``, else ``thickness``."""
+    missing = [name for name, v in (("width", width), ("thickness", thickness), ("ms", ms))
+               if v is None]
+    current = _ac_current(run)
+    if missing or current is None:
+        return {}, "xi_DL skipped: needs " + ", ".join(missing or ["the AC current"])
+    return {"current_density": current / (float(width) * float(thickness)), "ms": float(ms),
+            "t_f": float(thickness_f if thickness_f is not None else thickness)}, None
+
+
+def _avci(run: RunData, *, r_ahe: float | None, r_phe: float | None, m_eff: float | None,
+          efficiency: dict, notes: list[str]) -> dict:
+    """In-plane magnet: azimuthal scans at several fields (Avci et al., PRB 90, 224427)."""
+    from labspin.analysis.models.harmonic import fit_angle_scans, fit_avci_field_dependence
+
+    field_col = "Field setpoint (T)" if "Field setpoint (T)" in run.data.columns \
+        else "Field (T)"
+    b, deg, v2w = finite(column(run, field_col), column(run, "Field angle (deg)"),
+                          column(run, "V_xy 2w (V)"))
+    table = fit_angle_scans(b, np.deg2rad(deg), v2w)
+    out: dict[str, Any] = {"n_fields": len(table)}
+    if r_phe is None and "R_xy 1w (ohm)" in run.data.columns:
+        _, deg1, r1w = finite(column(run, field_col), column(run, "Field angle (deg)"),
+                                column(run, "R_xy 1w (ohm)"))
+        r_phe, err = _planar_hall(np.deg2rad(deg1), r1w)
+        out["r_phe"], out["r_phe_stderr"] = r_phe, err
+        notes.append("R_PHE from the 1w angle scans")
+    current = run.parameters.get("AC current amplitude")
+    missing = []
+    if not isinstance(current, (int, float)):
+        missing.append("the AC current amplitude")
+    if r_ahe is None:
+        missing.append("R_AHE (not in the file: pass r_ahe from a Hall loop of this device)")
+    if r_phe is None:
+        missing.append("R_PHE")
+    if m_eff is None and len(table) < 4:
+        missing.append(f"M_eff (only {len(table)} field magnitudes; pass m_eff or "
+                       "measure at least 4 fields)")
+    elif len(table) < 3:
+        missing.append(f"at least 3 field magnitudes (the run has {len(table)})")
+    if missing:
+        notes.append("B_DL/B_FL skipped: needs " + ", ".join(missing))
+        # the per-field Avci amplitudes are still useful: keep the lowest and highest
+        for label, row in (("low", table.iloc[0]), ("high", table.iloc[-1])):
+            out[f"field_{label}"] = float(row["field"])
+            for key in ("dl_amplitude", "fl_amplitude"):
+                out[f"{key}_{label}"] = float(row[key])
+                out[f"{key}_{label}_stderr"] = float(row[f"{key}_stderr"])
+    else:
+        out.update(flat(fit_avci_field_dependence(
+            table, current_amplitude=float(current), r_ahe=float(r_ahe), r_phe=float(r_phe),
+            m_eff=m_eff, **efficiency)))
+    return out
+
+
+# -- Hayashi field sweeps of a perpendicular magnet -----------------------------------------
+
+_AXES = {0: "x", 1: "y"}
+
+
+def _sweeps(run: RunData) -> dict[str, tuple[np.ndarray, ...]]:
+    """(field, V_1w, V_2w, R_xy^1w) per swept axis ("x", "y") with at least 4 points; a
+    run stopped early may have a partial y sweep, which is left out."""
+    b, code, v1, v2, r1 = finite(column(run, "Field (T)"), column(run, "Field axis"),
+                                  column(run, "V_xy 1w (V)"), column(run, "V_xy 2w (V)"),
+                                  column(run, "R_xy 1w (ohm)"))
+    out = {}
+    for value, axis in _AXES.items():
+        sel = code == value
+        if np.count_nonzero(sel) >= 4 and np.ptp(b[sel]) > 0:
+            out[axis] = (b[sel], v1[sel], v2[sel], r1[sel])
+    if not out:
+        raise DataError("no field sweep along x or y with at least 4 points")
+    return out
+
+
+def _hall_parabola(field: np.ndarray, r1w: np.ndarray) -> tuple[float, float, float]:
+    """R_xy^1w = c + a B^2 (+ b B): (c, a, stderr of a). For a perpendicular magnet
+    tilted by an in-plane field, m_z = s (1 - B^2 / 2 B_K^2), so a = -s R_AHE / (2 B_K^2):
+    the curvature's sign gives m_z without the Hall offset that shifts c."""
+    coef, cov = np.polyfit(field, r1w, 2, cov=True)
+    return float(coef[2]), float(coef[0]), float(np.sqrt(cov[0, 0]))
+
+
+def _mz_state(run: RunData, curvature: float, curvature_err: float,
+              r_ahe: float | None, notes: list[str]) -> int:
+    """sign(m_z) during the sweeps: from the initialising field along z, else from the
+    sign of the 1w curvature (with R_AHE > 0 unless a signed r_ahe says otherwise)."""
+    polarity = -1.0 if r_ahe is not None and r_ahe < 0 else 1.0
+    significant = abs(curvature) > 3 * curvature_err
+    from_curvature = int(-np.sign(curvature) * polarity) if significant else 0
+    initial = run.parameters.get("Initialising field along z")
+    if isinstance(initial, (int, float)) and not isinstance(initial, bool) and initial != 0:
+        state = 1 if initial > 0 else -1
+        if from_curvature and from_curvature != state:
+            notes.append(f"the 1w curvature says m_z = {from_curvature:+d} but the "
+                         f"initialising field set {state:+d}: was it below the switching "
+                         "field? (m_z from the initialising field used)")
+        return state
+    if not from_curvature:
+        raise DataError("the sign of m_z is unknown: no initialising field along z and no "
+                        "significant curvature of R_xy 1w; measure with an initialising "
+                        "field")
+    notes.append(f"m_z = {from_curvature:+d} from the 1w curvature (no initialising field; "
+                 "assumes R_AHE > 0)")
+    return from_curvature
+
+
+def _anomalous_hall(r_zero: float, state: int, r_ahe: float | None,
+                    notes: list[str]) -> float | None:
+    """R_AHE as given, else |R_xy^1w(B=0)|, which is s R_AHE plus any Hall offset
+    (misaligned Hall arms): refused when its sign contradicts m_z."""
+    if r_ahe is not None:
+        return float(r_ahe)
+    if np.sign(r_zero) != state:
+        notes.append(f"R_AHE not estimated: R_xy 1w at zero field ({r_zero:+.4g} ohm) has "
+                     f"the opposite sign of m_z ({state:+d}), so a Hall offset exceeds "
+                     "R_AHE; pass r_ahe from a Hall loop")
+        return None
+    notes.append(f"R_AHE = {abs(r_zero):.4g} ohm from R_xy 1w at zero field (includes any "
+                 "Hall offset; pass r_ahe from a Hall loop to be sure)")
+    return abs(r_zero)
+
+
+def _hayashi(run: RunData, *, r_ahe: float | None, r_phe: float | None,
+             efficiency: dict, notes: list[str]) -> dict:
+    """Perpendicular magnet: field sweeps along x (and y) after an initialising field
+    along z (Hayashi et al., PRB 89, 144425 (2014); labspin.analysis.models.harmonic)."""
+    from labspin.analysis.models.harmonic import fit_harmonic_hall_perpendicular
+
+    i0 = _ac_current(run)
+    if i0 is None:
+        raise DataError("the file has no positive 'AC current amplitude' parameter")
+    sweeps = _sweeps(run)
+    first = sweeps.get("x", sweeps.get("y"))
+    r_zero, curvature, curvature_err = _hall_parabola(first[0], first[3])
+    state = _mz_state(run, curvature, curvature_err, r_ahe, notes)
+    out: dict[str, Any] = {"state": state, "r_xy_1w_zero_field": r_zero}
+    if len(sweeps) == 2:
+        ahe = None if r_phe is None else _anomalous_hall(r_zero, state, r_ahe, notes)
+        xi = 0.0
+        if ahe is not None:
+            xi = float(r_phe) / ahe
+            out["r_ahe"] = ahe
+        else:
+            notes.append("no planar Hall correction (needs R_PHE"
+                         + (": pass r_phe" if r_phe is None else " and R_AHE")
+                         + "): B_DL and B_FL are the apparent fields, which R_PHE/R_AHE mixes")
+        (bx, v1x, v2x, _), (by, v1y, v2y, _) = sweeps["x"], sweeps["y"]
+        out.update(flat(fit_harmonic_hall_perpendicular(
+            bx, v1x, v2x, by, v1y, v2y, current_amplitude=i0, state=state,
+            planar_to_anomalous=xi, **efficiency)))
+        return out
+    axis, sweep = next(iter(sweeps.items()))
+    out.update(_hayashi_one_axis(axis, sweep, state, i0, efficiency, notes))
+    return out
+
+
+def _hayashi_one_axis(axis: str, sweep: tuple[np.ndarray, ...], state: int, i0: float,
+                      efficiency: dict, notes: list[str]) -> dict:
+    """One sweep: its apparent field, uncorrected (the planar Hall mixing needs the
+    other sweep; module doc of labspin.analysis.models.harmonic)."""
+    from labspin.analysis.models.harmonic import fit_field_sweep
+
+    b, v1, v2, _ = sweep
+    apparent, fits = fit_field_sweep(b, v1, v2)
+    if axis == "x":
+        named = {"apparent_x": apparent, "b_dl": -state * apparent,
+                 "b_dl_per_ampere": -state * apparent / i0}
+        notes.append("x sweep only: B_DL without the planar Hall correction (it needs the "
+                     "y sweep), B_FL not measured")
+        if efficiency:
+            # xi is linear in B_DL: the formula's value for 1 T carries the error through
+            per_tesla = float(xi_from_damping_like_field(1.0, **efficiency))
+            named["xi_dl"] = named["b_dl"] * per_tesla
+    else:
+        named = {"apparent_y": apparent, "b_fl": apparent, "b_fl_per_ampere": apparent / i0}
+        notes.append("y sweep only: B_FL without the planar Hall correction, B_DL not "
+                     "measured")
+    return flat(summarize(named, fits))
+
+
+def fit_harmonic_run(run: RunData, *, r_ahe: float | None = None, r_phe: float | None = None,
+                   m_eff: float | None = None, width: float | None = None,
+                   thickness: float | None = None, thickness_f: float | None = None,
+                   ms: float | None = None, **_: Any) -> dict:
+    mode = str(run.parameters.get("Mode", ""))
+    if mode not in ("angle scan", "field sweep"):
+        raise SkipRun(f"harmonic Hall mode {mode!r}: neither 'angle scan' nor 'field sweep'")
+    notes: list[str] = []
+    efficiency, why = _efficiency_inputs(run, width, thickness, thickness_f, ms)
+    if mode == "angle scan":
+        out = _avci(run, r_ahe=r_ahe, r_phe=r_phe, m_eff=m_eff, efficiency=efficiency,
+                    notes=notes)
+    else:
+        out = _hayashi(run, r_ahe=r_ahe, r_phe=r_phe, efficiency=efficiency, notes=notes)
+    out["method"] = "Avci" if mode == "angle scan" else "Hayashi"
+    if why and ("b_dl" in out):
+        notes.append(why)
+    out["note"] = "; ".join(notes)
+    return out
