@@ -34,11 +34,26 @@ def _ac_current(run: RunData) -> float | None:
     return float(current)
 
 
+def _geometry(run: RunData, label: str) -> float | None:
+    """A positive length from the file's metadata (labspin writes the sample geometry
+    since 0.1; older files and other writers do not)."""
+    value = run.metadata.get(label)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
 def _efficiency_inputs(run: RunData, width: float | None, thickness: float | None,
                        thickness_f: float | None, ms: float | None) -> tuple[dict, str | None]:
-    """current_density (at I_0), ms and t_f for xi_DL, or why not. The run files hold no
-    geometry: J = I_0 / (width thickness) assumes all current flows in the FM (labspin's
-    FM/AFMI stacks); t_F is ``thickness_f``, else ``thickness``."""
+    """current_density (at I_0), ms and t_f for xi_DL, or why not. Width and thickness
+    default to the file's "Bar width" and "Conducting thickness", t_F to "FM thickness"
+    (else ``thickness``); J = I_0 / (width thickness) is the mean density over the
+    conducting stack, all of it FM in labspin's FM/AFMI stacks. M_s is never in a file."""
+    from_file = width is None and thickness is None
+    if from_file:
+        width, thickness = _geometry(run, "Bar width"), _geometry(run, "Conducting thickness")
+        if thickness_f is None:
+            thickness_f = _geometry(run, "FM thickness")
     missing = [name for name, v in (("width", width), ("thickness", thickness), ("ms", ms))
                if v is None]
     current = _ac_current(run)

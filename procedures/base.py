@@ -42,6 +42,11 @@ class SpintronicsProcedure(Procedure):
     DESCRIPTION: ClassVar[str] = ""
 
     sample_id = Metadata("Sample", default="")
+    sample_stack = Metadata("Sample stack", default="")
+    bar_width = Metadata("Bar width", units="m", default=0.0)
+    bar_length = Metadata("Bar length", units="m", default=0.0)
+    fm_thickness = Metadata("FM thickness", units="m", default=0.0)
+    conducting_thickness = Metadata("Conducting thickness", units="m", default=0.0)
     station_name = Metadata("Station", default="")
     bench_description = Metadata("Bench", default="")
     labspin_version = Metadata("labspin version", default=__version__)
@@ -92,7 +97,13 @@ class SpintronicsProcedure(Procedure):
         if self.stage_temperature > 0:
             self.apparatus.set_temperature(self.stage_temperature)
         config = self.station.config
-        self.sample_id = config.sample.id
+        sample = config.sample
+        self.sample_id = sample.id
+        # the geometry goes into every file, so offline fits need no station file
+        self.sample_stack = sample.stack
+        self.bar_width, self.bar_length = sample.width, sample.length
+        self.fm_thickness = sample.fm_thickness
+        self.conducting_thickness = sample.conducting_thickness or sample.fm_thickness
         self.station_name = config.name
         self.bench_description = self.station.description
         self.started_at = time.strftime("%Y-%m-%d %H:%M:%S")

@@ -77,11 +77,19 @@ def test_field_sweeps_give_the_model_torques_with_the_planar_hall_correction(swe
     assert row["param: Initialising field along z (T)"] == pytest.approx(-0.05)
 
 
+def test_the_file_carries_the_geometry_so_xi_dl_needs_only_m_s(sweeps, model):
+    run = load_run(sweeps["both"])
+    assert run.metadata["Bar width"] == pytest.approx(model["width"])
+    assert run.units["Bar width"] == "m"
+    row = fit_run(run, r_ahe=model["r_ahe"], r_phe=model["r_phe"], ms=model["ms"])
+    assert row["xi_dl"] == pytest.approx(model["xi_dl"], rel=0.01)
+
+
 def test_without_r_phe_the_apparent_fields_are_given_with_a_note(sweeps, model):
     row = fit_run(load_run(sweeps["both"]))
     assert row["fitted"], row["error"]
     assert "no planar Hall correction" in row["note"] and "pass r_phe" in row["note"]
-    assert "xi_DL skipped" in row["note"]
+    assert "xi_DL skipped: needs ms" in row["note"]  # the geometry is in the file
     assert row["planar_to_anomalous"] == 0 and "xi_dl" not in row
     # uncorrected, B_DL reads B_DL + (R_PHE / R_AHE) B_FL: 60 % too large here
     mixed = model["b_dl"] + model["r_phe"] / model["r_ahe"] * model["b_fl"]
