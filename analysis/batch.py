@@ -122,6 +122,11 @@ def _switching_loop(run: RunData, *, width: float | None = None,
     out["readout"] = readouts[0]
     out["i_c"] = 0.5 * (abs(out["i_c_plus"]) + abs(out["i_c_minus"]))
     out["i_c_stderr"] = 0.5 * float(np.hypot(out["i_c_plus_stderr"], out["i_c_minus_stderr"]))
+    if out["i_c_plus"] * out["i_c_minus"] > 0:
+        # possible (a bias field can shift a loop past zero), but more often a branch that
+        # did not switch: then i_c is not the switching current
+        notes.append("both switching currents have the same sign: the loop is shifted past "
+                     "zero or one branch did not switch; look at the plot before using i_c")
     if notes:
         out["note"] = "; ".join(notes)
     return out
