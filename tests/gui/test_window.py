@@ -231,3 +231,37 @@ def test_screenshot_renders_the_window_to_a_png(tmp_path, qapp):
 def test_gui_without_a_station_says_how_to_name_one():
     result = CliRunner().invoke(main, ["gui"])
     assert result.exit_code == 2 and "--sim" in result.output
+
+
+def test_an_instrument_that_times_out_mid_run_fails_the_run_with_a_message(qtbot, tmp_path,
+                                                                            qapp):
+    import yaml
+
+    from labspin.gui.main_window import MainWindow
+    from labspin.gui.session import StationSession
+    from labspin.runs import Catalog
+    from labspin.station import Station
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    data = yaml.safe_load((examples / "station-sim.yaml").read_text())
+    data["sim"]["faults"] = {"lockin_xx": {"timeout_after": 60}}
+    path = tmp_path / "station.yaml"
+    path.write_text(yaml.safe_dump(data))
+    catalog = Catalog(tmp_path / "data")
+    session = StationSession(Station.open(path), catalog)
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    panel = win.measure
+    panel.select_procedure("SwitchingLoop")
+    panel.set_parameters(SHORT_LOOP)
+    with qtbot.waitSignal(session.run_finished, timeout=60_000) as finished:
+        panel.run_current()
+    wait_idle(qtbot, session)
+    record = finished.args[0]
+    assert record.status == "failed" and "lockin_xx" in record.error
+    assert panel.message.level == "error" and "lockin_xx" in panel.message.text()
+    rows = len(Path(record.file).read_text().split("#Data:")[1].splitlines()) - 2
+    assert 0 < rows == record.rows  # every measured row is on disk
+    assert_safe(session.station.bench)
+    win.close()
+    catalog.close()
