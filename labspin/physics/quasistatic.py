@@ -90,9 +90,31 @@ def _is_stable(jac: np.ndarray) -> bool:
     return bool(np.all(np.linalg.eigvals(jac).real < 0))
 
 
+def _packed(terms: FieldTerms) -> np.ndarray:
+    """The field terms as the kernel's flat array (``_quasistatic_kernels._field``)."""
+    return np.concatenate([np.asarray(terms.b_applied, dtype=float), [terms.b_anisotropy],
+                           np.asarray(terms.easy_axis, dtype=float),
+                           [terms.b_demag, terms.b_dl, terms.b_fl],
+                           np.asarray(terms.sigma, dtype=float)])
+
+
 def equilibrium(terms: FieldTerms, m_start: np.ndarray, tol: float = 1e-11,
                 max_iterations: int = 200) -> Equilibrium:
-    """The stable equilibrium reached from ``m_start`` (the local well it lies in)."""
+    """The stable equilibrium reached from ``m_start`` (the local well it lies in).
+
+    Runs the compiled kernel of :func:`equilibrium_reference` (the same algorithm)."""
+    from labspin.physics._quasistatic_kernels import solve
+
+    m, converged, stable, iterations = solve(_packed(terms),
+                                             np.asarray(m_start, dtype=float), tol,
+                                             max_iterations)
+    return Equilibrium(m, bool(converged), bool(stable), int(iterations))
+
+
+def equilibrium_reference(terms: FieldTerms, m_start: np.ndarray, tol: float = 1e-11,
+                          max_iterations: int = 200) -> Equilibrium:
+    """The stable equilibrium reached from ``m_start`` (the local well it lies in), in
+    numpy: the reference the compiled :func:`equilibrium` is tested against."""
     m = np.asarray(m_start, dtype=float)
     m = m / np.linalg.norm(m)
     scale = terms.scale
