@@ -9,8 +9,7 @@ import click
 from labspin.cli import main
 from labspin.cli_measure import friendly_errors, station_options
 from labspin.cli_options import fit_inputs
-
-VIEWS = ("measure", "station", "queue", "runs")
+from labspin.gui import VIEWS
 
 
 @main.command("gui")

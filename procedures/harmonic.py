@@ -38,8 +38,8 @@ from labspin.procedures.loops import (
     DEFAULT_RAMP_RATE,
     FIELD_READBACK_TIME,
     ACDrive,
+    ACDriven,
     HarmonicReader,
-    abort_ac,
     lockin_seconds,
     ramp_seconds,
 )
@@ -103,7 +103,7 @@ def parse_field_magnitudes(text: str | float | Sequence[float]) -> list[float]:
     return values
 
 
-class HarmonicHall(SpintronicsProcedure):
+class HarmonicHall(ACDriven, SpintronicsProcedure):
     """First and second harmonic Hall voltages against field (Hayashi field sweeps or
     Avci angle scans)."""
 
@@ -278,10 +278,3 @@ class HarmonicHall(SpintronicsProcedure):
                 self.report_progress(done + 1, total)
         finally:
             self._drive.stop()
-
-    def shutdown(self) -> None:
-        try:
-            if getattr(self, "_drive", None) is not None and self._drive.started:
-                abort_ac(self.station)
-        finally:
-            super().shutdown()

@@ -144,6 +144,20 @@ def abort_ac(station: Any) -> None:
         log.error("could not stop the AC current: %s", exc)
 
 
+class ACDriven:
+    """Mixin of the lock-in procedures (before SpintronicsProcedure in the bases): a
+    started 6221 sine is aborted in ``shutdown`` before the station is made safe."""
+
+    _drive: ACDrive | None = None
+
+    def shutdown(self) -> None:
+        try:
+            if self._drive is not None and self._drive.started:
+                abort_ac(self.station)
+        finally:
+            super().shutdown()
+
+
 class FieldLoop(SpintronicsProcedure):
     """A field loop along one magnet axis; subclasses measure each point."""
 
@@ -301,7 +315,7 @@ class HallLoop(FieldLoop):
         return row
 
 
-class USMRLoop(FieldLoop):
+class USMRLoop(ACDriven, FieldLoop):
     """USMR loop: R_xx^1w and R_xx^2w (lock-in on the xx pair) against the field along y.
 
     An AC current of density ``current_density`` (the paper's J_AC = 1.3e11 A/m^2 by
@@ -364,12 +378,5 @@ class USMRLoop(FieldLoop):
         return {"R_xx 1w (ohm)": h.r_1w, "R_xx 2w (ohm)": h.r_2w, "V_xx 2w (V)": h.v_2w}
 
     def finish(self) -> None:
-        if hasattr(self, "_drive"):
+        if self._drive is not None:
             self._drive.stop()
-
-    def shutdown(self) -> None:
-        try:
-            if getattr(self, "_drive", None) is not None and self._drive.started:
-                abort_ac(self.station)
-        finally:
-            super().shutdown()

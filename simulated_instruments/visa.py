@@ -37,24 +37,28 @@ _BENCHES: dict[str, Any] = {}
 _BENCH_LOCK = threading.RLock()
 
 
+def _forget_library(name: str) -> None:
+    """Drop pyvisa's cached library object for ``name@labspin``, so the next
+    ResourceManager sees the bench registered now. pyvisa caches libraries per (class,
+    ARG) in a private registry; tests/simulated_instruments/test_visa_backend.py fails
+    if that changes."""
+    for key in list(highlevel.VisaLibraryBase._registry):
+        cls, path = key
+        if cls is BenchVisaLibrary and str(path) == name:
+            del highlevel.VisaLibraryBase._registry[key]
+
+
 def register_bench(name: str, bench: Any) -> None:
     """Make ``bench`` reachable as ``pyvisa.ResourceManager(f"{name}@labspin")``."""
     with _BENCH_LOCK:
         _BENCHES[name] = bench
-        # drop a cached library of the same name so the new bench is used
-        for key in list(highlevel.VisaLibraryBase._registry):
-            cls, path = key
-            if cls is BenchVisaLibrary and str(path) == name:
-                del highlevel.VisaLibraryBase._registry[key]
+        _forget_library(name)
 
 
 def unregister_bench(name: str) -> None:
     with _BENCH_LOCK:
         _BENCHES.pop(name, None)
-        for key in list(highlevel.VisaLibraryBase._registry):
-            cls, path = key
-            if cls is BenchVisaLibrary and str(path) == name:
-                del highlevel.VisaLibraryBase._registry[key]
+        _forget_library(name)
 
 
 def bench_for(arg: str) -> Any:

@@ -7,3 +7,6 @@ and *Past runs* (the catalog, each run drawn with its fit). Everything that touc
 instrument runs in one worker thread at a time, through the same ``run_procedure`` and
 ``run_queue`` as the command line, so the window adds no second way of measuring.
 """
+
+#: the window's views, in tab order (here, so the CLI can offer them without Qt)
+VIEWS = ("measure", "station", "queue", "runs")

@@ -8,13 +8,12 @@ from typing import Any
 from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence
 from PyQt6.QtWidgets import QLabel, QMainWindow, QTabWidget, QToolBar, QWidget
 
+from labspin.gui import VIEWS
 from labspin.gui.measure_panel import MeasurePanel
 from labspin.gui.queue_panel import QueuePanel
 from labspin.gui.runs_browser import RunsBrowser
 from labspin.gui.session import StationSession
 from labspin.gui.station_panel import StationPanel
-
-VIEWS = ("measure", "station", "queue", "runs")
 
 
 class MainWindow(QMainWindow):

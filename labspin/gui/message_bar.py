@@ -7,6 +7,7 @@ from PyQt6.QtWidgets import QLabel, QWidget
 
 _STYLES = {
     "error": "background:#fdecea; color:#8a1c1c; border:1px solid #f5c2c0;",
+    "warning": "background:#fff4e0; color:#6d4300; border:1px solid #f3d19c;",
     "info": "background:#e8f1fb; color:#0b3d6e; border:1px solid #b9d4f0;",
     "ok": "background:#e9f6ec; color:#1e5631; border:1px solid #b8e0c2;",
 }
@@ -22,6 +23,10 @@ class MessageBar(QLabel):
         self.level = ""
         self.clear()
 
+    def show_message(self, level: str, text: str) -> None:
+        """``level``: error, warning, info or ok."""
+        self._show(level, text)
+
     def _show(self, level: str, text: str) -> None:
         self.level = level
         self.setText(text)
@@ -30,6 +35,9 @@ class MessageBar(QLabel):
 
     def error(self, text: str) -> None:
         self._show("error", text)
+
+    def warning(self, text: str) -> None:
+        self._show("warning", text)
 
     def info(self, text: str) -> None:
         self._show("info", text)

@@ -23,13 +23,14 @@ from PyQt6.QtWidgets import (
 )
 
 from labspin.gui.message_bar import MessageBar
+from labspin.gui.runs_table import STATUS_COLOURS
 from labspin.gui.session import StationSession
 from labspin.procedures.base import format_duration
 from labspin.queue_runner import queue_progress
 from labspin.queues import QueueFileError, QueuePlan, load_queue_file, plan_queue, varying_settings
 
-STATUS_COLOURS = {"finished": "#1e5631", "running": "#0b3d6e", "failed": "#b71c1c",
-                  "interrupted": "#b71c1c", "aborted": "#b35900", "planned": "#555555"}
+#: the catalog's status colours, and grey for a run not started yet
+QUEUE_COLOURS = {**STATUS_COLOURS, "planned": STATUS_COLOURS["queued"]}
 _COLUMNS = ["#", "Step", "Procedure", "Settings that vary", "Estimate", "Status", "Run"]
 
 
@@ -135,7 +136,7 @@ class QueuePanel(QWidget):
 
     def _set_status(self, index: int, status: str, run_id: int | None = None) -> None:
         item = QTableWidgetItem(status)
-        item.setForeground(QColor(STATUS_COLOURS.get(status, "#000000")))
+        item.setForeground(QColor(QUEUE_COLOURS.get(status, "#000000")))
         self.table.setItem(index, 5, item)
         if run_id is not None:
             self.table.setItem(index, 6, QTableWidgetItem(str(run_id)))

@@ -37,6 +37,7 @@ from labspin.analysis.batch import KINDS, fit_run
 from labspin.analysis.formatting import format_quantities
 from labspin.analysis.loaders import RunData, RunFileError, load_run
 from labspin.analysis.report import draw_run
+from labspin.gui.message_bar import MessageBar
 from labspin.gui.runs_table import STATUS_COLOURS, RunsTable, format_time
 from labspin.runs import Catalog, CatalogError, RunRecord
 
@@ -46,11 +47,6 @@ log = logging.getLogger(__name__)
 
 #: fits kept in memory; a browsing session rarely revisits more runs than this
 CACHE_SIZE = 64
-#: message kind -> (background, text, border) of the banner above the plot; the
-#: palette of the window's other message bars, plus a warning for "not fitted"
-_BANNER = {"error": ("#fdecea", "#8a1c1c", "#f5c2c0"),
-           "warning": ("#fff4e0", "#6d4300", "#f3d19c"),
-           "info": ("#e8f1fb", "#0b3d6e", "#b9d4f0")}
 _FIT_OPTIONS = {name for name, p in inspect.signature(fit_run).parameters.items()
                 if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
@@ -99,11 +95,9 @@ class RunsBrowser(QWidget):
 
     def _build_panel(self) -> None:
         self._panel = QWidget(self)
-        self._message = QLabel(objectName="runMessage")
-        self._message.setWordWrap(True)
+        self._message = MessageBar()
+        self._message.setObjectName("runMessage")
         self._message.setTextFormat(Qt.TextFormat.PlainText)
-        self._message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._message.hide()
 
         self.figure = Figure(figsize=(6.0, 4.0), dpi=100, layout="constrained")
         self.canvas = FigureCanvasQTAgg(self.figure)
@@ -283,7 +277,6 @@ class RunsBrowser(QWidget):
         self._row = None
         self._shown_record = None
         self._shown_mtime = None
-        self._message.hide()
         self._message.clear()
         self._file.clear()
         self._details.clear()
@@ -293,12 +286,7 @@ class RunsBrowser(QWidget):
         self._details.setHtml("<p style='color:#666'>No run selected.</p>")
 
     def _set_message(self, kind: str, text: str) -> None:
-        background, colour, border = _BANNER[kind]
-        self._message.setStyleSheet(
-            f"QLabel {{ background: {background}; color: {colour}; "
-            f"border: 1px solid {border}; border-radius: 3px; padding: 6px; }}")
-        self._message.setText(text)
-        self._message.show()
+        self._message.show_message(kind, text)
 
     def _draw(self, run: RunData, row: dict) -> None:
         self.figure.clear()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from labspin.runs import Catalog
 from labspin.station import Station
@@ -41,3 +44,29 @@ def window(qtbot, session):
     qtbot.addWidget(win)
     win.show()
     return win
+
+
+@pytest.fixture
+def window_with_faults(qtbot, tmp_path):
+    """Factory: a window on examples/station-sim.yaml with ``faults`` injected (the sim
+    section's fault map, e.g. {"voltmeter": {"timeout_after": 3}})."""
+    from labspin.gui.main_window import MainWindow
+    from labspin.gui.session import StationSession
+
+    catalogs = []
+
+    def make(faults: dict):
+        examples = Path(__file__).resolve().parents[2] / "examples"
+        data = yaml.safe_load((examples / "station-sim.yaml").read_text())
+        data["sim"]["faults"] = faults
+        path = tmp_path / "station.yaml"
+        path.write_text(yaml.safe_dump(data))
+        catalogs.append(Catalog(tmp_path / "data"))
+        session = StationSession(Station.open(path), catalogs[-1])
+        win = MainWindow(session)
+        qtbot.addWidget(win)
+        return win, session
+
+    yield make
+    for catalog in catalogs:
+        catalog.close()

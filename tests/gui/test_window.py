@@ -123,30 +123,13 @@ def test_station_panel_lists_the_instruments_and_who_answers(window, session):
     assert window.station_panel.message.level == "ok"
 
 
-def test_an_instrument_that_stops_answering_is_shown_not_raised(qtbot, tmp_path, qapp):
-    import yaml
-
-    from labspin.gui.main_window import MainWindow
-    from labspin.gui.session import StationSession
-    from labspin.runs import Catalog
-    from labspin.station import Station
-
-    examples = Path(__file__).resolve().parents[2] / "examples"
-    data = yaml.safe_load((examples / "station-sim.yaml").read_text())
-    data["sim"]["faults"] = {"voltmeter": {"timeout_after": 3}}
-    path = tmp_path / "station.yaml"
-    path.write_text(yaml.safe_dump(data))
-    catalog = Catalog(tmp_path / "data")
-    session = StationSession(Station.open(path), catalog)
-    win = MainWindow(session)
-    qtbot.addWidget(win)
+def test_an_instrument_that_stops_answering_is_shown_not_raised(window_with_faults):
+    win, _ = window_with_faults({"voltmeter": {"timeout_after": 3}})
     for _ in range(3):
         answers = win.station_panel.check_instruments()
     assert answers["voltmeter"].startswith("no answer")
     assert "voltmeter" in answers["voltmeter"]
     assert win.station_panel.message.level == "error"
-    win.close()
-    catalog.close()
 
 
 QUEUE = """
@@ -233,24 +216,9 @@ def test_gui_without_a_station_says_how_to_name_one():
     assert result.exit_code == 2 and "--sim" in result.output
 
 
-def test_an_instrument_that_times_out_mid_run_fails_the_run_with_a_message(qtbot, tmp_path,
-                                                                            qapp):
-    import yaml
-
-    from labspin.gui.main_window import MainWindow
-    from labspin.gui.session import StationSession
-    from labspin.runs import Catalog
-    from labspin.station import Station
-
-    examples = Path(__file__).resolve().parents[2] / "examples"
-    data = yaml.safe_load((examples / "station-sim.yaml").read_text())
-    data["sim"]["faults"] = {"lockin_xx": {"timeout_after": 60}}
-    path = tmp_path / "station.yaml"
-    path.write_text(yaml.safe_dump(data))
-    catalog = Catalog(tmp_path / "data")
-    session = StationSession(Station.open(path), catalog)
-    win = MainWindow(session)
-    qtbot.addWidget(win)
+def test_an_instrument_that_times_out_mid_run_fails_the_run_with_a_message(
+        qtbot, window_with_faults):
+    win, session = window_with_faults({"lockin_xx": {"timeout_after": 60}})
     panel = win.measure
     panel.select_procedure("SwitchingLoop")
     panel.set_parameters(SHORT_LOOP)
@@ -263,5 +231,3 @@ def test_an_instrument_that_times_out_mid_run_fails_the_run_with_a_message(qtbot
     rows = len(Path(record.file).read_text().split("#Data:")[1].splitlines()) - 2
     assert 0 < rows == record.rows  # every measured row is on disk
     assert_safe(session.station.bench)
-    win.close()
-    catalog.close()

@@ -66,3 +66,21 @@ def test_station_file_names_the_bench_it_describes():
     assert "GPIB0::12::INSTR" in resources and "ASRL2::INSTR" in resources
     meter = rm.open_resource("GPIB0::7::INSTR", read_termination="\r")
     assert meter.query("*IDN?").startswith("KEITHLEY INSTRUMENTS INC.,MODEL 2182A")
+
+
+def test_a_bench_registered_again_under_a_name_replaces_the_cached_one():
+    """pyvisa caches a library per (class, ARG) in a private registry that
+    ``register_bench`` clears: this fails if pyvisa changes how it caches."""
+    import pyvisa
+
+    from labspin.simulated_instruments.bench import Bench
+    from labspin.simulated_instruments.visa import register_bench, unregister_bench
+
+    first, second = Bench("py-nio", seed=1), Bench("py-nio", seed=2)
+    register_bench("reused-name", first)
+    try:
+        assert pyvisa.ResourceManager("reused-name@labspin").visalib.bench is first
+        register_bench("reused-name", second)
+        assert pyvisa.ResourceManager("reused-name@labspin").visalib.bench is second
+    finally:
+        unregister_bench("reused-name")
