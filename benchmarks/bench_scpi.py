@@ -12,8 +12,9 @@ recorded. That exact traffic is then replayed, in interleaved rounds,
   sends it;
 
 printed: messages per second by wall clock and by CPU time (min and median over the
-rounds), and how many regular-expression matches one message costs (counted with
-cProfile over one replay: every ``re.Pattern`` match, fullmatch and search call).
+rounds), how many regular-expression matches one message costs (counted with
+cProfile over one replay: every ``re.Pattern`` match, fullmatch and search call), and
+the CPU time spent finding the handlers alone.
 
 The script only uses what every version of the bench has (``process``, the pyvisa
 backend), so the same command on two commits gives the before and after numbers.
@@ -90,6 +91,35 @@ def regex_calls_per_message(station: Station, traffic: list[tuple[str, str, bool
     return calls / len(traffic)
 
 
+def lookup_seconds(station: Station, traffic: list[tuple[str, str, bool]],
+                   rounds: int) -> tuple[float, str]:
+    """CPU seconds per message to find the handlers of its commands without running
+    them (best of ``rounds``): by header table where the models have one, else by trying
+    each handler's pattern in turn, as ``_dispatch`` did before."""
+    models = station.bench.instruments
+    commands = [(type(models[r]), c) for r, m, _ in traffic for c in models[r]._split(m)]
+    if all(hasattr(cls, "_table") for cls, _ in commands):
+        how = "header table"
+
+        def lookup() -> None:
+            for cls, command in commands:
+                cls._table.resolve(command)
+    else:
+        how = "scan of every pattern"
+
+        def lookup() -> None:
+            for cls, command in commands:
+                for _, pattern, _ in cls._handlers:
+                    if pattern.fullmatch(command):
+                        break
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        lookup()
+        best = min(best, time.process_time() - start)
+    return best / len(traffic), how
+
+
 def summary(label: str, n: int, walls: list[float], cpus: list[float]) -> str:
     return (f"  {label:<22} {n / min(walls):9,.0f} msg/s best, {n / statistics.median(walls):9,.0f}"
             f" median (wall);  {n / min(cpus):9,.0f} best, {n / statistics.median(cpus):9,.0f}"
@@ -112,6 +142,7 @@ def main() -> None:
             sessions[resource] = rm.open_resource(resource,
                                                   read_termination=model.read_termination)
         per_message = regex_calls_per_message(station, traffic)
+        lookup, how = lookup_seconds(station, traffic, args.rounds)
         times: dict[str, tuple[list[float], list[float]]] = {"models": ([], []),
                                                                "pyvisa": ([], [])}
         for _ in range(args.rounds):  # interleaved, so load on the machine hits both alike
@@ -128,6 +159,8 @@ def main() -> None:
     print(summary("into the models", n, *times["models"]))
     print(summary("through pyvisa", n, *times["pyvisa"]))
     print(f"  regular-expression matches per message: {per_message:.1f}")
+    print(f"  finding the handlers alone ({how}): {lookup * 1e6:.2f} us of CPU per message "
+          "(best round)")
 
 
 if __name__ == "__main__":

@@ -221,6 +221,11 @@ def _strip_digits(command: str) -> str:
 
 
 # -- the table --------------------------------------------------------------------------
+#: headers remembered per instrument class, as sent (case, suffixes and all)
+HEADER_CACHE = 4096
+_UNDEFINED = object()
+
+
 @dataclass(frozen=True)
 class _ScpiEntry:
     position: int
@@ -251,17 +256,28 @@ class DispatchTable:
             for word in words or ():
                 self.words.setdefault(word, []).append(entry)
         self.word_lengths = tuple(sorted({len(w) for w in self.words}))
+        self._seen: dict[str, Any] = {}  # header as sent -> its SCPI entry, or _UNDEFINED
 
     def _scpi_hit(self, command: str) -> tuple[int, Callable, tuple, dict] | None:
         header, query, args = split_command(command)
-        normal = normalise_header(header)
-        if normal is None:
+        found = self._seen.get(header)
+        if found is None:
+            found = self._scpi_entry(header)
+            if len(self._seen) < HEADER_CACHE:  # headers repeat: a run uses a few dozen
+                self._seen[header] = found
+        if found is _UNDEFINED:
             return None
-        for entry in self.scpi.get(normal[0], ()):
-            if all(s.startswith(d) for s, d in zip(normal[1], entry.digits, strict=True)):
-                call = (args, query, normal[1]) if entry.suffixes else (args, query)
-                return entry.position, entry.func, call, {}
-        return None
+        entry, suffixes = found
+        call = (args, query, suffixes) if entry.suffixes else (args, query)
+        return entry.position, entry.func, call, {}
+
+    def _scpi_entry(self, header: str) -> tuple[_ScpiEntry, tuple[str, ...]] | object:
+        normal = normalise_header(header)
+        if normal is not None:
+            for entry in self.scpi.get(normal[0], ()):
+                if all(s.startswith(d) for s, d in zip(normal[1], entry.digits, strict=True)):
+                    return entry, normal[1]
+        return _UNDEFINED
 
     def _regex_candidates(self, command: str) -> list[tuple[int, Callable, re.Pattern]]:
         if not self.all_regex:

@@ -69,6 +69,17 @@ def regex(expression: str) -> Callable:
     return wrap
 
 
+def split_messages(buffer: bytes, encoding: str = "latin-1", errors: str = "strict",
+                   ) -> tuple[list[str], bytes]:
+    """Complete messages in what a client sent (each ends in ``\\n`` or ``\\r``; empty
+    ones dropped), decoded and stripped, and the unterminated rest."""
+    if b"\n" not in buffer and b"\r" not in buffer:
+        return [], buffer
+    *complete, rest = buffer.replace(b"\r", b"\n").split(b"\n")
+    messages = [m.decode(encoding, errors=errors).strip() for m in complete]
+    return [m for m in messages if m], rest
+
+
 def parse_float(text: str | None, *, minimum: float | None = None,
                 maximum: float | None = None, keywords: dict[str, float] | None = None,
                 ) -> float:

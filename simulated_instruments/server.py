@@ -21,6 +21,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from labspin.simulated_instruments.scpi import split_messages
+
 log = logging.getLogger(__name__)
 
 
@@ -60,16 +62,8 @@ class _Handler(socketserver.BaseRequestHandler):
                 return
             if not data:
                 return
-            pending += data
-            while True:
-                cut = min((i for i in (pending.find(b"\n"), pending.find(b"\r")) if i >= 0),
-                          default=-1)
-                if cut < 0:
-                    break
-                message = pending[:cut].decode("ascii", errors="replace").strip()
-                pending = pending[cut + 1:]
-                if not message:
-                    continue
+            messages, pending = split_messages(pending + data, "ascii", errors="replace")
+            for message in messages:
                 faults = bench.faults_for(instrument.name)
                 if faults.connection_lost():
                     return  # the cable came loose: close without a word

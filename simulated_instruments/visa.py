@@ -34,7 +34,7 @@ from pyvisa import attributes, constants, errors, highlevel, rname
 from pyvisa.typing import VISARMSession, VISASession
 
 from labspin.simulated_instruments.faults import FaultState
-from labspin.simulated_instruments.scpi import SimulatedInstrument
+from labspin.simulated_instruments.scpi import SimulatedInstrument, split_messages
 
 log = logging.getLogger(__name__)
 
@@ -118,16 +118,8 @@ class BenchSession:
     def write(self, data: bytes, lock: threading.RLock) -> tuple[int, constants.StatusCode]:
         if self.faults.connection_lost():
             return 0, constants.StatusCode.error_connection_lost
-        self.pending += data
-        while True:
-            cut = min((i for i in (self.pending.find(b"\n"), self.pending.find(b"\r"))
-                       if i >= 0), default=-1)
-            if cut < 0:
-                break
-            message = self.pending[:cut].decode("latin-1").strip()
-            self.pending = self.pending[cut + 1:].lstrip(b"\r\n")
-            if not message:
-                continue
+        messages, self.pending = split_messages(self.pending + data)
+        for message in messages:
             with lock:
                 self.bench.catch_up()  # a client outside labspin waits on the wall clock
                 reply = self.instrument.process(message)
