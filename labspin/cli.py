@@ -126,7 +126,9 @@ def sim_serve(station_file: str | None, preset: str | None, seed: int | None, ho
               port_base: int) -> None:
     """Serve the simulated bench's instruments as raw SCPI sockets, one port each.
 
-    Reach them from any VISA client as TCPIP::127.0.0.1::PORT::SOCKET. Stop with Ctrl+C.
+    Reach them from any VISA client as TCPIP::127.0.0.1::PORT::SOCKET, with the read
+    termination printed for each. Bench time follows the wall clock while serving.
+    Stop with Ctrl+C.
     """
     import signal
     import threading
