@@ -126,7 +126,9 @@ def sim_serve(station_file: str | None, preset: str | None, seed: int | None, ho
               port_base: int) -> None:
     """Serve the simulated bench's instruments as raw SCPI sockets, one port each.
 
-    Reach them from any VISA client as TCPIP::127.0.0.1::PORT::SOCKET. Stop with Ctrl+C.
+    Reach them from any VISA client as TCPIP::127.0.0.1::PORT::SOCKET, with the read
+    termination printed for each. Bench time follows the wall clock while serving.
+    Stop with Ctrl+C.
     """
     import signal
     import threading
@@ -152,12 +154,16 @@ def sim_serve(station_file: str | None, preset: str | None, seed: int | None, ho
     console = Console()
     table = Table(title=f"Simulated bench ({bench.device.params.name}, seed {bench.seed}) "
                         f"on {host}")
-    for col in ("instrument", "port", "VISA address", "model"):
+    for col in ("instrument", "port", "VISA address", "read termination", "model"):
         table.add_column(col, no_wrap=col != "model")
     for item in served:
         table.add_row(item.name, str(item.port), f"TCPIP::{host}::{item.port}::SOCKET",
+                      item.termination_text,
                       item.idn.split(",")[1] if "," in item.idn else item.idn)
     console.print(table)
+    console.print("Set each client's read termination as listed (replies end with it). "
+                  "Bench time follows the wall clock: a ramp or a settling lock-in "
+                  "proceeds while the client waits.", highlight=False)
     console.print("Serving; Ctrl+C stops.", highlight=False)
     sys.stdout.flush()
     stop = threading.Event()

@@ -6,7 +6,8 @@ bar, a nanovoltmeter asks for the voltage across its contacts, a bipolar supply 
 coil current, a gaussmeter reads the field. The bench asks ``labspin.physics`` for
 everything the device does, and adds what lives between device and instrument:
 lead resistance, thermoelectric offsets, noise, coil inductance, a rotating stage and a
-temperature-controlled chuck. All time passes through ``advance``.
+temperature-controlled chuck. All time passes through ``advance`` (labspin's explicit
+waits) and, on a bench serving clients outside labspin, ``catch_up`` (the wall clock).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from labspin.physics import Device, DeviceParameters, preset
 from labspin.physics.device import PulseOutcome
-from labspin.simulated_instruments.clock import Clock, VirtualClock
+from labspin.simulated_instruments.clock import Clock, VirtualClock, WallClock
 from labspin.simulated_instruments.faults import FaultState, InstrumentFaults
 
 AXES = {"x": np.array([1.0, 0.0, 0.0]), "y": np.array([0.0, 1.0, 0.0]),
@@ -30,6 +31,8 @@ CONTACTS = ("xx", "xy")
 MAX_STEP = 0.05
 #: Largest step while only the stage temperature settles (it changes smoothly), s.
 MAX_STAGE_STEP = 1.0
+#: Smallest slice of wall time a bench that follows the wall hands to its physics, s.
+MIN_CATCH_UP = 1e-3
 
 
 @dataclass
@@ -240,6 +243,30 @@ class Bench:
     def advance(self, seconds: float) -> None:
         """Let ``seconds`` pass: coils ramp, the rotator turns, the stage settles and the
         device relaxes thermally with whatever current flows."""
+        self._evolve(seconds, sleep=True)
+
+    @property
+    def follows_wall(self) -> bool:
+        return self.clock.follows_wall
+
+    def follow_wall(self, wall: WallClock | None = None) -> None:
+        """Serve clients outside labspin: the wall time between their messages passes on
+        the bench too (``catch_up``). Never for a labspin station's own bench."""
+        if wall is None:
+            self.clock.follow_wall()
+        else:
+            self.clock.follow_wall(wall)
+
+    def catch_up(self) -> float:
+        """Before a message from outside labspin: let the wall time since the last one
+        pass on the bench (at least ``MIN_CATCH_UP``, or wait for more). A no-op unless
+        the bench follows the wall. Returns the seconds that passed."""
+        elapsed = self.clock.take_wall_time(MIN_CATCH_UP)
+        if elapsed > 0:
+            self._evolve(elapsed, sleep=False)  # the clock has moved on already
+        return elapsed
+
+    def _evolve(self, seconds: float, *, sleep: bool) -> None:
         remaining = float(seconds)
         while remaining > 0:
             moving = any(not c.settled for c in self.coils.values()) or self.rotator.moving
@@ -255,7 +282,8 @@ class Bench:
             self.stage.evolve(step)
             self._sync_device()
             self.device.wait(step, current=self.heating_current())
-            self.clock.sleep(step)
+            if sleep:
+                self.clock.sleep(step)
             remaining -= step
 
     def _sync_device(self) -> None:

@@ -7,8 +7,11 @@ with decorators:
   short or long form (``SOUR:CURR``, ``:source:current:level``, ...), with optional
   nodes in brackets and optional numeric suffixes; the handler gets the argument text
   and whether it was a query.
-* ``@regex(r"(?P<axis>\\d)PA(?P<value>.*)")`` matches instruments that do not speak
+* ``@regex(r"(?P<axis>\\d*)PA(?P<value>.*)")`` matches instruments that do not speak
   SCPI (ESP300, LakeShore 331, SR830); the handler gets the named groups.
+
+A command finds its handler by its header (``dispatch.py``): one dictionary lookup for
+SCPI, a few candidate patterns for the others, never a scan of every handler.
 
 A handler returns the reply (``str``) or ``None``; it raises :class:`InstrumentError`
 for bad input, which lands in the error queue exactly as on the real instrument, and
@@ -21,6 +24,8 @@ import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any, ClassVar
+
+from labspin.simulated_instruments.dispatch import DispatchTable, parse_spec
 
 
 class InstrumentError(Exception):
@@ -39,40 +44,17 @@ SETTINGS_CONFLICT = (-221, "Settings conflict")
 QUERY_UNTERMINATED = (-420, "Query UNTERMINATED")
 
 
-def _mnemonic(token: str) -> str:
-    short = "".join(ch for ch in token if ch.isupper() or ch.isdigit())
-    long_ = token.upper()
-    if short == long_:
-        return re.escape(long_)
-    return f"(?:{re.escape(long_)}|{re.escape(short)})"
+def scpi(spec: str, *, suffixes: bool = False) -> Callable:
+    """Declare a SCPI command handler ``handler(self, args: str | None, query: bool)``.
 
-
-def scpi_header_regex(spec: str) -> str:
-    """Regex (no anchors) for a SCPI header spec with [optional] nodes.
-
-    An optional first node (``[SOURce]:CURRent``) may be left out together with its
-    colon. Common commands keep their star in the long form only, so ``*ESE`` also
-    matches ``ESE``, which pymeasure's 6221 driver sends.
+    With ``suffixes`` the handler also gets the numeric suffix of each header node the
+    command carried, as strings (``"2"``, or ``""`` for none): ``handler(self, args,
+    query, suffixes)``. Without, suffixes are accepted and ignored.
     """
-    out = []
-    leading = True  # only optional nodes so far: the next colon is optional too
-    for part in re.findall(r"\[:?[^\]]+\]|:?[^:\[]+", spec):
-        optional = part.startswith("[")
-        token = part.strip("[]").lstrip(":")
-        colon = ":?" if leading else ":"
-        piece = f"{colon}{_mnemonic(token)}\\d*"
-        out.append(f"(?:{piece})?" if optional else piece)
-        leading = leading and optional
-    return "".join(out)
-
-
-def scpi(spec: str) -> Callable:
-    """Declare a SCPI command handler ``handler(self, args: str, query: bool)``."""
-    pattern = re.compile(rf":?{scpi_header_regex(spec)}(?P<query>\?)?(?:\s+(?P<args>.*))?",
-                         re.IGNORECASE | re.DOTALL)
+    declaration = parse_spec(spec, suffixes)
 
     def wrap(func: Callable) -> Callable:
-        func._patterns = [*getattr(func, "_patterns", []), ("scpi", pattern)]
+        func._commands = [*getattr(func, "_commands", []), ("scpi", declaration)]
         return func
     return wrap
 
@@ -82,9 +64,20 @@ def regex(expression: str) -> Callable:
     pattern = re.compile(expression, re.IGNORECASE | re.DOTALL)
 
     def wrap(func: Callable) -> Callable:
-        func._patterns = [*getattr(func, "_patterns", []), ("regex", pattern)]
+        func._commands = [*getattr(func, "_commands", []), ("regex", pattern)]
         return func
     return wrap
+
+
+def split_messages(buffer: bytes, encoding: str = "latin-1", errors: str = "strict",
+                   ) -> tuple[list[str], bytes]:
+    """Complete messages in what a client sent (each ends in ``\\n`` or ``\\r``; empty
+    ones dropped), decoded and stripped, and the unterminated rest."""
+    if b"\n" not in buffer and b"\r" not in buffer:
+        return [], buffer
+    *complete, rest = buffer.replace(b"\r", b"\n").split(b"\n")
+    messages = [m.decode(encoding, errors=errors).strip() for m in complete]
+    return [m for m in messages if m], rest
 
 
 def parse_float(text: str | None, *, minimum: float | None = None,
@@ -130,18 +123,21 @@ class SimulatedInstrument:
     write_termination: ClassVar[str] = "\n"
     #: character separating several commands in one message
     separator: ClassVar[str] = ";"
-    _handlers: ClassVar[list[tuple[str, re.Pattern, Callable]]]
+    #: (kind, ScpiSpec or re.Pattern, handler) in order of precedence
+    _handlers: ClassVar[list[tuple[str, Any, Callable]]]
+    _table: ClassVar[DispatchTable]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         handlers = []
         for klass in reversed(cls.__mro__):
             for func in vars(klass).values():
-                for kind, pattern in getattr(func, "_patterns", []):
-                    handlers.append((kind, pattern, func))
+                for kind, declaration in getattr(func, "_commands", []):
+                    handlers.append((kind, declaration, func))
         # subclass handlers first, so they can override the common ones
         own = [h for h in handlers if h[2].__qualname__.startswith(cls.__name__ + ".")]
         cls._handlers = own + [h for h in handlers if h not in own]
+        cls._table = DispatchTable(cls._handlers)
 
     def __init__(self, bench: Any, name: str) -> None:
         self.bench = bench
@@ -172,14 +168,11 @@ class SimulatedInstrument:
         return [p.strip() for p in parts if p.strip()]
 
     def _dispatch(self, command: str) -> str | None:
-        for kind, pattern, func in self._handlers:
-            match = pattern.fullmatch(command)
-            if match is None:
-                continue
-            if kind == "scpi":
-                return func(self, match.group("args"), bool(match.group("query")))
-            return func(self, **match.groupdict())
-        raise InstrumentError(*UNDEFINED_HEADER)
+        found = self._table.resolve(command)
+        if found is None:
+            raise InstrumentError(*UNDEFINED_HEADER)
+        func, args, kwargs = found
+        return func(self, *args, **kwargs)
 
     def push_error(self, code: int, message: str) -> None:
         self.errors.append((code, message))

@@ -2,8 +2,14 @@
 
 Any VISA client in any language reaches them as ``TCPIP::127.0.0.1::PORT::SOCKET``
 (pyvisa-py, NI-VISA, a terminal with ``nc``): send a command ending in ``\\n`` (or
-``\\r``), read the reply, which ends with the instrument's own termination. Binds to
+``\\r``), read the reply, which ends with the instrument's own termination (``\\r`` for the
+2182A, ``\\r\\n`` for the ESP300 and LakeShore 331, ``\\n`` for the others: set it as
+the client's read termination; ``labspin sim serve`` prints it). Binds to
 127.0.0.1 by default; every connection shares the one bench under its lock.
+
+A served bench follows the wall clock (``Bench.follow_wall``): its clients wait on their
+own clocks, and the time between their messages passes on the bench too, so a magnet
+ramps and a lock-in settles while they wait.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from labspin.simulated_instruments.scpi import split_messages
+
 log = logging.getLogger(__name__)
 
 
@@ -24,6 +32,12 @@ class ServedInstrument:
     resource: str  # name on the pyvisa bench
     port: int
     idn: str
+    read_termination: str = "\n"  # what ends each reply
+
+    @property
+    def termination_text(self) -> str:
+        """The read termination as a client would type it: ``\\n``, ``\\r\\n``..."""
+        return self.read_termination.encode("unicode_escape").decode("ascii")
 
     @property
     def visa_address(self) -> str:
@@ -48,20 +62,13 @@ class _Handler(socketserver.BaseRequestHandler):
                 return
             if not data:
                 return
-            pending += data
-            while True:
-                cut = min((i for i in (pending.find(b"\n"), pending.find(b"\r")) if i >= 0),
-                          default=-1)
-                if cut < 0:
-                    break
-                message = pending[:cut].decode("ascii", errors="replace").strip()
-                pending = pending[cut + 1:]
-                if not message:
-                    continue
+            messages, pending = split_messages(pending + data, "ascii", errors="replace")
+            for message in messages:
                 faults = bench.faults_for(instrument.name)
                 if faults.connection_lost():
                     return  # the cable came loose: close without a word
                 with bench.lock:
+                    bench.catch_up()  # the wall time the client waited passes here too
                     reply = instrument.process(message)
                 if reply is not None:
                     reply = faults.filter_reply(reply)
@@ -86,18 +93,26 @@ class _InstrumentServer(socketserver.ThreadingTCPServer):
 
 
 class BenchServer:
-    """All instruments of a bench on consecutive ports (or free ones with port 0)."""
+    """All instruments of a bench on consecutive ports (or free ones with port 0).
 
-    def __init__(self, bench: Any, host: str = "127.0.0.1", base_port: int = 0) -> None:
+    ``follow_wall`` (default): the bench follows the wall clock from ``start`` on, unless
+    it already does (a test may have given it a wall clock of its own).
+    """
+
+    def __init__(self, bench: Any, host: str = "127.0.0.1", base_port: int = 0,
+                 follow_wall: bool = True) -> None:
         self.bench = bench
         self.host = host
         self.base_port = base_port
+        self.follow_wall = follow_wall
         self._servers: list[_InstrumentServer] = []
         self._threads: list[threading.Thread] = []
         self.served: list[ServedInstrument] = []
 
     def start(self) -> list[ServedInstrument]:
         """Bind every instrument and start serving; returns where each one is."""
+        if self.follow_wall and not self.bench.follows_wall:
+            self.bench.follow_wall()
         try:
             for k, (resource, instrument) in enumerate(self.bench.instruments.items()):
                 port = self.base_port + k if self.base_port else 0
@@ -108,8 +123,9 @@ class BenchServer:
                                           name=f"sim-{instrument.name}", daemon=True)
                 thread.start()
                 self._threads.append(thread)
-                self.served.append(ServedInstrument(instrument.name, resource,
-                                                    server.server_address[1], instrument.idn))
+                self.served.append(ServedInstrument(
+                    instrument.name, resource, server.server_address[1], instrument.idn,
+                    instrument.read_termination))
         except OSError:
             self.stop()
             raise

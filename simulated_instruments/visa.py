@@ -5,11 +5,16 @@ pyvisa imports ``pyvisa_labspin`` for the ``@labspin`` suffix and instantiates i
 so one ARG is one bench. ARG is
 
 * the name of a bench registered with :func:`register_bench` (what ``labspin.station``
-  does when it opens a station on the simulated bench), or
+  does when it opens a station on the simulated bench; its time passes only by
+  labspin's explicit waits, so a seeded run is reproducible), or
 * a device preset (``py-nio@labspin``): a default bench with every instrument a probe
   station has, or
 * the path of a station file (``examples/station-sim.yaml@labspin``): the bench it
   describes.
+
+A preset or station-file bench is opened by a script outside labspin, which waits on
+its own wall clock: such a bench follows the wall (``Bench.follow_wall``), so a coil
+current set through pymeasure's ``KepcoBOP3612`` ramps while the script waits.
 
 Only pyvisa's public backend interface (``VisaLibraryBase``, constants, attributes) is
 used. Message exchange is synchronous: a write runs the command on the instrument
@@ -29,7 +34,7 @@ from pyvisa import attributes, constants, errors, highlevel, rname
 from pyvisa.typing import VISARMSession, VISASession
 
 from labspin.simulated_instruments.faults import FaultState
-from labspin.simulated_instruments.scpi import SimulatedInstrument
+from labspin.simulated_instruments.scpi import SimulatedInstrument, split_messages
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +77,7 @@ def bench_for(arg: str) -> Any:
             bench = bench_from_station(Path(arg))
         else:
             bench = bench_from_preset(arg)
+        bench.follow_wall()  # opened by a script outside labspin: its waits are wall time
         _BENCHES[arg] = bench
         return bench
 
@@ -112,17 +118,10 @@ class BenchSession:
     def write(self, data: bytes, lock: threading.RLock) -> tuple[int, constants.StatusCode]:
         if self.faults.connection_lost():
             return 0, constants.StatusCode.error_connection_lost
-        self.pending += data
-        while True:
-            cut = min((i for i in (self.pending.find(b"\n"), self.pending.find(b"\r"))
-                       if i >= 0), default=-1)
-            if cut < 0:
-                break
-            message = self.pending[:cut].decode("latin-1").strip()
-            self.pending = self.pending[cut + 1:].lstrip(b"\r\n")
-            if not message:
-                continue
+        messages, self.pending = split_messages(self.pending + data)
+        for message in messages:
             with lock:
+                self.bench.catch_up()  # a client outside labspin waits on the wall clock
                 reply = self.instrument.process(message)
             faults = self.faults
             if reply is not None:

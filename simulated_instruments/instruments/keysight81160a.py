@@ -48,9 +48,7 @@ from labspin.simulated_instruments.scpi import (
     SimulatedInstrument,
     parse_bool,
     parse_float,
-    regex,
     scpi,
-    scpi_header_regex,
 )
 
 log = logging.getLogger(__name__)
@@ -66,24 +64,17 @@ SHAPES = {"SIN": "SINUSOID", "SQU": "SQUARE", "RAMP": "RAMP", "PULS": "PULSE",
 def channel_scpi(*specs: str) -> Callable:
     """Like ``@scpi``, with the channel suffix of any node passed on: the handler is
     ``handler(self, channel, args, query)``. Each spec is also accepted under ``SOURce``."""
-    patterns = []
-    for spec in (*specs, *(f"SOURce:{s}" for s in specs if s[0].isalpha())):
-        nodes = scpi_header_regex(spec).split(r"\d*")  # each node may carry a suffix
-        header = "".join(f"{node}(?P<s{k}>\\d*)" for k, node in enumerate(nodes[:-1]))
-        header += nodes[-1]
-        patterns.append(rf":?{header}(?P<query>\?)?(?:\s+(?P<args>.*))?")
-
     def wrap(func: Callable) -> Callable:
         @functools.wraps(func)
-        def handler(self: Keysight81160AModel, query: str | None = None,
-                    args: str | None = None, **suffixes: str) -> str | None:
-            numbers = {int(s) for s in suffixes.values() if s}
+        def handler(self: Keysight81160AModel, args: str | None, query: bool,
+                    suffixes: tuple[str, ...]) -> str | None:
+            numbers = {int(s) for s in suffixes if s}
             if len(numbers) > 1 or not numbers <= {1, 2}:
                 raise InstrumentError(-114, "Header suffix out of range")
-            return func(self, numbers.pop() if numbers else 1, args, bool(query))
+            return func(self, numbers.pop() if numbers else 1, args, query)
 
-        for pattern in patterns:
-            regex(pattern)(handler)
+        for spec in (*specs, *(f"SOURce:{s}" for s in specs if s[0].isalpha())):
+            scpi(spec, suffixes=True)(handler)
         return handler
     return wrap
 

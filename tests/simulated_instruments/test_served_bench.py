@@ -7,9 +7,11 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
+import pyvisa
 from pymeasure.instruments.keithley import Keithley2182, Keithley6221
 from pymeasure.instruments.kepco import KepcoBOP3612
 from pymeasure.instruments.lakeshore import LakeShore425
@@ -124,6 +126,9 @@ def test_gaussmeter_reads_the_field_the_supply_current_makes(served):
 
 
 def test_labspin_sim_serve_prints_its_ports_and_stops_cleanly_on_ctrl_c():
+    """Also: each port's read termination is printed, a raw client that uses it gets the
+    2182A's first reply, and bench time follows the wall (a coil ramps while the client
+    waits 0.2 s of real time)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "labspin", "sim", "serve", "--preset", "py-alox",
          "--port-base", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -138,10 +143,38 @@ def test_labspin_sim_serve_prints_its_ports_and_stops_cleanly_on_ctrl_c():
         ports = {m.group(1): int(m.group(2)) for m in re.finditer(
             r"(\w+)\W+(\d+)\W+TCPIP::127\.0\.0\.1::\d+::SOCKET", text)}
         assert len(ports) == 13, text
+        terminations = {m.group(1): m.group(2).encode().decode("unicode_escape")
+                        for m in re.finditer(r"(\w+)\W+\d+\W+TCPIP::\S+::SOCKET[\s\u2502|]+"
+                                             r"((?:\\[rn])+)\s", text)}
+        assert terminations["voltmeter"] == "\r"
+        assert terminations["magnet_z"] == terminations["gaussmeter_z"] == "\n"
+        assert terminations["rotator"] == terminations["temperature"] == "\r\n"
         meter = Keithley2182(f"TCPIP::127.0.0.1::{ports['voltmeter']}::SOCKET",
                              visa_library="@py", timeout=2000)
         assert meter.id.startswith("KEITHLEY")
         meter.adapter.close()
+        raw = pyvisa.ResourceManager("@py").open_resource(
+            f"TCPIP::127.0.0.1::{ports['voltmeter']}::SOCKET",
+            read_termination=terminations["voltmeter"], timeout=2000)
+        assert raw.query("*IDN?").startswith("KEITHLEY INSTRUMENTS INC.,MODEL 2182A")
+        raw.close()
+        supply = KepcoBOP3612(f"TCPIP::127.0.0.1::{ports['magnet_z']}::SOCKET",
+                              visa_library="@py", timeout=2000)
+        probe = LakeShore425(f"TCPIP::127.0.0.1::{ports['gaussmeter_z']}::SOCKET",
+                             visa_library="@py", timeout=2000,
+                             read_termination=terminations["gaussmeter_z"])
+        probe.unit = "T"
+        supply.operating_mode = "CURR"
+        supply.voltage_setpoint = 20
+        supply.current_setpoint = 1.0
+        supply.output_enabled = True
+        assert supply.output_enabled  # a query: the writes are handled
+        time.sleep(0.2)  # the coil needs about 0.03 s
+        assert supply.current == pytest.approx(1.0)
+        assert probe.field == pytest.approx(0.03, abs=1e-3)  # 0.03 T/A (layout.py)
+        supply.output_enabled = False
+        supply.adapter.close()
+        probe.adapter.close()
     finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=20)

@@ -84,3 +84,23 @@ def test_a_bench_registered_again_under_a_name_replaces_the_cached_one():
         assert pyvisa.ResourceManager("reused-name@labspin").visalib.bench is second
     finally:
         unregister_bench("reused-name")
+
+
+def test_messages_end_at_either_terminator_and_the_rest_waits_for_its_own():
+    from labspin.simulated_instruments.scpi import split_messages
+
+    assert split_messages(b"*IDN?\r\n\n  \rSYST:ERR?\nCURR") == (["*IDN?", "SYST:ERR?"], b"CURR")
+    assert split_messages(b"CURR 1") == ([], b"CURR 1")
+    assert split_messages(b"\xb5A\n", "ascii", errors="replace") == (["\ufffdA"], b"")
+
+
+def test_a_command_split_over_several_writes_runs_once_complete(voltmeter_bench):
+    _, library = voltmeter_bench
+    inst = pyvisa.ResourceManager(library).open_resource("GPIB0::7::INSTR",
+                                                         read_termination="\r")
+    inst.write_raw(b"*ID")
+    inst.write_raw(b"N?\r\n")
+    assert inst.read().startswith("KEITHLEY")
+    inst.write_raw(b"FROB\r*IDN?\n")
+    assert inst.read().startswith("KEITHLEY")
+    assert inst.query("SYST:ERR?").startswith("-113")
