@@ -149,14 +149,26 @@ def run_command(procedure: str, settings: tuple[str, ...], station_file: str | N
             with station:
                 record = run_procedure(proc, station, catalog)
         except KeyboardInterrupt:
-            console.print("Stopped; the bench is safe.")
+            if station.hazards:
+                console.print("Stopped, but the bench is not confirmed safe:")
+                print_hazards(station.hazards)
+            else:
+                console.print("Stopped; the bench is safe.")
             sys.exit(EXIT_ABORTED)
     console.print(f"run {record.id}: [bold]{record.status}[/bold], {record.rows} rows → "
-                  f"{record.file}")
+                  f"{record.file}", soft_wrap=True)
     if record.error:
-        console.print(f"  {record.error}", highlight=False)
-    if record.status != "finished":
+        console.print(f"  {record.error}", highlight=False, soft_wrap=True)
+    print_hazards(station.hazards)  # what may still be on comes last: the line to act on
+    if record.status != "finished" or station.hazards:
         sys.exit(1)
+
+
+def print_hazards(hazards: dict[str, str]) -> None:
+    """One unwrapped line per instrument not confirmed safe, after everything else."""
+    for line in hazards.values():
+        console.print(f"[bold red]WARNING:[/bold red] {line}", highlight=False,
+                      soft_wrap=True)
 
 
 def _when(timestamp: float | None) -> str:
