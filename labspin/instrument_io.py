@@ -150,8 +150,12 @@ class ExchangeLog:
                 exc, ValueError | TypeError | KeyError | IndexError):
             return None
         message = str(exc)
-        pieces = [p.strip() for p in re.split(r"[,;]", last.reply) if p.strip()]
-        if not any(piece in message for piece in pieces) and last.reply.strip():
+        pieces = [p.strip() for p in re.split(r"[,;]", last.reply) if p.strip()] or [""]
+        # Python quotes what it could not convert; pymeasure's map_values says "Value X
+        # not found": a value merely resembling the reply (a validator's) does not count
+        quoted = (f"'{piece}'" in message or f'"{piece}"' in message
+                  or f"Value {piece} " in message for piece in pieces)
+        if not any(quoted):
             return None
         shown = last.reply.strip()[:40]
         return InstrumentReplyError(
@@ -278,8 +282,9 @@ def _original(cls: type) -> type:
         if issubclass(cls, _Guarded) else cls
 
 
-def nearest_property(cls: type, name: str) -> str | None:
-    """The property of ``cls`` most like ``name`` (``output`` for ``output_enabled``)."""
+def nearest_properties(cls: type, name: str, most: int = 3) -> list[str]:
+    """The properties of ``cls`` most like ``name``, best first (``output`` for
+    ``output_enabled``; ``burst_period`` and ``pulse_period`` for ``period``)."""
     names = {n for klass in cls.__mro__ for n, v in vars(klass).items()
              if not n.startswith("_") and hasattr(v, "__set__")}
 
@@ -288,13 +293,22 @@ def nearest_property(cls: type, name: str) -> str | None:
         contained = candidate in name or name in candidate
         return ratio + (0.3 if contained else 0.0)
 
-    best = max(sorted(names), key=score, default=None)
-    return best if best is not None and score(best) >= 0.5 else None
+    ranked = sorted(names, key=lambda n: (-score(n), n))
+    if not ranked or score(ranked[0]) < 0.5:
+        return []
+    best = score(ranked[0])
+    return [n for n in ranked if score(n) >= best - 0.05][:most]
+
+
+def nearest_property(cls: type, name: str) -> str | None:
+    """The single property of ``cls`` most like ``name``, or None."""
+    found = nearest_properties(cls, name)
+    return found[0] if found else None
 
 
 def _unknown_message(obj: Any, name: str) -> str:
     cls = _original(type(obj))
-    hint = nearest_property(cls, name)
+    hints = " or ".join(repr(h) for h in nearest_properties(cls, name))
     return (f"{cls.__name__} has no property {name!r}: pymeasure would keep the value as a "
             "plain attribute and send nothing to the instrument"
-            + (f"; did you mean {hint!r}?" if hint else ""))
+            + (f"; did you mean {hints}?" if hints else ""))

@@ -41,11 +41,15 @@ def _name(station: Any, role: str, label: str | None = None) -> str:
 
 
 def _reason(exc: BaseException) -> str:
+    """Why an instrument could not be made safe, in a few words with the exchange."""
     if isinstance(exc, InstrumentDisconnected):
         return "its connection is lost"
-    if isinstance(exc, InstrumentFault) and exc.reply is not None:
-        return "it answers garbage"
-    return "it does not answer"
+    if isinstance(exc, InstrumentFault):
+        if exc.reply is not None:
+            asked = f" to {exc.command!r}" if exc.command else ""
+            return f"it answered {exc.reply.strip()[:20]!r}{asked}"
+        return f"it did not answer {exc.command!r}" if exc.command else "it does not answer"
+    return str(exc)
 
 
 def _milli(value: float, unit: str) -> str:
@@ -157,7 +161,7 @@ def _magnet_safe(station: Any, axis: str, magnet: Any) -> str | None:
     except Exception as error:
         exc = station.explain(error)
         log.error("could not ramp %s to zero by writes: %s", name, exc)
-        return _magnet_left_on(name, magnet, exc)
+        return _magnet_left_on(name, magnet, exc if isinstance(exc, InstrumentFault) else first)
     origin = magnet.unconfirmed_from if magnet.unconfirmed_from is not None else start
     ramp = (f" from {_field_text(magnet, origin)} at {magnet.limits.max_ramp_rate:g} T/s"
             if origin else "")
