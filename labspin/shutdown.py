@@ -176,8 +176,7 @@ def _magnet_left_on(name: str, magnet: Any, exc: BaseException) -> str:
         return (f"{name} cannot be reached ({_reason(exc)}); labspin has set no current on it "
                 "since it was last off: check by hand that its output is off")
     if current == 0:
-        return (f"{name} cannot be reached ({_reason(exc)}); labspin had set it to zero, but "
-                f"could not switch it off or confirm it: {BY_HAND}")
+        return f"{name} may still have its output on at 0 A ({_reason(exc)}): {BY_HAND}"
     return f"{name} may still carry {_field_text(magnet, current)} ({_reason(exc)}): {BY_HAND}"
 
 
