@@ -134,6 +134,8 @@ class Electromagnet:
         self.sleep = sleep
         self.name = name
         self._setpoint: float | None = None  # last programmed current, A
+        #: current a ramp by writes only started from, until a shutdown is confirmed
+        self.unconfirmed_from: float | None = None
         self._gaussmeter_ready = False
 
     # -- limits -------------------------------------------------------------------------
@@ -309,11 +311,53 @@ class Electromagnet:
         rate = self.check_rate(rate)
         self._ramp_current(0.0, rate)
 
+    @property
+    def programmed_current(self) -> float | None:
+        """The current (A) last sent to the supply (None: none since it was switched off
+        or connected): what the coil may still carry if the supply stops answering."""
+        return self._setpoint
+
     def shutdown(self) -> None:
-        """Ramp to zero current at the allowed rate, then switch the output off."""
-        if not self.supply.output_enabled:
-            return
-        self.ramp_to_zero()
-        self.supply.output_enabled = False
+        """Ramp to zero current at the allowed rate, switch the output off, and read back
+        that it is off."""
+        if self.supply.output_enabled:
+            self.ramp_to_zero()
+            self.supply.output_enabled = False
+            if self.supply.output_enabled:
+                raise MagnetError(f"{self.name}: the supply still reports its output on "
+                                  "after being switched off")
+            log.info("%s: ramped to zero and switched off", self.name)
         self._setpoint = None
-        log.info("%s: ramped to zero and switched off", self.name)
+        self.unconfirmed_from = None
+
+    def shutdown_by_writes(self, rate: float | None = None, settle: float = 2.0) -> float:
+        """Ramp to zero and switch off without reading anything back, for a supply that
+        accepts commands but no longer answers (a timed-out GPIB instrument often does).
+
+        The setpoint steps from the last programmed current to zero at the allowed
+        ``rate``, one step per ``step_interval`` of ``sleep`` (the same staircase as a
+        normal ramp, but timed instead of following the measured current); after
+        ``settle`` seconds for the coil to follow, the output goes off. Returns the
+        current it started from. Nothing confirms that the coil followed: say so.
+        Raises :class:`MagnetError` if no current was ever programmed (then it is not
+        known where a ramp would start).
+        """
+        rate = self.check_rate(rate)
+        start = self._setpoint
+        if start is None:
+            raise MagnetError(f"{self.name}: no current was programmed since it was "
+                              "connected, so a ramp by writes has no known start")
+        if self.unconfirmed_from is None:
+            self.unconfirmed_from = start
+        step = rate / abs(self.calibration.coil_constant) * self.step_interval
+        current = start
+        while current != 0.0:
+            current = 0.0 if abs(current) <= step else current - math.copysign(step, current)
+            self.supply.current_setpoint = current
+            self._setpoint = current
+            self.sleep(self.step_interval)
+        self.sleep(settle)
+        self.supply.output_enabled = False
+        log.warning("%s: ramped to zero from %g A by writes only and switched off; the "
+                    "supply does not answer, so this is not confirmed", self.name, start)
+        return start

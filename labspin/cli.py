@@ -203,6 +203,11 @@ def station_check(station_file: str | None, sim: bool) -> None:
             console.print(table)
     except (StationFileError, StationError) as exc:
         raise click.ClickException(str(exc)) from None
+    if st.hazards:  # closing could not confirm everything off: say what, last
+        for line in st.hazards.values():
+            console.print(f"[bold red]WARNING:[/bold red] {line}", highlight=False,
+                          soft_wrap=True)
+        sys.exit(1)
     console.print("All instruments answer; outputs are off and magnets at zero.")
 
 

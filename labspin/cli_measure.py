@@ -149,14 +149,24 @@ def run_command(procedure: str, settings: tuple[str, ...], station_file: str | N
             with station:
                 record = run_procedure(proc, station, catalog)
         except KeyboardInterrupt:
-            console.print("Stopped; the bench is safe.")
+            console.print("Stopped; " + ("the bench is NOT confirmed safe:" if station.hazards
+                                         else "the bench is safe."))
+            print_hazards(station.hazards)
             sys.exit(EXIT_ABORTED)
     console.print(f"run {record.id}: [bold]{record.status}[/bold], {record.rows} rows → "
-                  f"{record.file}")
+                  f"{record.file}", soft_wrap=True)
     if record.error:
-        console.print(f"  {record.error}", highlight=False)
-    if record.status != "finished":
+        console.print(f"  {record.error}", highlight=False, soft_wrap=True)
+    print_hazards(station.hazards)  # what may still be on comes last: the line to act on
+    if record.status != "finished" or station.hazards:
         sys.exit(1)
+
+
+def print_hazards(hazards: dict[str, str]) -> None:
+    """One unwrapped line per instrument not confirmed safe, after everything else."""
+    for line in hazards.values():
+        console.print(f"[bold red]WARNING:[/bold red] {line}", highlight=False,
+                      soft_wrap=True)
 
 
 def _when(timestamp: float | None) -> str:
@@ -289,12 +299,16 @@ def queue_run(file: str, resume: bool, station_file: str | None, sim: bool,
                     outcome = run_queue(plan, station, catalog, resume=resume,
                                         on_run_start=run_start, on_run_end=run_end)
             except KeyboardInterrupt:
-                console.print("Stopped; the bench is safe. Continue with --resume.")
+                console.print("Stopped; the bench is NOT confirmed safe (continue with "
+                              "--resume once it is):" if station.hazards else
+                              "Stopped; the bench is safe. Continue with --resume.")
+                print_hazards(station.hazards)
                 sys.exit(EXIT_ABORTED)
     console.print(f"queue {outcome.queue_id}: {outcome.finished} finished now, "
                   f"{outcome.skipped} before, {outcome.failed} failed"
                   + (" — stopped early" if outcome.stopped_early else ""))
-    if outcome.failed or outcome.stopped_early:
+    print_hazards(station.hazards)  # what may still be on comes last
+    if outcome.failed or outcome.stopped_early or station.hazards:
         sys.exit(1)
 
 

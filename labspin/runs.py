@@ -318,14 +318,17 @@ def run_procedure(procedure: Any, station: Any, catalog: Catalog, *,
         status, error = "aborted", "stopped by Ctrl+C or SIGTERM"
         raise
     except Exception as exc:
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        explained = station.explain(exc) if hasattr(station, "explain") else exc
+        status, error = "failed", f"{type(explained).__name__}: {explained}"
         log.error("run %d (%s) failed: %s", run_id, name, error)
     finally:
         try:
             procedure.shutdown()
         except Exception as exc:  # never lose the record because clean-up failed
             log.error("run %d: shutdown failed: %s", run_id, exc)
-            error = (error + "; " if error else "") + f"shutdown failed: {exc}"
+            error = (error + "; " if error else "") + f"shutdown incomplete: {exc}"
+            if status == "finished":  # a run that did not leave the bench safe did not finish
+                status = "failed"
         writer.close()
         catalog.finish_run(run_id, status, error, writer.rows)
     return catalog.get(run_id)

@@ -18,11 +18,21 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from labspin.drivers import driver_class
+from labspin.instrument_io import (  # noqa: F401  (re-exported: the station's errors)
+    ExchangeLog,
+    InstrumentDisconnected,
+    InstrumentFault,
+    InstrumentReplyError,
+    InstrumentReportedError,
+    InstrumentTimeout,
+    StationError,
+    guard,
+)
 from labspin.safety import SafetyGuard
 from labspin.stationfile import StationFile, StationFileError, load_station_file, parse_station
 
@@ -30,26 +40,6 @@ log = logging.getLogger(__name__)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 _bench_ids = itertools.count(1)
-
-
-class StationError(RuntimeError):
-    """An instrument could not be opened, does not answer, or the station lacks a role."""
-
-
-class InstrumentFault(StationError):
-    """An instrument stopped answering, lost its connection or answered nonsense."""
-
-
-class InstrumentTimeout(InstrumentFault):
-    pass
-
-
-class InstrumentDisconnected(InstrumentFault):
-    pass
-
-
-class InstrumentReplyError(InstrumentFault):
-    pass
 
 
 class Terminated(KeyboardInterrupt):
@@ -113,7 +103,12 @@ class Station:
         self.bench = None
         self.bench_name: str | None = None
         self.closed = False
+        #: every warning any make_safe gave (what may still be on), oldest first
         self.safety_failures: list[str] = []
+        #: what may still be on after the latest make_safe, by role: empty when safe
+        self.hazards: dict[str, str] = {}
+        #: every exchange with the instruments, attributed (labspin.instrument_io)
+        self.io = ExchangeLog(self._describe)
         if self.sim:
             from labspin.simulated_instruments.visa import register_bench
 
@@ -166,7 +161,7 @@ class Station:
                 f"{entry.resource}) does not answer: {exc}. Check that it is on, its cable "
                 f"and its address, or correct instruments.{role}.resource") from None
         log.info("opened %s: %s at %s (%s)", role, entry.driver, entry.resource, idn)
-        return instrument
+        return guard(instrument, role, self.io)
 
     def connect(self) -> None:
         """Open every instrument; on any failure close those already open and raise."""
@@ -213,30 +208,52 @@ class Station:
 
     @contextlib.contextmanager
     def talking_to(self, role: str, doing: str = "a command") -> Iterator[Any]:
-        """Use an instrument; failures of communication become clear InstrumentFaults."""
+        """Use an instrument. A failure names the instrument that actually failed (a
+        gaussmeter inside a magnet's ramp), the command and ``doing``; a reply that cannot
+        be read becomes an InstrumentReplyError quoting it."""
         from pyvisa.errors import VisaIOError
 
         instrument = self[role]
         try:
             yield instrument
-        except VisaIOError as exc:
-            name = getattr(exc, "error_code", None)
-            text = str(exc)
-            if "TMO" in text or name == -1073807339:
-                raise InstrumentTimeout(
-                    f"{self._describe(role)} did not answer {doing} in time. Check that it "
-                    "is on and not in local/error state, its cable, and that no other "
-                    "program is talking to it") from None
-            if "CONN_LOST" in text or "CLOSED" in text or "INV_OBJECT" in text:
-                raise InstrumentDisconnected(
-                    f"lost the connection to {self._describe(role)} during {doing}. Check "
-                    "its cable (GPIB/USB/serial) and power, then rerun or resume") from None
-            raise InstrumentFault(f"{self._describe(role)} failed during {doing}: {exc}") \
-                from None
+        except InstrumentFault as exc:
+            if exc.context is None:
+                exc.context = doing
+            raise
+        except VisaIOError as exc:  # an instrument the station did not open and guard
+            raise self.io.fault(role, doing, exc, reading=True) from None
         except OSError as exc:
-            raise InstrumentDisconnected(
-                f"lost the connection to {self._describe(role)} during {doing}: "
-                f"{exc.strerror or exc}") from None
+            raise self.io.fault(role, doing, exc, reading=True) from None
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            unreadable = self.io.unreadable_reply(exc)
+            if unreadable is None:
+                raise
+            unreadable.context = doing
+            raise unreadable from None
+
+    def explain(self, exc: BaseException) -> BaseException:
+        """``exc``, or the InstrumentReplyError behind it when it came from parsing the
+        last reply of an instrument (for errors raised outside ``talking_to``)."""
+        if isinstance(exc, InstrumentFault):
+            return exc
+        return self.io.unreadable_reply(exc) or exc
+
+    def check_errors(self, role: str, after: str) -> None:
+        """Read the instrument's error queue (SYST:ERR?) until it is empty; raise
+        :class:`InstrumentReportedError` with the instrument's own text if it held any."""
+        errors = []
+        with self.talking_to(role, f"reading its error queue after {after}") as instrument:
+            for _ in range(32):
+                reply = str(instrument.ask("SYST:ERR?")).strip()
+                code = reply.split(",", 1)[0].strip()
+                if float(code) == 0:  # a garbled reply is an InstrumentReplyError
+                    break
+                errors.append(reply)
+        if errors:
+            raise InstrumentReportedError(
+                f"{self._describe(role)} reports {'; '.join(errors)} after {after}",
+                "What it reports was not done as asked: correct the setting it names",
+                role=role)
 
     def read_number(self, role: str, attribute: str) -> float:
         """Read a numeric property (``voltage``, ``x``...) and insist that it is a number."""
@@ -251,12 +268,17 @@ class Station:
         try:
             number = float(value)
         except (TypeError, ValueError):
+            last = self.io.last
+            asked = f" to {last.command!r}" if last is not None and last.role == role \
+                and last.reply is not None else ""
             raise InstrumentReplyError(
-                f"{self._describe(role)} answered {str(value)[:40]!r} when asked for {what}; "
-                "expected a number. Check the cable and the termination settings, and that "
-                "no other program talks to it") from None
+                f"{self._describe(role)} answered {str(value)[:40]!r}{asked} when asked for "
+                f"{what}; expected a number",
+                "Check the cable and the termination settings, and that no other program "
+                "talks to it", role=role, reply=str(value)) from None
         if number != number:
-            raise InstrumentReplyError(f"{self._describe(role)} returned NaN for {what}")
+            raise InstrumentReplyError(f"{self._describe(role)} returned NaN for {what}",
+                                       role=role, reply=str(value))
         return number
 
     def magnet(self, axis: str) -> Any:
@@ -307,35 +329,19 @@ class Station:
 
     # -- safety ---------------------------------------------------------------------------
     def make_safe(self) -> list[str]:
-        """Current outputs off, pulser off, magnets ramped to zero at the allowed rate.
+        """Current outputs off, pulser off, magnets ramped to zero at the allowed rate,
+        each confirmed by reading it back (``labspin.shutdown``).
 
-        Every step is tried even if an earlier one fails; failures are logged and
-        returned (and kept in ``safety_failures``), never raised, so that an exception
-        already on its way out is not masked.
+        Every item is tried even if an earlier one fails; nothing is raised, so that an
+        exception already on its way out is not masked. Returns the warnings, one line per
+        instrument not confirmed safe, saying what may still be on (empty: safe); they
+        are also kept in ``hazards`` until the next make_safe.
         """
-        failures = []
+        from labspin.shutdown import make_safe
 
-        def attempt(what: str, action: Callable[[], Any]) -> None:
-            try:
-                action()
-            except Exception as exc:
-                message = f"{what}: {exc}"
-                log.error("could not make safe: %s", message)
-                failures.append(message)
-
-        for role, instrument in self.instruments.items():
-            entry = self.config.entries()[role]
-            if entry.driver.startswith("Keithley6221"):
-                # a running sine, delta or pulse-delta test is stopped before output off
-                attempt(f"{role} waveform abort", instrument.waveform_abort)
-                attempt(f"{role} sweep abort", lambda i=instrument: i.write("SOUR:SWE:ABOR"))
-                attempt(f"{role} output off", instrument.shutdown)
-            elif entry.driver == "Keysight81160A":
-                attempt(f"{role} outputs off", lambda i=instrument: _pulser_off(i))
-        for axis, magnet in self.magnets.items():
-            attempt(f"magnet {axis} to zero", magnet.shutdown)
-        self.safety_failures.extend(failures)
-        return failures
+        self.hazards = make_safe(self)
+        self.safety_failures.extend(self.hazards.values())
+        return list(self.hazards.values())
 
     def close(self) -> None:
         """Make safe, then release every instrument. Safe to call twice."""
@@ -356,11 +362,6 @@ class Station:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _pulser_off(pulser: Any) -> None:
-    for channel in (pulser.ch_1, pulser.ch_2):
-        channel.output_enabled = False
 
 
 @contextlib.contextmanager

@@ -30,6 +30,9 @@ COMPLIANCE_EVENT = 8  # 6221 measurement event register, bit 3: compliance
 _WIDTH_TOLERANCE = 1e-9  # relative: 50 us computed in floating point is still 50 us
 GENERATOR_IMPEDANCE = 50.0  # ohm, the 81160A's output
 GENERATOR_MAX_AMPLITUDE = 5.0  # V into the 50 ohm load setting (10 V open circuit)
+GENERATOR_MIN_AMPLITUDE = 0.05  # V, the 81160A's smallest level into 50 ohm
+#: pulse period of the generator: single triggered pulses, so only width < period matters
+GENERATOR_PERIOD = 1e-3  # s, 20 x the longest pulse it makes (50 us)
 
 
 class ApparatusError(RuntimeError):
@@ -72,6 +75,11 @@ def check_pulse(guard: Any, amplitude: float, width: float, resistance: float | 
                                  "(50 us); add a pulse generator (role 'pulser')")
         if resistance is not None:
             volts = generator_level(amplitude, resistance)
+            if abs(volts) < GENERATOR_MIN_AMPLITUDE:
+                least = GENERATOR_MIN_AMPLITUDE / generator_level(1.0, resistance)
+                raise LimitError(f"the pulse generator's smallest pulse into this bar is "
+                                 f"{least * 1e3:.2f} mA; {abs(amplitude) * 1e3:.3g} mA is "
+                                 "below it")
             if abs(volts) > GENERATOR_MAX_AMPLITUDE:
                 reach = GENERATOR_MAX_AMPLITUDE / generator_level(1.0, resistance)
                 raise LimitError(f"the pulse generator reaches at most {reach * 1e3:.1f} mA "
@@ -141,7 +149,9 @@ class Apparatus:
         """Ramp one magnet axis to ``field`` (T); returns the field it reads back."""
         self.guard.check_field(axis, field)
         magnet = self.station.magnet(axis)
-        with self.station.talking_to(f"magnet_{axis}", f"a ramp to {field:g} T"):
+        field = round(field, 12) + 0.0  # cos(90 deg) is 6e-17, not a field to name
+        with self.station.talking_to(f"magnet_{axis}", f"a ramp of magnet {axis} to "
+                                                        f"{field:g} T"):
             magnet.ramp_to(field)
             return float(magnet.field)
 
@@ -376,10 +386,13 @@ class Apparatus:
                 raise ApparatusError("the source must use driver Keithley6221Pulse for "
                                      "pulses; change instruments.source.driver")
             with self.station.talking_to("source", "a current pulse"):
-                int(source.measurement_events)  # reading the register clears it
+                source.write("*CLS")  # error queue and event registers
                 source.source_compliance = SOURCE_MAX_COMPLIANCE
                 source.pulse(amplitude, width)
                 events = int(source.measurement_events)
+            self.station.check_errors(
+                "source", f"a {amplitude * 1e3:+.2f} mA, {width:g} s pulse (the pulse was "
+                "probably not delivered as asked)")
             if events & COMPLIANCE_EVENT:
                 raise ApparatusError(
                     f"the 6221 reached its compliance during the {amplitude * 1e3:+.2f} mA, "
@@ -393,18 +406,26 @@ class Apparatus:
         pulser = self.station["pulser"]
         volts = self._generator_volts(amplitude)
         with self.station.talking_to("pulser", "a short pulse"):
+            pulser.write("*CLS")  # the error queue then holds only this pulse's errors
             ch = pulser.ch_1
             ch.shape = "PULS"
+            # one fixed period above every generator width: whatever width was set
+            # before, neither order of width and period can conflict
+            ch.pulse_period = GENERATOR_PERIOD
             ch.pulse_width = width
-            ch.period = max(10 * width, 1e-6)
             ch.offset = 0.0
             ch.amplitude = abs(volts)
             pulser.write(":OUTP1:POL " + ("NORM" if volts >= 0 else "INV"))
             pulser.write(":ARM:SOUR MAN;:TRIG:COUN 1")
-            ch.output_enabled = True
-            pulser.write("*TRG")
-            pulser.ask("*OPC?")
-            ch.output_enabled = False
+            ch.output = True
+            try:
+                pulser.write("*TRG")
+                pulser.ask("*OPC?")
+            finally:
+                ch.output = False
+        self.station.check_errors(
+            "pulser", f"a {amplitude * 1e3:+.2f} mA, {width:g} s pulse (the pulse was "
+            "probably not delivered as asked)")
 
     # -- safety ---------------------------------------------------------------------------
     def make_safe(self) -> None:

@@ -10,8 +10,10 @@ reaches an instrument; ``execute`` emits one row per measured point and honours
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from pymeasure.experiment import FloatParameter, Metadata, Procedure
@@ -19,6 +21,19 @@ from pymeasure.experiment import FloatParameter, Metadata, Procedure
 from labspin import __version__
 from labspin.procedures.apparatus import Apparatus
 from labspin.safety import SafetyGuard
+from labspin.shutdown import UnsafeShutdown
+
+log = logging.getLogger(__name__)
+
+
+def cleanup_quietly(action: Callable[[], Any]) -> None:
+    """Run a clean-up step while an exception is already on its way out: a failure of the
+    clean-up is logged, never raised over the error that ended the run (which names the
+    instrument that failed first)."""
+    try:
+        action()
+    except Exception as exc:
+        log.error("clean-up after a failure also failed: %s", exc)
 
 
 class ProcedureError(RuntimeError):
@@ -110,8 +125,12 @@ class SpintronicsProcedure(Procedure):
         self._t0 = self.station.now()
 
     def shutdown(self) -> None:
+        """Make the bench safe; raise :class:`UnsafeShutdown` saying what may still be on
+        where that could not be confirmed (the run then cannot count as finished)."""
         if self.station is not None:
-            self.station.make_safe()
+            warnings = self.station.make_safe()
+            if warnings:
+                raise UnsafeShutdown("; ".join(warnings))
 
     # -- helpers for execute -------------------------------------------------------------
     def elapsed(self) -> float:

@@ -33,7 +33,7 @@ from pymeasure.experiment import (
     Parameter,
 )
 
-from labspin.procedures.base import SpintronicsProcedure
+from labspin.procedures.base import SpintronicsProcedure, cleanup_quietly
 from labspin.procedures.loops import (
     DEFAULT_RAMP_RATE,
     FIELD_READBACK_TIME,
@@ -256,25 +256,30 @@ class HarmonicHall(ACDriven, SpintronicsProcedure):
         try:
             self._drive.start()
             reader.configure(self.time_constant)
-            total = self.planned_points()
-            previous_axis: str | None = None
-            for done, (axis, field, angle) in enumerate(self.points()):
-                if self.should_stop():
-                    log.info("HarmonicHall stopped after %d of %d points", done, total)
-                    return
-                if previous_axis is not None and axis != previous_axis:
-                    self.apparatus.set_field(previous_axis, 0.0)
-                previous_axis = axis
-                readback = self._set_field(axis, field, angle)
-                self.station.sleep(self.settle_time)
-                h = reader.read()
-                self._drive.check()
-                self.emit_row({
-                    "Field setpoint (T)": field, "Field (T)": readback,
-                    "Field angle (deg)": angle,
-                    "Field axis": math.nan if axis is None else AXIS_CODE[axis],
-                    "V_xy 1w (V)": h.v_1w, "V_xy 2w (V)": h.v_2w,
-                    "R_xy 1w (ohm)": h.r_1w, "R_xy 2w (ohm)": h.r_2w})
-                self.report_progress(done + 1, total)
-        finally:
-            self._drive.stop()
+            self._scan(reader)
+        except BaseException:
+            cleanup_quietly(self._drive.stop)  # never hides the error that ended the run
+            raise
+        self._drive.stop()
+
+    def _scan(self, reader: HarmonicReader) -> None:
+        total = self.planned_points()
+        previous_axis: str | None = None
+        for done, (axis, field, angle) in enumerate(self.points()):
+            if self.should_stop():
+                log.info("HarmonicHall stopped after %d of %d points", done, total)
+                return
+            if previous_axis is not None and axis != previous_axis:
+                self.apparatus.set_field(previous_axis, 0.0)
+            previous_axis = axis
+            readback = self._set_field(axis, field, angle)
+            self.station.sleep(self.settle_time)
+            h = reader.read()
+            self._drive.check()
+            self.emit_row({
+                "Field setpoint (T)": field, "Field (T)": readback,
+                "Field angle (deg)": angle,
+                "Field axis": math.nan if axis is None else AXIS_CODE[axis],
+                "V_xy 1w (V)": h.v_1w, "V_xy 2w (V)": h.v_2w,
+                "R_xy 1w (ohm)": h.r_1w, "R_xy 2w (ohm)": h.r_2w})
+            self.report_progress(done + 1, total)

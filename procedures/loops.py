@@ -34,7 +34,7 @@ from labspin.procedures.apparatus import (
     Apparatus,
     Harmonics,
 )
-from labspin.procedures.base import SpintronicsProcedure
+from labspin.procedures.base import SpintronicsProcedure, cleanup_quietly
 from labspin.safety import SafetyGuard
 
 log = logging.getLogger(__name__)
@@ -239,23 +239,28 @@ class FieldLoop(SpintronicsProcedure):
         self.station.magnet(self.field_axis)  # a clear error before anything moves
         self.prepare()
         try:
-            if self.saturation_field:
-                self.apparatus.set_field(self.field_axis, self.saturation_field)
-                self.station.sleep(self.settle_time)
-            total = self.planned_points()
-            for done, (loop, branch, setpoint) in enumerate(self.sweep()):
-                if self.should_stop():
-                    log.info("%s stopped after %d of %d points", type(self).__name__,
-                             done, total)
-                    return
-                readback = self.apparatus.set_field(self.field_axis, setpoint)
-                self.station.sleep(self.settle_time)
-                row = {"Field setpoint (T)": setpoint, "Field (T)": readback,
-                       "Branch": branch, "Loop": loop, **self.measure()}
-                self.emit_row(row)
-                self.report_progress(done + 1, total)
-        finally:
-            self.finish()
+            self._sweep()
+        except BaseException:
+            cleanup_quietly(self.finish)
+            raise
+        self.finish()
+
+    def _sweep(self) -> None:
+        if self.saturation_field:
+            self.apparatus.set_field(self.field_axis, self.saturation_field)
+            self.station.sleep(self.settle_time)
+        total = self.planned_points()
+        for done, (loop, branch, setpoint) in enumerate(self.sweep()):
+            if self.should_stop():
+                log.info("%s stopped after %d of %d points", type(self).__name__,
+                         done, total)
+                return
+            readback = self.apparatus.set_field(self.field_axis, setpoint)
+            self.station.sleep(self.settle_time)
+            row = {"Field setpoint (T)": setpoint, "Field (T)": readback,
+                   "Branch": branch, "Loop": loop, **self.measure()}
+            self.emit_row(row)
+            self.report_progress(done + 1, total)
 
 
 class HallLoop(FieldLoop):

@@ -56,7 +56,7 @@ from pymeasure.experiment import (
 )
 
 from labspin.procedures.apparatus import Apparatus, ApparatusError, check_pulse
-from labspin.procedures.base import ProcedureError, SpintronicsProcedure
+from labspin.procedures.base import ProcedureError, SpintronicsProcedure, cleanup_quietly
 from labspin.safety import SafetyGuard
 
 log = logging.getLogger(__name__)
@@ -240,9 +240,12 @@ class PulsedSwitching(SpintronicsProcedure):
         if self.readout == "R_xx 2w":
             ap.start_ac(current)
             try:
-                return ap.read_harmonics("xx", harmonics=(2,)).r_2w
-            finally:
-                ap.stop_ac()
+                value = ap.read_harmonics("xx", harmonics=(2,)).r_2w
+            except BaseException:
+                cleanup_quietly(ap.stop_ac)  # never hides the error that ended the read
+                raise
+            ap.stop_ac()
+            return value
         mode = "delta" if self.readout == "R_xy delta" else "dc"
         return ap.read_voltage("xy", current, mode)
 

@@ -93,11 +93,45 @@ def test_shutdown_ramps_down_before_switching_off():
         ("CURRent 0", None),
         ("MEASure:CURRent?", "0.00000E+00"),
         ("OUTPut 0", None),
+        ("OUTPut?", "0"),  # read back: the shutdown is confirmed, not assumed
     ]) as supply:
         magnet = Electromagnet(supply, coil_constant=0.02, max_field=0.1,
                                max_ramp_rate=0.01, max_current=5, sleep=sleep)
         magnet.shutdown()
     assert sleep.waits == [0.1] * 2
+
+
+def test_a_supply_that_stays_on_after_switching_off_is_an_error():
+    with expected_protocol(KepcoBOP3612, [
+        ("OUTPut?", "1"), ("OUTPut?", "1"), ("FUNCtion:MODE?", "1"), ("CURRent?", "0"),
+        ("MEASure:CURRent?", "0"), ("OUTPut 0", None), ("OUTPut?", "1"),
+    ]) as supply:
+        magnet = Electromagnet(supply, coil_constant=0.02, sleep=Recorder(), **LIMITS)
+        with pytest.raises(MagnetError, match="still reports its output on"):
+            magnet.shutdown()
+
+
+def test_shutdown_by_writes_steps_down_at_the_allowed_rate_without_reading():
+    """A supply that stopped answering: the setpoint staircase from the last programmed
+    current, timed by the clock, then output off; not one query."""
+    sleep = Recorder()
+    with expected_protocol(KepcoBOP3612, [
+        ("CURRent 0.05", None), ("CURRent 0", None), ("OUTPut 0", None),
+    ]) as supply:
+        magnet = Electromagnet(supply, coil_constant=0.02, max_field=0.1,
+                               max_ramp_rate=0.01, max_current=5, sleep=sleep)
+        magnet._setpoint = 0.1  # what an earlier ramp programmed (0.1 A = 2 mT)
+        assert magnet.shutdown_by_writes(settle=2.0) == 0.1
+    # 0.01 T/s at 0.02 T/A is 0.5 A/s: 0.05 A per 0.1 s step, then the settling wait
+    assert sleep.waits == [0.1, 0.1, 2.0]
+    assert magnet.unconfirmed_from == 0.1 and magnet.programmed_current == 0.0
+
+
+def test_shutdown_by_writes_refuses_without_a_known_start():
+    with expected_protocol(KepcoBOP3612, []) as supply:
+        magnet = Electromagnet(supply, coil_constant=0.02, sleep=Recorder(), **LIMITS)
+        with pytest.raises(MagnetError, match="no known start"):
+            magnet.shutdown_by_writes()
 
 
 def test_shutdown_of_a_supply_already_off_sends_nothing_else():

@@ -1,0 +1,314 @@
+"""Instruments as the station hands them out: every exchange attributed, no silent slips.
+
+pymeasure instruments and channels accept any attribute assignment: ``ch.output_enabled =
+True`` on a channel whose property is ``output`` makes a plain Python attribute and sends
+nothing (PITFALLS.md). And a VISA timeout or an unreadable reply, as pymeasure raises it,
+does not say which instrument failed. So the station hands out its instruments *guarded*
+(:func:`guard`):
+
+* assigning a public attribute the driver does not have raises ``AttributeError`` naming
+  the class and its nearest real property;
+* every message passes through the instrument's public ``write`` and ``read`` (pymeasure
+  routes properties and channels through them), so a timeout or a lost connection is
+  raised as an :class:`InstrumentFault` naming the instrument and the command, and the
+  :class:`ExchangeLog` keeps the last exchange (to name the instrument behind an
+  unreadable reply) and the settings labspin made (to say what may still be on when an
+  instrument cannot be switched off).
+
+Guarding changes the class of the open instance to a subclass of its driver with the same
+name; nothing in pymeasure is patched.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyvisa.errors
+from pymeasure.instruments import Channel
+
+#: VISA status of a read or write that timed out
+VI_ERROR_TMO = -1073807339
+_ADVICE_TIMEOUT = ("Check that it is on and not in local or error state, its cable, and "
+                   "that no other program is talking to it")
+_ADVICE_LOST = "Check its cable (GPIB/USB/serial) and power, then rerun or resume"
+_ADVICE_REPLY = ("Check the cable and the termination settings, and that no other program "
+                 "talks to it")
+
+
+class StationError(RuntimeError):
+    """An instrument could not be opened, does not answer, or the station lacks a role."""
+
+
+class InstrumentFault(StationError):
+    """An instrument stopped answering, lost its connection or answered nonsense.
+
+    ``role`` is the instrument that failed (not the one a procedure was busy with);
+    ``context`` what labspin was doing, added by ``Station.talking_to``."""
+
+    def __init__(self, what: str, advice: str = "", *, role: str | None = None,
+                 command: str | None = None, reply: str | None = None) -> None:
+        super().__init__(what)
+        self.what, self.advice = what, advice
+        self.role, self.command, self.reply = role, command, reply
+        self.context: str | None = None
+
+    def __str__(self) -> str:
+        text = self.what + (f" (during {self.context})" if self.context else "")
+        return f"{text}. {self.advice}" if self.advice else text
+
+
+class InstrumentTimeout(InstrumentFault):
+    """The instrument did not answer in time (it may still accept commands)."""
+
+
+class InstrumentDisconnected(InstrumentFault):
+    """The connection to the instrument is gone: nothing reaches it."""
+
+
+class InstrumentReplyError(InstrumentFault):
+    """The instrument answered something that is not a valid reply."""
+
+
+class InstrumentReportedError(InstrumentFault):
+    """The instrument's own error queue holds an error (its text is in the message)."""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One command and, for a query, the reply read after it (None: none read yet)."""
+
+    role: str
+    command: str
+    reply: str | None = None
+
+
+class ExchangeLog:
+    """What the station said to its instruments, what they answered, what labspin set."""
+
+    def __init__(self, describe: Callable[[str], str]) -> None:
+        self.describe = describe
+        self.last: Exchange | None = None
+        #: role -> {property (``ch1.output`` for a channel): last value set successfully}
+        self.settings: dict[str, dict[str, Any]] = defaultdict(dict)
+        #: role -> the latest commands it accepted
+        self.commands: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=64))
+
+    # -- recording ------------------------------------------------------------------------
+    def sent(self, role: str, command: str) -> None:
+        self.last = Exchange(role, command)
+        self.commands[role].append(command)
+
+    def received(self, role: str, reply: str) -> None:
+        command = self.last.command if self.last and self.last.role == role else "?"
+        self.last = Exchange(role, command, reply)
+
+    def setting(self, role: str, key: str, value: Any) -> None:
+        self.settings[role][key] = value
+
+    def last_command(self, role: str) -> str:
+        return self.last.command if self.last and self.last.role == role else "a reply"
+
+    def last_matching(self, role: str, patterns: dict[str, Any], default: Any = None) -> Any:
+        """The value of the latest accepted command of ``role`` matching one of
+        ``patterns`` (regex -> value), or ``default``."""
+        for command in reversed(self.commands.get(role, ())):
+            for pattern, value in patterns.items():
+                if re.search(pattern, command, re.IGNORECASE):
+                    return value
+        return default
+
+    # -- faults ---------------------------------------------------------------------------
+    def fault(self, role: str, command: str, exc: BaseException, *, reading: bool,
+              ) -> InstrumentFault:
+        """The InstrumentFault for a VISA or OS error while sending or reading."""
+        who = self.describe(role)
+        text = str(exc)
+        if isinstance(exc, pyvisa.errors.VisaIOError) and (
+                getattr(exc, "error_code", None) == VI_ERROR_TMO or "TMO" in text):
+            what = (f"{who} did not answer {command!r} in time" if reading
+                    else f"{who} did not accept {command!r} in time")
+            return InstrumentTimeout(what, _ADVICE_TIMEOUT, role=role, command=command)
+        if isinstance(exc, OSError | pyvisa.errors.InvalidSession) or any(
+                code in text for code in ("CONN_LOST", "CLOSED", "INV_OBJECT", "INV_SESSION")):
+            where = f"waiting for its answer to {command!r}" if reading else \
+                f"sending {command!r}"
+            return InstrumentDisconnected(f"lost the connection to {who} {where}",
+                                          _ADVICE_LOST, role=role, command=command)
+        return InstrumentFault(f"{who} failed on {command!r}: {text}", role=role,
+                               command=command)
+
+    def unreadable_reply(self, exc: BaseException) -> InstrumentReplyError | None:
+        """An InstrumentReplyError if ``exc`` (a ValueError, KeyError...) came from
+        parsing the last reply: the reply was read last and the error quotes it."""
+        last = self.last
+        if last is None or last.reply is None or not isinstance(
+                exc, ValueError | TypeError | KeyError | IndexError):
+            return None
+        message = str(exc)
+        pieces = [p.strip() for p in re.split(r"[,;]", last.reply) if p.strip()] or [""]
+        # Python quotes what it could not convert; pymeasure's map_values says "Value X
+        # not found": a value merely resembling the reply (a validator's) does not count
+        quoted = (f"'{piece}'" in message or f'"{piece}"' in message
+                  or f"Value {piece} " in message for piece in pieces)
+        if not any(quoted):
+            return None
+        shown = last.reply.strip()[:40]
+        return InstrumentReplyError(
+            f"{self.describe(last.role)} answered {shown!r} to {last.command!r}, which is "
+            "not a valid reply", _ADVICE_REPLY, role=last.role, command=last.command,
+            reply=last.reply)
+
+
+# -- the guard ------------------------------------------------------------------------------
+_IO_ERRORS = (pyvisa.errors.Error, OSError)
+
+
+class _Guarded:
+    """Mixin put in front of a driver or channel class by :func:`guard`."""
+
+    _labspin_role: str
+    _labspin_log: ExchangeLog
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_") and not _known(self, name):
+            raise AttributeError(_unknown_message(self, name))
+        super().__setattr__(name, value)
+        if not name.startswith("_") and _is_property(type(self), name):
+            channel_id = getattr(self, "id", None) if isinstance(self, Channel) else None
+            key = name if channel_id is None else f"ch{channel_id}.{name}"
+            self._labspin_log.setting(self._labspin_role, key, value)
+
+
+class _GuardedInstrument(_Guarded):
+    """Every message of the instrument (and its channels) is recorded and attributed."""
+
+    def write(self, command: str, **kwargs: Any) -> None:
+        try:
+            super().write(command, **kwargs)  # type: ignore[misc]
+        except _IO_ERRORS as exc:
+            raise self._labspin_log.fault(self._labspin_role, command, exc,
+                                          reading=False) from None
+        self._labspin_log.sent(self._labspin_role, command)
+
+    def read(self, **kwargs: Any) -> str:
+        log = self._labspin_log
+        try:
+            reply = super().read(**kwargs)  # type: ignore[misc]
+        except _IO_ERRORS as exc:
+            raise log.fault(self._labspin_role, log.last_command(self._labspin_role), exc,
+                            reading=True) from None
+        log.received(self._labspin_role, reply)
+        return reply
+
+    def write_bytes(self, content: bytes, **kwargs: Any) -> None:
+        try:
+            super().write_bytes(content, **kwargs)  # type: ignore[misc]
+        except _IO_ERRORS as exc:
+            raise self._labspin_log.fault(self._labspin_role, repr(content[:20]), exc,
+                                          reading=False) from None
+
+    def read_bytes(self, count: int, **kwargs: Any) -> bytes:
+        log = self._labspin_log
+        try:
+            return super().read_bytes(count, **kwargs)  # type: ignore[misc]
+        except _IO_ERRORS as exc:
+            raise log.fault(self._labspin_role, log.last_command(self._labspin_role), exc,
+                            reading=True) from None
+
+
+_GUARDED_CLASSES: dict[tuple[type, type], type] = {}
+
+
+def _guarded_class(cls: type, mixin: type) -> type:
+    key = (cls, mixin)
+    if key not in _GUARDED_CLASSES:
+        _GUARDED_CLASSES[key] = type(cls.__name__, (mixin, cls), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__})
+    return _GUARDED_CLASSES[key]
+
+
+def channels_of(instrument: Any) -> Iterator[Channel]:
+    """Every channel of an instrument (attributes and channel collections), recursively."""
+    seen: set[int] = set()
+    stack = [instrument]
+    while stack:
+        owner = stack.pop()
+        for value in list(vars(owner).values()):
+            candidates = value.values() if isinstance(value, dict) else (value,)
+            for item in candidates:
+                if isinstance(item, Channel) and id(item) not in seen:
+                    seen.add(id(item))
+                    stack.append(item)
+                    yield item
+
+
+def guard(instrument: Any, role: str, log: ExchangeLog) -> Any:
+    """Guard an open pymeasure instrument in place (see the module docstring)."""
+    if isinstance(instrument, _Guarded):
+        return instrument
+    targets = [(instrument, _GuardedInstrument),
+               *((channel, _Guarded) for channel in channels_of(instrument))]
+    for obj, mixin in targets:
+        object.__setattr__(obj, "__class__", _guarded_class(type(obj), mixin))
+        object.__setattr__(obj, "_labspin_role", role)
+        object.__setattr__(obj, "_labspin_log", log)
+    return instrument
+
+
+# -- names ------------------------------------------------------------------------------------
+def _is_property(cls: type, name: str) -> bool:
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return hasattr(vars(klass)[name], "__set__")
+    return False
+
+
+def _known(obj: Any, name: str) -> bool:
+    """A name the object already has: a class attribute (property, method, setting), an
+    instance attribute set by its driver, or a pymeasure dynamic-property parameter."""
+    if name in vars(obj) or any(name in vars(klass) for klass in type(obj).__mro__):
+        return True
+    return name in getattr(obj, "_special_names", ())
+
+
+def _original(cls: type) -> type:
+    return next(k for k in cls.__mro__ if not issubclass(k, _Guarded) and k is not object) \
+        if issubclass(cls, _Guarded) else cls
+
+
+def nearest_properties(cls: type, name: str, most: int = 3) -> list[str]:
+    """The properties of ``cls`` most like ``name``, best first (``output`` for
+    ``output_enabled``; ``burst_period`` and ``pulse_period`` for ``period``)."""
+    names = {n for klass in cls.__mro__ for n, v in vars(klass).items()
+             if not n.startswith("_") and hasattr(v, "__set__")}
+
+    def score(candidate: str) -> float:
+        ratio = difflib.SequenceMatcher(None, name, candidate).ratio()
+        contained = candidate in name or name in candidate
+        return ratio + (0.3 if contained else 0.0)
+
+    ranked = sorted(names, key=lambda n: (-score(n), n))
+    if not ranked or score(ranked[0]) < 0.5:
+        return []
+    best = score(ranked[0])
+    return [n for n in ranked if score(n) >= best - 0.05][:most]
+
+
+def nearest_property(cls: type, name: str) -> str | None:
+    """The single property of ``cls`` most like ``name``, or None."""
+    found = nearest_properties(cls, name)
+    return found[0] if found else None
+
+
+def _unknown_message(obj: Any, name: str) -> str:
+    cls = _original(type(obj))
+    hints = " or ".join(repr(h) for h in nearest_properties(cls, name))
+    return (f"{cls.__name__} has no property {name!r}: pymeasure would keep the value as a "
+            "plain attribute and send nothing to the instrument"
+            + (f"; did you mean {hints}?" if hints else ""))
