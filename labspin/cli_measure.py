@@ -106,7 +106,7 @@ def configured_procedure(procedure: str, settings: tuple[str, ...]) -> Any:
     try:
         return configure(cls, values)
     except SettingError as exc:
-        raise SettingRefused(f"--set {exc}") from None
+        raise SettingRefused(f"--set {exc}" if exc.parameter else str(exc)) from None
 
 
 def check_before_opening(proc: Any, station_file: str | None, sim: bool,
@@ -236,13 +236,18 @@ def _plan(file: str, station_file: str | None, sim: bool) -> tuple[Any, Any]:
     from labspin.queues import load_queue_file, plan_queue
     from labspin.safety import SafetyGuard
     from labspin.station import default_sim_config
-    from labspin.stationfile import load_station_file
+    from labspin.stationfile import StationFileError, load_station_file
 
     queue = load_queue_file(file)
     station_path = station_file
     if station_path is None and queue.station:
         station_path = str((Path(file).parent / queue.station).resolve())
-    if station_path is not None:
+    if station_path is not None and station_file is None:
+        try:
+            config = load_station_file(station_path)
+        except StationFileError as exc:  # say where the station was named
+            raise StationFileError(f"{file}: station: {exc}") from None
+    elif station_path is not None:
         config = load_station_file(station_path)
     elif sim:
         config = default_sim_config()

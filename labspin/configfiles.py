@@ -162,7 +162,8 @@ def describe(exc: ValidationError, locate: Callable[[tuple[Any, ...]], str]) -> 
             message = "not a known key (check its spelling and indentation)"
         elif err["type"] == "finite_number":
             message = "must be a finite number"
-        lines.append(f"  {locate(tuple(err['loc']))}: {_short(message)}")
+        where = locate(tuple(err["loc"]))
+        lines.append(f"  {where}: {_short(message)}" if where else f"  {_short(message)}")
     return "\n".join(lines)
 
 

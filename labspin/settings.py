@@ -29,7 +29,12 @@ _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
 
 class SettingError(ValueError):
-    """A parameter value that cannot be used; the message is one line naming it."""
+    """A parameter value that cannot be used; the message is one line naming it
+    (``parameter``, when one parameter is at fault)."""
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 def quantity_text(value: float, unit: str | None) -> str:
@@ -78,7 +83,8 @@ def describe_parameter(param: Any) -> str:
 
 
 def _refuse(name: str, param: Any, problem: str) -> SettingError:
-    return SettingError(f"{name} {problem} ({param.name}: {describe_parameter(param)})")
+    return SettingError(f"{name} {problem} ({param.name}: {describe_parameter(param)})",
+                        name)
 
 
 def _shown(value: Any) -> str:
@@ -182,7 +188,7 @@ def configure(cls: type, values: Mapping[str, Any]) -> Any:
     for name in values:
         if name not in known:
             raise SettingError(f"{cls.__name__} has no parameter {name!r}; it has "
-                               f"{', '.join(known)}")
+                               f"{', '.join(known)}", name)
     converted = {name: convert(name, known[name], value) for name, value in values.items()}
     try:
         procedure.set_parameters(converted)
@@ -195,7 +201,7 @@ def configure(cls: type, values: Mapping[str, Any]) -> Any:
     except (ValueError, TypeError, ArithmeticError) as exc:
         if texts:
             raise SettingError(f"{', '.join(texts)}: {exc} ({known[texts[0]].name}: "
-                               f"{describe_parameter(known[texts[0]])})") from None
+                               f"{describe_parameter(known[texts[0]])})", texts[0]) from None
         raise SettingError(f"{cls.__name__}: {exc}") from None
     if not (isinstance(points, int | float) and 0 <= points <= MAX_POINTS_PER_RUN):
         raise SettingError(f"{cls.__name__} with these settings would measure {points:,} "

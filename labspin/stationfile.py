@@ -318,7 +318,7 @@ def parse_station(data: Any, source: str = "station file") -> StationFile:
     try:
         station = StationFile.model_validate({**data, "source_path": source})
     except ValidationError as exc:
-        details = describe(exc, lambda loc: _location(loc) or "(top level)")
+        details = describe(exc, _location)  # checks across sections name their keys
         raise StationFileError(f"{source} is not a valid station file:\n{details}") from None
     return station
 
