@@ -233,6 +233,7 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> Queu
     :data:`MAX_QUEUE_RUNS` is refused at once."""
     plan = QueuePlan(queue.name, source, queue.station)
     steps = []
+    templates: dict[tuple[type, frozenset[str]], Any] = {}  # pymeasure procedures are slow
     for number, step in enumerate(queue.steps, start=1):
         where = f"{source}: step {number} ({step.procedure}" + \
             (f" '{step.label}')" if step.label else ")")
@@ -240,15 +241,20 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> Queu
             cls = procedure_class(step.procedure)
         except UnknownProcedureError as exc:
             raise QueueFileError(f"{where}: {exc}") from None
-        combos = _combinations(step, where, cls().parameter_objects())
-        steps.append((number, step, where, cls, combos))
+        # one instance per procedure and set of parameter names, configured for each run
+        names = frozenset(step.parameters).union(*step.sweep)
+        if (cls, names) not in templates:
+            templates[cls, names] = cls()
+        template = templates[cls, names]
+        combos = _combinations(step, where, template.parameter_objects())
+        steps.append((number, step, where, template, combos))
     total = sum(len(combos) * step.repeat for _, step, _, _, combos in steps)
     if total > MAX_QUEUE_RUNS:
         raise QueueFileError(f"{source}: the queue expands to {total:,} runs, more than "
                              f"{MAX_QUEUE_RUNS:,}; split it into several queues or sweep "
                              "fewer values")
-    for number, step, where, cls, combos in steps:
-        runs = [_planned_run(cls, {**step.parameters, **combo}, where, guard)
+    for number, step, where, template, combos in steps:
+        runs = [_planned_run(template, {**step.parameters, **combo}, where, guard)
                 for combo in combos]
         for _ in range(step.repeat):
             for duration, parameters in runs:
@@ -281,12 +287,13 @@ def _combinations(step: Step, where: str, known: dict[str, Any]) -> list[dict[st
             for combo in itertools.product(*levels)] or [{}]
 
 
-def _planned_run(cls: type, values: dict[str, Any], where: str,
+def _planned_run(template: Any, values: dict[str, Any], where: str,
                  guard: SafetyGuard | None) -> tuple[float, dict[str, Any]]:
-    """A configured procedure's duration and parameters, checked against the
-    limits; QueueFileError naming the step, the parameter and its range otherwise."""
+    """The step's procedure configured with ``values``: its duration and parameters,
+    checked against the limits; QueueFileError naming the step, the parameter and its
+    range otherwise."""
     try:
-        procedure = configure(cls, values)
+        procedure = configure(type(template), values, template)
     except SettingError as exc:
         raise QueueFileError(f"{where}: {exc}") from None
     if guard is not None:

@@ -148,7 +148,9 @@ def convert(name: str, param: Any, value: Any) -> Any:
             value = int(text) if _WHOLE.fullmatch(text) else _number(name, param, text)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _refuse(name, param, f"{_shown(value)} is not a whole number")
-        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _refuse(name, param, f"{_shown(value)} is not a finite number")
+        if isinstance(value, float) and not value.is_integer():
             raise _refuse(name, param, f"{_shown(value)} is not a whole number")
         number = int(value)
         _in_range(name, param, number)
@@ -179,11 +181,15 @@ def convert(name: str, param: Any, value: Any) -> Any:
     return value
 
 
-def configure(cls: type, values: Mapping[str, Any]) -> Any:
+def configure(cls: type, values: Mapping[str, Any], procedure: Any = None) -> Any:
     """A ``cls`` procedure with ``values`` (raw text or YAML values) applied and checked:
     every value converted, the text parameters read, the number of points bounded.
-    Raises :class:`SettingError` (one line) on the first problem."""
-    procedure = cls()
+    Raises :class:`SettingError` (one line) on the first problem.
+
+    ``procedure``: an instance to configure again instead of a new one (pymeasure
+    procedures are slow to make); only one that was configured with the same parameter
+    names, so that no value of an earlier configuration survives."""
+    procedure = cls() if procedure is None else procedure
     known = procedure.parameter_objects()
     for name in values:
         if name not in known:
