@@ -183,7 +183,7 @@ class QuantityError(ValueError):
         self.reason = reason
 
 
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,6})?"
+_NUMBER = r"[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,6})?|\.?(?i:inf(?:inity)?|nan))"
 _UNIT_WORD = r"[A-Za-zµμΩ°]+(?:(?:\^|\*\*)[+-]?\d{1,2})?"
 _UNITS = rf"{_UNIT_WORD}(?:\s*[*/·]\s*{_UNIT_WORD}|\s+{_UNIT_WORD})*"
 _QUANTITY = re.compile(rf"\s*(?P<number>{_NUMBER})?\s*(?P<unit>{_UNITS})?\s*")
@@ -244,8 +244,11 @@ def parse_quantity(value: Any, unit: str, example: str, *, finite: bool = True) 
             if match is None or not match["number"]:
                 raise QuantityError(f"{_short(value, 60)!r} is not a quantity; write it like "
                                     f"{example}", "is not a number")
+            digits = match["number"]
+            if digits[-1].isalpha():  # inf, .inf, nan: refused below, as not finite
+                digits = digits.replace(".", "")
             try:
-                number = float(Decimal(match["number"]))
+                number = float(Decimal(digits))
             except (InvalidOperation, OverflowError):
                 number = math.inf
             if match["unit"]:

@@ -179,7 +179,8 @@ class QueuePanel(QWidget):
         if self.runner is None:
             self.runner_label.setText("Not running now.")
         else:
-            where = "this window" if self.runner.here else "another process"
+            where = ("this window" if self._running_here else
+                     "another process" if not self.runner.here else "this program, not here")
             self.runner_label.setText(f"Running in {where}: {self.runner.describe()}")
         self._update_buttons()
         return self.runner
@@ -187,7 +188,7 @@ class QueuePanel(QWidget):
     def _update_buttons(self) -> None:
         busy = self.session.busy
         loaded = self.plan is not None
-        busy = busy or (self.runner is not None and not self.runner.here)
+        busy = busy or (self.runner is not None and not self._running_here)
         unfinished = loaded and any(self.statuses.get(r.index) != "finished"
                                     for r in self.plan.runs)
         self.load_button.setEnabled(not self._running_here)
