@@ -125,6 +125,15 @@ def _open(path: Path, create: bool) -> int | None:
     return fd
 
 
+def _locked(fd: int, path: Path, shared: bool = False) -> bool:
+    """Try the lock; QueueLockError when the file system cannot lock at all."""
+    try:
+        return _try_lock(fd, shared)
+    except OSError as exc:
+        raise QueueLockError(f"cannot lock {path} ({exc.strerror}): the data folder's file "
+                             "system does not support locks; use a local data folder") from None
+
+
 def _read_runner(fd: int) -> Runner | None:
     try:
         os.lseek(fd, 0, os.SEEK_SET)
@@ -144,7 +153,7 @@ def current_runner(data_dir: str | Path, queue_file: str | Path) -> Runner | Non
     if fd is None:
         return None
     try:
-        if _try_lock(fd, shared=True):
+        if _locked(fd, path, shared=True):
             _unlock(fd)
             return None
         return _read_runner(fd) or Runner(0, "?", time.time())
@@ -175,12 +184,15 @@ class QueueLock:
         fd = _open(self.path, create=True)
         assert fd is not None
         deadline = time.monotonic() + _SETTLE_SECONDS
-        while not _try_lock(fd):
-            holder = _read_runner(fd)
-            if holder is not None or time.monotonic() > deadline:
-                os.close(fd)
-                raise QueueBusy(self.file, self.data_dir, holder)
-            time.sleep(0.01)  # a runner about to write its name, or a status check
+        try:
+            while not _locked(fd, self.path):
+                holder = _read_runner(fd)
+                if holder is not None or time.monotonic() > deadline:
+                    raise QueueBusy(self.file, self.data_dir, holder)
+                time.sleep(0.01)  # a runner about to write its name, or a status check
+        except QueueLockError:
+            os.close(fd)
+            raise
         self._fd = fd
         self._write(Runner(os.getpid(), socket.gethostname(), time.time()))
         return self
