@@ -202,8 +202,10 @@ def _when(timestamp: float | None) -> str:
                                              "aborted", "interrupted"]))
 @click.option("--procedure")
 @click.option("--sample")
-@click.option("--queue", "queue_id", type=int, help="Runs of one queue.")
-@click.option("--limit", type=int, default=50, show_default=True, help="Newest N runs.")
+@click.option("--queue", "queue_id", type=click.IntRange(0, 2**63 - 1),
+              help="Runs of one queue.")
+@click.option("--limit", type=click.IntRange(1, 10**9), default=50, show_default=True,
+              help="Newest N runs.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default="labspin-data",
               show_default=True)
 def runs_command(status: str | None, procedure: str | None, sample: str | None,

@@ -19,7 +19,10 @@ Sweep specs are data, never code: ``values: [...]``, ``linspace: [start, stop, n
 ``logspace: [start, stop, n]`` (geometric), ``range: [start, stop, step]`` (stop
 included when it lies on the grid). Several parameters in one level vary together
 (zip); levels nest (product). Values may carry units (``30 mA``), converted to the
-unit of the procedure parameter. Nothing from the file reaches ``eval``.
+unit of the procedure parameter. Nothing from the file reaches ``eval`` (nor pint's
+expression evaluator). Sizes are checked before anything is built: at most
+:data:`MAX_SWEEP_VALUES` values per sweep level and :data:`MAX_QUEUE_RUNS` runs per
+queue.
 """
 
 from __future__ import annotations

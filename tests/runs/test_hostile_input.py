@@ -276,6 +276,14 @@ def test_good_settings_still_work(tmp_path, no_station):
     no_station.clear()
 
 
+@pytest.mark.parametrize("args", [
+    ["runs", "--limit", "1" + "0" * 30], ["runs", "--queue", "1" + "0" * 30],
+    ["run", "HallLoop", "--sim", "--seed", "-1"], ["queue", "run", "x.yaml", "--seed", "1e99"],
+])
+def test_out_of_range_options_are_refused_by_click(args, tmp_path):
+    refused([*args, "--data-dir", str(tmp_path)], "Invalid value for")
+
+
 # -- the cases that would hang or eat memory: in a child with a ceiling -------------------
 _CHILD = """
 import json, sys
