@@ -94,7 +94,9 @@ def run_queue(plan: QueuePlan, station: Any, catalog: Catalog, *, resume: bool =
         lock = QueueLock(catalog.data_dir, plan.file)
     lock.acquire()
     try:
-        catalog.mark_interrupted()  # leftovers of a killed runner of this queue
+        # leftovers of a killed runner: with the lock held, nobody else runs this queue
+        catalog.mark_interrupted()
+        catalog.interrupt_queue_leftovers(str(Path(plan.file).resolve()))
         return _run_locked(plan, station, catalog, lock, resume, on_run_start, on_run_end,
                            on_row, should_stop)
     finally:

@@ -201,6 +201,29 @@ class Catalog:
                              "AND status='running'", (time.time(), queue_id))
         return gone
 
+    def interrupt_queue_leftovers(self, file: str) -> list[int]:
+        """Runs of queues of ``file`` still 'queued' or 'running', and those queues, are
+        'interrupted' now. Only for the holder of the queue's lock: nobody else can be
+        running them, whatever their pid says (pids are reused)."""
+        queue_ids = [row["id"] for row in self._db.execute(
+            "SELECT id FROM queues WHERE file=?", (file,))]
+        marks = ",".join("?" * len(queue_ids))
+        if not queue_ids:
+            return []
+        left = [row["id"] for row in self._db.execute(
+            f"SELECT id FROM runs WHERE queue_id IN ({marks}) AND status IN (?, ?)",
+            (*queue_ids, *_OPEN_STATUSES))]
+        for run_id in left:
+            self._db.execute(
+                "UPDATE runs SET status='interrupted', finished=COALESCE(finished, ?), "
+                "error=COALESCE(error, 'its queue runner ended without finishing it') "
+                "WHERE id=?", (time.time(), run_id))
+        self._db.execute(f"UPDATE queues SET status='interrupted', updated=? WHERE id IN "
+                         f"({marks}) AND status='running'", (time.time(), *queue_ids))
+        if left:
+            log.warning("marked %d run(s) of %s interrupted: %s", len(left), file, left)
+        return left
+
     def _record(self, row: sqlite3.Row) -> RunRecord:
         return RunRecord(
             id=row["id"], procedure=row["procedure"], parameters=json.loads(row["parameters"]),
