@@ -22,6 +22,24 @@ console = Console()
 EXIT_ABORTED = 130
 
 
+class SettingRefused(click.ClickException):
+    """A --set value or option that cannot be used: one line, no usage text."""
+
+    exit_code = 2
+
+
+def _check_preset(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return value
+    from labspin.physics.presets import preset_names
+
+    names = preset_names()
+    if value not in names:
+        raise SettingRefused(f"--preset {value!r} is not a device preset; use one of "
+                             f"{', '.join(names)}")
+    return value
+
+
 def station_options(func: Any) -> Any:
     options = [
         click.option("--station", "station_file", type=click.Path(dir_okay=False),
@@ -29,9 +47,10 @@ def station_options(func: Any) -> Any:
         click.option("--sim", is_flag=True,
                      help="Run on the simulated bench (the station file's, or the built-in "
                           "one)."),
-        click.option("--preset", default=None,
+        click.option("--preset", default=None, callback=_check_preset,
                      help="Device preset of the simulated bench (with --sim)."),
-        click.option("--seed", type=int, default=None, help="Seed of the simulated bench."),
+        click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None,
+                     help="Seed of the simulated bench."),
         click.option("--data-dir", type=click.Path(file_okay=False), default="labspin-data",
                      show_default=True, help="Where run files and the catalog live."),
     ]
@@ -41,13 +60,17 @@ def station_options(func: Any) -> Any:
 
 
 def _errors() -> tuple[type[BaseException], ...]:
+    from labspin.physics.presets import UnknownPresetError
+    from labspin.queue_lock import QueueLockError
     from labspin.queues import QueueFileError
     from labspin.runs import CatalogError
     from labspin.safety import LimitError
+    from labspin.settings import SettingError
     from labspin.station import StationError
     from labspin.stationfile import StationFileError
 
-    return StationFileError, StationError, QueueFileError, CatalogError, LimitError
+    return (StationFileError, StationError, QueueFileError, CatalogError, LimitError,
+            SettingError, UnknownPresetError, QueueLockError)
 
 
 @contextlib.contextmanager
@@ -66,27 +89,41 @@ def open_station(station_file: str | None, sim: bool, preset: str | None,
     return Station.open(station_file, sim=sim, preset=preset, seed=seed)
 
 
-def parse_settings(procedure: str, settings: tuple[str, ...]) -> dict[str, Any]:
-    from labspin.queues import QueueFileError, _to_unit
+def configured_procedure(procedure: str, settings: tuple[str, ...]) -> Any:
+    """The PROCEDURE with every --set NAME=VALUE applied and checked; SettingRefused (one
+    line naming the parameter, its unit and its range) otherwise."""
+    from labspin.settings import SettingError, configure
 
     cls = _procedure(procedure)
-    known = cls().parameter_objects()
     values: dict[str, Any] = {}
     for item in settings:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise click.BadParameter(f"{item!r}: write NAME=VALUE, e.g. pulse_width='1 ms'",
-                                     param_hint="--set")
-        if name not in known:
-            raise click.BadParameter(f"{procedure} has no parameter {name!r}; it has "
-                                     f"{', '.join(known)}", param_hint="--set")
-        try:
-            values[name] = _to_unit(value.strip(), getattr(known[name], "units", None),
-                                f"--set {name}")
-        except QueueFileError as exc:
-            raise click.BadParameter(str(exc), param_hint="--set") from None
-    return values
+            raise SettingRefused(f"--set {item[:60]!r}: write NAME=VALUE, e.g. "
+                                 "--set pulse_width='1 ms'")
+        values[name] = value.strip()
+    try:
+        return configure(cls, values)
+    except SettingError as exc:
+        raise SettingRefused(f"--set {exc}" if exc.parameter else str(exc)) from None
+
+
+def check_before_opening(proc: Any, station_file: str | None, sim: bool,
+                         preset: str | None, seed: int | None) -> None:
+    """The run's requests against the station limits, before any instrument is opened."""
+    from labspin.queues import check_procedure
+    from labspin.safety import SafetyGuard
+    from labspin.station import default_sim_config
+    from labspin.stationfile import load_station_file
+
+    if station_file is not None:
+        config = load_station_file(station_file)
+    elif sim:
+        config = default_sim_config(preset or "py-nio", 0 if seed is None else seed)
+    else:
+        return  # Station.open says what is missing
+    check_procedure(proc, SafetyGuard(config.limits, config.sample, config.name))
 
 
 def _procedure(name: str) -> type:
@@ -133,14 +170,9 @@ def run_command(procedure: str, settings: tuple[str, ...], station_file: str | N
     from labspin.runs import open_catalog, run_procedure
     from labspin.station import terminate_on_sigterm
 
-    cls = _procedure(procedure)
-    values = parse_settings(procedure, settings)
-    proc = cls()
-    try:
-        proc.set_parameters(values)
-        proc.parameter_values()
-    except (ValueError, NameError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--set") from None
+    proc = configured_procedure(procedure, settings)
+    with friendly_errors():
+        check_before_opening(proc, station_file, sim, preset, seed)
     console.print(f"{procedure}: about {format_duration(proc.estimated_duration())} on "
                   "hardware", highlight=False)
     with friendly_errors(), open_catalog(data_dir) as catalog, terminate_on_sigterm():
@@ -180,8 +212,10 @@ def _when(timestamp: float | None) -> str:
                                              "aborted", "interrupted"]))
 @click.option("--procedure")
 @click.option("--sample")
-@click.option("--queue", "queue_id", type=int, help="Runs of one queue.")
-@click.option("--limit", type=int, default=50, show_default=True, help="Newest N runs.")
+@click.option("--queue", "queue_id", type=click.IntRange(0, 2**63 - 1),
+              help="Runs of one queue.")
+@click.option("--limit", type=click.IntRange(1, 10**9), default=50, show_default=True,
+              help="Newest N runs.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default="labspin-data",
               show_default=True)
 def runs_command(status: str | None, procedure: str | None, sample: str | None,
@@ -214,13 +248,18 @@ def _plan(file: str, station_file: str | None, sim: bool) -> tuple[Any, Any]:
     from labspin.queues import load_queue_file, plan_queue
     from labspin.safety import SafetyGuard
     from labspin.station import default_sim_config
-    from labspin.stationfile import load_station_file
+    from labspin.stationfile import StationFileError, load_station_file
 
     queue = load_queue_file(file)
     station_path = station_file
     if station_path is None and queue.station:
         station_path = str((Path(file).parent / queue.station).resolve())
-    if station_path is not None:
+    if station_path is not None and station_file is None:
+        try:
+            config = load_station_file(station_path)
+        except StationFileError as exc:  # say where the station was named
+            raise StationFileError(f"{file}: station: {exc}") from None
+    elif station_path is not None:
         config = load_station_file(station_path)
     elif sim:
         config = default_sim_config()
@@ -265,13 +304,18 @@ def queue_plan(file: str, station_file: str | None, sim: bool, show_all: bool) -
 def queue_run(file: str, resume: bool, station_file: str | None, sim: bool,
               preset: str | None, seed: int | None, data_dir: str) -> None:
     """Run FILE (journaled: --resume after a crash never repeats a finished run)."""
-    from labspin.queue_runner import run_queue
+    from labspin.queue_lock import QueueLock
+    from labspin.queue_runner import check_resumable, run_queue
     from labspin.runs import open_catalog
     from labspin.station import terminate_on_sigterm
 
     with friendly_errors():
         plan, station_path = _plan(file, station_file, sim)
-        with open_catalog(data_dir) as catalog, terminate_on_sigterm():
+        # one runner per queue and data folder, decided before any instrument is opened
+        with QueueLock(data_dir, file) as lock, open_catalog(data_dir) as catalog, \
+                terminate_on_sigterm():
+            if resume:
+                check_resumable(catalog, plan)  # before any instrument is opened
             station = open_station(station_path, sim, preset, seed)
             progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                 TextColumn("{task.completed}/{task.total} runs"),
@@ -296,7 +340,7 @@ def queue_run(file: str, resume: bool, station_file: str | None, sim: bool,
 
             try:
                 with station, progress:
-                    outcome = run_queue(plan, station, catalog, resume=resume,
+                    outcome = run_queue(plan, station, catalog, resume=resume, lock=lock,
                                         on_run_start=run_start, on_run_end=run_end)
             except KeyboardInterrupt:
                 console.print("Stopped; the bench is NOT confirmed safe (continue with "
@@ -318,6 +362,7 @@ def queue_run(file: str, resume: bool, station_file: str | None, sim: bool,
               show_default=True)
 def queue_status(file: str | None, data_dir: str) -> None:
     """Where the latest queue (of FILE) stands: finished, failed, still to run."""
+    from labspin.queue_lock import current_runner
     from labspin.queue_runner import queue_progress
     from labspin.runs import open_catalog
 
@@ -328,6 +373,7 @@ def queue_status(file: str | None, data_dir: str) -> None:
                                        + (f" from {file}" if file else ""))
         states = queue_progress(catalog, queue["id"])
         attempts = catalog.query(queue_id=queue["id"])
+        runner = current_runner(data_dir, queue["file"])
     counts: dict[str, int] = {}
     for state in states.values():
         counts[state] = counts.get(state, 0) + 1
@@ -335,8 +381,18 @@ def queue_status(file: str | None, data_dir: str) -> None:
     for record in attempts:
         tried[record.status] = tried.get(record.status, 0) + 1
     remaining = queue["total"] - counts.get("finished", 0)
+    status = queue["status"]
+    if runner is None and status == "running":
+        status = "interrupted"  # its runner is gone (the lock died with it)
     console.print(f"queue {queue['id']} '{queue['name']}' ({queue['file']}): "
-                  f"[bold]{queue['status']}[/bold]", highlight=False, soft_wrap=True)
+                  f"[bold]{status}[/bold]", highlight=False, soft_wrap=True)
+    if runner is not None:
+        console.print(f"  running now: {runner.describe()}", highlight=False, soft_wrap=True)
+    elif queue.get("pid"):
+        console.print(f"  nobody runs it now; last run by pid {queue['pid']} on "
+                      f"{queue['host']} from {_when(queue['since'])}"
+                      + ("; continue it with --resume" if remaining else ""),
+                      highlight=False, soft_wrap=True)
     console.print(f"  {queue['total']} planned: " + ", ".join(
         f"{n} {s}" for s, n in sorted(counts.items())) + f"; {remaining} still to run",
         highlight=False, soft_wrap=True)

@@ -5,17 +5,23 @@ index in the plan. ``--resume`` finds the latest queue of the same file, checks 
 the plan is unchanged, and runs every index that has no finished run yet: a crash, a
 ``kill -9`` or a power cut costs at most the run that was going (marked interrupted,
 its rows on disk), and a finished run is never repeated.
+
+One process at a time runs a queue (file and data folder): :class:`QueueLock` is held
+for the whole run, and a second runner is refused naming the first.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from labspin.procedures import procedure_class
+from labspin.queue_lock import QueueLock
 from labspin.queues import PlannedRun, QueueFileError, QueuePlan
 from labspin.runs import Catalog, RunRecord, run_procedure
 
@@ -42,11 +48,10 @@ def queue_progress(catalog: Catalog, queue_id: int) -> dict[int, str]:
     return status
 
 
-def start_or_resume(catalog: Catalog, plan: QueuePlan, resume: bool) -> tuple[int, set[int]]:
-    """The queue id to journal into, and the indices already finished."""
+def check_resumable(catalog: Catalog, plan: QueuePlan) -> tuple[int, set[int]]:
+    """The latest queue of the plan's file and its finished indices; QueueFileError when
+    there is none or its runs differ (checked before any instrument is opened)."""
     file = str(Path(plan.file).resolve())
-    if not resume:
-        return catalog.create_queue(plan.name, file, plan.plan_hash, len(plan.runs)), set()
     previous = catalog.latest_queue(file)
     if previous is None:
         raise QueueFileError(f"{plan.file}: nothing to resume in {catalog.data_dir} (no queue "
@@ -56,23 +61,59 @@ def start_or_resume(catalog: Catalog, plan: QueuePlan, resume: bool) -> tuple[in
                              "its runs are not the same. Restore the file to resume, or run "
                              "it without --resume to start a new queue")
     done = {i for i, s in queue_progress(catalog, previous["id"]).items() if s == "finished"}
-    catalog.set_queue_status(previous["id"], "running")
-    return previous["id"], done
+    return int(previous["id"]), done
+
+
+def start_or_resume(catalog: Catalog, plan: QueuePlan, resume: bool) -> tuple[int, set[int]]:
+    """The queue id to journal into, and the indices already finished."""
+    if not resume:
+        file = str(Path(plan.file).resolve())
+        return catalog.create_queue(plan.name, file, plan.plan_hash, len(plan.runs)), set()
+    queue_id, done = check_resumable(catalog, plan)
+    catalog.set_queue_status(queue_id, "running")
+    return queue_id, done
 
 
 def run_queue(plan: QueuePlan, station: Any, catalog: Catalog, *, resume: bool = False,
+              lock: QueueLock | None = None,
               on_run_start: Callable[[PlannedRun, int], None] | None = None,
               on_run_end: Callable[[PlannedRun, RunRecord], None] | None = None,
               on_row: Callable[[dict[str, Any]], None] | None = None,
               should_stop: Callable[[], bool] | None = None) -> QueueOutcome:
     """Run (or resume) a queue on an open station; journaled in ``catalog``.
 
-    ``should_stop`` (the GUI's Stop button) is polled inside every run and between
-    runs: the running run ends aborted, the queue ends "stopped" and resumes later at
-    that run, as after Ctrl+C.
+    ``lock``: the queue's lock when the caller took it already (before opening the
+    station, so that a refused runner touches no instrument); otherwise it is taken
+    here, and :class:`~labspin.queue_lock.QueueBusy` raised when another process runs
+    the queue. ``should_stop`` (the GUI's Stop button) is polled inside every run and
+    between runs: the running run ends aborted, the queue ends "stopped" and resumes
+    later at that run, as after Ctrl+C.
     """
+    own = lock is None or not lock.held
+    if lock is None:
+        lock = QueueLock(catalog.data_dir, plan.file)
+    lock.acquire()
+    try:
+        # leftovers of a killed runner: with the lock held, nobody else runs this queue
+        catalog.mark_interrupted()
+        catalog.interrupt_queue_leftovers(str(Path(plan.file).resolve()))
+        return _run_locked(plan, station, catalog, lock, resume, on_run_start, on_run_end,
+                           on_row, should_stop)
+    finally:
+        if own:
+            lock.release()
+
+
+def _run_locked(plan: QueuePlan, station: Any, catalog: Catalog, lock: QueueLock,
+                resume: bool, on_run_start: Callable[[PlannedRun, int], None] | None,
+                on_run_end: Callable[[PlannedRun, RunRecord], None] | None,
+                on_row: Callable[[dict[str, Any]], None] | None,
+                should_stop: Callable[[], bool] | None) -> QueueOutcome:
     stop = should_stop or (lambda: False)
     queue_id, done = start_or_resume(catalog, plan, resume)
+    lock.note_queue(queue_id)
+    assert lock.runner is not None
+    catalog.set_queue_runner(queue_id, os.getpid(), socket.gethostname(), lock.runner.since)
     outcome = QueueOutcome(queue_id, len(plan.runs), skipped=len(done))
     log_file = catalog.data_dir / "queues" / f"queue-{queue_id:04d}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,10 @@ Sweep specs are data, never code: ``values: [...]``, ``linspace: [start, stop, n
 ``logspace: [start, stop, n]`` (geometric), ``range: [start, stop, step]`` (stop
 included when it lies on the grid). Several parameters in one level vary together
 (zip); levels nest (product). Values may carry units (``30 mA``), converted to the
-unit of the procedure parameter. Nothing from the file reaches ``eval``.
+unit of the procedure parameter. Nothing from the file reaches ``eval`` (nor pint's
+expression evaluator). Sizes are checked before anything is built: at most
+:data:`MAX_SWEEP_VALUES` values per sweep level and :data:`MAX_QUEUE_RUNS` runs per
+queue.
 """
 
 from __future__ import annotations
@@ -35,9 +38,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from labspin.configfiles import describe, read_yaml
+from labspin.configfiles import QuantityError, describe, parse_quantity, read_yaml
 from labspin.procedures import UnknownProcedureError, procedure_class
 from labspin.safety import LimitError, SafetyGuard
+from labspin.settings import SettingError, configure
 
 
 class QueueFileError(ValueError):
@@ -108,33 +112,36 @@ class QueuePlan:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-# -- values with units ------------------------------------------------------------------
-def _to_unit(value: Any, units: str | None, where: str) -> Any:
-    """Convert ``'30 mA'`` to the parameter's unit; numbers and words pass through."""
-    if not isinstance(value, str) or not units:
-        return value  # parameters without a unit (text, choices, flags) get the text as is
-    text = value.strip()
-    if "," in text or ";" in text:
-        return value  # a list, not one quantity (pint would read "0.1, 0.2" as a product)
-    try:
-        float(text)
-        return text
-    except ValueError:
-        pass
-    from labspin.stationfile import _units
+# -- sweep values -----------------------------------------------------------------------
+#: values in one sweep level (a linspace count, a range, a list of values)
+MAX_SWEEP_VALUES = 10_000
+#: runs in one queue, repeats included
+MAX_QUEUE_RUNS = 10_000
 
-    ureg = _units()
+
+def _to_unit(value: Any, units: str | None, where: str) -> float:
+    """A sweep bound (``'30 mA'`` or a number) in the parameter's unit."""
     try:
-        quantity = ureg.Quantity(text.replace("µ", "u"))
-    except Exception:
-        return value  # a word (list choice) or text parameter: the procedure decides
-    if quantity.dimensionless:
-        return float(quantity.magnitude)
+        return parse_quantity(value, units or "dimensionless", "a number like '30 mA'")
+    except QuantityError as exc:
+        raise QueueFileError(f"{where}: {exc}") from None
+
+
+def _count(raw: Any, kind: str, where: str) -> int:
+    """The count of a linspace or logspace, checked before anything is allocated."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise QueueFileError(f"{where}: {kind} count must be a whole number, got {raw!r}")
     try:
-        converted = float(quantity.to(units.replace("^", "**")).magnitude)
-    except Exception:
-        raise QueueFileError(f"{where}: {value!r} is not in units of {units}") from None
-    return float(f"{converted:.12g}")  # '100 uA' is 1e-4, not 9.999999999999999e-05
+        count = float(raw)
+    except (ValueError, OverflowError):
+        raise QueueFileError(f"{where}: {kind} count must be a whole number, got "
+                             f"{str(raw)[:40]!r}") from None
+    if not (math.isfinite(count) and count == int(count) and count >= 1):
+        raise QueueFileError(f"{where}: {kind} count must be a whole number >= 1, got {raw}")
+    if count > MAX_SWEEP_VALUES:
+        raise QueueFileError(f"{where}: {kind} asks for {int(count):,} values; a sweep takes "
+                             f"at most {MAX_SWEEP_VALUES:,} (each is a run): use fewer points")
+    return int(count)
 
 
 def _expand_spec(spec: SweepSpec, where: str, units: str | None = None) -> list[Any]:
@@ -148,31 +155,26 @@ def _expand_spec(spec: SweepSpec, where: str, units: str | None = None) -> list[
     if kind == "values":
         if not raw:
             raise QueueFileError(f"{where}: values is empty; a sweep needs at least one value")
+        if len(raw) > MAX_SWEEP_VALUES:
+            raise QueueFileError(f"{where}: {len(raw):,} values; a sweep takes at most "
+                                 f"{MAX_SWEEP_VALUES:,} (each is a run)")
         return list(raw)
-    try:
-        if kind == "range":  # start, stop and step all carry the parameter's unit
-            a, b, c = (float(_to_unit(x, units, where)) for x in raw)
-        else:  # the count is a plain number
-            a, b = (float(_to_unit(x, units, where)) for x in raw[:2])
-            c = float(raw[2])
-    except (TypeError, ValueError):
-        raise QueueFileError(f"{where}: {kind} needs three numbers, got {raw!r}") from None
-    if not all(math.isfinite(x) for x in (a, b, c)):
-        raise QueueFileError(f"{where}: {kind} numbers must be finite")
-    if kind in ("linspace", "logspace"):
-        if c < 1 or c != int(c):
-            raise QueueFileError(f"{where}: {kind} count must be a whole number >= 1, got {c}")
-        if kind == "logspace":
-            if a <= 0 or b <= 0:
-                raise QueueFileError(f"{where}: logspace start and stop must be positive")
-            return [float(v) for v in np.geomspace(a, b, int(c))]
-        return [float(v) for v in np.linspace(a, b, int(c))]
-    if c == 0 or (b - a) / c < 0:
-        raise QueueFileError(f"{where}: range step {c} never gets from {a} to {b}")
-    n = math.floor((b - a) / c + 1e-9) + 1
-    if n > 1_000_000:
-        raise QueueFileError(f"{where}: range gives {n} values; that is not a night's work")
-    return [a + k * c for k in range(n)]
+    if kind == "range":  # start, stop and step all carry the parameter's unit
+        a, b, c = (_to_unit(x, units, f"{where}: range") for x in raw)
+        if c == 0 or (b - a) / c < 0:
+            raise QueueFileError(f"{where}: range step {c:g} never gets from {a:g} to {b:g}")
+        steps = (b - a) / c + 1e-9
+        if not math.isfinite(steps) or steps + 1 > MAX_SWEEP_VALUES:
+            raise QueueFileError(f"{where}: range gives {steps + 1:,.0f} values; a sweep "
+                                 f"takes at most {MAX_SWEEP_VALUES:,} (each is a run)")
+        return [a + k * c for k in range(math.floor(steps) + 1)]
+    a, b = (_to_unit(x, units, f"{where}: {kind}") for x in raw[:2])
+    count = _count(raw[2], kind, where)
+    if kind == "logspace":
+        if a <= 0 or b <= 0:
+            raise QueueFileError(f"{where}: logspace start and stop must be positive")
+        return [float(v) for v in np.geomspace(a, b, count)]
+    return [float(v) for v in np.linspace(a, b, count)]
 
 
 def _levels(step: Step, where: str, known: dict[str, Any]) -> list[list[dict[str, Any]]]:
@@ -228,9 +230,13 @@ def check_procedure(procedure: Any, guard: SafetyGuard) -> None:
 
 def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> QueuePlan:
     """Expand every step and validate every run: procedure, parameter names, types,
-    ranges and (given a guard) the station limits. Touches no instrument."""
+    ranges and (given a guard) the station limits. Touches no instrument.
+
+    The number of runs is counted before any run is built: a queue of more than
+    :data:`MAX_QUEUE_RUNS` is refused at once."""
     plan = QueuePlan(queue.name, source, queue.station)
-    index = 0
+    steps = []
+    templates: dict[tuple[type, frozenset[str]], Any] = {}  # pymeasure procedures are slow
     for number, step in enumerate(queue.steps, start=1):
         where = f"{source}: step {number} ({step.procedure}" + \
             (f" '{step.label}')" if step.label else ")")
@@ -238,42 +244,68 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> Queu
             cls = procedure_class(step.procedure)
         except UnknownProcedureError as exc:
             raise QueueFileError(f"{where}: {exc}") from None
-        known = cls().parameter_objects()
-        seen: set[str] = set()
-        for name in itertools.chain(step.parameters, *(level for level in step.sweep)):
-            if name not in known:
-                raise QueueFileError(f"{where}: unknown parameter {name!r}; {step.procedure} "
-                                     f"has {', '.join(known)}")
-            if name in seen:
-                raise QueueFileError(f"{where}: parameter {name!r} is given twice (fixed "
-                                     "and swept, or in two sweep levels)")
-            seen.add(name)
-        combos = [{k: v for level in c for k, v in level.items()}
-                  for c in itertools.product(*_levels(step, where, known))] or [{}]
+        # one instance per procedure and set of parameter names, configured for each run
+        names = frozenset(step.parameters).union(*step.sweep)
+        if (cls, names) not in templates:
+            templates[cls, names] = cls()
+        template = templates[cls, names]
+        combos = _combinations(step, where, template.parameter_objects())
+        steps.append((number, step, where, template, combos))
+    total = sum(len(combos) * step.repeat for _, step, _, _, combos in steps)
+    if total > MAX_QUEUE_RUNS:
+        raise QueueFileError(f"{source}: the queue expands to {total:,} runs, more than "
+                             f"{MAX_QUEUE_RUNS:,}; split it into several queues or sweep "
+                             "fewer values")
+    for number, step, where, template, combos in steps:
+        runs = [_planned_run(template, {**step.parameters, **combo}, where, guard)
+                for combo in combos]
         for _ in range(step.repeat):
-            for combo in combos:
-                values = {**step.parameters, **combo}
-                params = {name: _to_unit(v, getattr(known[name], "units", None),
-                                         f"{where}: {name}")
-                          for name, v in values.items()}
-                proc = cls()
-                try:
-                    proc.set_parameters(params)
-                    proc.parameter_values()  # every parameter (defaults too) is valid
-                except (ValueError, TypeError, NameError) as exc:
-                    raise QueueFileError(f"{where}: {_describe(params)}: {exc}") from None
-                if guard is not None:
-                    try:
-                        check_procedure(proc, guard)
-                    except (LimitError, ValueError) as exc:
-                        raise QueueFileError(f"{where}: {_describe(params)}: {exc}") from None
+            for duration, parameters in runs:
                 plan.runs.append(PlannedRun(
-                    index=index, step=number, label=step.label or step.procedure,
-                    procedure=step.procedure,
-                    parameters={k: _plain(v) for k, v in proc.parameter_values().items()},
-                    on_error=step.on_error, duration=proc.estimated_duration()))
-                index += 1
+                    index=len(plan.runs), step=number, label=step.label or step.procedure,
+                    procedure=step.procedure, parameters=parameters,
+                    on_error=step.on_error, duration=duration))
     return plan
+
+
+def _combinations(step: Step, where: str, known: dict[str, Any]) -> list[dict[str, Any]]:
+    """The parameter values of each run of a step (before its repeats), counted before
+    they are built."""
+    seen: set[str] = set()
+    for name in itertools.chain(step.parameters, *(level for level in step.sweep)):
+        if name not in known:
+            raise QueueFileError(f"{where}: unknown parameter {name!r}; {step.procedure} "
+                                 f"has {', '.join(known)}")
+        if name in seen:
+            raise QueueFileError(f"{where}: parameter {name!r} is given twice (fixed "
+                                 "and swept, or in two sweep levels)")
+        seen.add(name)
+    levels = _levels(step, where, known)
+    count = math.prod(len(level) for level in levels) * step.repeat
+    if count > MAX_QUEUE_RUNS:
+        raise QueueFileError(f"{where}: the sweep gives {count:,} runs (repeats included), "
+                             f"more than a queue takes ({MAX_QUEUE_RUNS:,}); sweep fewer "
+                             "values or split it into several queues")
+    return [{k: v for level in combo for k, v in level.items()}
+            for combo in itertools.product(*levels)] or [{}]
+
+
+def _planned_run(template: Any, values: dict[str, Any], where: str,
+                 guard: SafetyGuard | None) -> tuple[float, dict[str, Any]]:
+    """The step's procedure configured with ``values``: its duration and parameters,
+    checked against the limits; QueueFileError naming the step, the parameter and its
+    range otherwise."""
+    try:
+        procedure = configure(type(template), values, template)
+    except SettingError as exc:
+        raise QueueFileError(f"{where}: {exc}") from None
+    if guard is not None:
+        try:
+            check_procedure(procedure, guard)
+        except (LimitError, ValueError) as exc:
+            raise QueueFileError(f"{where}: {_describe(values)}: {exc}") from None
+    parameters = {k: _plain(v) for k, v in procedure.parameter_values().items()}
+    return procedure.estimated_duration(), parameters
 
 
 def _plain(value: Any) -> Any:
@@ -283,7 +315,8 @@ def _plain(value: Any) -> Any:
 
 
 def _describe(params: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in params.items()) or "default parameters"
+    text = ", ".join(f"{k}={v}" for k, v in params.items()) or "default parameters"
+    return text if len(text) <= 300 else text[:300] + "…"
 
 
 def varying_settings(plan: QueuePlan) -> list[str]:

@@ -62,9 +62,16 @@ CREATE TABLE IF NOT EXISTS queues (
     status TEXT NOT NULL,
     created REAL NOT NULL,
     updated REAL,
-    log_file TEXT
+    log_file TEXT,
+    pid INTEGER,
+    host TEXT,
+    since REAL
 );
 """
+#: columns added after the first release, with their types (old catalogs gain them)
+_ADDED_COLUMNS = {"queues": {"pid": "INTEGER", "host": "TEXT", "since": "REAL"}}
+#: statuses of a run that has not ended yet
+_OPEN_STATUSES = ("queued", "running")
 
 
 class CatalogError(RuntimeError):
@@ -123,9 +130,18 @@ class Catalog:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            self._add_missing_columns()
         except (OSError, sqlite3.Error) as exc:
             raise CatalogError(f"cannot open the runs catalog in {self.data_dir}: {exc}. "
                                "Choose another --data-dir or check its permissions") from None
+
+    def _add_missing_columns(self) -> None:
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns.items():
+                if name not in have:
+                    with contextlib.suppress(sqlite3.OperationalError):  # another process
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self._db.close()
@@ -135,9 +151,9 @@ class Catalog:
                    queue_id: int | None = None, queue_index: int | None = None) -> int:
         cur = self._db.execute(
             "INSERT INTO runs (procedure, parameters, sample, status, created, queue_id, "
-            "queue_index) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+            "queue_index, pid, host) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
             (procedure, json.dumps(parameters, default=str), sample, time.time(), queue_id,
-             queue_index))
+             queue_index, os.getpid(), socket.gethostname()))
         return int(cur.lastrowid)
 
     def start_run(self, run_id: int, file: Path, station: dict[str, Any]) -> None:
@@ -159,19 +175,54 @@ class Catalog:
             (status, time.time(), error, rows, run_id))
 
     def mark_interrupted(self) -> list[int]:
-        """Runs left 'running' by a process of this machine that is gone are
-        'interrupted' now (a run of another machine sharing the folder is left alone)."""
+        """Runs left 'running' or 'queued' by a process of this machine that is gone are
+        'interrupted' now (a run of another machine sharing the folder is left alone);
+        so are queues whose runner is gone. A run queued by a labspin too old to note
+        its process has none to check: it is a leftover too."""
         host = socket.gethostname()
         gone = [row["id"] for row in self._db.execute(
-            "SELECT id, pid, host FROM runs WHERE status='running'")
-            if row["host"] == host and not _pid_alive(row["pid"])]
+            "SELECT id, status, pid, host FROM runs WHERE status IN (?, ?)", _OPEN_STATUSES)
+            if (row["host"] == host and not _pid_alive(row["pid"]))
+            or (row["status"] == "queued" and row["pid"] is None)]
         for run_id in gone:
-            self._db.execute("UPDATE runs SET status='interrupted', error=COALESCE(error, "
-                             "'the process running it ended without finishing') WHERE id=?",
-                             (run_id,))
+            self._db.execute(
+                "UPDATE runs SET status='interrupted', finished=COALESCE(finished, ?), "
+                "error=COALESCE(error, CASE status WHEN 'queued' THEN 'the process that "
+                "queued it ended before it started' ELSE 'the process running it ended "
+                "without finishing' END) WHERE id=? AND status IN (?, ?)",
+                (time.time(), run_id, *_OPEN_STATUSES))
         if gone:
             log.warning("marked %d run(s) interrupted: %s", len(gone), gone)
+        queues = [row["id"] for row in self._db.execute(
+            "SELECT id, pid, host FROM queues WHERE status='running' AND pid IS NOT NULL")
+            if row["host"] == host and not _pid_alive(row["pid"])]
+        for queue_id in queues:
+            self._db.execute("UPDATE queues SET status='interrupted', updated=? WHERE id=? "
+                             "AND status='running'", (time.time(), queue_id))
         return gone
+
+    def interrupt_queue_leftovers(self, file: str) -> list[int]:
+        """Runs of queues of ``file`` still 'queued' or 'running', and those queues, are
+        'interrupted' now. Only for the holder of the queue's lock: nobody else can be
+        running them, whatever their pid says (pids are reused)."""
+        queue_ids = [row["id"] for row in self._db.execute(
+            "SELECT id FROM queues WHERE file=?", (file,))]
+        marks = ",".join("?" * len(queue_ids))
+        if not queue_ids:
+            return []
+        left = [row["id"] for row in self._db.execute(
+            f"SELECT id FROM runs WHERE queue_id IN ({marks}) AND status IN (?, ?)",
+            (*queue_ids, *_OPEN_STATUSES))]
+        for run_id in left:
+            self._db.execute(
+                "UPDATE runs SET status='interrupted', finished=COALESCE(finished, ?), "
+                "error=COALESCE(error, 'its queue runner ended without finishing it') "
+                "WHERE id=?", (time.time(), run_id))
+        self._db.execute(f"UPDATE queues SET status='interrupted', updated=? WHERE id IN "
+                         f"({marks}) AND status='running'", (time.time(), *queue_ids))
+        if left:
+            log.warning("marked %d run(s) of %s interrupted: %s", len(left), file, left)
+        return left
 
     def _record(self, row: sqlite3.Row) -> RunRecord:
         return RunRecord(
@@ -215,6 +266,11 @@ class Catalog:
             "VALUES (?, ?, ?, ?, 'running', ?, ?)",
             (name, file, plan_hash, total, time.time(), time.time()))
         return int(cur.lastrowid)
+
+    def set_queue_runner(self, queue_id: int, pid: int, host: str, since: float) -> None:
+        """Note who runs the queue now (``labspin queue status`` and the GUI show it)."""
+        self._db.execute("UPDATE queues SET pid=?, host=?, since=?, updated=? WHERE id=?",
+                         (pid, host, since, time.time(), queue_id))
 
     def set_queue_status(self, queue_id: int, status: str, log_file: str | None = None) -> None:
         self._db.execute("UPDATE queues SET status=?, updated=?, log_file=COALESCE(?, "

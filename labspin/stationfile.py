@@ -9,7 +9,7 @@ what would fix it; see ``examples/station-sim.yaml`` and ``examples/station-prob
 
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,7 +23,12 @@ from pydantic import (
     model_validator,
 )
 
-from labspin.configfiles import describe, read_yaml
+from labspin.configfiles import (
+    QuantityError,
+    describe,
+    parse_quantity,
+    read_yaml,
+)
 
 #: pymeasure / labspin drivers a station may name (labspin.drivers.DRIVERS is the source)
 KNOWN_DRIVERS = ("Keithley6221", "Keithley6221Pulse", "Keithley2182", "SR830",
@@ -35,36 +40,38 @@ class StationFileError(ValueError):
     """A station file that cannot be used, with every problem found and how to fix it."""
 
 
-@lru_cache(maxsize=1)
-def _units():
-    import pint
+@dataclass(frozen=True)
+class Rating:
+    """What an instrument can physically deliver (data sheet), so that a limit beyond it
+    (a typo, a wrong unit) is refused rather than trusted."""
 
-    return pint.UnitRegistry()
+    model: str
+    current: float  # A, the largest output current
+    voltage: float  # V, the largest output or compliance voltage
+
+
+#: instruments that drive a current through the sample or a magnet coil
+RATINGS = {
+    "Keithley6221": Rating("Keithley 6221", 0.105, 105.0),
+    "Keithley6221Pulse": Rating("Keithley 6221", 0.105, 105.0),
+    # 10 V EMF behind its 50 ohm output: 200 mA into a short circuit
+    "Keysight81160A": Rating("Keysight 81160A", 0.2, 10.0),
+    "KepcoBOP3612": Rating("Kepco BOP 36-12", 12.0, 36.0),
+}
+#: drivers whose current flows through the sample
+SAMPLE_SOURCES = ("Keithley6221", "Keithley6221Pulse", "Keysight81160A")
+#: the largest field limit on an axis without a magnet (no field can be applied there)
+FIELD_CEILING = 10.0  # T
 
 
 def _quantity(unit: str, example: str):
-    """A validator turning numbers (SI) or strings with units into SI floats."""
+    """A validator turning numbers (SI) or strings with units into finite SI floats."""
 
     def parse(value: Any) -> float:
-        if isinstance(value, bool):
-            raise ValueError(f"expected a quantity in {unit}, like {example}")
-        if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, str):
-            ureg = _units()
-            try:
-                q = ureg.Quantity(value.strip().replace("µ", "u"))
-            except Exception:
-                raise ValueError(f"{value!r} is not a quantity; write it like {example}") \
-                    from None
-            if q.dimensionless:
-                return float(q.magnitude)  # a bare number written as text: SI
-            try:
-                return float(q.to(unit).magnitude)
-            except Exception:
-                raise ValueError(f"{value!r} is not in units of {unit}; write it like "
-                                 f"{example}") from None
-        raise ValueError(f"expected a quantity in {unit}, like {example}")
+        try:
+            return parse_quantity(value, unit, example)
+        except QuantityError as exc:
+            raise ValueError(str(exc)) from None
 
     return BeforeValidator(parse)
 
@@ -82,7 +89,7 @@ Resistance = Annotated[float, _quantity("ohm", "25 or '25 ohm'")]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class InstrumentEntry(_Strict):
@@ -167,7 +174,7 @@ class SimSection(_Strict):
     """How to build the simulated bench for this station (``backend: sim`` or ``--sim``)."""
 
     preset: str = "py-nio"
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
     realtime: bool = False
     burn_current: Current | None = Field(default=None, gt=0)
     lead_resistance: Resistance = Field(default=25.0, ge=0)
@@ -202,11 +209,45 @@ class StationFile(_Strict):
             if axis not in self.limits.max_field:
                 raise ValueError(f"magnets.{axis} has no limits.max_field.{axis}: give the "
                                  "largest field this sample may see along that axis")
+        self._within_ratings()
         for name in self.sim.faults:
             if name not in self.role_names:
                 raise ValueError(f"sim.faults names {name!r}, which is not an instrument of "
                                  f"this station ({', '.join(self.role_names)})")
         return self
+
+    def _within_ratings(self) -> None:
+        """Limits no larger than what the station's instruments can deliver."""
+        sources = {RATINGS[e.driver] for e in self.instruments.values()
+                   if e.driver in SAMPLE_SOURCES}
+        reach = max(sources, key=lambda r: r.current) if sources else None
+        ceiling = reach.current if reach else max(RATINGS[d].current for d in SAMPLE_SOURCES)
+        if self.limits.max_current > ceiling * (1 + 1e-9):
+            what = (f"the {reach.model} of this station drives at most {_a(ceiling)}" if reach
+                    else f"no current source labspin drives gives more than {_a(ceiling)}")
+            raise ValueError(f"limits.max_current {_a(self.limits.max_current)} is more "
+                             f"than any instrument can deliver: {what}; give the largest "
+                             "current this sample may carry")
+        for axis, magnet in self.magnets.items():
+            rating = RATINGS.get(magnet.supply.driver)
+            if rating is not None and magnet.max_current > rating.current * (1 + 1e-9):
+                raise ValueError(f"magnets.{axis}.max_current {magnet.max_current:g} A is "
+                                 f"more than its supply, a {rating.model}, delivers "
+                                 f"({rating.current:g} A)")
+        for axis, limit in self.limits.max_field.items():
+            magnet = self.magnets.get(axis)
+            if magnet is not None:
+                most = magnet.coil_constant * magnet.max_current
+                if limit > most * (1 + 1e-9):
+                    raise ValueError(
+                        f"limits.max_field.{axis} {limit:g} T is more than magnets.{axis} "
+                        f"can make: coil_constant {magnet.coil_constant:g} T/A x max_current "
+                        f"{magnet.max_current:g} A = {most:.4g} T")
+            elif limit > FIELD_CEILING:
+                raise ValueError(f"limits.max_field.{axis} {limit:g} T: no field can be "
+                                 f"applied along {axis} (no magnets.{axis}) and no probe "
+                                 f"station magnet makes more than {FIELD_CEILING:g} T; is "
+                                 "the unit right?")
 
     @property
     def role_names(self) -> list[str]:
@@ -261,6 +302,10 @@ class StationFile(_Strict):
         return populate(bench, specs)
 
 
+def _a(current: float) -> str:
+    return f"{current * 1e3:.4g} mA" if abs(current) < 1 else f"{current:.4g} A"
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc if not str(p).startswith("function-"))
 
@@ -273,7 +318,7 @@ def parse_station(data: Any, source: str = "station file") -> StationFile:
     try:
         station = StationFile.model_validate({**data, "source_path": source})
     except ValidationError as exc:
-        details = describe(exc, lambda loc: _location(loc) or "(top level)")
+        details = describe(exc, _location)  # checks across sections name their keys
         raise StationFileError(f"{source} is not a valid station file:\n{details}") from None
     return station
 

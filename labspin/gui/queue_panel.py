@@ -3,12 +3,16 @@
 Bound to the same journal as ``labspin queue run``: the catalog's latest queue of the
 file (by its resolved path) gives each run's status, Resume continues at the first
 unfinished run and never repeats a finished one, whichever of the two started it.
+Who runs the queue (this window or another process, its pid, host and start) is read
+from the queue's lock and shown above the table; Run and Resume refuse while another
+process holds it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PyQt6.QtCore import QTimer
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
     QFileDialog,
@@ -26,6 +30,7 @@ from labspin.gui.message_bar import MessageBar
 from labspin.gui.runs_table import STATUS_COLOURS
 from labspin.gui.session import StationSession
 from labspin.procedures.base import format_duration
+from labspin.queue_lock import QueueLockError, Runner, current_runner
 from labspin.queue_runner import queue_progress
 from labspin.queues import QueueFileError, QueuePlan, load_queue_file, plan_queue, varying_settings
 
@@ -46,6 +51,8 @@ class QueuePanel(QWidget):
         self.message = MessageBar()
         self.file_label = QLabel("No queue loaded")
         self.summary = QLabel("")
+        self.runner_label = QLabel("")
+        self.runner: Runner | None = None
         self.load_button = QPushButton("Load queue file…")
         self.run_button = QPushButton("Run from the start")
         self.resume_button = QPushButton("Resume")
@@ -67,6 +74,7 @@ class QueuePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         layout.addWidget(self.file_label)
+        layout.addWidget(self.runner_label)
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.summary)
@@ -79,6 +87,9 @@ class QueuePanel(QWidget):
         session.busy_changed.connect(lambda busy: self._update_buttons())
         session.job_finished.connect(self._job_finished)
         self._running_here = False
+        self._runner_timer = QTimer(self)
+        self._runner_timer.timeout.connect(self.refresh_runner)
+        self._runner_timer.start(3000)
         self._update_buttons()
 
     # -- loading ------------------------------------------------------------------------
@@ -103,6 +114,7 @@ class QueuePanel(QWidget):
         self.message.clear()
         self._read_journal()
         self._fill_table()
+        self.refresh_runner()
         return True
 
     def _read_journal(self) -> None:
@@ -154,9 +166,29 @@ class QueuePanel(QWidget):
                              + ", ".join(parts)
                              + (f" (queue {self.queue_id})" if self.queue_id else ""))
 
+    def refresh_runner(self) -> Runner | None:
+        """Read who runs the loaded queue now (its lock) and show it."""
+        if self.plan is None:
+            return None
+        try:
+            self.runner = current_runner(self.session.catalog.data_dir, self.plan.file)
+        except QueueLockError as exc:
+            self.runner = None
+            self.runner_label.setText(f"Cannot tell who runs this queue: {exc}")
+            return None
+        if self.runner is None:
+            self.runner_label.setText("Not running now.")
+        else:
+            where = ("this window" if self._running_here else
+                     "another process" if not self.runner.here else "this program, not here")
+            self.runner_label.setText(f"Running in {where}: {self.runner.describe()}")
+        self._update_buttons()
+        return self.runner
+
     def _update_buttons(self) -> None:
         busy = self.session.busy
         loaded = self.plan is not None
+        busy = busy or (self.runner is not None and not self._running_here)
         unfinished = loaded and any(self.statuses.get(r.index) != "finished"
                                     for r in self.plan.runs)
         self.load_button.setEnabled(not self._running_here)
@@ -174,6 +206,11 @@ class QueuePanel(QWidget):
         if self.session.busy:
             self.message.info("The station is busy: wait for the running measurement.")
             return False
+        runner = self.refresh_runner()
+        if runner is not None:
+            self.message.error(f"This queue is already running ({runner.describe()}); "
+                               "wait for it to end or stop it there, then Resume.")
+            return False
         if not resume:
             self.statuses = {}
             self._fill_table()
@@ -182,11 +219,14 @@ class QueuePanel(QWidget):
                           "the rest for Resume.")
         self.session.run_queue(self.plan, resume=resume)
         self._update_buttons()
+        QTimer.singleShot(300, self.refresh_runner)
         return True
 
     def _run_started(self, queue_id: int, index: int) -> None:
         if not self._running_here:
             return
+        if self.runner is None:
+            self.refresh_runner()
         self.queue_id = queue_id
         self.statuses[index] = "running"
         self._set_status(index, "running")
@@ -204,6 +244,7 @@ class QueuePanel(QWidget):
         if not self._running_here:
             return
         self._running_here = False
+        self.refresh_runner()
         if self.plan is not None:
             self._read_journal()
             for run in self.plan.runs:

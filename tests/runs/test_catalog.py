@@ -1,8 +1,14 @@
 """The catalog and the headless runner: status, files reloadable, rows kept on failure."""
 
+import sqlite3
+import subprocess
+import sys
+
 import pytest
+from click.testing import CliRunner
 from pymeasure.experiment import Results
 
+from labspin.cli import main
 from labspin.runs import Catalog, open_catalog, run_procedure
 from labspin.station import Station
 
@@ -88,3 +94,34 @@ def test_queries_filter_the_catalog(station, tmp_path):
         assert len(catalog.query(status="failed")) == 1
         assert len(catalog.query(procedure="Readings", sample="sim-py-nio")) == 2
         assert len(catalog.query(limit=1)) == 1
+
+
+def test_a_run_killed_before_it_started_is_no_ghost(tmp_path):
+    """A process killed between queuing a run and starting it leaves a 'queued' row; the
+    next start marks it interrupted, and `labspin runs` lists no queued run."""
+    data = tmp_path / "data"
+    script = ("import os, sys; from labspin.runs import Catalog; c = Catalog(sys.argv[1]); "
+              "c.create_run('HallLoop', {}, 's1', 7, 0); os.kill(os.getpid(), 9)")
+    subprocess.run([sys.executable, "-c", script, str(data)], timeout=60)
+    c = Catalog(data)
+    assert [r.status for r in c.query()] == ["queued"]  # what the kill left
+    c.close()
+    # a catalog of an older labspin: a queued run with no process noted
+    with sqlite3.connect(data / "catalog.sqlite") as db:
+        db.execute("INSERT INTO runs (procedure, parameters, status, created) "
+                   "VALUES ('HallLoop', '{}', 'queued', 0)")
+    result = CliRunner().invoke(main, ["runs", "--data-dir", str(data)],
+                                env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    assert "│ queued" not in result.output and "interrupted" in result.output
+    with open_catalog(data) as c:
+        records = c.query()
+        assert [r.status for r in records] == ["interrupted", "interrupted"]
+        assert "ended before it started" in records[0].error
+
+
+def test_a_live_process_keeps_its_queued_run(tmp_path):
+    with open_catalog(tmp_path) as c:
+        run_id = c.create_run("HallLoop", {}, "s1")
+        assert c.mark_interrupted() == []
+        assert c.get(run_id).status == "queued"

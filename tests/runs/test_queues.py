@@ -1,5 +1,7 @@
 """Queue files: expansion, validation with named errors, journaled runs and resume."""
 
+import os
+
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -59,8 +61,10 @@ def test_logspace_and_range_specs(guard):
     ({"procedure": "NoSuchThing"}, "step 1 (NoSuchThing): unknown procedure 'NoSuchThing'"),
     ({"procedure": "ReadResistance", "parameters": {"pionts": 3}},
      "unknown parameter 'pionts'"),
-    ({"procedure": "ReadResistance", "parameters": {"points": "many"}}, "points=many"),
-    ({"procedure": "ReadResistance", "parameters": {"points": 5000}}, "points=5000"),
+    ({"procedure": "ReadResistance", "parameters": {"points": "many"}},
+     "points 'many' is not a number"),
+    ({"procedure": "ReadResistance", "parameters": {"points": 5000}},
+     "points 5000 is above its maximum 1000"),
     ({"procedure": "ReadResistance", "parameters": {"read_current": "2 T"}},
      "'2 T' is not in units of A"),
     ({"procedure": "ReadResistance", "parameters": {"read_current": 0.09}},
@@ -171,3 +175,23 @@ def test_on_error_continue_and_stop(station, tmp_path, guard):
         outcome = run_queue(p, station, catalog)
         assert (outcome.finished, outcome.failed, outcome.stopped_early) == (1, 2, True)
         assert [r.status for r in catalog.query()] == ["failed", "finished", "failed"]
+
+
+def test_resume_closes_leftovers_whose_pid_lives_on(station, tmp_path, guard):
+    """A killed runner's run whose pid now belongs to a living process (pids are reused)
+    is no ghost either: the next holder of the queue's lock marks it interrupted."""
+    path = tmp_path / "q.yaml"
+    path.write_text(yaml.safe_dump({"steps": [{"procedure": "ReadResistance",
+                                               "sweep": [{"points": {"values": [1, 2]}}]}]}))
+    p = plan_queue(load_queue_file(path), str(path), guard)
+    with open_catalog(tmp_path / "data") as catalog:
+        queue_id = catalog.create_queue("q", str(path.resolve()), p.plan_hash, 2)
+        queued = catalog.create_run("ReadResistance", {}, "s", queue_id, 0)  # our own pid
+        running = catalog.create_run("ReadResistance", {}, "s", queue_id, 1)
+        catalog.start_run(running, tmp_path / "x.csv", {})
+        assert catalog.mark_interrupted() == []  # alive, as far as pids tell
+        outcome = run_queue(p, station, catalog, resume=True)
+        assert (outcome.skipped, outcome.finished) == (0, 2)
+        assert catalog.get(queued).status == catalog.get(running).status == "interrupted"
+        assert catalog.queue(queue_id)["status"] == "finished"
+        assert catalog.queue(queue_id)["pid"] == os.getpid()

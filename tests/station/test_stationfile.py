@@ -107,3 +107,66 @@ def test_random_sections_give_a_station_file_error_never_a_crash(section, value)
         parse_station(data, "random.yaml")
     except StationFileError:
         pass
+
+
+# -- limits within what the instruments deliver ------------------------------------------
+def test_current_limit_follows_the_sources_of_the_station():
+    data = example()
+    data["limits"]["max_current"] = "105 mA"  # the 6221's full scale: allowed
+    parse_station(data, "bench.yaml")
+    data["limits"]["max_current"] = "150 mA"  # within the 81160A's 200 mA into a short
+    parse_station(data, "bench.yaml")
+    del data["instruments"]["pulser"]
+    with pytest.raises(StationFileError, match=r"limits\.max_current 150 mA .* Keithley 6221 "
+                                               r"of this station drives at most 105 mA"):
+        parse_station(data, "bench.yaml")
+
+
+def test_field_limit_is_what_the_coil_can_make():
+    data = example()
+    data["limits"]["max_field"]["z"] = "0.36 T"  # 30 mT/A x 12 A exactly
+    parse_station(data, "bench.yaml")
+    data["limits"]["max_field"]["z"] = "0.37 T"
+    with pytest.raises(StationFileError, match=r"limits\.max_field\.z 0\.37 T .* = 0\.36 T"):
+        parse_station(data, "bench.yaml")
+    data["limits"]["max_field"]["z"] = "0.3 T"
+    data["magnets"]["z"]["max_current"] = "13 A"
+    with pytest.raises(StationFileError, match=r"magnets\.z\.max_current 13 A .* Kepco"):
+        parse_station(data, "bench.yaml")
+
+
+def test_field_limit_on_an_axis_without_magnet_is_bounded():
+    data = example()
+    del data["magnets"]["y"]
+    data["limits"]["max_field"]["y"] = "5 T"  # moot (no magnet) but plausible
+    parse_station(data, "bench.yaml")
+    data["limits"]["max_field"]["y"] = "1e9 T"
+    with pytest.raises(StationFileError, match=r"limits\.max_field\.y .*\(no magnets\.y\)"):
+        parse_station(data, "bench.yaml")
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1e999 mJ", "inf J"])
+def test_every_quantity_must_be_finite(value, tmp_path):
+    text = (EXAMPLES / "station-sim.yaml").read_text().replace("max_pulse_energy: 1 mJ",
+                                                               f"max_pulse_energy: {value}")
+    path = tmp_path / "station.yaml"
+    path.write_text(text)
+    with pytest.raises(StationFileError, match=r"limits\.max_pulse_energy: .*finite"):
+        load_station_file(path)
+
+
+def test_quantities_are_read_without_evaluating_expressions():
+    import time
+
+    from labspin.configfiles import QuantityError, parse_quantity
+
+    assert parse_quantity("100 uA", "A", "") == 1e-4  # exactly, not 9.999999999999999e-05
+    assert parse_quantity("27 degC", "K", "") == pytest.approx(300.15)
+    assert parse_quantity("2.5e12 A/m^2", "A/m^2", "") == 2.5e12
+    assert parse_quantity("20 mT/A", "T/A", "") == pytest.approx(0.02)
+    started = time.monotonic()
+    for text in ("9**9**9 mA", "2**1000000 A", "A**9**9**9", "(1+1) A", "__import__('os')",
+                 "1 A; 2 A", "1" * 300):
+        with pytest.raises(QuantityError):
+            parse_quantity(text, "A", "'20 mA'")
+    assert time.monotonic() - started < 1.0

@@ -1,0 +1,187 @@
+"""One runner per queue and data folder: the second is refused naming the first, before
+any instrument is opened; the lock dies with its process (kill -9 leaves none).
+
+The race tests drive real processes through the command line. Each waits, fully
+imported, for a "go" file, so that the two reach the lock within milliseconds of each
+other whatever the machine's load; the bench inside them runs on virtual time.
+"""
+
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from labspin.cli import main
+from labspin.queue_lock import QueueBusy, QueueLock, current_runner, lock_path
+from labspin.station import Station
+
+QUEUE = {"name": "race", "steps": [{
+    "procedure": "SwitchingLoop",
+    "parameters": {"max_pulse_current": "35 mA", "pulse_steps": 6, "pulse_width": "1 ms",
+                   "readout": "R_xy dc"},
+    "sweep": [{"bias_field": {"values": ["0 mT", "1 mT", "2 mT", "3 mT"]}}]}]}
+
+_STARTER = """
+import os, sys, time
+import labspin.cli, labspin.queues, labspin.queue_runner, labspin.station
+import labspin.procedures.switching
+from labspin.cli import main
+ready, go = sys.argv[1], sys.argv[2]
+open(ready, "w").close()
+deadline = time.monotonic() + 120
+while not os.path.exists(go) and time.monotonic() < deadline:
+    time.sleep(0.002)
+main(sys.argv[3:], prog_name="labspin")
+"""
+
+
+def queue_file(tmp_path: Path) -> Path:
+    path = tmp_path / "night.yaml"
+    path.write_text(yaml.safe_dump(QUEUE))
+    return path
+
+
+def catalog(data: Path, sql: str) -> list[dict]:
+    with sqlite3.connect(f"file:{data / 'catalog.sqlite'}?mode=ro", uri=True,
+                         timeout=10) as db:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute(sql)]
+
+
+def start_together(tmp_path: Path, commands: list[list[str]], tag: str):
+    """Start one process per command, wait until each is imported and waiting, then
+    let them all go at once."""
+    go = tmp_path / f"go-{tag}"
+    procs, readies = [], []
+    for k, args in enumerate(commands):
+        ready = tmp_path / f"ready-{tag}-{k}"
+        readies.append(ready)
+        procs.append(subprocess.Popen(
+            [sys.executable, "-c", _STARTER, str(ready), str(go), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    deadline = time.monotonic() + 120
+    while not all(r.exists() for r in readies):
+        assert time.monotonic() < deadline, "the racers did not start"
+        assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+        time.sleep(0.01)
+    go.touch()
+    return procs
+
+
+def finish(procs, timeout=180):
+    return [(p.wait(timeout=timeout), p.communicate()[0]) for p in procs]
+
+
+def test_second_acquire_is_refused_naming_pid_and_host_until_released(tmp_path):
+    queue = queue_file(tmp_path)
+    first = QueueLock(tmp_path / "data", queue).acquire()
+    with pytest.raises(QueueBusy) as info:
+        QueueLock(tmp_path / "data", str(queue.parent / "." / queue.name)).acquire()
+    text = str(info.value)
+    assert f"pid {os.getpid()} on {socket.gethostname()} since " in text
+    runner = current_runner(tmp_path / "data", queue)
+    assert runner is not None and runner.here and runner.pid == os.getpid()
+    first.release()
+    assert current_runner(tmp_path / "data", queue) is None
+    with QueueLock(tmp_path / "data", queue):  # free again
+        pass
+    # another data folder or another queue file is another queue
+    with QueueLock(tmp_path / "data", queue), QueueLock(tmp_path / "other", queue), \
+            QueueLock(tmp_path / "data", tmp_path / "other.yaml"):
+        pass
+
+
+def test_a_refused_runner_opens_no_station(tmp_path, monkeypatch):
+    queue = queue_file(tmp_path)
+    opened = []
+    monkeypatch.setattr(Station, "open", classmethod(lambda cls, *a, **k: opened.append(a)))
+    with QueueLock(tmp_path / "data", queue):
+        for extra in ([], ["--resume"]):
+            result = CliRunner().invoke(main, ["queue", "run", str(queue), "--sim",
+                                               "--data-dir", str(tmp_path / "data"), *extra])
+            assert result.exit_code == 1, result.output
+            assert "already running" in result.output
+            assert f"pid {os.getpid()} on {socket.gethostname()}" in result.output
+            assert "Traceback" not in result.output
+    assert opened == []
+    assert not (tmp_path / "data" / "catalog.sqlite").exists() or catalog(
+        tmp_path / "data", "SELECT id FROM queues") == []
+
+
+def test_two_runners_started_together_run_each_run_once(tmp_path):
+    queue = queue_file(tmp_path)
+    data = tmp_path / "data"
+    command = ["queue", "run", str(queue), "--sim", "--data-dir", str(data)]
+    outcomes = finish(start_together(tmp_path, [command, command], "run"))
+    codes = sorted(code for code, _ in outcomes)
+    assert codes[0] == 0 and codes[1] != 0, outcomes
+    refused = next(text for code, text in outcomes if code != 0)
+    assert "already running" in refused and "Traceback" not in refused
+    assert f"on {socket.gethostname()} since" in refused
+    runs = catalog(data, "SELECT queue_index, status FROM runs")
+    assert sorted(r["queue_index"] for r in runs) == [0, 1, 2, 3]  # each run once
+    assert {r["status"] for r in runs} == {"finished"}
+    assert len(catalog(data, "SELECT id FROM queues")) == 1
+
+
+def wait_for(condition, what, proc, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, proc.communicate()[0][-2000:]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def test_kill_9_frees_the_lock_and_of_two_resumes_one_finishes_the_queue(tmp_path):
+    queue = queue_file(tmp_path)
+    data = tmp_path / "data"
+    command = ["queue", "run", str(queue), "--sim", "--data-dir", str(data)]
+    [runner] = start_together(tmp_path, [command], "first")
+
+    def second_run_started():
+        try:
+            return any(r["queue_index"] == 1 for r in catalog(
+                data, "SELECT queue_index FROM runs WHERE status IN ('queued', 'running')"))
+        except sqlite3.OperationalError:
+            return False
+
+    wait_for(second_run_started, "the second run", runner)
+    holder = current_runner(data, queue)
+    assert holder is not None and holder.pid == runner.pid and holder.queue_id == 1
+    status = CliRunner().invoke(main, ["queue", "status", str(queue), "--data-dir",
+                                       str(data)])
+    assert f"running now: pid {runner.pid} on {socket.gethostname()}" in status.output
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.wait()
+    assert current_runner(data, queue) is None  # at once: no stale lock
+    assert lock_path(data, queue).exists()
+
+    status = CliRunner().invoke(main, ["queue", "status", str(queue), "--data-dir",
+                                       str(data)])
+    assert "interrupted" in status.output and "running now" not in status.output
+
+    resume = [*command, "--resume"]
+    outcomes = finish(start_together(tmp_path, [resume, resume], "resume"))
+    codes = sorted(code for code, _ in outcomes)
+    assert codes[0] == 0 and codes[1] != 0, outcomes
+    assert "already running" in next(text for code, text in outcomes if code != 0)
+
+    runs = catalog(data, "SELECT queue_index, status FROM runs ORDER BY id")
+    finished = sorted(r["queue_index"] for r in runs if r["status"] == "finished")
+    assert finished == [0, 1, 2, 3]  # every run exactly once
+    assert next(r["status"] for r in runs if r["queue_index"] == 1) == "interrupted"
+    assert not [r for r in runs if r["status"] in ("queued", "running")]
+    assert catalog(data, "SELECT status FROM queues") == [{"status": "finished"}]
+    listed = CliRunner().invoke(main, ["runs", "--data-dir", str(data)],
+                                env={"COLUMNS": "250"})
+    statuses = re.findall(r"│ \d+\s+│ SwitchingLoop\s*│[^│]*│ (\w+)", listed.output)
+    assert sorted(statuses) == ["finished"] * 4 + ["interrupted"], listed.output
