@@ -99,8 +99,7 @@ def landings(tmp_path_factory) -> dict[tuple[str, str], Landing]:
     catalog = Catalog(folder / "data")
     out = {}
     for name, config in CONFIGS.items():
-        proc = cli_measure._procedure(config.procedure)()
-        proc.set_parameters(cli_measure.parse_settings(config.procedure, config.settings))
+        proc = cli_measure.configured_procedure(config.procedure, config.settings)
         station = Station.open(path)
         try:
             opened = messages(station, config.roles)
