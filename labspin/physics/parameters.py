@@ -222,7 +222,10 @@ class Readout(_Validated):
     """Magnetotransport coefficients of the FM (PHYSICS.md, Readout).
 
     R_xx = R_0 (1 + beta dT) + dR_AMR m_x^2 + dR_SMR (1 - m_y^2) - r_USMR I m_y
-    R_xy = R_AHE m_z + R_PHE m_x m_y + R_OHE B_z + R_offset
+    R_xy = R_AHE m_z + 2 R_PHE m_x m_y + R_OHE B_z + R_offset
+    The planar Hall coefficient is in the literature's convention, R_PHE sin^2(theta)
+    sin(2 phi) (Hayashi 2014, Avci 2014); left at None it is dR_AMR w / (2 L), what the
+    AMR of the bar gives (``labspin.physics.readout.planar_hall_resistance``).
     ``usmr_efficiency`` ties USMR to the torque: dR_USMR / R_0 = usmr_efficiency xi_DL J,
     in m^2/A, since both come from the same interfacial spin accumulation (Avci et al.,
     Nat. Phys. 11, 570 (2015)); a stack without net spin loss has none. The anomalous
@@ -233,7 +236,7 @@ class Readout(_Validated):
     amr_ratio: float = 0.012  # dR_AMR / R_0
     smr_ratio: float = 0.0  # dR_SMR / R_0
     anomalous_hall: float = 0.3  # R_AHE, ohm
-    planar_hall: float | None = None  # R_PHE, ohm; None: dR_AMR w / L
+    planar_hall: float | None = None  # R_PHE, ohm; None: dR_AMR w / (2 L)
     ordinary_hall: float = 0.02  # R_OHE, ohm / T
     usmr_efficiency: float = 2e-15  # m^2/A
     nernst_coefficient: float = 0.05  # V/A^2
