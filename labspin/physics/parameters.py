@@ -122,11 +122,15 @@ class Ferromagnet(_Validated):
 class Antiferromagnet(_Validated):
     """An antiferromagnetic insulator that absorbs spin current through its magnons.
 
-    Spin conductance G_A(T, t_A) = spin_conductance * f(T / T_N(t_A)) * (1 - exp(-t_A /
-    magnon_length)), with f(tau) = floor + (1 - floor) [tau exp(1 - tau)]^p: it rises with
-    the thermal magnon population, peaks at the film's Neel temperature (Qiu et al., Nat.
-    Commun. 7, 12670 (2016)) and falls above it to a paramagnetic floor. Finite size
-    lowers the Neel temperature, T_N(t) = T_N,bulk (1 - neel_thickness_scale / t).
+    Spin conductance G_A(T, t_A) = spin_conductance * f(T) * (1 - exp(-t_A /
+    magnon_length)), f(T) = [floor + (1 - floor) [tau exp(1 - tau)]^p] [1 + w / (1 + ((T -
+    T_N) / Gamma)^2)], tau = T / T_N(t_A): a broad hump that rises with the thermal magnon
+    population (exponent p) and falls above T_N to a paramagnetic floor, times a critical
+    enhancement by up to w = ``critical_weight`` within Gamma = ``critical_width`` (K) of
+    the film's Neel temperature, where both peak (Qiu et al., Nat. Commun. 7, 12670
+    (2016); labspin.physics.materials). ``spin_conductance`` is the hump's value at T_N;
+    the peak is (1 + w) times it. Finite size lowers the Neel
+    temperature, T_N(t) = T_N,bulk (1 - neel_thickness_scale / t).
     ``pumping_fraction`` is the share of G_A that absorbs GHz spin pumping: the magnon
     gap of NiO or CoO (about 1 THz) makes pumping less efficient than static absorption.
     """
@@ -140,10 +144,14 @@ class Antiferromagnet(_Validated):
     magnon_exponent: float = 2.0  # p
     paramagnetic_floor: float = 0.1
     pumping_fraction: float = 0.15
+    critical_width: float = 25.0  # Gamma, K
+    critical_weight: float = 1.0  # w
 
     def _validate(self) -> None:
-        for name in ("thickness", "neel_temperature", "magnon_length", "magnon_exponent"):
+        for name in ("thickness", "neel_temperature", "magnon_length", "magnon_exponent",
+                     "critical_width"):
             _check(self, name, positive=True)
+        _check(self, "critical_weight", nonnegative=True)
         for name in ("spin_conductance", "neel_thickness_scale"):
             _check(self, name, nonnegative=True)
         _check(self, "paramagnetic_floor", nonnegative=True, at_most=1.0)
@@ -280,7 +288,7 @@ class SwitchingKinetics(_Validated):
     """
 
     barrier: float = 60.0  # Delta_0 at 300 K, zero field and current
-    attempt_time: float = 1e-9  # tau_0, s
+    attempt_time: float = 3e-9  # tau_0, s: the macrospin's own (labspin.physics.activation)
     current_exponent: float = 1.0  # n
     field_exponent: float = 2.0
     grains: int = 32

@@ -14,7 +14,7 @@ import numpy as np
 from labspin.physics.device import Device
 from labspin.physics.formulas import antidamping_threshold_inplane, lee_threshold_perpendicular
 from labspin.physics.parameters import DeviceParameters
-from labspin.physics.properties import properties_at
+from labspin.physics.properties import properties_at, pulse_energy, temperature_during_pulse
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class SwitchingPrediction:
     pulse_width: float  # s
     current: float  # A, magnitude; inf if the bar fails first
     current_density: float  # A/m^2 through the conducting stack
-    energy: float  # J per switching event, I^2 R t
+    energy: float  # J per switching event, I^2 integral of R dt, R hot (see predict)
     peak_temperature: float  # K
 
 
@@ -108,7 +108,13 @@ def zero_temperature_threshold(params: DeviceParameters) -> float:
 
 def predict(params: DeviceParameters, pulse_widths: tuple[float, ...] = (1e-6, 1e-3),
             field: tuple[float, float, float] | None = None) -> DevicePrediction:
-    """Torque, damping and switching at the given pulse widths for one device."""
+    """Torque, damping and switching at the given pulse widths for one device.
+
+    The energy per switching event is I_c^2 times the integral of R(T(t)) over the pulse,
+    R the resistance between the V_xx probes as Joule heating warms the bar
+    (``properties.pulse_energy``): for pulses much longer than the thermal time constant
+    it is I_c V t_p with V what a pulse-delta reading takes across those probes at the
+    end of the pulse, the energy labspin's switching procedures measure."""
     props = properties_at(params, params.thermal.stage_temperature)
     tr = props.transport
     area = params.hall_bar.width * tr.conducting_thickness
@@ -120,15 +126,9 @@ def predict(params: DeviceParameters, pulse_widths: tuple[float, ...] = (1e-6, 1
         if math.isinf(current):
             rows.append(SwitchingPrediction(width, math.inf, math.inf, math.inf, math.nan))
             continue
-        device = Device(params, seed=0)
-        outcome_t = device.temperature(current)
-        times = np.linspace(0, min(width, 8 * params.thermal.thermal_time_constant), 17)
-        from labspin.physics.properties import temperature_during_pulse
-
-        temps = temperature_during_pulse(params, current, times)
-        mean_r = float(np.mean([properties_at(params, t).channel_resistance for t in temps]))
-        rows.append(SwitchingPrediction(width, current, current / area,
-                                        current**2 * mean_r * width,
-                                        float(min(temps[-1], outcome_t))))
+        energy, _ = pulse_energy(params, current, width)
+        times = np.array([min(width, 8 * params.thermal.thermal_time_constant)])
+        peak = float(temperature_during_pulse(params, current, times)[-1])
+        rows.append(SwitchingPrediction(width, current, current / area, energy, peak))
     return DevicePrediction(params.name, params.stack_label, tr.xi_dl, tr.damping,
                             zero_temperature_threshold(params), tuple(rows))

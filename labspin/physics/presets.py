@@ -97,7 +97,7 @@ def py_nio() -> DeviceParameters:
                         ordinary_hall=-0.02, usmr_efficiency=2e-15,
                         nernst_coefficient=0.05),
         thermal=_THERMAL,
-        kinetics=SwitchingKinetics(barrier=60.0, attempt_time=1e-9, current_exponent=1.0),
+        kinetics=SwitchingKinetics(barrier=60.0, attempt_time=3e-9, current_exponent=1.0),
         description="the paper's geometry: in-plane (easy axis y), magnonic spin loss "
                     "at the top interface only",
     )
@@ -150,7 +150,7 @@ def cofeb_nio_pma() -> DeviceParameters:
         readout=Readout(amr_ratio=0.003, smr_ratio=2e-4, anomalous_hall=2.0,
                         ordinary_hall=-0.05, usmr_efficiency=2e-15, nernst_coefficient=0.05),
         thermal=_THERMAL,
-        kinetics=SwitchingKinetics(barrier=50.0, attempt_time=1e-9, current_exponent=1.0),
+        kinetics=SwitchingKinetics(barrier=50.0, attempt_time=3e-9, current_exponent=1.0),
         description="perpendicular magnet: switching needs an in-plane bias field",
     )
 
