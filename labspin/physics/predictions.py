@@ -90,6 +90,27 @@ def critical_current(params: DeviceParameters, pulse_width: float, state: int = 
     return hi
 
 
+def activation_threshold(params: DeviceParameters, temperature: float | None = None) -> float:
+    """I_c0 (A) of the thermal-activation law at ``temperature`` (default: the stage),
+    the current where its barrier extrapolates to zero, Delta = Delta_0 (1 - I/I_c0)
+    (``labspin.physics.activation``): for an in-plane magnet Liu's threshold over the
+    orbit average <1/r> of the Apalkov-Visscher barrier, for a perpendicular one the Lee
+    threshold at zero bias. This is what a fit of I_50 against ln(t_p) returns for a bar
+    held at that temperature."""
+    from labspin.physics.activation import threshold_profile
+
+    t = params.thermal.stage_temperature if temperature is None else temperature
+    props = properties_at(params, t)
+    b_dl = abs(props.transport.b_dl_per_ampere)
+    if b_dl == 0:
+        return math.inf
+    if abs(params.ferromagnet.easy_axis[1]) > 0.7:
+        b_k, m_eff = props.anisotropy_field, props.demag_field
+        liu = props.damping * (b_k + m_eff / 2) / b_dl
+        return float(liu / np.mean(1.0 / threshold_profile(b_k / (b_k + m_eff))))
+    return float(props.anisotropy_field / 2 / b_dl)
+
+
 def zero_temperature_threshold(params: DeviceParameters) -> float:
     """Analytic J_c0 (A/m^2, mean over the conducting stack) at the stage temperature:
     Liu et al. for an easy axis along sigma, Lee et al. (zero bias) otherwise."""
