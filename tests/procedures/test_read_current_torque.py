@@ -76,3 +76,32 @@ def test_a_dc_current_shifts_the_loop_against_its_damping_like_field():
     shift_plus, shift_minus = dc_loop_centres(current), dc_loop_centres(-current)
     assert math.copysign(1.0, shift_plus - shift_minus) == -math.copysign(1.0, b_dl)
     assert abs(shift_plus - shift_minus) > 2 * STEP  # well beyond the field step
+
+
+def test_a_dc_current_shifts_the_hall_loop_of_a_perpendicular_magnet_with_the_right_sign():
+    """Pai et al.'s loop shift: with an in-plane field B_x tilting m, the damping-like field
+    B_DL m x y has a z component B_DL m_x, which acts like an out-of-plane field of the sign
+    of B_DL B_x: the anomalous-Hall loop moves the other way."""
+    params = preset("cofeb-nio-pma")
+    b_x, current = 0.02, 2e-3
+    b_dl = spin_transport(params).b_dl_per_ampere * current
+
+    def hall_loop_shift(i: float) -> float:
+        bench = Bench("cofeb-nio-pma", seed=3)
+        coil_x, coil_z = bench.coils["x"], bench.coils["z"]
+        coil_x.output_enabled = coil_z.output_enabled = True
+        coil_x.setpoint = b_x / coil_x.coil_constant
+        bench.set_source("bias", dc=i)
+        fields = np.concatenate([np.arange(0.02, -0.02, -STEP), np.arange(-0.02, 0.02, STEP)])
+        r_xy = []
+        for b in fields:
+            coil_z.setpoint = b / coil_z.coil_constant
+            bench.advance(0.2)
+            r_xy.append(bench.device.resistances(1e-4).xy)
+        branch = np.where(np.arange(fields.size) < fields.size // 2, -1, 1)
+        return fit_hysteresis_loop(fields, np.array(r_xy), branch)["exchange_bias"]
+
+    plus, minus = hall_loop_shift(current), hall_loop_shift(-current)
+    assert math.copysign(1.0, plus - minus) == -math.copysign(1.0, b_dl * b_x)
+    assert abs(plus - minus) > STEP  # 0.6 mT; without current the loop is centred
+    assert abs(hall_loop_shift(0.0)) < 0.1 * abs(plus - minus)
