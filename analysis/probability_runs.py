@@ -85,3 +85,81 @@ def fit_probability_run(run: RunData, **_: Any) -> dict:
                      "pulse widths to fix them by the width dependence)")
     out["note"] = "; ".join(notes)
     return out
+
+
+def pulse_temperatures(run: RunData, currents, *, resistance_slope: float,
+                       stage_temperature: float | None = None) -> tuple[np.ndarray, dict]:
+    """The bar's temperature (K) during pulses of the given currents, from the voltage
+    the 6221's pulse delta read across the V_xx probes during the run's pulses.
+
+    The conductance I / V of every pulse with a voltage is fitted as G_0 - c I^2: a bar
+    whose resistance grows linearly with its temperature, R = R_0 (1 + beta dT), and
+    warms in proportion to the power, dT = R_th I^2 R, has exactly 1/R = 1/R_0 - beta R_0
+    R_th I^2 / R_0. R_0 = 1/G_0 is the cold resistance; then T = T_stage + (R(I) - R_0) /
+    (dR/dT), with ``resistance_slope`` dR/dT (ohm/K) of the same V_xx section from the
+    sample's R(T) calibration. The stage temperature is the run's own when it set one,
+    else ``stage_temperature`` (default 300 K). Returns the temperatures and a dict with
+    r_cold, heating_coefficient c (S/A^2), stage_temperature and a note."""
+    data = run.data
+    if "Pulse voltage (V)" not in data.columns:
+        raise DataError("the file has no 'Pulse voltage (V)' column (written before labspin "
+                        "measured it): no pulse temperatures")
+    i = data["Pulse current (A)"].to_numpy(float)
+    v = data["Pulse voltage (V)"].to_numpy(float)
+    ok = np.isfinite(i) & np.isfinite(v) & (i != 0)
+    if np.count_nonzero(ok) < 3:
+        raise DataError("fewer than 3 pulses have a measured voltage (the 6221's pulse delta "
+                        "reads the 2182A's channel 1: wire it to xx)")
+    if not resistance_slope or resistance_slope <= 0:
+        raise DataError("the bar's dR/dT (ohm/K) must be positive: take it from the R(T) "
+                        "calibration of the sample")
+    design = np.column_stack([np.ones(np.count_nonzero(ok)), -i[ok] ** 2])
+    (g_cold, c), *_ = np.linalg.lstsq(design, i[ok] / v[ok], rcond=None)
+    r_cold = 1.0 / g_cold
+    note = ""
+    t_stage = run.parameters.get("Stage temperature")
+    if not isinstance(t_stage, (int, float)) or t_stage <= 0:
+        t_stage = 300.0 if stage_temperature is None else float(stage_temperature)
+        note = f"stage temperature not set in the run: {t_stage:g} K assumed"
+    r_hot = 1.0 / (g_cold - c * np.asarray(currents, dtype=float) ** 2)
+    temps = t_stage + (r_hot - r_cold) / resistance_slope
+    return temps, {"r_cold": float(r_cold), "heating_coefficient": float(c),
+                   "stage_temperature": float(t_stage), "note": note}
+
+
+def joule_corrected_fit(run: RunData, *, resistance_slope: float,
+                        threshold_coefficient: float = 0.0,
+                        stage_temperature: float | None = None, tau_0: float | None = None,
+                        ) -> dict:
+    """I_c0 and Delta_0 of a SwitchingProbability run at 3 or more widths, uncorrected and
+    corrected for Joule heating (``models.probability.joule_corrected_threshold``), with
+    the bar's temperature at each width's I_50 from the measured pulse voltages
+    (:func:`pulse_temperatures`). ``resistance_slope``: dR/dT (ohm/K) of the V_xx section
+    (a later version takes it from the station file's sample calibration)."""
+    from labspin.analysis.models.probability import (
+        DEFAULT_ATTEMPT_TIME,
+        joule_corrected_threshold,
+    )
+
+    _, curves = probability_table(run)
+    widths, i_50, err = [], [], []
+    for width, current, probability, trials in curves:
+        fit = fit_switching_probability(current, probability, pulse_width=width,
+                                        trials=trials,
+                                        tau_0=tau_0 or DEFAULT_ATTEMPT_TIME)
+        widths.append(width)
+        i_50.append(abs(fit["i_50"]))
+        err.append(fit["i_50_stderr"])
+    temps, heating = pulse_temperatures(run, i_50, resistance_slope=resistance_slope,
+                                        stage_temperature=stage_temperature)
+    out = joule_corrected_threshold(widths, i_50, err, temps,
+                                    stage_temperature=heating["stage_temperature"],
+                                    threshold_coefficient=threshold_coefficient,
+                                    tau_0=tau_0 or DEFAULT_ATTEMPT_TIME)
+    out.pop("report", None)
+    out.update({f"pulse_temperature_{k}": float(t) for k, t in enumerate(temps)})
+    out.update({key: heating[key] for key in ("r_cold", "heating_coefficient")})
+    if heating["note"]:
+        out["note"] = heating["note"]
+    return out
+

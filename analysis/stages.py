@@ -8,8 +8,10 @@ the DataFrame. A header entry is named as written in the run file, with or witho
 unit: ``"Stage temperature"``, ``"Stage temperature (K)"`` or the column name itself.
 
 * :func:`series_stage` groups the fitted runs by a header value, combines repeated runs
-  at one value and fits a trend of :mod:`labspin.analysis.models.series` (the Neel peak
-  of magnon absorption, Qiu et al., Nat. Commun. 7, 12670 (2016); thickness saturation).
+  at one value and fits a trend: ``neel``, the AFMI's Neel temperature as the centre of
+  the critical peak of the torque on a smooth background
+  (:mod:`labspin.analysis.models.neel`; Qiu et al., Nat. Commun. 7, 12670 (2016)), or
+  ``thickness``, the saturation with AFMI thickness (:mod:`labspin.analysis.models.series`).
 * :func:`phase_diagram_stage` fits J_c of switching loops against the in-plane bias field
   with the Lee line (Lee et al., APL 102, 112410 (2013);
   :mod:`labspin.analysis.models.phase_diagram`).
@@ -44,10 +46,12 @@ __all__ = [
 ]
 
 #: CLI name -> trend of :func:`labspin.analysis.models.series.fit_series` (None: no fit)
-TRENDS: dict[str, str | None] = {"none": None, "neel": "neel_peak",
+TRENDS: dict[str, str | None] = {"none": None, "neel": "neel_critical_peak",
                                  "thickness": "thickness_saturation"}
 #: units of each trend parameter: the series parameter's, the quantity's, or none
-_TREND_UNITS = {"neel_peak": {"amplitude": "quantity", "t_peak": "parameter",
+_TREND_UNITS = {"neel_critical_peak": {"t_neel": "parameter", "width": "parameter",
+                                       "amplitude": "quantity", "background": "quantity"},
+                "neel_peak": {"amplitude": "quantity", "t_peak": "parameter",
                               "exponent": "", "floor": "quantity"},
                 "thickness_saturation": {"q_inf": "quantity", "length": "parameter",
                                          "t_0": "parameter"}}
@@ -168,7 +172,7 @@ class SeriesResult:
         out = []
         for name, kind in _TREND_UNITS[self.trend].items():
             err = float(self.fit.get(f"{name}_stderr", math.nan))
-            if name in self.fit and err != 0:
+            if name in self.fit and err != 0 and math.isfinite(float(self.fit[name])):
                 out.append((name, float(self.fit[name]), err, units.get(kind, kind)))
         return out
 
@@ -225,9 +229,11 @@ def series_stage(summary: pd.DataFrame, parameter: str, quantity: str,
     """``quantity`` of the fitted runs against the header entry ``parameter``.
 
     Runs at the same value are combined (:func:`_combine`); at least 3 distinct values
-    are needed. ``trend`` is a key of :data:`TRENDS`: "neel" fits the Neel peak
-    (parameter in K), "thickness" the thickness saturation (parameter in m).
+    are needed. ``trend`` is a key of :data:`TRENDS`: "neel" fits the critical peak at
+    the Neel temperature (parameter in K; :mod:`labspin.analysis.models.neel`),
+    "thickness" the thickness saturation (parameter in m).
     """
+    from labspin.analysis.models.neel import fit_neel_temperature
     from labspin.analysis.models.series import fit_series, series_table
 
     if trend not in TRENDS:
@@ -255,12 +261,16 @@ def series_stage(summary: pd.DataFrame, parameter: str, quantity: str,
                           table=table, trend=TRENDS[trend], notes=notes)
     if result.trend is not None:
         try:
-            result.fit = {k: v for k, v in fit_series(
-                table, result.trend, parameter=label, quantity=quantity).items()
-                if k != "report"}
+            fit = fit_neel_temperature if result.trend == "neel_critical_peak" else \
+                lambda t, **kw: fit_series(t, result.trend, **kw)
+            result.fit = {k: v for k, v in fit(table, parameter=label,
+                                                quantity=quantity).items() if k != "report"}
         except (DataError, FitError) as exc:
             raise StageError(f"the {trend} trend of {quantity!r} against {label!r}: "
                              f"{exc}") from None
+        if result.fit.get("verdict", "ok") != "ok":
+            result.notes.append(f"{trend} trend {result.fit['verdict']}: "
+                                f"{result.fit['verdict_reason']}")
     return result
 
 

@@ -36,8 +36,10 @@ class Keithley6221Pulse(Keithley6221):
 
         source = Keithley6221Pulse("GPIB0::12::INSTR")
         source.source_compliance = 20
+        source.delta_unit = "V"                     # readings in volts
         source.pulse(amplitude=35e-3, width=1e-3)   # one pulse, read by the 2182A
         source.read_pulse_buffer()                  # [V_pulse - V_low]
+        source.pulse_voltage()                      # the same, NaN if open or missing
     """
 
     def __init__(self, adapter, name="Keithley 6221 with Pulse Delta", **kwargs):
@@ -155,6 +157,16 @@ class Keithley6221Pulse(Keithley6221):
         self.pulse_count = 1
         self.arm_pulse()
         self.trigger_pulses()
+
+    def pulse_voltage(self):
+        """Return the voltage (V) the 2182A read across its channel-1 contacts during the
+        last pulse: the last Pulse Delta reading, V_high - V_low, so the thermoelectric
+        offset cancels. NaN when the buffer is empty or the reading overflowed (+9.9E37:
+        an open circuit). In volts only with ``delta_unit = "V"`` set before the pulse."""
+        readings = self.read_pulse_buffer()
+        if not readings or not math.isfinite(readings[-1]) or abs(readings[-1]) >= 9.9e37:
+            return math.nan
+        return readings[-1]
 
     def read_pulse_buffer(self):
         """Return the Pulse Delta readings in the buffer as a list of floats (selects

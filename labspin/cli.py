@@ -64,8 +64,10 @@ def model_table(presets: tuple[str, ...]) -> None:
             console.print(f"Switching energy pt-py / py-nio at {si(width, 's')} pulses: "
                           f"[bold]{ratio:.2f}[/bold]")
     console.print("J_c: mean current density through the conducting stack (J_c0 Liu: the "
-                  "zero-temperature instability threshold of Liu et al. 2012); E = I² R t per "
-                  "switching event; —: the bar burns open before it switches.")
+                  "zero-temperature instability threshold of Liu et al. 2012); E per switching "
+                  "event = I_c² ∫R(T(t))dt, R between the V_xx probes as the pulse heats the "
+                  "bar (what I V t_p gives with the voltage the 6221's pulse delta reads); "
+                  "—: the bar burns open before it switches.")
 
 
 @main.command()

@@ -31,7 +31,8 @@ def torque_inputs(func):
     diagram (``labspin fit``; other commands may add them)."""
     options = [
         click.option("--r-phe", type=float, default=None,
-                     help="R_PHE (ohm) for the planar Hall correction of harmonic-Hall "
+                     help="R_PHE (ohm), the amplitude of R_xy = R_PHE sin^2(theta) "
+                          "sin(2 phi), for the planar Hall correction of harmonic-Hall "
                           "field sweeps (and Avci scans)."),
         click.option("--ms", type=float, default=None,
                      help="Saturation magnetization M_s (A/m): xi_DL from harmonic Hall "

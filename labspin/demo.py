@@ -7,8 +7,15 @@ loop and a switching loop. Every run goes into a catalog under ``out/data``; the
 give xi_DL, the critical currents and the switching energies, compared with what the
 device model predicts; ``out/report`` holds the plots and tables.
 
-Energies are I_c^2 R_xx t_p with the four-terminal R_xx read cold (the USMR loop's
-1w signal), for measurement and model alike, so the two columns compare like for like.
+Energies per switching event are measured, not estimated: the 6221's pulse-delta mode
+has the 2182A read the voltage across the V_xx probes during every pulse of a
+switching loop (the demo's stations wire the 2182A's channel 1, which pulse delta reads,
+to the xx contacts), so the bar's resistance at the end of the pulse, hot from it, is
+known at every amplitude. The measured energy is E = I_c V(I_c) t_p = I_c^2 R_hot(I_c)
+t_p, with R_hot = V/I fitted as R_0 + k I^2 (Joule heating) through the loop's pulses.
+The model column computes the same thing: I_c^2 times the integral of R(T(t)) over the
+pulse between the same probes (``labspin.physics.properties.pulse_energy``), with the
+model's I_c. Both refer to the section of the bar between the V_xx probes (length L).
 """
 
 from __future__ import annotations
@@ -18,15 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from labspin.analysis.batch import fit_run
 from labspin.analysis.loaders import load_run
 from labspin.physics import preset, spin_transport
 from labspin.physics.formulas import xi_from_damping_like_field
 from labspin.physics.predictions import critical_current
-from labspin.physics.properties import properties_at
+from labspin.physics.properties import properties_at, pulse_energy
 from labspin.procedures import procedure_class
 from labspin.runs import open_catalog, run_procedure
-from labspin.station import Station
+from labspin.station import Station, default_sim_config
 
 PULSE_WIDTH = 1e-3  # s
 SEQUENCE = ("+35 mA x 1 ms *3, -35 mA x 1 ms *3, +35 mA x 1 ms, -35 mA x 1 ms, "
@@ -73,10 +82,24 @@ def _run(station: Station, catalog: Any, name: str, **parameters: Any) -> Any:
     return record
 
 
+def _station(preset_name: str, seed: int) -> Station:
+    """The built-in simulated station with the 2182A's channel 1 on the xx contacts, so
+    that the 6221's pulse delta reads the voltage across the bar during each pulse (the
+    demo reads the state with the lock-ins only)."""
+    config = default_sim_config(preset_name, seed)
+    meter = config.instruments["voltmeter"].model_copy(update={"wiring": {"1": "xx",
+                                                                          "2": "xy"}})
+    config = config.model_copy(update={"instruments": {**config.instruments,
+                                                       "voltmeter": meter}})
+    station = Station(config, sim=True, seed=seed, preset=preset_name)
+    station.connect()
+    return station
+
+
 def _device_runs(preset_name: str, catalog: Any, seed: int, progress: Any,
                  notes: list[str]) -> dict[str, Any]:
     runs: dict[str, Any] = {}
-    with Station.open(sim=True, preset=preset_name, seed=seed) as station:
+    with _station(preset_name, seed) as station:
         progress(f"{preset_name}: USMR field loop")
         runs["usmr"] = _run(station, catalog, "USMRLoop", field_max=0.03, field_step=0.002)
         progress(f"{preset_name}: current-switching loop, {PULSE_WIDTH * 1e3:g} ms pulses")
@@ -101,13 +124,41 @@ def _device_runs(preset_name: str, catalog: Any, seed: int, progress: Any,
     return runs
 
 
-def _cold_r_xx(record: Any) -> float:
-    return float(load_run(record.file).data["R_xx 1w (ohm)"].mean())
+def measured_switching_energy(record: Any, current: float, current_err: float,
+                              pulse_width: float) -> tuple[float, float]:
+    """(E, sigma_E) per switching event at ``current`` from a switching run's measured
+    pulse voltages: the conductance I/V fitted as G_0 - c I^2 through every pulse that
+    had a voltage read (a bar whose resistance grows linearly with its temperature and
+    warms with the power; ``labspin.analysis.probability_runs.pulse_temperatures``),
+    E = I_c^2 R_hot(I_c) t_p. NaN when the run has no pulse voltages."""
+    data = load_run(record.file).data
+    if "Pulse voltage (V)" not in data.columns:
+        return math.nan, math.nan
+    i = data["Pulse current (A)"].to_numpy(float)
+    v = data["Pulse voltage (V)"].to_numpy(float)
+    ok = np.isfinite(i) & np.isfinite(v) & (i != 0)
+    if np.count_nonzero(ok) < 3:
+        return math.nan, math.nan
+    design = np.column_stack([np.ones(np.count_nonzero(ok)), -i[ok] ** 2])
+    g = i[ok] / v[ok]
+    coef, *_ = np.linalg.lstsq(design, g, rcond=None)
+    resid = g - design @ coef
+    cov = np.linalg.inv(design.T @ design) * float(resid @ resid) / max(g.size - 2, 1)
+    point = np.array([1.0, -current**2])
+    g_hot = float(point @ coef)
+    r_hot = 1.0 / g_hot
+    r_err = float(np.sqrt(point @ cov @ point)) * r_hot**2
+    energy = current**2 * r_hot * pulse_width
+    # I_c enters squared, and through R_hot(I_c): dR/dI = 2 c I_c R^2
+    d_energy_di = (2 * current * r_hot + current**2 * 2 * coef[1] * current * r_hot**2) \
+        * pulse_width
+    return energy, math.hypot(d_energy_di * current_err, current**2 * pulse_width * r_err)
 
 
-def _model_r_xx(name: str) -> float:
-    params = preset(name)
-    return properties_at(params, params.thermal.stage_temperature).channel_resistance
+def model_switching_energy(name: str, current: float, pulse_width: float) -> float:
+    """The model's energy per switching event at its own I_c: I^2 integral of R(T(t)) dt
+    between the V_xx probes, the same quantity as :func:`measured_switching_energy`."""
+    return pulse_energy(preset(name), current, pulse_width)[0]
 
 
 def run_demo(out_dir: str | Path = "labspin-demo", seed: int = 1,
@@ -161,14 +212,25 @@ def run_demo(out_dir: str | Path = "labspin-demo", seed: int = 1,
         area_n = preset(name).hall_bar.width * spin_transport(preset(name)).conducting_thickness
         result.rows.append(DemoRow(f"J_c {name}, 1 ms", ic / area_n, ic_err / area_n,
                                    model_ic / area_n, "A/m²"))
-        r_cold = _cold_r_xx(runs[name]["usmr"])
-        energies[name] = (ic**2 * r_cold * PULSE_WIDTH, 2 * ic_err / ic,
-                          model_ic**2 * _model_r_xx(name) * PULSE_WIDTH)
+        energy, energy_err = measured_switching_energy(runs[name]["switching"], ic, ic_err,
+                                                       PULSE_WIDTH)
+        if not math.isfinite(energy):
+            result.notes.append(f"{name}: no pulse voltages in the switching run, so no "
+                                "measured energy")
+            continue
+        model_energy = model_switching_energy(name, model_ic, PULSE_WIDTH)
+        result.rows.append(DemoRow(f"E per switching {name}, 1 ms", energy, energy_err,
+                                   model_energy, "J"))
+        energies[name] = (energy, energy_err / energy, model_energy)
     if "pt-py" in energies and "py-nio" in energies:
         (e_pt, rel_pt, m_pt), (e_ni, rel_ni, m_ni) = energies["pt-py"], energies["py-nio"]
         ratio = e_pt / e_ni
         result.rows.append(DemoRow("energy ratio pt-py / py-nio", ratio,
                                    ratio * math.hypot(rel_pt, rel_ni), m_pt / m_ni, ""))
+        result.notes.append("energies per switching event: I_c V t_p with V the voltage "
+                            "the 6221's pulse delta read across the V_xx probes during the "
+                            "pulses (the bar hot), model: I_c² ∫R(T(t))dt over the same "
+                            "section")
 
     sequence = load_run(runs["py-nio"]["sequence"].file).data
     signal = sequence["R_xx 2w (ohm)"].to_numpy()

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from labspin.procedures.pulse_record import PulseRecord
 from labspin.safety import LimitError
 
 #: the 6221's pulse-delta widths; shorter pulses come from the pulse generator
@@ -373,13 +374,15 @@ class Apparatus:
     def _generator_volts(self, amplitude: float) -> float:
         return generator_level(amplitude, self.two_terminal_resistance or 0.0)
 
-    def pulse(self, amplitude: float, width: float) -> float:
+    def pulse(self, amplitude: float, width: float) -> PulseRecord:
         """One current pulse through the bar (any AC read current is stopped first);
-        returns its energy estimate I^2 R t (J). A 6221 pulse cut short by the compliance
-        (the bar heats, its resistance rises) raises instead of recording a current that
-        did not flow."""
+        returns what it was (:class:`PulseRecord`): the voltage across the V_xx probes
+        that the 6221's pulse-delta mode had the 2182A read during it, and the energy.
+        A 6221 pulse cut short by the compliance (the bar heats, its resistance rises)
+        raises instead of recording a current that did not flow."""
         self.check_pulse(amplitude, width)
         self.stop_ac()
+        volts = math.nan
         if uses_source(width):
             source = self.station["source"]
             if not hasattr(source, "pulse"):
@@ -388,8 +391,11 @@ class Apparatus:
             with self.station.talking_to("source", "a current pulse"):
                 source.write("*CLS")  # error queue and event registers
                 source.source_compliance = SOURCE_MAX_COMPLIANCE
+                source.delta_unit = "V"  # the pulse-delta reading in volts
                 source.pulse(amplitude, width)
                 events = int(source.measurement_events)
+                if self._reads_bar_voltage():
+                    volts = float(source.pulse_voltage())
             self.station.check_errors(
                 "source", f"a {amplitude * 1e3:+.2f} mA, {width:g} s pulse (the pulse was "
                 "probably not delivered as asked)")
@@ -400,7 +406,16 @@ class Apparatus:
                     "resistance rises). Lower the pulse current or use a lower-resistance bar")
         else:
             self._generator_pulse(amplitude, width)
-        return amplitude**2 * (self.two_terminal_resistance or 0.0) * width
+        return PulseRecord(amplitude, width, volts,
+                           amplitude**2 * (self.two_terminal_resistance or 0.0) * width)
+
+    def _reads_bar_voltage(self) -> bool:
+        """Whether the 6221's pulse-delta reading is the voltage across the bar: the
+        2182A's channel 1, which pulse delta reads, must be on the xx contacts."""
+        try:
+            return self.voltmeter_channel("xx") == 1
+        except ApparatusError:
+            return False
 
     def _generator_pulse(self, amplitude: float, width: float) -> None:
         pulser = self.station["pulser"]

@@ -24,6 +24,11 @@ sent; without one the bar's resistance is measured with a 100 uA read current in
 more than its 105 V compliance at the cold bar is refused; one cut short because the
 bar heated during it is caught from the 6221's compliance event and stops the run.
 
+Pulse columns (every switching procedure; ``labspin.procedures.pulse_record``):
+``Pulse voltage (V)`` across the V_xx probes during a 6221 pulse (NaN where nothing read
+it), ``Pulse energy (J)`` (I V t_p measured, or the I^2 R_2t t_p estimate) and ``Pulse
+energy measured`` (1 or 0).
+
 Pulse-sequence grammar (:func:`parse_pulse_sequence`), items separated by commas::
 
     item    := current "x" width [ "*" count ]       e.g.  +30 mA x 1 ms *5
@@ -55,8 +60,9 @@ from pymeasure.experiment import (
     Parameter,
 )
 
-from labspin.procedures.apparatus import Apparatus, ApparatusError, check_pulse
+from labspin.procedures.apparatus import Apparatus, ApparatusError, check_pulse, uses_source
 from labspin.procedures.base import ProcedureError, SpintronicsProcedure, cleanup_quietly
+from labspin.procedures.pulse_record import energy_method, pulse_columns
 from labspin.safety import SafetyGuard
 
 log = logging.getLogger(__name__)
@@ -167,6 +173,7 @@ class PulsedSwitching(SpintronicsProcedure):
 
     resistance_used = Metadata("Two-terminal resistance for pulse energies (ohm)",
                                default=0.0)
+    energy_method = Metadata("Pulse energy", default="")
 
     apparatus: Apparatus
 
@@ -209,6 +216,9 @@ class PulsedSwitching(SpintronicsProcedure):
             self._check_pulses(self.station.guard, ap.two_terminal_resistance)
         self.resistance_used = ap.two_terminal_resistance
         self._check_wiring()
+        self.energy_method = energy_method(
+            ap._reads_bar_voltage(),
+            [p.width for p in self.planned_pulses() if not uses_source(p.width)])
         if self.bias_field:
             ap.set_field(self.bias_axis, self.bias_field)
         if self.readout == "R_xx 2w":
@@ -223,15 +233,16 @@ class PulsedSwitching(SpintronicsProcedure):
                                  "are wired elsewhere; rewire or use readout 'R_xy dc'")
 
     # -- steps ------------------------------------------------------------------------
-    def fire(self, amplitude: float, width: float) -> float:
-        """One pulse (none for zero amplitude), then the settle time; returns I^2 R t (J).
+    def fire(self, amplitude: float, width: float) -> dict[str, float]:
+        """One pulse (none for zero amplitude), then the settle time; returns the row's
+        pulse columns (module doc).
 
         A 6221 pulse cut short by the compliance stops the run (Apparatus.pulse)."""
-        energy = 0.0
+        record = None
         if amplitude != 0:
-            energy = self.apparatus.pulse(amplitude, width)  # stops the sine first
+            record = self.apparatus.pulse(amplitude, width)  # stops the sine first
         self.station.sleep(self.settle_time)
-        return energy
+        return pulse_columns(record)
 
     def read(self) -> float:
         """The state after a pulse with the chosen readout, ohm."""
@@ -293,7 +304,8 @@ class SwitchingLoop(PulsedSwitching):
 
     DATA_COLUMNS: ClassVar[list[str]] = [
         "Pulse current (A)", "Pulse current density (A/m^2)", "Pulse width (s)",
-        "Pulse energy (J)", "Branch", "Loop", "R_xy (ohm)", "R_xx 2w (ohm)", "Time (s)"]
+        "Pulse energy (J)", "Branch", "Loop", "R_xy (ohm)", "R_xx 2w (ohm)", "Time (s)",
+        "Pulse voltage (V)", "Pulse energy measured"]
 
     def points(self) -> list[tuple[float, int, int]]:
         return loop_amplitudes(self.max_pulse_current, self.pulse_steps, self.loops)
@@ -313,12 +325,11 @@ class SwitchingLoop(PulsedSwitching):
         for done, (amplitude, branch, loop) in enumerate(points):
             if self.stopped(done):
                 return
-            energy = self.fire(amplitude, self.pulse_width)
+            pulse = self.fire(amplitude, self.pulse_width)
             self.emit_row({
                 "Pulse current (A)": amplitude, "Pulse current density (A/m^2)":
-                amplitude / area, "Pulse width (s)": self.pulse_width,
-                "Pulse energy (J)": energy, "Branch": branch, "Loop": loop,
-                READOUT_COLUMN[self.readout]: self.read()})
+                amplitude / area, "Pulse width (s)": self.pulse_width, **pulse,
+                "Branch": branch, "Loop": loop, READOUT_COLUMN[self.readout]: self.read()})
             self.report_progress(done + 1, len(points))
 
 
@@ -335,7 +346,8 @@ class PulseSequence(PulsedSwitching):
 
     DATA_COLUMNS: ClassVar[list[str]] = [
         "Pulse index", "Pulse current (A)", "Pulse width (s)", "Pulse energy (J)",
-        "R_xy (ohm)", "R_xx 2w (ohm)", "Time (s)"]
+        "R_xy (ohm)", "R_xx 2w (ohm)", "Time (s)", "Pulse voltage (V)",
+        "Pulse energy measured"]
 
     def pulses(self) -> list[Pulse]:
         return parse_pulse_sequence(self.sequence)
@@ -354,9 +366,9 @@ class PulseSequence(PulsedSwitching):
         for index, pulse in enumerate(pulses):
             if self.stopped(index):
                 return
-            energy = self.fire(pulse.amplitude, pulse.width) if index else 0.0
+            columns = self.fire(pulse.amplitude, pulse.width) if index else pulse_columns(None)
             self.emit_row({"Pulse index": index, "Pulse current (A)": pulse.amplitude,
-                           "Pulse width (s)": pulse.width, "Pulse energy (J)": energy,
+                           "Pulse width (s)": pulse.width, **columns,
                            READOUT_COLUMN[self.readout]: self.read()})
             self.report_progress(index + 1, len(pulses))
 
@@ -400,7 +412,8 @@ class SwitchingProbability(PulsedSwitching):
     DATA_COLUMNS: ClassVar[list[str]] = [
         "Pulse width (s)", "Pulse current (A)", "Trial", "Switched", "Switched fraction",
         "Pulse energy (J)", "R_xy before (ohm)", "R_xy after (ohm)",
-        "R_xx 2w before (ohm)", "R_xx 2w after (ohm)", "Time (s)"]
+        "R_xx 2w before (ohm)", "R_xx 2w after (ohm)", "Time (s)", "Pulse voltage (V)",
+        "Pulse energy measured"]
 
     def polarity(self) -> float:
         if self.amplitude_min == 0 or self.amplitude_max == 0 or \
@@ -462,7 +475,7 @@ class SwitchingProbability(PulsedSwitching):
                         return
                     self.fire(-sign * self.reset_amplitude, self.reset_width)
                     before = self.read()
-                    energy = self.fire(amplitude, width)
+                    pulse = self.fire(amplitude, width)
                     after = self.read()
                     if (before - self.threshold) * contrast > 0:
                         switched = float((after - self.threshold) * contrast < 0)
@@ -472,8 +485,8 @@ class SwitchingProbability(PulsedSwitching):
                     self.emit_row({
                         "Pulse width (s)": width, "Pulse current (A)": amplitude,
                         "Trial": trial, "Switched": switched,
-                        "Switched fraction": (before - after) / contrast,
-                        "Pulse energy (J)": energy, before_col: before, after_col: after})
+                        "Switched fraction": (before - after) / contrast, **pulse,
+                        before_col: before, after_col: after})
                     done += 1
                     self.report_progress(done, total)
         if invalid:

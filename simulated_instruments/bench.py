@@ -281,7 +281,10 @@ class Bench:
             self.rotator.evolve(step)
             self.stage.evolve(step)
             self._sync_device()
-            self.device.wait(step, current=self.heating_current())
+            ac = self.ac_source()
+            self.device.wait(step, current=self.dc_current(),
+                             ac_amplitude=ac.ac_amplitude if ac and not self.device.is_open
+                             else 0.0)
             if sleep:
                 self.clock.sleep(step)
             remaining -= step
@@ -323,7 +326,11 @@ class Bench:
         return None
 
     def heating_current(self) -> float:
-        """DC-equivalent (rms) current for Joule heating and thermal activation."""
+        """DC-equivalent (rms) current for Joule heating and the bar's resistance.
+
+        Not for the torque: thermal activation follows the instantaneous current
+        (``Device.wait`` averages its rates over the sine), so a read current's sine
+        does not act as a DC current of its rms value."""
         ac = self.ac_source()
         rms_ac = ac.ac_amplitude / math.sqrt(2) if ac else 0.0
         return math.copysign(math.hypot(self.dc_current(), rms_ac), self.dc_current() or 1.0)

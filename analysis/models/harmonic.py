@@ -1,10 +1,12 @@
 """Harmonic Hall measurement of spin-orbit fields, in labspin's sign conventions.
 
 Conventions (labspin.physics.readout): I = I_0 sin(wt), V = V_0 + V_1w sin wt - V_2w cos 2wt,
-R_xy = R_AHE m_z + R_PHE m_x m_y, damping-like field B_DL (m x sigma) and field-like
-(+ Oersted) field B_FL sigma with sigma = +y for current along +x. For a quasi-static
-magnet V_2w = (I_0/2) (dR_xy/dB) . dB(I_0): the current acts like an extra field dB.
-All fields below are the values at the current amplitude I_0 (tesla), with a
+R_xy = R_AHE m_z + R_PHE sin^2(theta) sin(2 phi) = R_AHE m_z + 2 R_PHE m_x m_y (the
+literature's planar Hall convention, Hayashi 2014 and Avci 2014: R_PHE is the amplitude of
+R_xy^1w = R_PHE sin 2phi of an in-plane magnet following the field), damping-like field
+B_DL (m x sigma) and field-like (+ Oersted) field B_FL sigma with sigma = +y for current
+along +x. For a quasi-static magnet V_2w = (I_0/2) (dR_xy/dB) . dB(I_0): the current acts
+like an extra field dB. All fields below are the values at the current amplitude I_0 (tesla), with a
 ``_per_ampere`` version.
 
 (a) Perpendicular magnets, field swept along x and along y (Hayashi et al., PRB 89,
@@ -14,14 +16,13 @@ parabola and V_2w a line; the apparent field along the sweep is
     dB'_k = 2 (dV_2w/dB_k) / (d^2 V_1w/dB_k^2)        (k = x, y)
 
 which is minus Hayashi's -2 (dV_2w/dB)/(d^2 V_1w/dB^2) only because our V_2w carries the
-opposite sign. The planar Hall effect mixes the two: dB'_x = dB_x - s xi dB_y and
-dB'_y = dB_y - s xi dB_x, with s = sign(m_z) and xi = R_PHE / R_AHE, so
+opposite sign. The planar Hall effect mixes the two: dB'_x = dB_x - 2 s xi dB_y and
+dB'_y = dB_y - 2 s xi dB_x, with s = sign(m_z) and xi = R_PHE / R_AHE, so
 
-    dB_x = (dB'_x + s xi dB'_y) / (1 - xi^2),   dB_y = (dB'_y + s xi dB'_x) / (1 - xi^2).
+    dB_x = (dB'_x + 2 s xi dB'_y) / (1 - 4 xi^2),   dB_y = (dB'_y + 2 s xi dB'_x) / (1 - 4 xi^2),
 
-This is Hayashi's (B_X +- 2 xi_H B_Y) / (1 - 4 xi_H^2), +- for m_z = +-1, with his
-xi_H = dR_P / dR_A from R_xy = dR_A cos(theta) + dR_P sin^2(theta) sin(2 phi); our
-R_PHE m_x m_y = (R_PHE / 2) sin^2(theta) sin(2 phi), so xi_H = xi / 2. The damping-like
+Hayashi's (B_X +- 2 xi B_Y) / (1 - 4 xi^2), +- for m_z = +-1, with his xi = dR_P / dR_A
+from R_xy = dR_A cos(theta) + dR_P sin^2(theta) sin(2 phi), our R_PHE / R_AHE. The damping-like
 field B_DL (m x sigma) points along -s x, so B_DL = -s dB_x; dB_y is the field-like plus
 Oersted field.
 
@@ -29,7 +30,7 @@ Oersted field.
 224427 (2014)):
 
     V_2w(phi) = A(B) cos(phi) + C(B) (2 cos^3 phi - cos phi)
-    A(B) = (I_0/2) R_AHE B_DL / (B + M_eff) + V_ANE,    C(B) = (I_0/2) R_PHE B_FL+Oe / B
+    A(B) = (I_0/2) R_AHE B_DL / (B + M_eff) + V_ANE,    C(B) = (I_0/2) 2 R_PHE B_FL+Oe / B
 
 (tests/physics/test_readout.py checks this form against the device model). Fitting A(B)
 separates the damping-like part from the field-independent anomalous Nernst voltage
@@ -85,10 +86,10 @@ def planar_hall_correction(apparent_x, apparent_y, planar_to_anomalous: float, s
     """True (dB_x, dB_y) from the apparent fields of the x and y sweeps (see module doc)."""
     s = 1.0 if state >= 0 else -1.0
     xi = float(planar_to_anomalous)
-    if abs(1.0 - xi**2) < 1e-6:  # Hayashi's xi_H = 1/2
-        raise DataError("R_PHE / R_AHE = +-1 makes the planar Hall correction singular")
-    d_x = (apparent_x + s * xi * apparent_y) / (1.0 - xi**2)
-    d_y = (apparent_y + s * xi * apparent_x) / (1.0 - xi**2)
+    if abs(1.0 - 4.0 * xi**2) < 1e-6:  # Hayashi's xi = 1/2
+        raise DataError("R_PHE / R_AHE = +-1/2 makes the planar Hall correction singular")
+    d_x = (apparent_x + 2.0 * s * xi * apparent_y) / (1.0 - 4.0 * xi**2)
+    d_y = (apparent_y + 2.0 * s * xi * apparent_x) / (1.0 - 4.0 * xi**2)
     return d_x, d_y
 
 
@@ -101,13 +102,13 @@ def fit_harmonic_hall_perpendicular(field_x, v1w_x, v2w_x, field_y, v1w_y, v2w_y
     """Spin-orbit fields of a perpendicular magnet from x and y field sweeps.
 
     ``state`` is the sign of m_z during the sweeps; ``planar_to_anomalous`` is
-    R_PHE / R_AHE in labspin's convention (twice Hayashi's xi). Returns apparent_x,
+    R_PHE / R_AHE, Hayashi's xi (R_PHE in the literature convention above). Returns apparent_x,
     apparent_y, b_longitudinal (dB_x), b_transverse (dB_y), b_dl (= -state dB_x, the
     coefficient of m x sigma), b_fl (field-like + Oersted along y), their _per_ampere
     values and, with ``current_density`` (A/m^2 at I_0), ``ms`` and ``t_f``, xi_dl.
 
     Keep |B| below about 0.1 B_K,eff: the expansion is small-angle, and with the planar
-    Hall mixing of cofeb-nio-pma (xi = 2) a sweep to 0.15 B_K biases B_FL by about 4 %
+    Hall mixing of cofeb-nio-pma (xi = 1) a sweep to 0.15 B_K biases B_FL by about 4 %
     against the device model, one to 0.075 B_K by under 1 %.
     """
     app_x, fits_x = fit_field_sweep(field_x, v1w_x, v2w_x, sigma_1w=sigma_1w, sigma_2w=sigma_2w)
@@ -149,7 +150,7 @@ def damping_like_amplitude(field, a, m_eff, thermal):
 
 
 def field_like_amplitude(field, c, b_shift=0.0):
-    """C(B) = c / (B + b_shift); c = (I_0/2) R_PHE B_FL+Oe (V T), b_shift fixed at 0."""
+    """C(B) = c / (B + b_shift); c = I_0 R_PHE B_FL+Oe (V T), b_shift fixed at 0."""
     return c / (np.asarray(field, dtype=float) + b_shift)
 
 
@@ -267,7 +268,7 @@ def fit_avci_field_dependence(table: pd.DataFrame, *, current_amplitude: float,
     dl, fl = correlated(r_dl), correlated(r_fl)
     i0 = float(current_amplitude)
     b_dl = 2 * dl["a"] / (i0 * r_ahe)
-    b_fl = 2 * fl["c"] / (i0 * r_phe)
+    b_fl = fl["c"] / (i0 * r_phe)  # C = (I_0/2) 2 R_PHE B_FL / B (module doc)
     named = {"b_dl": b_dl, "b_fl": b_fl, "b_dl_per_ampere": b_dl / i0,
              "b_fl_per_ampere": b_fl / i0, "m_eff": dl["m_eff"], "v_thermal": dl["thermal"],
              "a_dl": dl["a"], "c_fl": fl["c"]}

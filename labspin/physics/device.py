@@ -22,12 +22,21 @@ from labspin.physics.parameters import DeviceParameters
 from labspin.physics.properties import (
     DeviceProperties,
     properties_at,
+    pulse_energy,
     steady_temperature,
     temperature_during_pulse,
 )
 
 LLG_MAX_PULSE = 50e-9  # s; shorter pulses are integrated with stochastic LLG
+LLG_SEGMENTS = 8  # pieces of an LLG pulse, each at the bar's temperature in its middle
+LLG_RELAX = 5e-9  # s integrated after an LLG pulse, torques off, for m to settle
 _SIGMA = np.array([0.0, 1.0, 0.0])
+#: sin(wt) at 16 equally spaced phases, as its 9 distinct values and their weights: the
+#: mean of a rate over one period of a sine is exact to ~1e-12 for drives of the size a
+#: read current gives (exp(a sin wt), a < 5)
+_SINE_SAMPLES, _SINE_WEIGHTS = np.unique(np.round(np.sin(2 * np.pi * np.arange(16) / 16), 12),
+                                         return_counts=True)
+_SINE_WEIGHTS = _SINE_WEIGHTS / 16.0
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,7 @@ class PulseOutcome:
     width: float  # s
     switched_fraction: float  # share of grains that reversed
     peak_temperature: float  # K
-    energy: float  # J, I^2 R t with the mean resistance during the pulse
+    energy: float  # J, I^2 integral of R(T(t)) dt, R between the V_xx probes (hot)
     regime: str  # "thermal" or "llg"
     burnt: bool
 
@@ -224,17 +233,34 @@ class Device:
         self.states[flips] *= -1
         return int(np.count_nonzero(flips))
 
-    def wait(self, duration: float, current: float = 0.0) -> int:
-        """Hold the present field (and a DC ``current``) for ``duration`` seconds; return
-        the number of grains that reversed thermally."""
+    def wait(self, duration: float, current: float = 0.0, ac_amplitude: float = 0.0) -> int:
+        """Hold the present field for ``duration`` seconds with a DC ``current`` and a sine
+        of peak ``ac_amplitude`` (A) flowing; return the number of grains that reversed
+        thermally.
+
+        The bar heats with the rms current, sqrt(I_dc^2 + I_ac^2 / 2): its thermal time
+        constant (tens of ns) is far shorter than any wait, but it follows a kHz sine
+        only as its mean power. The torque follows the instantaneous current, so the
+        escape rates are averaged over one period of the sine (PHYSICS.md, Readout): a
+        wait is many periods long and each grain sees the period-averaged rate. The
+        damping-like torque of a sine thus averages out; what remains raises the rates
+        of both wells alike (the rate is convex in the current), lowering the coercive
+        field of a loop symmetrically instead of shifting it. A DC current does shift
+        it (Pai et al., PRB 93, 144409 (2016))."""
         if duration <= 0 or self.burnt:
             return 0
-        t = self.temperature(current)
+        heating = math.hypot(current, ac_amplitude / math.sqrt(2))
+        t = self.temperature(heating)
         if t >= self.params.thermal.failure_temperature:
             self.burnt = True
             return 0
-        props = self._properties(current)
-        out, back = self._rate_pair(props, current)
+        props = self._properties(heating)
+        if ac_amplitude:
+            out, back = np.tensordot(_SINE_WEIGHTS, [
+                self._rate_pair(props, current + ac_amplitude * s) for s in _SINE_SAMPLES],
+                axes=1)
+        else:
+            out, back = self._rate_pair(props, current)
         flipped = self._flip(_reversed_share(np.zeros_like(out), out, back, duration))
         if flipped:
             self._update_branches()
@@ -253,15 +279,13 @@ class Device:
         times = np.linspace(0.0, min(width, 8 * th.thermal_time_constant), 33)
         temps = temperature_during_pulse(self.params, amplitude, times, self.stage_temperature)
         peak = float(temps[-1])
-        mean_r = float(np.mean([properties_at(self.params, min(t, 2 * th.failure_temperature))
-                                .channel_resistance for t in temps[::4]]))
-        energy = amplitude**2 * mean_r * width
+        energy, _ = pulse_energy(self.params, amplitude, width, self.stage_temperature)
         if peak >= th.failure_temperature:
             self.burnt = True
             return PulseOutcome(amplitude, width, 0.0, peak, energy, "thermal", True)
         before = self.states.copy()
         if width < LLG_MAX_PULSE:
-            self._pulse_llg(amplitude, width, float(np.mean(temps)))
+            self._pulse_llg(amplitude, width)
             regime = "llg"
         else:
             self._flip(self._pulse_reversal(amplitude, width, times, temps))
@@ -301,33 +325,44 @@ class Device:
         """(rate out, rate back) per grain at a bar temperature, shape (2, n)."""
         return self._rate_pair(properties_at(self.params, temperature), current)
 
-    def _pulse_llg(self, amplitude: float, width: float, temperature: float) -> None:
+    def _pulse_llg(self, amplitude: float, width: float) -> None:
+        """Stochastic LLG of each occupied branch through the pulse and 5 ns after it.
+
+        The bar warms with the thermal time constant during the pulse, as in the
+        activation regime: the pulse is integrated in ``LLG_SEGMENTS`` pieces, each with
+        the properties (M_s, anisotropy, damping, torque, thermal field) at the bar's
+        temperature in its middle. The macrospin volume is the one whose barrier is
+        Delta_0 (it does not change with temperature: Delta M_s B_K V / 2 k_B T)."""
         from labspin.physics import llg  # numba import is deferred until it is needed
 
-        props = properties_at(self.params, temperature)
         u = self.easy_axis
-        relax = 5e-9
         dt = 2e-13
-        volume = barrier_volume(props.barrier, props.saturation_magnetization,
-                                props.anisotropy_field, temperature)
-        tr = props.transport
-        problem_args = dict(
-            alpha=props.damping, b_applied=tuple(self.field),
-            b_anisotropy=props.anisotropy_field, easy_axis=tuple(u),
-            b_demag=props.demag_field, b_dl=tr.b_dl_per_ampere * amplitude,
-            b_fl=(tr.b_fl_per_ampere + tr.b_oersted_per_ampere) * amplitude,
-            sigma=tuple(_SIGMA), temperature=temperature,
-            ms=props.saturation_magnetization, volume=volume, pulse_width=width)
-        problem = llg.MacrospinProblem(**problem_args)
-        n_steps = round((width + relax) / dt)
+        segment = width / LLG_SEGMENTS
+        mids = (np.arange(LLG_SEGMENTS) + 0.5) * segment
+        temps = temperature_during_pulse(self.params, amplitude, mids, self.stage_temperature)
+        pieces = [(properties_at(self.params, float(t)), float(t), amplitude, segment)
+                  for t in temps]
+        end = pieces[-1][0]
+        pieces.append((end, float(temps[-1]), 0.0, LLG_RELAX))  # torques off, m settles
+        volume = barrier_volume(end.barrier, end.saturation_magnetization,
+                                end.anisotropy_field, float(temps[-1]))
         for s in (1, -1):
             members = np.flatnonzero(self.states == s)
             if members.size == 0:
                 continue
-            m0 = np.tile(self._branches.get(s, s * u), (members.size, 1))
-            final = llg.integrate_heun(problem, m0, dt, n_steps,
-                                       seed=int(self.rng.integers(2**31)))
-            self.states[members] = np.where(final @ u >= 0, 1, -1).astype(np.int8)
+            m = np.tile(self._branches.get(s, s * u), (members.size, 1))
+            for props, temperature, current, duration in pieces:
+                tr = props.transport
+                problem = llg.MacrospinProblem(
+                    alpha=props.damping, b_applied=tuple(self.field),
+                    b_anisotropy=props.anisotropy_field, easy_axis=tuple(u),
+                    b_demag=props.demag_field, b_dl=tr.b_dl_per_ampere * current,
+                    b_fl=(tr.b_fl_per_ampere + tr.b_oersted_per_ampere) * current,
+                    sigma=tuple(_SIGMA), temperature=temperature,
+                    ms=props.saturation_magnetization, volume=volume)
+                m = np.atleast_2d(llg.integrate_heun(problem, m, dt, max(round(duration / dt), 1),
+                                                     seed=int(self.rng.integers(2**31))))
+            self.states[members] = np.where(m @ u >= 0, 1, -1).astype(np.int8)
 
 
 def _reversed_share(q: np.ndarray, out: np.ndarray, back: np.ndarray,

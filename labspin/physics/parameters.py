@@ -122,11 +122,15 @@ class Ferromagnet(_Validated):
 class Antiferromagnet(_Validated):
     """An antiferromagnetic insulator that absorbs spin current through its magnons.
 
-    Spin conductance G_A(T, t_A) = spin_conductance * f(T / T_N(t_A)) * (1 - exp(-t_A /
-    magnon_length)), with f(tau) = floor + (1 - floor) [tau exp(1 - tau)]^p: it rises with
-    the thermal magnon population, peaks at the film's Neel temperature (Qiu et al., Nat.
-    Commun. 7, 12670 (2016)) and falls above it to a paramagnetic floor. Finite size
-    lowers the Neel temperature, T_N(t) = T_N,bulk (1 - neel_thickness_scale / t).
+    Spin conductance G_A(T, t_A) = spin_conductance * f(T) * (1 - exp(-t_A /
+    magnon_length)), f(T) = [floor + (1 - floor) [tau exp(1 - tau)]^p] [1 + w / (1 + ((T -
+    T_N) / Gamma)^2)], tau = T / T_N(t_A): a broad hump that rises with the thermal magnon
+    population (exponent p) and falls above T_N to a paramagnetic floor, times a critical
+    enhancement by up to w = ``critical_weight`` within Gamma = ``critical_width`` (K) of
+    the film's Neel temperature, where both peak (Qiu et al., Nat. Commun. 7, 12670
+    (2016); labspin.physics.materials). ``spin_conductance`` is the hump's value at T_N;
+    the peak is (1 + w) times it. Finite size lowers the Neel
+    temperature, T_N(t) = T_N,bulk (1 - neel_thickness_scale / t).
     ``pumping_fraction`` is the share of G_A that absorbs GHz spin pumping: the magnon
     gap of NiO or CoO (about 1 THz) makes pumping less efficient than static absorption.
     """
@@ -140,10 +144,14 @@ class Antiferromagnet(_Validated):
     magnon_exponent: float = 2.0  # p
     paramagnetic_floor: float = 0.1
     pumping_fraction: float = 0.15
+    critical_width: float = 25.0  # Gamma, K
+    critical_weight: float = 1.0  # w
 
     def _validate(self) -> None:
-        for name in ("thickness", "neel_temperature", "magnon_length", "magnon_exponent"):
+        for name in ("thickness", "neel_temperature", "magnon_length", "magnon_exponent",
+                     "critical_width"):
             _check(self, name, positive=True)
+        _check(self, "critical_weight", nonnegative=True)
         for name in ("spin_conductance", "neel_thickness_scale"):
             _check(self, name, nonnegative=True)
         _check(self, "paramagnetic_floor", nonnegative=True, at_most=1.0)
@@ -222,7 +230,10 @@ class Readout(_Validated):
     """Magnetotransport coefficients of the FM (PHYSICS.md, Readout).
 
     R_xx = R_0 (1 + beta dT) + dR_AMR m_x^2 + dR_SMR (1 - m_y^2) - r_USMR I m_y
-    R_xy = R_AHE m_z + R_PHE m_x m_y + R_OHE B_z + R_offset
+    R_xy = R_AHE m_z + 2 R_PHE m_x m_y + R_OHE B_z + R_offset
+    The planar Hall coefficient is in the literature's convention, R_PHE sin^2(theta)
+    sin(2 phi) (Hayashi 2014, Avci 2014); left at None it is dR_AMR w / (2 L), what the
+    AMR of the bar gives (``labspin.physics.readout.planar_hall_resistance``).
     ``usmr_efficiency`` ties USMR to the torque: dR_USMR / R_0 = usmr_efficiency xi_DL J,
     in m^2/A, since both come from the same interfacial spin accumulation (Avci et al.,
     Nat. Phys. 11, 570 (2015)); a stack without net spin loss has none. The anomalous
@@ -233,7 +244,7 @@ class Readout(_Validated):
     amr_ratio: float = 0.012  # dR_AMR / R_0
     smr_ratio: float = 0.0  # dR_SMR / R_0
     anomalous_hall: float = 0.3  # R_AHE, ohm
-    planar_hall: float | None = None  # R_PHE, ohm; None: dR_AMR w / L
+    planar_hall: float | None = None  # R_PHE, ohm; None: dR_AMR w / (2 L)
     ordinary_hall: float = 0.02  # R_OHE, ohm / T
     usmr_efficiency: float = 2e-15  # m^2/A
     nernst_coefficient: float = 0.05  # V/A^2
@@ -277,7 +288,7 @@ class SwitchingKinetics(_Validated):
     """
 
     barrier: float = 60.0  # Delta_0 at 300 K, zero field and current
-    attempt_time: float = 1e-9  # tau_0, s
+    attempt_time: float = 3e-9  # tau_0, s: the macrospin's own (labspin.physics.activation)
     current_exponent: float = 1.0  # n
     field_exponent: float = 2.0
     grains: int = 32

@@ -14,7 +14,7 @@ import numpy as np
 from labspin.physics.device import Device
 from labspin.physics.formulas import antidamping_threshold_inplane, lee_threshold_perpendicular
 from labspin.physics.parameters import DeviceParameters
-from labspin.physics.properties import properties_at
+from labspin.physics.properties import properties_at, pulse_energy, temperature_during_pulse
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class SwitchingPrediction:
     pulse_width: float  # s
     current: float  # A, magnitude; inf if the bar fails first
     current_density: float  # A/m^2 through the conducting stack
-    energy: float  # J per switching event, I^2 R t
+    energy: float  # J per switching event, I^2 integral of R dt, R hot (see predict)
     peak_temperature: float  # K
 
 
@@ -90,6 +90,27 @@ def critical_current(params: DeviceParameters, pulse_width: float, state: int = 
     return hi
 
 
+def activation_threshold(params: DeviceParameters, temperature: float | None = None) -> float:
+    """I_c0 (A) of the thermal-activation law at ``temperature`` (default: the stage),
+    the current where its barrier extrapolates to zero, Delta = Delta_0 (1 - I/I_c0)
+    (``labspin.physics.activation``): for an in-plane magnet Liu's threshold over the
+    orbit average <1/r> of the Apalkov-Visscher barrier, for a perpendicular one the Lee
+    threshold at zero bias. This is what a fit of I_50 against ln(t_p) returns for a bar
+    held at that temperature."""
+    from labspin.physics.activation import threshold_profile
+
+    t = params.thermal.stage_temperature if temperature is None else temperature
+    props = properties_at(params, t)
+    b_dl = abs(props.transport.b_dl_per_ampere)
+    if b_dl == 0:
+        return math.inf
+    if abs(params.ferromagnet.easy_axis[1]) > 0.7:
+        b_k, m_eff = props.anisotropy_field, props.demag_field
+        liu = props.damping * (b_k + m_eff / 2) / b_dl
+        return float(liu / np.mean(1.0 / threshold_profile(b_k / (b_k + m_eff))))
+    return float(props.anisotropy_field / 2 / b_dl)
+
+
 def zero_temperature_threshold(params: DeviceParameters) -> float:
     """Analytic J_c0 (A/m^2, mean over the conducting stack) at the stage temperature:
     Liu et al. for an easy axis along sigma, Lee et al. (zero bias) otherwise."""
@@ -108,7 +129,13 @@ def zero_temperature_threshold(params: DeviceParameters) -> float:
 
 def predict(params: DeviceParameters, pulse_widths: tuple[float, ...] = (1e-6, 1e-3),
             field: tuple[float, float, float] | None = None) -> DevicePrediction:
-    """Torque, damping and switching at the given pulse widths for one device."""
+    """Torque, damping and switching at the given pulse widths for one device.
+
+    The energy per switching event is I_c^2 times the integral of R(T(t)) over the pulse,
+    R the resistance between the V_xx probes as Joule heating warms the bar
+    (``properties.pulse_energy``): for pulses much longer than the thermal time constant
+    it is I_c V t_p with V what a pulse-delta reading takes across those probes at the
+    end of the pulse, the energy labspin's switching procedures measure."""
     props = properties_at(params, params.thermal.stage_temperature)
     tr = props.transport
     area = params.hall_bar.width * tr.conducting_thickness
@@ -120,15 +147,9 @@ def predict(params: DeviceParameters, pulse_widths: tuple[float, ...] = (1e-6, 1
         if math.isinf(current):
             rows.append(SwitchingPrediction(width, math.inf, math.inf, math.inf, math.nan))
             continue
-        device = Device(params, seed=0)
-        outcome_t = device.temperature(current)
-        times = np.linspace(0, min(width, 8 * params.thermal.thermal_time_constant), 17)
-        from labspin.physics.properties import temperature_during_pulse
-
-        temps = temperature_during_pulse(params, current, times)
-        mean_r = float(np.mean([properties_at(params, t).channel_resistance for t in temps]))
-        rows.append(SwitchingPrediction(width, current, current / area,
-                                        current**2 * mean_r * width,
-                                        float(min(temps[-1], outcome_t))))
+        energy, _ = pulse_energy(params, current, width)
+        times = np.array([min(width, 8 * params.thermal.thermal_time_constant)])
+        peak = float(temperature_during_pulse(params, current, times)[-1])
+        rows.append(SwitchingPrediction(width, current, current / area, energy, peak))
     return DevicePrediction(params.name, params.stack_label, tr.xi_dl, tr.damping,
                             zero_temperature_threshold(params), tuple(rows))

@@ -99,3 +99,25 @@ def temperature_during_pulse(device: DeviceParameters, current: float, times: np
     t_ss = steady_temperature(device, current, t_stage)
     rise = (t_ss - t_stage) if math.isfinite(t_ss) else 10 * th.failure_temperature
     return t_stage + rise * -np.expm1(-np.asarray(times) / th.thermal_time_constant)
+
+
+def pulse_energy(device: DeviceParameters, current: float, width: float,
+                 stage_temperature: float | None = None) -> tuple[float, float]:
+    """Energy (J) a rectangular pulse dissipates between the V_xx probes, and the
+    resistance (ohm) there at its end.
+
+    E = I^2 integral of R(T(t)) dt over the pulse, R the channel resistance (the section
+    of length L between the V_xx probes) at the bar's temperature as it warms with the
+    thermal time constant. This is what I V t_p gives with the voltage a 6221 pulse-delta
+    reading takes across those probes at the end of the pulse, once the pulse is much
+    longer than the thermal time constant (then E = I^2 R_end t_p)."""
+    th = device.thermal
+    transient = min(width, 8 * th.thermal_time_constant)
+    times = np.linspace(0.0, transient, 33)
+    temps = temperature_during_pulse(device, current, times, stage_temperature)
+    r = np.array([channel_resistance(device, min(float(t), 2 * th.failure_temperature))
+                  for t in temps])
+    integral = float(np.sum(0.5 * (r[1:] + r[:-1]) * np.diff(times)))
+    integral += float(r[-1]) * max(width - transient, 0.0)
+    return current**2 * integral, float(r[-1])
+

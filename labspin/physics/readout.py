@@ -1,7 +1,13 @@
 """Magnetotransport readout of the Hall bar (PHYSICS.md, Readout).
 
     R_xx = R_0(T) + dR_AMR m_x^2 + dR_SMR (1 - m_y^2) - r_USMR I m_y
-    R_xy = R_AHE m_z + R_PHE m_x m_y + R_OHE B_z + R_offset
+    R_xy = R_AHE m_z + 2 R_PHE m_x m_y + R_OHE B_z + R_offset
+
+The planar Hall term is written in the literature's convention, R_PHE sin^2(theta)
+sin(2 phi) = 2 R_PHE m_x m_y (Hayashi et al., PRB 89, 144425 (2014); Avci et al., PRB 90,
+224427 (2014)), so the R_PHE of the model is the amplitude a fit of R_xy^1w = R_PHE
+sin(2 phi) finds. The anisotropic magnetoresistance gives rho_xy = d_rho m_x m_y for
+rho_xx = rho_perp + d_rho m_x^2, hence R_PHE = dR_AMR w / (2 L) unless set.
 
 R_0(T) is the channel resistance at the bar's temperature (this is R_0 (1 + beta dT)).
 The unidirectional term is tied to the torque: r_USMR I = R_0 usmr_efficiency xi_DL J.
@@ -27,6 +33,15 @@ class Resistances:
     xy: float
 
 
+def planar_hall_resistance(device: DeviceParameters, props: DeviceProperties) -> float:
+    """R_PHE (ohm) in the convention R_xy = R_PHE sin^2(theta) sin(2 phi): the readout's
+    ``planar_hall``, or dR_AMR w / (2 L) from the AMR of the bar at its temperature."""
+    ro, hb = device.readout, device.hall_bar
+    if ro.planar_hall is not None:
+        return ro.planar_hall
+    return ro.amr_ratio * props.channel_resistance * hb.width / (2.0 * hb.length)
+
+
 def resistances(device: DeviceParameters, props: DeviceProperties, m: np.ndarray,
                 current: float, b_z: float) -> Resistances:
     """R_xx and R_xy (ohm) for magnetisation ``m`` with ``current`` flowing."""
@@ -37,9 +52,8 @@ def resistances(device: DeviceParameters, props: DeviceProperties, m: np.ndarray
     j = props.transport.current_density(current, hb.width)
     r_xx = (r0 * (1.0 + ro.amr_ratio * mx**2 + ro.smr_ratio * (1.0 - my**2))
             - r0 * ro.usmr_efficiency * props.transport.xi_dl * j * my)
-    planar = ro.planar_hall if ro.planar_hall is not None else \
-        ro.amr_ratio * r0 * hb.width / hb.length
-    r_xy = (ro.anomalous_hall * mz + planar * mx * my + ro.ordinary_hall * b_z
+    planar = planar_hall_resistance(device, props)
+    r_xy = (ro.anomalous_hall * mz + 2.0 * planar * mx * my + ro.ordinary_hall * b_z
             + hb.hall_misalignment * r0)
     return Resistances(r_xx, r_xy)
 

@@ -127,8 +127,9 @@ def spin_transport(device: DeviceParameters, temperature: float | None = None) -
     t = device.thermal.stage_temperature if temperature is None else float(temperature)
     ms = materials.saturation_magnetization(fm, t)
     rho_f = materials.resistivity(fm.resistivity, fm.resistivity_temperature_coefficient, t)
-    g_f = 1.0 / (rho_f * fm.spin_diffusion_length)
-    ratio = fm.thickness / fm.spin_diffusion_length
+    lambda_f = materials.spin_diffusion_length(fm, t)
+    g_f = 1.0 / (rho_f * lambda_f)  # Elliott-Yafet: the same at every temperature
+    ratio = fm.thickness / lambda_f
     coth = 1.0 / math.tanh(ratio)
 
     def absorption(layer: Layer | None) -> float:

@@ -148,7 +148,14 @@ class DeltaModesMixin:
     def _run_pulse_delta(self) -> None:
         """Per cycle: 2182A reading at LOW, pulse HIGH for WIDTh with a reading at its end,
         a second LOW reading (LME 2); reading = V_high - mean(V_low). Cycle length is
-        INTerval line cycles (section 5, 'Pulse Delta')."""
+        INTerval line cycles (section 5, 'Pulse Delta').
+
+        The high reading is the voltage across the 2182A's channel-1 contacts with the
+        pulse current flowing, after the pulse has acted on the magnet: the bar at the
+        temperature that current holds it at (the thermal time constant, tens of ns, is
+        far below the 50 us shortest pulse), so with channel 1 on xx it is I R_xx(T_hot),
+        the hot resistance included, plus the 2182A's noise for its aperture. That is
+        what makes I V t_p a measured pulse energy (labspin.procedures.pulse_record)."""
         meter = self.voltmeter()
         contacts = self.bench.contacts(meter.name, 1)
         aperture = max(self.pulse_width - self.pulse_sdel, 10e-6)

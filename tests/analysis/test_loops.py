@@ -74,8 +74,10 @@ def test_hall_loop_gives_the_sharrock_coercivity_and_the_anomalous_hall_step(hal
     assert fit["level_high"] - fit["level_low"] == pytest.approx(fit["step"])
     offset = params.hall_bar.hall_misalignment * props.channel_resistance
     assert fit["offset"] == pytest.approx(offset, abs=5 * fit["offset_stderr"] + 1e-3)
+    # the tanh step does not follow a 200-grain staircase exactly (reduced chi-square
+    # 25-45): the slope's error holds only scaled by its square root
     assert fit["slope"] == pytest.approx(params.readout.ordinary_hall,
-                                         abs=3 * fit["slope_stderr"])
+                                         abs=3 * fit["slope_stderr"] * fit["redchi"] ** 0.5)
     assert fit["squareness"] > 0.99
     assert "[[Fit Statistics]]" in fit["report"]
     json.dumps(fit)  # a plain dict: goes straight into a results table or a JSON file

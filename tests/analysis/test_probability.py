@@ -1,5 +1,5 @@
 """Switching probability vs pulse amplitude and I_50 vs pulse width: recover the activation
-law of the device (I_c0 with the 4/pi reversal factor, Delta_0) from binomial counts."""
+law of the device (I_c0 of its Apalkov-Visscher barrier, Delta_0) from binomial counts."""
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from labspin.analysis.models.probability import (
     switching_probability_curve,
 )
 from labspin.physics import Device
-from labspin.physics.activation import REVERSAL_FACTOR
+from labspin.physics.activation import threshold_profile
 from labspin.physics.properties import properties_at
 
 from .helpers import COVERAGE, N_SEEDS, cold, coverage
@@ -23,10 +23,12 @@ TRIALS = 200
 
 def textbook_threshold(params) -> float:
     """I_c0 of the in-plane antidamping law as the device applies it (activation.py):
-    4/pi alpha (B_K + M_eff/2) / |B_DL per ampere|."""
+    alpha (B_K + M_eff/2) / |B_DL per ampere| / <1/r>, Liu's threshold over the orbit
+    average of the threshold profile (Delta = Delta_0 (1 - I/I_c0) below Liu's)."""
     props = properties_at(params, 300.0)
-    return REVERSAL_FACTOR * props.damping * (
-        props.anisotropy_field + props.demag_field / 2) / abs(props.transport.b_dl_per_ampere)
+    b_k, m_eff = props.anisotropy_field, props.demag_field
+    liu = props.damping * (b_k + m_eff / 2) / abs(props.transport.b_dl_per_ampere)
+    return liu / float(np.mean(1.0 / threshold_profile(b_k / (b_k + m_eff))))
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +67,13 @@ def test_probability_curves_and_pulse_widths_recover_the_activation_law(measured
 def test_attempt_time_only_shifts_the_barrier_it_is_quoted_with(measured):
     """tau_0 is degenerate with Delta_0: a 10x shorter tau_0 adds ln 10 to Delta_0 and
     keeps the slope I_c0/Delta_0 of I_50 against ln t_p."""
+    from labspin.analysis.models.probability import DEFAULT_ATTEMPT_TIME
+
     _, _, curves = measured
     fits = [fit_switching_probability(a, p, pulse_width=w, trials=TRIALS) for w, a, p in curves]
     i_50 = [f["i_50"] for f in fits]
     base = fit_pulse_width_dependence(WIDTHS, i_50)
-    short = fit_pulse_width_dependence(WIDTHS, i_50, tau_0=1e-10)
+    short = fit_pulse_width_dependence(WIDTHS, i_50, tau_0=DEFAULT_ATTEMPT_TIME / 10)
     assert short["delta_0"] - base["delta_0"] == pytest.approx(np.log(10), rel=1e-3)
     assert short["i_c0"] / short["delta_0"] == pytest.approx(base["i_c0"] / base["delta_0"],
                                                              rel=1e-4)

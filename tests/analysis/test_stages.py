@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 from labspin.analysis.batch import fit_many
 from labspin.analysis.loaders import find_run_files, load_runs
+from labspin.analysis.models.neel import neel_critical_peak
 from labspin.analysis.models.phase_diagram import fit_lee_phase_diagram
-from labspin.analysis.models.series import neel_peak, thickness_saturation
+from labspin.analysis.models.series import thickness_saturation
 from labspin.analysis.stages import (
     StageError,
     find_column,
@@ -44,12 +45,14 @@ def summary_rows(kind: str, quantity: str, values, errors, header: dict) -> pd.D
 
 @pytest.fixture
 def neel_summary() -> pd.DataFrame:
-    """xi_DL(T) on a Neel peak at 290 K, 2 % noise (seeded), 0 K = 'not set' and an
-    unfitted run mixed in."""
-    truth = {"amplitude": 0.03, "t_peak": 290.0, "exponent": 2.0, "floor": 0.004}
-    t = np.arange(60.0, 600.0, 30.0)
+    """xi_DL(T) with a critical peak at 290 K on a sloped background (the form of
+    labspin.analysis.models.neel), 2 % noise (seeded), 0 K = 'not set' and an unfitted
+    run mixed in."""
+    truth = {"t_neel": 290.0, "width": 25.0, "amplitude": 0.012, "background": 0.03,
+             "slope": 3e-5, "curvature": -3e-7}
+    t = np.arange(200.0, 380.0, 10.0)
     noise = 5e-4
-    y = neel_peak(t, **truth) + np.random.default_rng(3).normal(0, noise, t.size)
+    y = neel_critical_peak(t, **truth) + np.random.default_rng(3).normal(0, noise, t.size)
     rows = summary_rows("harmonic_hall", "xi_dl", y, noise, {TEMPERATURE: t,
                                                              "meta: Sample": "s1"})
     extra = summary_rows("harmonic_hall", "xi_dl", [0.5], noise, {TEMPERATURE: [0.0]})
@@ -64,18 +67,18 @@ def test_a_neel_peak_is_recovered_from_a_summary_and_its_csv(neel_summary, tmp_p
     assert list(result.table.columns) == ["Stage temperature (K)", "xi_dl", "xi_dl_stderr",
                                           "runs"]
     assert len(result.table) == 18 and result.table["runs"].eq(1).all()
-    fit = result.fit  # measured: t_peak 292.2 +- 1.8 K
-    assert fit["t_peak"] == pytest.approx(290.0, abs=3 * fit["t_peak_stderr"])
-    assert fit["t_peak_stderr"] < 5
-    assert fit["floor"] + fit["amplitude"] == pytest.approx(0.034, rel=0.03)  # the peak
+    fit = result.fit
+    assert fit["t_neel"] == pytest.approx(290.0, abs=3 * fit["t_neel_stderr"])
+    assert fit["t_neel_stderr"] < 3 and fit["verdict"] == "ok"
+    assert fit["background"] + fit["amplitude"] == pytest.approx(0.042, rel=0.03)  # peak
     assert any("'not set'" in note for note in result.notes)  # the 0 K run left out
     names = {name: unit for name, _, _, unit in result.trend_quantities()}
-    assert names == {"amplitude": "", "t_peak": "K", "exponent": "", "floor": ""}
+    assert names == {"t_neel": "K", "width": "K", "amplitude": "", "background": ""}
     # the summary CSV alone gives the same series
     neel_summary.to_csv(tmp_path / "summary.csv", index=False)
     again = series_stage(pd.read_csv(tmp_path / "summary.csv"), "stage temperature (K)",
                          "xi_dl", trend="neel")
-    assert again.fit["t_peak"] == pytest.approx(fit["t_peak"], rel=1e-9)
+    assert again.fit["t_neel"] == pytest.approx(fit["t_neel"], rel=1e-9)
 
 
 def test_thickness_saturation_against_any_header_entry():
@@ -256,6 +259,7 @@ def test_cli_prints_the_trend_with_errors_and_units(neel_summary, capsys, tmp_pa
 
     _series(neel_summary, "Stage temperature", "xi_dl", "neel", str(tmp_path / "s.csv"))
     out = capsys.readouterr().out
-    assert "neel trend (neel_peak)" in out
-    assert "t_peak = 292 K ± 1.8 K" in out  # seeded: the value of the library test
+    assert "neel trend (neel_critical_peak)" in out
+    t_neel = series_stage(neel_summary, "Stage temperature", "xi_dl", "neel").fit["t_neel"]
+    assert f"t_neel = {t_neel:.3g} K" in out  # seeded: the value of the library test
     assert len(pd.read_csv(tmp_path / "s.csv")) == 18

@@ -121,3 +121,12 @@ def test_read_pulse_buffer_selects_readings_and_returns_floats():
         (":TRAC:DATA?", "+9.165911E+00,-2.822297E+00"),
     ]) as inst:
         assert inst.read_pulse_buffer() == [9.165911, -2.822297]
+
+
+def test_pulse_voltage_is_the_last_reading_and_nan_for_an_overflow():
+    with expected_protocol(Keithley6221Pulse, [
+        (":FORM:DATA ASC;:FORM:ELEM READ", None), (":TRAC:DATA?", "+7.412000E+00"),
+        (":FORM:DATA ASC;:FORM:ELEM READ", None), (":TRAC:DATA?", "+9.900000E+37"),
+    ]) as inst:
+        assert inst.pulse_voltage() == 7.412
+        assert math.isnan(inst.pulse_voltage())

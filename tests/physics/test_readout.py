@@ -22,9 +22,10 @@ def test_amr_and_planar_hall_follow_m():
     along_x = dev.resistances(1e-4)
     assert along_x.xx - along_y.xx == pytest.approx(r0 * (ro.amr_ratio + ro.smr_ratio), rel=1e-3)
     dev.set_field((np.cos(np.pi / 4), np.sin(np.pi / 4), 0.0))  # 1 T: m follows the field
-    planar = ro.amr_ratio * r0 * dev.params.hall_bar.width / dev.params.hall_bar.length
+    # R_PHE sin^2(theta) sin(2 phi) with R_PHE = dR_AMR w / (2 L): at phi = 45 deg, R_PHE
+    r_phe = ro.amr_ratio * r0 * dev.params.hall_bar.width / (2 * dev.params.hall_bar.length)
     offset = dev.params.hall_bar.hall_misalignment * r0
-    assert dev.resistances(1e-4).xy - offset == pytest.approx(planar / 2, rel=2e-3)
+    assert dev.resistances(1e-4).xy - offset == pytest.approx(r_phe, rel=2e-3)
 
 
 def test_anomalous_hall_loop_of_the_perpendicular_magnet():
@@ -67,7 +68,7 @@ def test_usmr_second_harmonic_is_odd_in_m_y_and_has_the_model_size():
 
 @pytest.mark.parametrize("b_ext", [0.2, 0.4])
 def test_in_plane_harmonic_hall_angle_scan_has_avci_form(b_ext):
-    """V_2w = (I0^2/2) [R_AHE B_DL/(B + M_eff) cos(phi) + R_PHE B_y/B (2cos^3 - cos)]
+    """V_2w = (I0^2/2) [R_AHE B_DL/(B + M_eff) cos(phi) + 2 R_PHE B_y/B (2cos^3 - cos)]
     per ampere squared (Avci et al., PRB 90, 224427 (2014), our sign conventions).
 
     The closed form neglects the in-plane anisotropy B_K against B (it leaks the large
@@ -88,9 +89,9 @@ def test_in_plane_harmonic_hall_angle_scan_has_avci_form(b_ext):
     props = properties_at(params, 300.0)
     tr = props.transport
     r0 = props.channel_resistance
-    r_phe = params.readout.amr_ratio * r0 * params.hall_bar.width / params.hall_bar.length
+    r_phe = params.readout.amr_ratio * r0 * params.hall_bar.width / (2 * params.hall_bar.length)
     expected_dl = i0**2 / 2 * params.readout.anomalous_hall * tr.b_dl_per_ampere / (
         b_ext + props.demag_field)
-    expected_fl = i0**2 / 2 * r_phe * (tr.b_fl_per_ampere + tr.b_oersted_per_ampere) / b_ext
+    expected_fl = i0**2 / 2 * 2 * r_phe * (tr.b_fl_per_ampere + tr.b_oersted_per_ampere) / b_ext
     assert a_dl == pytest.approx(expected_dl, rel=0.03)
     assert a_fl == pytest.approx(expected_fl, rel=0.05)

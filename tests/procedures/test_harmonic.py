@@ -42,12 +42,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # pymeasure's 
 
 
 def readout_terms(params):
-    """Stage-temperature properties, R_PHE (dR_AMR w / L when not given) and R_AHE."""
+    """Stage-temperature properties, R_PHE (dR_AMR w / (2 L) when not given) and R_AHE."""
     props = properties_at(params, params.thermal.stage_temperature)
     hb = params.hall_bar
     r_phe = params.readout.planar_hall
     if r_phe is None:
-        r_phe = params.readout.amr_ratio * props.channel_resistance * hb.width / hb.length
+        r_phe = params.readout.amr_ratio * props.channel_resistance * hb.width / (2 * hb.length)
     return props, r_phe, params.readout.anomalous_hall
 
 
