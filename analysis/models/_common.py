@@ -22,6 +22,8 @@ import numpy as np
 from lmfit.model import ModelResult
 from uncertainties import UFloat, correlated_values, ufloat
 
+from labspin.analysis.models._lsq import LeastSquaresFit
+
 
 class FitError(RuntimeError):
     """A fit could not be done or did not converge; the message says what to check."""
@@ -57,13 +59,16 @@ def weights_from_sigma(sigma, n: int) -> np.ndarray | None:
     return 1.0 / s
 
 
-def correlated(result: ModelResult,
+def correlated(result: ModelResult | LeastSquaresFit,
                names: Iterable[str] | None = None) -> dict[str, UFloat | float]:
     """Fitted parameters as ``uncertainties`` numbers that keep their covariance.
 
-    Fixed parameters come out as plain floats; if lmfit could not estimate a covariance (the fit
-    sits on a bound or the problem is degenerate) the errors are NaN rather than zero.
+    Fixed parameters come out as plain floats; if the fit could not estimate a covariance
+    (the fit sits on a bound or the problem is degenerate) the errors are NaN rather than
+    zero.
     """
+    if isinstance(result, LeastSquaresFit):
+        return result.ufloats(names)
     params = result.params
     names = list(params) if names is None else list(names)
     varied = [n for n in result.var_names if n in params]
@@ -106,7 +111,7 @@ def summarize(quantities: Mapping[str, object], results: Iterable[ModelResult] =
     return out
 
 
-def check_fit(result: ModelResult, what: str) -> ModelResult:
+def check_fit(result, what: str):
     """Raise :class:`FitError` when lmfit reports failure, naming the fit."""
     if not result.success:
         raise FitError(f"the {what} fit did not converge: {result.message}; check the "
@@ -231,17 +236,18 @@ def redchi_check(result: dict, redchi: float, dof: int, what: str = "") -> dict:
     return result
 
 
-def bounds_check(result: dict, fit: ModelResult, what: str = "",
-                 ignore: Iterable[str] = ()) -> dict:
-    """Poor when a varied parameter ends on (within 1e-6 of the range of) a bound."""
-    skip = set(ignore)
-    for name in fit.var_names:
-        p = fit.params.get(name)
-        if p is None or name in skip:
+def bounds_check(result: dict, values: Mapping[str, float],
+                 bounds: Mapping[str, tuple[float, float]], what: str = "") -> dict:
+    """Poor when a fitted parameter ends on (within 1e-6 of) one of its ``bounds``
+    (name -> (low, high)): its value and error are then not those of a free fit."""
+    for name, (low, high) in bounds.items():
+        if name not in values:
             continue
-        span = max(abs(p.value), 1e-300)
-        for bound, side in ((p.min, "lower"), (p.max, "upper")):
-            if math.isfinite(bound) and abs(p.value - bound) <= 1e-6 * span:
+        value = float(values[name])
+        span = max(abs(value), abs(low) if math.isfinite(low) else 0.0,
+                   abs(high) if math.isfinite(high) else 0.0, 1e-300)
+        for bound, side in ((low, "lower"), (high, "upper")):
+            if math.isfinite(bound) and abs(value - bound) <= 1e-6 * span:
                 where = f"{what} " if what else ""
                 worsen(result, POOR, f"{where}parameter {name} is at its {side} bound "
                        f"({bound:.4g}): its value and error are not from a free fit")

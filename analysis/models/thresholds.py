@@ -1,0 +1,232 @@
+"""Thresholds of swept loops as thermally activated reversal, with honest uncertainties.
+
+One step of a sweep (a current pulse of width t_p, or the time spent at one field) reverses
+a region of the bar that is still in its start state with the Neel-Brown probability
+p = 1 - exp(-(t / tau_0) exp(-Delta(x))). Near the threshold the barrier falls linearly
+with the swept x (n = 1 for spin-orbit torque, Lee et al., APL 104, 072413 (2014); a
+field lowers it as in Sharrock's law, linear over the narrow transition), so
+
+    p(x) = 1 - exp(-ln 2 exp(k (x - x_50)))          (x -> -x on the down sweep)
+
+with the **single-step 50 % threshold x_50**: one pulse of amplitude I_50 (one dwell at
+the field B_50) reverses half of the bar. That is what I_c+- and B_c+- are: for a
+switching loop the I_50 a switching-probability measurement at the same pulse width
+finds, for a field loop the field that reverses half the bar in the time the sweep spends
+at one field; neither depends on the sweep step. The Gumbel steepness k is Delta_0 / I_c0
+for a single region (Koch et al., PRL 92, 088302 (2004)); a scatter of the regions'
+thresholds makes the bar's k smaller. A staircase of step s reverses up to x the share
+
+    F(x) = 1 - exp(-ln 2 exp(k (x - x_50)) / (1 - exp(-k s)))
+
+(every earlier step adds its chance: a geometric series), so a loop reaches half reversal
+at x_h = x_50 - delta with delta = ln(1 / (1 - exp(-k s))) / k, the lower the finer the
+step. The k a loop shows is that of the whole bar; each region's own law is steeper (a
+scatter of thresholds between regions broadens the bar's), and delta falls with k, so the
+single-step threshold lies between x_h (regions with infinitely steep laws) and
+x_h + delta (identical regions). The fit is parametrised by the middle of that interval,
+x_h + delta / 2, which is what is reported, with delta / sqrt(12) (a uniform
+distribution over the interval) in its error.
+
+What the uncertainty of x_50 contains (README, "What each sigma contains"):
+
+* the read noise, from the scatter of the saturated parts of the loop (or the given
+  ``sigma``);
+* the randomness of thermally activated reversal: one loop samples the thresholds of the
+  bar's n independently reversing regions, so x_50 scatters from loop to loop. 1/n is
+  estimated from the loop itself: the share reversed at each step, among the regions
+  still unreversed, is binomial with variance p (1 - p) / n (a discrete-time hazard model
+  with the complementary log-log link, fitted by quasi-likelihood); the covariance of the
+  fit then follows from the covariance of an empirical distribution function of n draws
+  (a sandwich estimate), widened to the Student-t 95 % point of the few degrees of freedom
+  that 1/n rests on;
+* the sweep step: a transition with fewer than two points inside it is located only
+  within its step, a uniform distribution of variance s^2 / 12;
+* the model: where x_50 lies between x_h and x_h + delta (above), delta / sqrt(12);
+* a bar that reverses in one jump on both branches (no point inside either transition)
+  shows neither its number of regions nor their spread: its threshold is then taken as
+  one draw of a single activated region, whose Gumbel spread 1.28 / k is estimated with
+  the k x_50 of about 40 typical of thermal activation (Delta_0 about 60 and
+  ln(t / tau_0) about 15-20), 3.2 % of the threshold, and the verdict is poor;
+* the calibration of x (field loops: the gaussmeter's relative accuracy, added for
+  thresholds, loop shift and coercivity as a correlated relative error).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import t as student_t
+
+LN2 = math.log(2.0)
+LOG_LN2 = math.log(LN2)
+#: a region counts as reversing at a step when its per-step probability is in this range
+_INFORMATIVE = (0.01, 0.99)
+#: steps after which less than this share is left to reverse carry no information
+_MIN_AT_RISK = 0.05
+
+
+def staircase_share(x, center, width, sweep_step, direction: int = 1):
+    """F: the share reversed after the step at ``x`` of a staircase sweep of
+    ``sweep_step`` moving in ``direction`` (+1 up, -1 down), for the threshold estimate
+    ``center`` (x_h + delta / 2 in the module doc) and Gumbel width ``width`` (= 1/k)."""
+    k = 1.0 / width
+    gumbel_centre = center + direction * 0.5 * half_reversal_shift(width, sweep_step)
+    u = np.minimum(direction * k * (np.asarray(x, dtype=float) - gumbel_centre), 50.0)
+    g = -math.expm1(-k * sweep_step) if k * sweep_step < 700 else 1.0
+    return -np.expm1(-LN2 * np.exp(u) / g)
+
+
+def single_step_probability(x, center, width, direction: int = 1):
+    """p: the probability that one step at ``x`` reverses a region still unreversed."""
+    u = np.minimum(direction * (np.asarray(x, dtype=float) - center) / width, 50.0)
+    return -np.expm1(-LN2 * np.exp(u))
+
+
+def half_reversal_shift(width, sweep_step: float):
+    """delta = ln(1 / (1 - exp(-k s))) / k >= 0: how far the loop's half-reversal point
+    lies before the single-step threshold of identical regions of Gumbel width 1/k."""
+    ks = np.minimum(sweep_step / np.asarray(width, dtype=float), 700.0)
+    out = -np.log(-np.expm1(-ks)) * width
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def activated_loop(x, branch, offset=0.0, slope=0.0, step=1.0, center_up=0.0,
+                   center_down=0.0, width_up=1.0, width_down=1.0, sweep_step=1.0):
+    """Both branches of a loop of thermally activated reversal on a linear background:
+    offset + slope x + (step/2)(2F - 1) on the up sweep (``branch`` +1), the mirror
+    image on the down sweep; F from :func:`staircase_share`."""
+    x = np.asarray(x, dtype=float)
+    up = np.asarray(branch) > 0
+    f_up = staircase_share(x, center_up, width_up, sweep_step, 1)
+    f_down = staircase_share(x, center_down, width_down, sweep_step, -1)
+    s = np.where(up, 2.0 * f_up - 1.0, 1.0 - 2.0 * f_down)
+    return offset + slope * x + 0.5 * step * s
+
+
+def segments(branch: np.ndarray) -> list[np.ndarray]:
+    """Indices of each run of consecutive points on one branch, in measured order."""
+    branch = np.asarray(branch)
+    cuts = np.flatnonzero(np.diff(branch) != 0) + 1
+    return np.split(np.arange(branch.size), cuts)
+
+
+def reversed_share(y: np.ndarray, x: np.ndarray, sign: int, values: dict) -> np.ndarray:
+    """The measured share reversed on a branch, from the fitted levels and background."""
+    flat = (y - values["offset"] - values["slope"] * x) / values["step"]
+    return 0.5 + sign * flat
+
+
+def _hazard_fit(x, share, sign, center, width, noise_share):
+    """Quasi-likelihood fit of the per-step reversal probability among the regions not
+    yet reversed (complementary log-log link: log(-log(1 - p)) = log ln2 + k (x - x_50)).
+    Returns the Pearson terms of the informative steps as (residual^2 - noise variance)
+    / binomial variance, or an empty array."""
+    before = np.clip(share[:-1], 0.0, 1.0)
+    at_risk = 1.0 - before
+    keep = at_risk > _MIN_AT_RISK
+    if np.count_nonzero(keep) < 2:
+        return np.array([])
+    xs = x[1:][keep]
+    risk = at_risk[keep]
+    observed = (share[1:][keep] - share[:-1][keep]) / risk
+    noise_var = 2.0 * noise_share**2 / risk**2
+    lo, hi = center - 8 * width, center + 8 * width
+    window = (xs >= lo) & (xs <= hi)
+    if np.count_nonzero(window) < 2:
+        return np.array([])
+    xs, risk, observed, noise_var = xs[window], risk[window], observed[window], \
+        noise_var[window]
+    c, log_k = center, -math.log(width)
+    phi = 1.0 / 30.0
+    for _ in range(3):  # reweight with the dispersion found
+        for _ in range(20):  # damped Gauss-Newton on (c, log k)
+            k = math.exp(log_k)
+            u = np.minimum(sign * k * (xs - c), 5.0)
+            e = LN2 * np.exp(u)
+            p = -np.expm1(-e)
+            dp = np.exp(-e) * e
+            var = phi * p * (1 - p) / risk + noise_var
+            jac = np.column_stack([dp * (-sign * k), dp * u])
+            w = 1.0 / var
+            r = observed - p
+            a = jac.T @ (jac * w[:, None]) + 1e-9 * np.eye(2)
+            try:
+                delta = np.linalg.solve(a, jac.T @ (w * r))
+            except np.linalg.LinAlgError:
+                break
+            delta[1] = float(np.clip(delta[1], -0.5, 0.5))
+            delta[0] = float(np.clip(delta[0], -2 / k, 2 / k))
+            c, log_k = c + delta[0], log_k + delta[1]
+            if abs(delta[0]) * k < 1e-6 and abs(delta[1]) < 1e-6:
+                break
+        k = math.exp(log_k)
+        p = single_step_probability(xs, c, 1.0 / k, sign)
+        informative = (p > _INFORMATIVE[0]) & (p < _INFORMATIVE[1])
+        binomial = p * (1 - p) / risk
+        terms = ((observed - p) ** 2 - noise_var)[informative] / binomial[informative]
+        if terms.size:
+            phi = max(float(np.mean(terms)), 1e-6)
+    return terms
+
+
+def reversal_dispersion(x, y, branch, values: dict, noise: float) -> tuple[float, int, dict]:
+    """1/n, the dispersion of the reversed share (n independently reversing regions),
+    pooled over both branches, with its degrees of freedom and the number of informative
+    steps per branch ("up", "down"). NaN with 0 degrees of freedom when no branch has a
+    transition resolved by the sweep."""
+    noise_share = noise / abs(values["step"]) if values["step"] else math.inf
+    pearson, informative = [], {"up": 0, "down": 0}
+    for sign, name in ((1, "up"), (-1, "down")):
+        center, width = values[f"center_{name}"], values[f"width_{name}"]
+        best = None
+        for seg in segments(branch):
+            if branch[seg[0]] != sign or seg.size < 3:
+                continue
+            share = reversed_share(y[seg], x[seg], sign, values)
+            terms = _hazard_fit(x[seg], share, sign, center, width, noise_share)
+            if best is None or terms.size > best.size:
+                best = terms
+        if best is not None and best.size:
+            pearson.append(best)
+            informative[name] = int(best.size)
+    m = sum(t.size for t in pearson)
+    dof = m - 2 * len(pearson)
+    if dof < 1:
+        return math.nan, 0, informative
+    return max(float(np.sum(np.concatenate(pearson))) / dof, 0.0), dof, informative
+
+
+def t_widening(dof: int) -> float:
+    """Student-t 95 % point over the normal one: the factor that keeps a 2-sigma interval
+    at 95 % when a variance rests on ``dof`` degrees of freedom."""
+    return float(student_t.ppf(0.975, dof) / 1.959964) if dof >= 1 else math.inf
+
+
+def loop_covariance(jac: np.ndarray, weights: np.ndarray | None, x: np.ndarray,
+                    branch: np.ndarray, values: dict, sweep_step: float, noise: float,
+                    dispersion: float) -> np.ndarray | None:
+    """Covariance of the least-squares loop parameters (a sandwich estimate) when each
+    point carries the read noise ``noise`` and the reversed share along one run of a
+    branch is the empirical distribution function of 1/``dispersion`` independent
+    regions: cov(F_i, F_j) = dispersion F_i (1 - F_j) for point i before point j.
+
+    ``jac`` is the Jacobian of the weighted residuals w (model - data) at the optimum;
+    the estimate's covariance is (J'J)^-1 J' W C W J (J'J)^-1."""
+    try:
+        bread = np.linalg.pinv(jac.T @ jac)
+    except np.linalg.LinAlgError:
+        return None
+    w = np.ones(x.size) if weights is None else np.asarray(weights, dtype=float)
+    meat = noise**2 * (jac * w[:, None] ** 2).T @ jac
+    if dispersion > 0:
+        for seg in segments(branch):
+            sign = 1 if branch[seg[0]] > 0 else -1
+            name = "up" if sign > 0 else "down"
+            f = staircase_share(x[seg], values[f"center_{name}"], values[f"width_{name}"],
+                                sweep_step, sign)
+            idx = np.arange(seg.size)
+            cov = f[np.minimum.outer(idx, idx)] * (1.0 - f[np.maximum.outer(idx, idx)])
+            wj = jac[seg] * w[seg, None]
+            meat += dispersion * values["step"] ** 2 * (wj.T @ cov @ wj)
+    return bread @ meat @ bread
