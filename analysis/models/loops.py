@@ -187,7 +187,8 @@ def _least_squares(x, y, branch, start, shape, step_x, sigma, fix_slope):
             break
     if not np.all(np.isfinite(fit.residual)):
         raise FitError(f"the hysteresis-loop fit failed: {fit.message}; check the data")
-    return fit, weights
+    pinned_branches = [c.removeprefix("center_") for c in _CENTRES if c not in fit.var_names]
+    return fit, weights, pinned_branches
 
 
 def fit_loop(x, signal, branch=None, *, sigma=None, shape: str = "activation",
@@ -204,9 +205,11 @@ def fit_loop(x, signal, branch=None, *, sigma=None, shape: str = "activation",
             start[f"width_{name}"] = max(0.6 * start[f"width_{name}"], step_x / 5)
             start[f"center_{name}"] += 0.5 * sign * half_reversal_shift(
                 start[f"width_{name}"], step_x)
-    fit, weights = _least_squares(x, y, branch, start, shape, step_x, sigma, fix_slope)
+    fit, weights, pinned = _least_squares(x, y, branch, start, shape, step_x, sigma,
+                                          fix_slope)
     noise = _read_noise(fit, x, branch, shape, step_x, sigma)
-    out = LoopFit(fit=fit, params={}, shape=shape, sweep_step=step_x, noise=noise)
+    out = LoopFit(fit=fit, params={}, shape=shape, sweep_step=step_x, noise=noise,
+                  unresolved=pinned)
     if shape == "activation":
         _activation_covariance(out, x, y, branch, weights)
     _add_threshold_terms(out, x_calibration)
@@ -225,8 +228,9 @@ def _activation_covariance(out: LoopFit, x, y, branch, weights) -> None:
     phi, dof, informative = reversal_dispersion(x, y, branch, fit.values, out.noise)
     out.dispersion, out.dof, out.informative = phi, dof, informative
     partial, smallest = _partial_points(x, y, branch, fit.values, out.noise)
-    out.unresolved = [name for name in ("up", "down") if partial[name] == 0]
-    out.single_jump = len(out.unresolved) == 2
+    out.unresolved = [name for name in ("up", "down")
+                      if partial[name] == 0 or name in out.unresolved]
+    out.single_jump = partial["up"] == 0 and partial["down"] == 0
     if dof >= 1:
         used = phi * t_widening(dof) ** 2
     elif math.isfinite(smallest):
@@ -273,7 +277,7 @@ def _add_threshold_terms(out: LoopFit, x_calibration: float) -> None:
         i = names.index(centre)
         if out.shape == "activation":
             shift = half_reversal_shift(fit.values[f"width_{branch_name}"], out.sweep_step)
-            cov[i, i] += shift**2 / 12.0
+            cov[i, i] += shift**2 / 24.0  # triangular over [x_h, x_h + delta]
             if branch_name in out.unresolved:
                 cov[i, i] += out.sweep_step**2 / 12.0
             if out.single_jump:

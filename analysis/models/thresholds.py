@@ -23,9 +23,11 @@ at x_h = x_50 - delta with delta = ln(1 / (1 - exp(-k s))) / k, the lower the fi
 step. The k a loop shows is that of the whole bar; each region's own law is steeper (a
 scatter of thresholds between regions broadens the bar's), and delta falls with k, so the
 single-step threshold lies between x_h (regions with infinitely steep laws) and
-x_h + delta (identical regions). The fit is parametrised by the middle of that interval,
-x_h + delta / 2, which is what is reported, with delta / sqrt(12) (a uniform
-distribution over the interval) in its error.
+x_h + delta (identical regions). Both ends are unphysical limits (thermal activation has
+a finite steepness; nucleation fields scatter), so the fit is parametrised by the middle
+of the interval, x_h + delta / 2, which is what is reported, with a triangular
+distribution over the interval, delta / sqrt(24), in its error (GUM, JCGM 100:2008,
+4.3.9).
 
 What the uncertainty of x_50 contains (README, "What each sigma contains"):
 
@@ -37,11 +39,11 @@ What the uncertainty of x_50 contains (README, "What each sigma contains"):
   still unreversed, is binomial with variance p (1 - p) / n (a discrete-time hazard model
   with the complementary log-log link, fitted by quasi-likelihood); the covariance of the
   fit then follows from the covariance of an empirical distribution function of n draws
-  (a sandwich estimate), widened to the Student-t 95 % point of the few degrees of freedom
-  that 1/n rests on;
+  (a sandwich estimate), widened for the few degrees of freedom that 1/n rests on (the
+  Student-t distribution, :func:`t_widening`);
 * the sweep step: a transition with fewer than two points inside it is located only
   within its step, a uniform distribution of variance s^2 / 12;
-* the model: where x_50 lies between x_h and x_h + delta (above), delta / sqrt(12);
+* the model: where x_50 lies between x_h and x_h + delta (above), delta / sqrt(24);
 * a bar that reverses in one jump on both branches (no point inside either transition)
   shows neither its number of regions nor their spread: its threshold is then taken as
   one draw of a single activated region, whose Gumbel spread 1.28 / k is estimated with
@@ -198,9 +200,15 @@ def reversal_dispersion(x, y, branch, values: dict, noise: float) -> tuple[float
 
 
 def t_widening(dof: int) -> float:
-    """Student-t 95 % point over the normal one: the factor that keeps a 2-sigma interval
-    at 95 % when a variance rests on ``dof`` degrees of freedom."""
-    return float(student_t.ppf(0.975, dof) / 1.959964) if dof >= 1 else math.inf
+    """How much wider to quote a sigma whose variance rests on ``dof`` degrees of freedom:
+    the geometric mean of the Student-t over normal ratios at the 1-sigma (84 %) and
+    2-sigma (97.5 %) points, so that neither interval falls far short (for 2 degrees of
+    freedom 1.70: 77 % and 92 % instead of 68 % and 95 %; for 10, 1.09)."""
+    if dof < 1:
+        return math.inf
+    one = student_t.ppf(0.841345, dof) / 1.0
+    two = student_t.ppf(0.97725, dof) / 2.0
+    return float(math.sqrt(one * two))
 
 
 def loop_covariance(jac: np.ndarray, weights: np.ndarray | None, x: np.ndarray,
