@@ -81,6 +81,7 @@ class LoopFit:
     informative: dict[str, int] = field(default_factory=dict)  # steps inside each transition
     unresolved: list[str] = field(default_factory=list)  # branches narrower than a step
     single_jump: bool = False  # both branches reversed in one jump
+    used_dispersion: float = 0.0  # the dispersion the covariance was built with
 
 
 def _prepare(x, signal, branch):
@@ -212,8 +213,10 @@ def fit_loop(x, signal, branch=None, *, sigma=None, shape: str = "activation",
                   unresolved=pinned)
     if shape == "activation":
         _activation_covariance(out, x, y, branch, weights)
+        if out.used_dispersion > 0:
+            _levels_reweighted(out, x, y, branch, sigma)
     _add_threshold_terms(out, x_calibration)
-    out.params = fit.ufloats()
+    out.params = out.fit.ufloats()
     return out
 
 
@@ -237,10 +240,56 @@ def _activation_covariance(out: LoopFit, x, y, branch, weights) -> None:
         used = smallest
     else:
         used = 0.0
+    out.used_dispersion = used
     cov = loop_covariance(fit.jac, weights, x, branch, fit.values, out.sweep_step, out.noise,
                           used)
     if cov is not None and np.all(np.isfinite(cov)):
         fit.covar = cov
+
+
+_LEVELS = ("offset", "slope", "step")
+
+
+def _levels_reweighted(out: LoopFit, x, y, branch, sigma) -> None:
+    """Levels and background again, from the saturated points alone (more than 8 widths
+    from the threshold, and where the randomness of reversal, dispersion step^2 F (1 - F),
+    is below a quarter of the read-noise variance): inside the transitions the randomness
+    of reversal and the shape of the activation law would leak into them. The thresholds and widths stay
+    those of the first fit. The covariance becomes block-diagonal: levels from this
+    fit, the rest from the first."""
+    fit = out.fit
+    v = fit.values
+    f = np.where(branch > 0,
+                 staircase_share(x, v["center_up"], v["width_up"], out.sweep_step, UP),
+                 staircase_share(x, v["center_down"], v["width_down"], out.sweep_step, DOWN))
+    noise = out.noise if sigma is None else np.broadcast_to(np.asarray(sigma, dtype=float),
+                                                            x.shape)
+    far = np.where(branch > 0, np.abs(x - v["center_up"]) / v["width_up"],
+                   np.abs(x - v["center_down"]) / v["width_down"])
+    saturated = (far > 8) & (out.used_dispersion * v["step"] ** 2 * f * (1 - f)
+                             < 0.25 * noise**2)
+    vary = [n for n in _LEVELS if n in fit.var_names]
+    if np.count_nonzero(saturated) <= len(vary) + 2:
+        return
+    weights = np.where(saturated, 1.0 / noise, 0.0)
+    refit = fit_least_squares(
+        lambda **p: hysteresis_loop(x, branch, shape="activation", sweep_step=out.sweep_step,
+                                    **p),
+        y, v, vary=vary, weights=weights, scale_covar=False, title=fit.title)
+    if not (refit.success and np.all(np.isfinite(refit.residual))):
+        return
+    level_cov = loop_covariance(refit.jac, weights, x, branch, refit.values, out.sweep_step,
+                                out.noise if sigma is None else float(np.median(noise)),
+                                out.used_dispersion)
+    if level_cov is None or fit.covar is None:
+        return
+    cov = fit.covar.copy()
+    idx = [fit.var_names.index(n) for n in vary]
+    cov[idx, :] = 0.0
+    cov[:, idx] = 0.0
+    cov[np.ix_(idx, idx)] = level_cov
+    fit.values.update({n: refit.values[n] for n in vary})
+    fit.covar = cov
 
 
 def _partial_points(x, y, branch, values, noise) -> tuple[dict[str, int], float]:
@@ -277,7 +326,7 @@ def _add_threshold_terms(out: LoopFit, x_calibration: float) -> None:
         i = names.index(centre)
         if out.shape == "activation":
             shift = half_reversal_shift(fit.values[f"width_{branch_name}"], out.sweep_step)
-            cov[i, i] += shift**2 / 24.0  # triangular over [x_h, x_h + delta]
+            cov[i, i] += shift**2 / 12.0  # uniform over [x_h, x_h + delta]
             if branch_name in out.unresolved:
                 cov[i, i] += out.sweep_step**2 / 12.0
             if out.single_jump:

@@ -23,11 +23,12 @@ at x_h = x_50 - delta with delta = ln(1 / (1 - exp(-k s))) / k, the lower the fi
 step. The k a loop shows is that of the whole bar; each region's own law is steeper (a
 scatter of thresholds between regions broadens the bar's), and delta falls with k, so the
 single-step threshold lies between x_h (regions with infinitely steep laws) and
-x_h + delta (identical regions). Both ends are unphysical limits (thermal activation has
-a finite steepness; nucleation fields scatter), so the fit is parametrised by the middle
-of the interval, x_h + delta / 2, which is what is reported, with a triangular
-distribution over the interval, delta / sqrt(24), in its error (GUM, JCGM 100:2008,
-4.3.9).
+x_h + delta (identical regions): near the first for field loops, whose transitions are
+mostly the scatter of nucleation fields, nearer the second for current loops of a bar
+whose regions differ little. One loop cannot tell where, so the fit is parametrised by
+the middle of the interval, x_h + delta / 2, which is what is reported, with a uniform
+distribution over the interval, delta / sqrt(12), in its error (GUM, JCGM 100:2008,
+4.3.7).
 
 What the uncertainty of x_50 contains (README, "What each sigma contains"):
 
@@ -43,7 +44,7 @@ What the uncertainty of x_50 contains (README, "What each sigma contains"):
   Student-t distribution, :func:`t_widening`);
 * the sweep step: a transition with fewer than two points inside it is located only
   within its step, a uniform distribution of variance s^2 / 12;
-* the model: where x_50 lies between x_h and x_h + delta (above), delta / sqrt(24);
+* the model: where x_50 lies between x_h and x_h + delta (above), delta / sqrt(12);
 * a bar that reverses in one jump on both branches (no point inside either transition)
   shows neither its number of regions nor their spread: its threshold is then taken as
   one draw of a single activated region, whose Gumbel spread 1.28 / k is estimated with
