@@ -254,9 +254,9 @@ def _levels_reweighted(out: LoopFit, x, y, branch, sigma) -> None:
     """Levels and background again, from the saturated points alone (more than 8 widths
     from the threshold, and where the randomness of reversal, dispersion step^2 F (1 - F),
     is below a quarter of the read-noise variance): inside the transitions the randomness
-    of reversal and the shape of the activation law would leak into them. The thresholds and widths stay
-    those of the first fit. The covariance becomes block-diagonal: levels from this
-    fit, the rest from the first."""
+    of reversal and the shape of the activation law would leak into them. The thresholds
+    and widths stay those of the first fit. The covariance becomes block-diagonal:
+    levels from this fit, the rest from the first."""
     fit = out.fit
     v = fit.values
     f = np.where(branch > 0,
