@@ -77,7 +77,7 @@ class LoopFit:
     sweep_step: float
     noise: float  # read noise of one point, signal units
     dispersion: float = math.nan  # 1/n of the reversing regions (NaN: not estimated)
-    dof: int = 0  # degrees of freedom of the dispersion
+    dof: float = 0.0  # degrees of freedom of the dispersion
     informative: dict[str, int] = field(default_factory=dict)  # steps inside each transition
     unresolved: list[str] = field(default_factory=list)  # branches narrower than a step
     single_jump: bool = False  # both branches reversed in one jump
@@ -98,24 +98,20 @@ def _prepare(x, signal, branch):
     return x, y, branch
 
 
-def _read_noise(fit: LeastSquaresFit, x, branch, shape, step_x, sigma) -> float:
-    """The noise of one point: the given sigma, else the robust scatter of the points
-    away from both transitions."""
+def _read_noise(fit: LeastSquaresFit, branch: np.ndarray, sigma) -> float:
+    """The noise of one point: the given sigma, else the robust scatter (median absolute
+    deviation) of the differences between consecutive residuals of one run, over sqrt 2:
+    the few steps where the bar reversed differently from the model are outliers to it,
+    and a slow drift of the readout cancels."""
     if sigma is not None:
-        return float(np.median(np.broadcast_to(np.asarray(sigma, dtype=float), x.shape)))
-    v = fit.values
-    if shape == "activation":
-        f_up = staircase_share(x, v["center_up"], v["width_up"], step_x, UP)
-        f_down = staircase_share(x, v["center_down"], v["width_down"], step_x, DOWN)
-        f = np.where(branch > 0, f_up, f_down)
-        saturated = (f < 0.005) | (f > 0.995)
-    else:
-        u = np.where(branch > 0, (x - v["center_up"]) / v["width_up"],
-                     (x - v["center_down"]) / v["width_down"])
-        saturated = np.abs(u) > 3
-    resid = fit.residual[saturated] if np.count_nonzero(saturated) >= 5 else fit.residual
-    mad = float(np.median(np.abs(resid - np.median(resid))))
-    return 1.4826 * mad if mad > 0 else float(np.std(resid)) or 1e-300
+        return float(np.median(np.broadcast_to(np.asarray(sigma, dtype=float),
+                                               branch.shape)))
+    same = branch[1:] == branch[:-1]
+    d = np.diff(fit.residual)[same]
+    if d.size < 5:
+        return float(np.std(fit.residual)) or 1e-300
+    mad = float(np.median(np.abs(d - np.median(d))))
+    return 1.4826 * mad / math.sqrt(2.0) if mad > 0 else float(np.std(d)) or 1e-300
 
 
 def _half_crossing(x: np.ndarray, share: np.ndarray) -> float:
@@ -208,7 +204,7 @@ def fit_loop(x, signal, branch=None, *, sigma=None, shape: str = "activation",
                 start[f"width_{name}"], step_x)
     fit, weights, pinned = _least_squares(x, y, branch, start, shape, step_x, sigma,
                                           fix_slope)
-    noise = _read_noise(fit, x, branch, shape, step_x, sigma)
+    noise = _read_noise(fit, branch, sigma)
     out = LoopFit(fit=fit, params={}, shape=shape, sweep_step=step_x, noise=noise,
                   unresolved=pinned)
     if shape == "activation":

@@ -81,11 +81,13 @@ def fit_switching_loop(current, signal, branch=None, *, width: float, thickness:
     readout is taken at a fixed small current, so it has no background in the pulse
     current: ``fix_slope=0`` by default (pass None to fit one, e.g. for a heated readout).
 
-    Returns i_c_plus, i_c_minus (A; module doc), j_c_plus, j_c_minus (A/m^2), step,
-    half_step, level_high, level_low, width_up, width_down; switching_ratio (|step| over
-    the |step| of ``field_loop_step``) when that is given; energy_plus, energy_minus (J)
-    when ``resistance`` (ohm) and ``pulse_width`` (s) are given; each with ``_stderr``;
-    shape, sweep_step, read_noise, reversing_regions, the verdict and the fit report.
+    Returns i_c_plus, i_c_minus (A; module doc), i_c_shift (the loop's offset in
+    current, (I_c+ + I_c-)/2: a field along the easy axis or a bias shifts it), j_c_plus,
+    j_c_minus (A/m^2), step, half_step, level_high, level_low, width_up, width_down;
+    switching_ratio (|step| over the |step| of ``field_loop_step``) when that is given;
+    energy_plus, energy_minus (J) when ``resistance`` (ohm) and ``pulse_width`` (s) are
+    given; each with ``_stderr``; shape, sweep_step, read_noise, reversing_regions, the
+    verdict and the fit report.
     """
     if (resistance is None) != (pulse_width is None):
         raise DataError("give both resistance and pulse_width for the switching energy")
@@ -93,7 +95,7 @@ def fit_switching_loop(current, signal, branch=None, *, width: float, thickness:
     q = loop_quantities(loop.params, shape, loop.sweep_step)
     i_plus, i_minus = q["center_up"], q["center_down"]
     named = {
-        "i_c_plus": i_plus, "i_c_minus": i_minus,
+        "i_c_plus": i_plus, "i_c_minus": i_minus, "i_c_shift": q["bias"],
         "j_c_plus": current_density(i_plus, width, thickness),
         "j_c_minus": current_density(i_minus, width, thickness),
         "step": q["step"], "half_step": q["half_step"],
@@ -114,8 +116,8 @@ def fit_switching_loop(current, signal, branch=None, *, width: float, thickness:
     x = np.asarray(current, dtype=float).ravel()
     branch_arr = sweep_branches(x) if branch is None else np.where(np.asarray(branch) > 0,
                                                                     UP, DOWN)
-    per_polarity = {"i_c_plus": ("j_c_plus", "energy_plus"),
-                    "i_c_minus": ("j_c_minus", "energy_minus")}
+    per_polarity = {"i_c_plus": ("j_c_plus", "energy_plus", "i_c_shift"),
+                    "i_c_minus": ("j_c_minus", "energy_minus", "i_c_shift")}
     return judge_loop(result, loop, x, branch_arr, plus="i_c_plus", minus="i_c_minus",
                       unit="A", sigma_given=sigma is not None, also=per_polarity,
                       step_names=("step", "half_step", "level_high", "level_low",

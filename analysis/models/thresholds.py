@@ -124,12 +124,13 @@ def _hazard_fit(x, share, sign, center, width, noise_share):
     """Quasi-likelihood fit of the per-step reversal probability among the regions not
     yet reversed (complementary log-log link: log(-log(1 - p)) = log ln2 + k (x - x_50)).
     Returns the Pearson terms of the informative steps as (residual^2 - noise variance)
-    / binomial variance, or an empty array."""
+    / binomial variance (or an empty array) and the leverage the fit has on them (the
+    degrees of freedom it uses up among them)."""
     before = np.clip(share[:-1], 0.0, 1.0)
     at_risk = 1.0 - before
     keep = at_risk > _MIN_AT_RISK
     if np.count_nonzero(keep) < 2:
-        return np.array([])
+        return np.array([]), 0.0
     xs = x[1:][keep]
     risk = at_risk[keep]
     observed = (share[1:][keep] - share[:-1][keep]) / risk
@@ -137,7 +138,7 @@ def _hazard_fit(x, share, sign, center, width, noise_share):
     lo, hi = center - 8 * width, center + 8 * width
     window = (xs >= lo) & (xs <= hi)
     if np.count_nonzero(window) < 2:
-        return np.array([])
+        return np.array([]), 0.0
     xs, risk, observed, noise_var = xs[window], risk[window], observed[window], \
         noise_var[window]
     c, log_k = center, -math.log(width)
@@ -170,16 +171,27 @@ def _hazard_fit(x, share, sign, center, width, noise_share):
         terms = ((observed - p) ** 2 - noise_var)[informative] / binomial[informative]
         if terms.size:
             phi = max(float(np.mean(terms)), 1e-6)
-    return terms
+    dp = np.exp(-LN2 * np.exp(np.minimum(sign * k * (xs - c), 5.0))) * LN2 * np.exp(
+        np.minimum(sign * k * (xs - c), 5.0))
+    jac = np.column_stack([dp * (-sign * k), dp * sign * k * (xs - c)])
+    w = 1.0 / (phi * p * (1 - p) / risk + noise_var)
+    try:
+        inner = np.linalg.pinv(jac.T @ (jac * w[:, None]))
+    except np.linalg.LinAlgError:
+        return terms, float(min(2, terms.size))
+    leverage = w * np.einsum("ij,jk,ik->i", jac, inner, jac)
+    return terms, float(np.sum(leverage[informative]))
 
 
-def reversal_dispersion(x, y, branch, values: dict, noise: float) -> tuple[float, int, dict]:
+def reversal_dispersion(x, y, branch, values: dict, noise: float
+                        ) -> tuple[float, float, dict]:
     """1/n, the dispersion of the reversed share (n independently reversing regions),
-    pooled over both branches, with its degrees of freedom and the number of informative
-    steps per branch ("up", "down"). NaN with 0 degrees of freedom when no branch has a
-    transition resolved by the sweep."""
+    pooled over both branches, with its degrees of freedom (informative steps minus the
+    leverage of the hazard fits on them) and the number of informative steps per branch
+    ("up", "down"). NaN with 0 degrees of freedom when no branch has a transition
+    resolved by the sweep."""
     noise_share = noise / abs(values["step"]) if values["step"] else math.inf
-    pearson, informative = [], {"up": 0, "down": 0}
+    pearson, informative, used = [], {"up": 0, "down": 0}, 0.0
     for sign, name in ((1, "up"), (-1, "down")):
         center, width = values[f"center_{name}"], values[f"width_{name}"]
         best = None
@@ -187,14 +199,15 @@ def reversal_dispersion(x, y, branch, values: dict, noise: float) -> tuple[float
             if branch[seg[0]] != sign or seg.size < 3:
                 continue
             share = reversed_share(y[seg], x[seg], sign, values)
-            terms = _hazard_fit(x[seg], share, sign, center, width, noise_share)
-            if best is None or terms.size > best.size:
-                best = terms
-        if best is not None and best.size:
-            pearson.append(best)
-            informative[name] = int(best.size)
+            terms, leverage = _hazard_fit(x[seg], share, sign, center, width, noise_share)
+            if best is None or terms.size > best[0].size:
+                best = (terms, leverage)
+        if best is not None and best[0].size:
+            pearson.append(best[0])
+            used += best[1]
+            informative[name] = int(best[0].size)
     m = sum(t.size for t in pearson)
-    dof = m - 2 * len(pearson)
+    dof = m - used
     if dof < 1:
         return math.nan, 0, informative
     return max(float(np.sum(np.concatenate(pearson))) / dof, 0.0), dof, informative
