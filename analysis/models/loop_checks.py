@@ -30,6 +30,11 @@ def _never_switched(result: dict, loop: LoopFit) -> str | None:
     step, err = result.get("step", math.nan), result.get("step_stderr", math.nan)
     if not math.isfinite(step) or not math.isfinite(err):
         return "the loop fit gives no step with an error"
+    background = loop.fit.values.get("slope", 0.0) * loop.x
+    swing = float(np.ptp(loop.fit.best_fit - background)) if loop.x.size else 0.0
+    if swing < 0.5 * abs(step):
+        return (f"the loop never switched inside the sweep: the fitted levels differ by "
+                f"{step:.3g} but only {swing:.3g} of that lies between the swept points")
     if abs(step) < MIN_STEP_OVER_NOISE * loop.noise:
         return (f"the loop never switched: its step {step:.3g} is within "
                 f"{MIN_STEP_OVER_NOISE:g} times the read noise {loop.noise:.2g} (signal units)")
@@ -66,5 +71,5 @@ def judge_loop(result: dict, loop: LoopFit, x: np.ndarray, branch: np.ndarray, *
     sigma_check(result, ["step"], also={"step": tuple(step_names)})
     if sigma_given and loop.shape != "activation":
         redchi_check(result, loop.fit.redchi, loop.fit.nfree, "loop")
-    return escalate(result, [plus, minus, "step"],
-                    "neither threshold nor the step of the loop is determined")
+    return escalate(result, [plus, minus],
+                    "neither threshold of the loop is determined")

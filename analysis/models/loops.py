@@ -82,6 +82,7 @@ class LoopFit:
     unresolved: list[str] = field(default_factory=list)  # branches narrower than a step
     single_jump: bool = False  # both branches reversed in one jump
     used_dispersion: float = 0.0  # the dispersion the covariance was built with
+    x: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the swept values fitted
 
 
 def _prepare(x, signal, branch):
@@ -206,7 +207,7 @@ def fit_loop(x, signal, branch=None, *, sigma=None, shape: str = "activation",
                                           fix_slope)
     noise = _read_noise(fit, branch, sigma)
     out = LoopFit(fit=fit, params={}, shape=shape, sweep_step=step_x, noise=noise,
-                  unresolved=pinned)
+                  unresolved=pinned, x=x)
     if shape == "activation":
         _activation_covariance(out, x, y, branch, weights)
         if out.used_dispersion > 0:
