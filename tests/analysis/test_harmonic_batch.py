@@ -65,7 +65,7 @@ def test_field_sweeps_give_the_model_torques_with_the_planar_hall_correction(swe
                   width=model["width"], thickness=model["thickness"], ms=model["ms"])
     assert row["fitted"], row["error"]
     assert row["method"] == "Hayashi" and row["state"] == -1  # from the initialising field
-    assert row["planar_to_anomalous"] == pytest.approx(2.0)
+    assert row["planar_to_anomalous"] == pytest.approx(model["r_phe"] / model["r_ahe"])
     # measured: -1.4053 T/A against the model's -1.4040 (0.09 %), stderr 0.35 %
     assert row["b_dl_per_ampere"] == pytest.approx(model["b_dl"], rel=0.01)
     assert abs(row["b_dl_per_ampere"] - model["b_dl"]) < 3 * row["b_dl_per_ampere_stderr"]
@@ -92,7 +92,7 @@ def test_without_r_phe_the_apparent_fields_are_given_with_a_note(sweeps, model):
     assert "xi_DL skipped: needs ms" in row["note"]  # the geometry is in the file
     assert row["planar_to_anomalous"] == 0 and "xi_dl" not in row
     # uncorrected, B_DL reads B_DL + (R_PHE / R_AHE) B_FL: 60 % too large here
-    mixed = model["b_dl"] + model["r_phe"] / model["r_ahe"] * model["b_fl"]
+    mixed = model["b_dl"] + 2 * model["r_phe"] / model["r_ahe"] * model["b_fl"]
     assert row["b_dl_per_ampere"] == pytest.approx(mixed, rel=0.02)
 
 
@@ -125,7 +125,7 @@ def test_one_axis_gives_b_dl_only_and_m_z_from_the_1w_curvature(sweeps, model):
     assert row["state"] == 1  # the bench starts at m_z = +1; no initialising field
     assert "from the 1w curvature" in row["note"] and "x sweep only" in row["note"]
     assert "b_fl" not in row and "apparent_y" not in row
-    mixed = model["b_dl"] + model["r_phe"] / model["r_ahe"] * model["b_fl"]
+    mixed = model["b_dl"] + 2 * model["r_phe"] / model["r_ahe"] * model["b_fl"]
     assert row["b_dl_per_ampere"] == pytest.approx(mixed, rel=0.02)
 
 
