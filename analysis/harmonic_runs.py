@@ -83,6 +83,13 @@ def _avci(run: RunData, *, r_ahe: float | None, r_phe: float | None, m_eff: floa
         missing.append(f"at least 3 field magnitudes (the run has {len(table)})")
     if missing:
         notes.append("B_DL/B_FL skipped: needs " + ", ".join(missing))
+        if has_1w:
+            from labspin.analysis.models.harmonic_inplane import fit_planar_hall
+
+            planar = fit_planar_hall(b, np.deg2rad(deg), r1w, scan=b_set)
+            for key in ("r_phe", "b_k"):
+                out[key], out[f"{key}_stderr"] = planar.values[key], planar.stderr(key)
+            notes.append("R_PHE and B_K from the 1w angle scans")
         # the per-field Avci amplitudes are still useful: keep the lowest and highest
         for label, row in (("low", table.iloc[0]), ("high", table.iloc[-1])):
             out[f"field_{label}"] = float(row["field"])

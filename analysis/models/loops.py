@@ -117,10 +117,15 @@ def _read_noise(fit: LeastSquaresFit, branch: np.ndarray, sigma) -> float:
 
 def _half_crossing(x: np.ndarray, share: np.ndarray) -> float:
     """Where a branch's measured share first reaches 1/2 in sweep order, interpolated
-    linearly between the two points around it."""
+    linearly between the two points around it; a step beyond the end (or before the
+    start) of the run when it never gets there (or starts there)."""
+    if share.size < 2:
+        return float(x[0])
+    if share[0] >= 0.5:
+        return float(x[0] - (x[1] - x[0]))
+    if not np.any(share >= 0.5):
+        return float(x[-1] + (x[-1] - x[-2]))
     k = int(np.argmax(share >= 0.5))
-    if k == 0 or share[k] < 0.5:
-        return float(x[k])
     s0, s1 = share[k - 1], share[k]
     return float(x[k - 1] + (x[k] - x[k - 1]) * (0.5 - s0) / (s1 - s0))
 
