@@ -153,14 +153,19 @@ def fit_least_squares(model: Callable[..., np.ndarray], data: np.ndarray,
                       positive: Iterable[str] = (), lower: Mapping[str, float] | None = None,
                       weights: np.ndarray | None = None,
                       scale_covar: bool = True, title: str = "",
-                      max_nfev: int | None = None) -> LeastSquaresFit:
+                      max_nfev: int | None = None,
+                      gradient: Callable[..., dict[str, np.ndarray]] | None = None,
+                      covariance: bool = True) -> LeastSquaresFit:
     """Least squares of ``model(**params) - data`` (times ``weights``).
 
     ``params`` gives every parameter with its starting value; ``vary`` names those that
     are fitted (default: all); parameters in ``positive`` are fitted as their logarithm
     and so stay above zero, those in ``lower`` (name -> bound) as bound + exp(q). The
     model takes the parameters as keywords (bind the independent variables first, e.g.
-    with a lambda) and returns an array like ``data``.
+    with a lambda) and returns an array like ``data``. ``gradient``, called like the
+    model, may give the model's derivatives {name: d model / d name}: MINPACK then takes
+    them instead of finite differences (far fewer model evaluations). ``covariance=False``
+    leaves the covariance to the caller (None here; a sandwich estimate, say).
     """
     names = list(params)
     init = {n: float(params[n]) for n in names}
@@ -177,11 +182,17 @@ def fit_least_squares(model: Callable[..., np.ndarray], data: np.ndarray,
     current = dict(init)
     logged_arr = np.array(logged, dtype=bool)
 
+    any_logged = bool(logged_arr.any())
+
     def natural(q: np.ndarray) -> np.ndarray:
-        return np.where(logged_arr, floor + np.exp(np.clip(q, -700, 700)), q)
+        if not any_logged:
+            return q
+        out = q.copy()
+        out[logged_arr] = floor[logged_arr] + np.exp(np.clip(q[logged_arr], -700, 700))
+        return out
 
     def residual(q: np.ndarray) -> np.ndarray:
-        current.update(zip(varied, natural(q), strict=True))
+        current.update(zip(varied, natural(q).tolist(), strict=True))
         r = model(**current) - data
         return r if w is None else r * w
 
@@ -190,11 +201,24 @@ def fit_least_squares(model: Callable[..., np.ndarray], data: np.ndarray,
     if varied:
         if data.size < len(varied):
             raise ValueError(f"{len(varied)} free parameters and only {data.size} points")
-        q, _, info, message, ier = leastsq(residual, q0, full_output=True,
-                                            maxfev=max_nfev or 200 * (len(varied) + 1))
+        def derivative(q: np.ndarray) -> np.ndarray:
+            natural_q = natural(q)
+            current.update(zip(varied, natural_q, strict=True))
+            parts = gradient(**current)
+            d = np.column_stack([parts[n] for n in varied])
+            d = d * np.where(logged_arr, natural_q - floor, 1.0)  # d/dq of a logged one
+            return d if w is None else d * w[:, None]
+
+        with np.errstate(over="ignore", invalid="ignore"):  # trial steps may overflow
+            q, _, info, message, ier = leastsq(
+                residual, q0, Dfun=derivative if gradient is not None else None,
+                full_output=True, maxfev=max_nfev or 200 * (len(varied) + 1))
         nfev, success, message = int(info["nfev"]), ier in (1, 2, 3, 4), str(message)
-        jac_internal = _jacobian(residual, q)
-        nfev += len(varied)
+        if gradient is not None:
+            jac_internal = derivative(q)
+        else:
+            jac_internal = _jacobian(residual, q)
+            nfev += len(varied)
     else:
         q, jac_internal, nfev, success, message = q0, np.zeros((data.size, 0)), 0, True, ""
     values = natural(q)
@@ -206,7 +230,7 @@ def fit_least_squares(model: Callable[..., np.ndarray], data: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         jac = np.asarray(jac_internal, dtype=float) / above
     jac[:, logged_arr & (above <= 0)] = 0.0
-    covar = _covariance(jac)
+    covar = _covariance(jac) if covariance else None
     fit = LeastSquaresFit(title=title or getattr(model, "__name__", "model"),
                           values=dict(current), init=init, var_names=list(varied),
                           covar=covar, jac=jac, residual=resid, best_fit=best, nfev=nfev,

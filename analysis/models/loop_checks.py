@@ -67,7 +67,11 @@ def judge_loop(result: dict, loop: LoopFit, x: np.ndarray, branch: np.ndarray, *
                "loop shows neither the number of reversing regions nor their spread; the "
                "errors assume a single activated region: repeat the loop (Loops > 1) or "
                "sweep in finer steps")
-    sigma_check(result, [plus, minus], units={plus: unit, minus: unit}, also=also)
+    # a smooth-step (tanh, erf) loop may be a hard-axis loop: thresholds at zero are then
+    # its result; an activated reversal has a threshold away from zero
+    zero_ok = [plus, minus] if loop.shape != "activation" else []
+    sigma_check(result, [plus, minus], units={plus: unit, minus: unit}, also=also,
+                may_be_zero=zero_ok)
     sigma_check(result, ["step"], also={"step": tuple(step_names)})
     if sigma_given and loop.shape != "activation":
         redchi_check(result, loop.fit.redchi, loop.fit.nfree, "loop")

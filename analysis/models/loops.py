@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from uncertainties import UFloat, wrap
+from uncertainties import UFloat
 
 from labspin.analysis.models._common import (
     DataError,
@@ -45,6 +45,7 @@ from labspin.analysis.models.loop_shapes import (
     sweep_step_of,
 )
 from labspin.analysis.models.thresholds import (
+    activated_loop_gradient,
     half_reversal_shift,
     loop_covariance,
     reversal_dispersion,
@@ -159,6 +160,11 @@ def _least_squares(x, y, branch, start, shape, step_x, sigma, fix_slope):
     def model(**p):
         return hysteresis_loop(x, branch, shape=shape, **p, **extra)
 
+    gradient = None
+    if shape == "activation":
+        def gradient(**p):
+            return activated_loop_gradient(x, branch, **p, **extra)
+
     params = dict(start)
     for name in ("width_up", "width_down"):
         params[name] = max(params[name], 1.5 * floor)
@@ -183,7 +189,8 @@ def _least_squares(x, y, branch, start, shape, step_x, sigma, fix_slope):
             vary = [n for n in vary if n not in stuck and n not in pinned]
             lower = {n: b for n, b in lower.items() if n not in stuck}
         fit = fit_least_squares(model, y, params, vary=vary, lower=lower, weights=weights,
-                                scale_covar=sigma is None, title=title)
+                                scale_covar=sigma is None, title=title, gradient=gradient,
+                                covariance=shape != "activation")
         params = dict(fit.values)
         stuck = [n for n in lower if fit.values[n] < 1.5 * floor]
         if not stuck:
@@ -256,9 +263,10 @@ def _levels_reweighted(out: LoopFit, x, y, branch, sigma) -> None:
     """Levels and background again, from the saturated points alone (more than 8 widths
     from the threshold, and where the randomness of reversal, dispersion step^2 F (1 - F),
     is below a quarter of the read-noise variance): inside the transitions the randomness
-    of reversal and the shape of the activation law would leak into them. The thresholds
-    and widths stay those of the first fit. The covariance becomes block-diagonal:
-    levels from this fit, the rest from the first."""
+    of reversal and the shape of the activation law would leak into them. The model is
+    linear in the levels (offset, slope, step) at fixed thresholds and widths, so this is
+    a weighted linear least-squares fit. The covariance becomes block-diagonal: levels
+    from this fit, the rest from the first."""
     fit = out.fit
     v = fit.values
     f = np.where(branch > 0,
@@ -271,26 +279,24 @@ def _levels_reweighted(out: LoopFit, x, y, branch, sigma) -> None:
     saturated = (far > 8) & (out.used_dispersion * v["step"] ** 2 * f * (1 - f)
                              < 0.25 * noise**2)
     vary = [n for n in _LEVELS if n in fit.var_names]
-    if np.count_nonzero(saturated) <= len(vary) + 2:
+    if np.count_nonzero(saturated) <= len(vary) + 2 or fit.covar is None:
         return
-    weights = np.where(saturated, 1.0 / noise, 0.0)
-    refit = fit_least_squares(
-        lambda **p: hysteresis_loop(x, branch, shape="activation", sweep_step=out.sweep_step,
-                                    **p),
-        y, v, vary=vary, weights=weights, scale_covar=False, title=fit.title)
-    if not (refit.success and np.all(np.isfinite(refit.residual))):
-        return
-    level_cov = loop_covariance(refit.jac, weights, x, branch, refit.values, out.sweep_step,
-                                out.noise if sigma is None else float(np.median(noise)),
-                                out.used_dispersion)
-    if level_cov is None or fit.covar is None:
+    shape = np.where(branch > 0, f - 0.5, 0.5 - f)  # (2F - 1) / 2 on the up branch
+    columns = {"offset": np.ones_like(x), "slope": x, "step": shape}
+    fixed = sum(v[n] * columns[n] for n in _LEVELS if n not in vary)
+    design = np.column_stack([columns[n] for n in vary])[saturated]
+    w = 1.0 / np.broadcast_to(noise, x.shape)[saturated]
+    coef, *_ = np.linalg.lstsq(design * w[:, None], (y - fixed)[saturated] * w, rcond=None)
+    try:
+        level_cov = np.linalg.inv((design * w[:, None]).T @ (design * w[:, None]))
+    except np.linalg.LinAlgError:
         return
     cov = fit.covar.copy()
     idx = [fit.var_names.index(n) for n in vary]
     cov[idx, :] = 0.0
     cov[:, idx] = 0.0
     cov[np.ix_(idx, idx)] = level_cov
-    fit.values.update({n: refit.values[n] for n in vary})
+    fit.values.update({n: float(c) for n, c in zip(vary, coef, strict=True)})
     fit.covar = cov
 
 
@@ -367,6 +373,18 @@ def loop_quantities(p: dict, shape: str, sweep_step: float | None = None) -> dic
         s_up = smooth_step(0.0, cu, wu, shape)
         return float(0.5 * (s_down - s_up))
 
+    # squareness to first order in the correlated parameters (forward differences)
+    names = ("center_up", "center_down", "width_up", "width_down")
+    at = [_nominal(p[n]) for n in names]
+    base = remanence(*at)
+    squareness = base
+    for i, name in enumerate(names):
+        if hasattr(p[name], "std_dev"):
+            h = 1e-7 * max(abs(at[i]), 1e-12)
+            moved = list(at)
+            moved[i] += h
+            squareness = squareness + (remanence(*moved) - base) / h * (p[name] - at[i])
+
     magnitude = p["step"] * (1.0 if _nominal(p["step"]) >= 0 else -1.0)
     return {
         "step": p["step"],
@@ -381,8 +399,7 @@ def loop_quantities(p: dict, shape: str, sweep_step: float | None = None) -> dic
         "width_down": p["width_down"],
         "bias": 0.5 * (p["center_up"] + p["center_down"]),
         "half_width": 0.5 * (p["center_up"] - p["center_down"]),
-        "squareness": wrap(remanence)(p["center_up"], p["center_down"], p["width_up"],
-                                      p["width_down"]),
+        "squareness": squareness,
     }
 
 

@@ -56,6 +56,7 @@ What the uncertainty of x_50 contains (README, "What each sigma contains"):
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -74,9 +75,11 @@ def staircase_share(x, center, width, sweep_step, direction: int = 1):
     ``sweep_step`` moving in ``direction`` (+1 up, -1 down), for the threshold estimate
     ``center`` (x_h + delta / 2 in the module doc) and Gumbel width ``width`` (= 1/k)."""
     k = 1.0 / width
-    gumbel_centre = center + direction * 0.5 * half_reversal_shift(width, sweep_step)
-    u = np.minimum(direction * k * (np.asarray(x, dtype=float) - gumbel_centre), 50.0)
-    g = -math.expm1(-k * sweep_step) if k * sweep_step < 700 else 1.0
+    ks = k * sweep_step
+    g = -math.expm1(-ks) if ks < 700 else 1.0
+    # the Gumbel centre lies half the shift (half_reversal_shift) beyond ``center``
+    half_shift = -0.5 * math.log(g) if g > 0 else 350.0  # in units of the width
+    u = np.minimum(direction * k * (np.asarray(x, dtype=float) - center) - half_shift, 50.0)
     return -np.expm1(-LN2 * np.exp(u) / g)
 
 
@@ -101,10 +104,49 @@ def activated_loop(x, branch, offset=0.0, slope=0.0, step=1.0, center_up=0.0,
     image on the down sweep; F from :func:`staircase_share`."""
     x = np.asarray(x, dtype=float)
     up = np.asarray(branch) > 0
-    f_up = staircase_share(x, center_up, width_up, sweep_step, 1)
-    f_down = staircase_share(x, center_down, width_down, sweep_step, -1)
-    s = np.where(up, 2.0 * f_up - 1.0, 1.0 - 2.0 * f_down)
+    s = np.empty_like(x)
+    s[up] = 2.0 * staircase_share(x[up], center_up, width_up, sweep_step, 1) - 1.0
+    down = ~up
+    s[down] = 1.0 - 2.0 * staircase_share(x[down], center_down, width_down, sweep_step, -1)
     return offset + slope * x + 0.5 * step * s
+
+
+def _share_derivatives(x, center, width, sweep_step, direction):
+    """F and its derivatives d F / d center, d F / d width (:func:`staircase_share`)."""
+    k = 1.0 / width
+    ks = k * sweep_step
+    e_ks = math.exp(-ks) if ks < 700 else 0.0
+    g = 1.0 - e_ks
+    half_shift = -0.5 * math.log(g) if g > 0 else 350.0
+    u = np.minimum(direction * k * (x - center) - half_shift, 50.0)
+    big_e = LN2 * np.exp(u) / g
+    survive = np.exp(-big_e)
+    dg_dk = sweep_step * e_ks
+    du_dk = direction * (x - center) + 0.5 * dg_dk / g
+    de_dk = big_e * du_dk - big_e * dg_dk / g
+    return (-np.expm1(-big_e), survive * big_e * (-direction * k),
+            survive * de_dk * (-k * k))
+
+
+def activated_loop_gradient(x, branch, offset=0.0, slope=0.0, step=1.0, center_up=0.0,
+                            center_down=0.0, width_up=1.0, width_down=1.0, sweep_step=1.0
+                            ) -> dict[str, np.ndarray]:
+    """The derivatives of :func:`activated_loop` by each of its parameters."""
+    x = np.asarray(x, dtype=float)
+    up = np.asarray(branch) > 0
+    down = ~up
+    s = np.empty_like(x)
+    d = {"offset": np.ones_like(x), "slope": x.copy()}
+    for name in ("center_up", "width_up", "center_down", "width_down"):
+        d[name] = np.zeros_like(x)
+    f, dc, dw = _share_derivatives(x[up], center_up, width_up, sweep_step, 1)
+    s[up] = 2.0 * f - 1.0
+    d["center_up"][up], d["width_up"][up] = step * dc, step * dw
+    f, dc, dw = _share_derivatives(x[down], center_down, width_down, sweep_step, -1)
+    s[down] = 1.0 - 2.0 * f
+    d["center_down"][down], d["width_down"][down] = -step * dc, -step * dw
+    d["step"] = 0.5 * s
+    return d
 
 
 def segments(branch: np.ndarray) -> list[np.ndarray]:
@@ -141,38 +183,36 @@ def _hazard_fit(x, share, sign, center, width, noise_share):
         return np.array([]), 0.0
     xs, risk, observed, noise_var = xs[window], risk[window], observed[window], \
         noise_var[window]
-    c, log_k = center, -math.log(width)
-    phi = 1.0 / 30.0
-    for _ in range(3):  # reweight with the dispersion found
-        for _ in range(20):  # damped Gauss-Newton on (c, log k)
-            k = math.exp(log_k)
-            u = np.minimum(sign * k * (xs - c), 5.0)
-            e = LN2 * np.exp(u)
-            p = -np.expm1(-e)
-            dp = np.exp(-e) * e
-            var = phi * p * (1 - p) / risk + noise_var
-            jac = np.column_stack([dp * (-sign * k), dp * u])
-            w = 1.0 / var
-            r = observed - p
-            a = jac.T @ (jac * w[:, None]) + 1e-9 * np.eye(2)
-            try:
-                delta = np.linalg.solve(a, jac.T @ (w * r))
-            except np.linalg.LinAlgError:
-                break
-            delta[1] = float(np.clip(delta[1], -0.5, 0.5))
-            delta[0] = float(np.clip(delta[0], -2 / k, 2 / k))
-            c, log_k = c + delta[0], log_k + delta[1]
-            if abs(delta[0]) * k < 1e-6 and abs(delta[1]) < 1e-6:
-                break
-        k = math.exp(log_k)
-        p = single_step_probability(xs, c, 1.0 / k, sign)
-        informative = (p > _INFORMATIVE[0]) & (p < _INFORMATIVE[1])
-        binomial = p * (1 - p) / risk
-        terms = ((observed - p) ** 2 - noise_var)[informative] / binomial[informative]
-        if terms.size:
-            phi = max(float(np.mean(terms)), 1e-6)
-    dp = np.exp(-LN2 * np.exp(np.minimum(sign * k * (xs - c), 5.0))) * LN2 * np.exp(
-        np.minimum(sign * k * (xs - c), 5.0))
+    # start at the single-step centre the loop fit implies, weights from its dispersion
+    k = 1.0 / width
+    c = center + sign * 0.5 * half_reversal_shift(width, float(np.median(np.abs(np.diff(x)))))
+    phi = _pearson_dispersion(observed, single_step_probability(xs, c, width, sign), risk,
+                              noise_var)
+    for _ in range(6):  # damped Gauss-Newton on (c, log k); 1/n needs no precision
+        u = np.minimum(sign * k * (xs - c), 5.0)
+        e = LN2 * np.exp(u)
+        p = -np.expm1(-e)
+        dp = np.exp(-e) * e
+        w = 1.0 / (phi * p * (1 - p) / risk + noise_var)
+        j0, j1, r = dp * (-sign * k), dp * u, observed - p
+        a00, a01, a11 = float(w @ (j0 * j0)), float(w @ (j0 * j1)), float(w @ (j1 * j1))
+        b0, b1 = float(w @ (j0 * r)), float(w @ (j1 * r))
+        det = a00 * a11 - a01 * a01
+        if not det > 0:
+            break
+        d_c = min(max((a11 * b0 - a01 * b1) / det, -2 / k), 2 / k)
+        d_log_k = min(max((a00 * b1 - a01 * b0) / det, -0.5), 0.5)
+        c, k = c + d_c, k * math.exp(d_log_k)
+        if abs(d_c) * k < 1e-4 and abs(d_log_k) < 1e-4:
+            break
+    p = single_step_probability(xs, c, 1.0 / k, sign)
+    informative = (p > _INFORMATIVE[0]) & (p < _INFORMATIVE[1])
+    binomial = p * (1 - p) / risk
+    terms = ((observed - p) ** 2 - noise_var)[informative] / binomial[informative]
+    if terms.size:
+        phi = max(float(np.mean(terms)), 1e-6)
+    e = LN2 * np.exp(np.minimum(sign * k * (xs - c), 5.0))
+    dp = np.exp(-e) * e
     jac = np.column_stack([dp * (-sign * k), dp * sign * k * (xs - c)])
     w = 1.0 / (phi * p * (1 - p) / risk + noise_var)
     try:
@@ -181,6 +221,16 @@ def _hazard_fit(x, share, sign, center, width, noise_share):
         return terms, float(min(2, terms.size))
     leverage = w * np.einsum("ij,jk,ik->i", jac, inner, jac)
     return terms, float(np.sum(leverage[informative]))
+
+
+def _pearson_dispersion(observed, p, risk, noise_var) -> float:
+    """Mean Pearson term of the informative steps (a starting 1/n; 1/30 without any)."""
+    informative = (p > _INFORMATIVE[0]) & (p < _INFORMATIVE[1])
+    if not np.any(informative):
+        return 1.0 / 30.0
+    terms = ((observed - p) ** 2 - noise_var)[informative] / (
+        p * (1 - p) / risk)[informative]
+    return min(max(float(np.mean(terms)), 1e-4), 1.0)
 
 
 def reversal_dispersion(x, y, branch, values: dict, noise: float
@@ -194,14 +244,13 @@ def reversal_dispersion(x, y, branch, values: dict, noise: float
     pearson, informative, used = [], {"up": 0, "down": 0}, 0.0
     for sign, name in ((1, "up"), (-1, "down")):
         center, width = values[f"center_{name}"], values[f"width_{name}"]
+        # the run of this branch that reverses the most carries its transition
+        runs = [seg for seg in segments(branch) if branch[seg[0]] == sign and seg.size >= 3]
         best = None
-        for seg in segments(branch):
-            if branch[seg[0]] != sign or seg.size < 3:
-                continue
-            share = reversed_share(y[seg], x[seg], sign, values)
-            terms, leverage = _hazard_fit(x[seg], share, sign, center, width, noise_share)
-            if best is None or terms.size > best[0].size:
-                best = (terms, leverage)
+        if runs:
+            shares = [reversed_share(y[seg], x[seg], sign, values) for seg in runs]
+            k = int(np.argmax([np.ptp(share) for share in shares]))
+            best = _hazard_fit(x[runs[k]], shares[k], sign, center, width, noise_share)
         if best is not None and best[0].size:
             pearson.append(best[0])
             used += best[1]
@@ -213,16 +262,21 @@ def reversal_dispersion(x, y, branch, values: dict, noise: float
     return max(float(np.sum(np.concatenate(pearson))) / dof, 0.0), dof, informative
 
 
-def t_widening(dof: int) -> float:
+@functools.lru_cache(maxsize=256)
+def _t_widening(dof: float) -> float:
+    one = student_t.ppf(0.841345, dof) / 1.0
+    two = student_t.ppf(0.97725, dof) / 2.0
+    return float(math.sqrt(one * two))
+
+
+def t_widening(dof: float) -> float:
     """How much wider to quote a sigma whose variance rests on ``dof`` degrees of freedom:
     the geometric mean of the Student-t over normal ratios at the 1-sigma (84 %) and
     2-sigma (97.5 %) points, so that neither interval falls far short (for 2 degrees of
     freedom 1.70: 77 % and 92 % instead of 68 % and 95 %; for 10, 1.09)."""
     if dof < 1:
         return math.inf
-    one = student_t.ppf(0.841345, dof) / 1.0
-    two = student_t.ppf(0.97725, dof) / 2.0
-    return float(math.sqrt(one * two))
+    return _t_widening(round(float(dof), 2))
 
 
 def loop_covariance(jac: np.ndarray, weights: np.ndarray | None, x: np.ndarray,
@@ -247,8 +301,15 @@ def loop_covariance(jac: np.ndarray, weights: np.ndarray | None, x: np.ndarray,
             name = "up" if sign > 0 else "down"
             f = staircase_share(x[seg], values[f"center_{name}"], values[f"width_{name}"],
                                 sweep_step, sign)
-            idx = np.arange(seg.size)
-            cov = f[np.minimum.outer(idx, idx)] * (1.0 - f[np.maximum.outer(idx, idx)])
-            wj = jac[seg] * w[seg, None]
-            meat += dispersion * values["step"] ** 2 * (wj.T @ cov @ wj)
+            meat += dispersion * values["step"] ** 2 * _ecdf_form(jac[seg] * w[seg, None], f)
     return bread @ meat @ bread
+
+
+def _ecdf_form(a: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """a' C a for C_ij = f_min(i,j) (1 - f_max(i,j)) (points in measured order, f rising),
+    in O(n p^2) with prefix sums instead of the n x n matrix: the off-diagonal part is
+    M + M' with M = sum_j (1 - f_j) a_j (sum_{i<j} f_i a_i)'."""
+    before = np.cumsum(a * f[:, None], axis=0)
+    before = np.vstack([np.zeros((1, a.shape[1])), before[:-1]])
+    m = (a * (1.0 - f)[:, None]).T @ before
+    return m + m.T + (a * (f * (1.0 - f))[:, None]).T @ a
