@@ -20,7 +20,7 @@ from labspin.analysis.models._common import (
 )
 
 if TYPE_CHECKING:
-    from labspin.analysis.models.loops import LoopFit
+    from labspin.analysis.models.loop_errors import LoopFit
 
 #: a step smaller than this many read-noise sigmas is not a reversal
 MIN_STEP_OVER_NOISE = 5.0
