@@ -3,7 +3,8 @@ the perpendicular cofeb-nio-pma bar, run on the simulated bench and saved as run
 
 Known answers: the damping-like and field-like fields per ampere and xi_DL of the device
 model (``labspin.physics.spin_transport``), as in tests/procedures/test_harmonic.py; the
-planar Hall mixing R_PHE / R_AHE = 2 of this preset makes the correction essential.
+planar Hall mixing R_PHE / R_AHE = 1 of this preset (Hayashi's xi_H) makes the correction
+essential.
 """
 
 from __future__ import annotations
