@@ -180,7 +180,8 @@ def fit_switching_probability(current, probability, *, pulse_width: float, trial
     values = {"i_50": start["i_50"].value, "delta_0": start["delta_0"].value}
 
     def curve(i_50, delta_0):
-        return probability_vs_current(i, i_50, delta_0, pulse_width, tau_0, exponent)
+        with np.errstate(over="ignore"):  # far below threshold tau overflows: P = 0
+            return probability_vs_current(i, i_50, delta_0, pulse_width, tau_0, exponent)
 
     phi = 1.0
     if sigma is not None:
