@@ -62,7 +62,8 @@ def activation_covariance(out: LoopFit, x, y, branch, weights) -> None:
     region), and a branch with no point inside its transition is located within its
     sweep step; with none on either branch the bar is taken as one region."""
     fit = out.fit
-    phi, dof, informative = reversal_dispersion(x, y, branch, fit.values, out.noise)
+    phi, dof, informative = reversal_dispersion(x, y, branch, fit.values, out.noise,
+                                                out.sweep_step)
     out.dispersion, out.dof, out.informative = phi, dof, informative
     partial, smallest = partial_points(x, y, branch, fit.values, out.noise)
     out.unresolved = [name for name in ("up", "down")

@@ -162,7 +162,7 @@ def reversed_share(y: np.ndarray, x: np.ndarray, sign: int, values: dict) -> np.
     return 0.5 + sign * flat
 
 
-def _hazard_fit(x, share, sign, center, width, noise_share):
+def _hazard_fit(x, share, sign, center, width, noise_share, sweep_step):
     """Quasi-likelihood fit of the per-step reversal probability among the regions not
     yet reversed (complementary log-log link: log(-log(1 - p)) = log ln2 + k (x - x_50)).
     Returns the Pearson terms of the informative steps as (residual^2 - noise variance)
@@ -185,7 +185,7 @@ def _hazard_fit(x, share, sign, center, width, noise_share):
         noise_var[window]
     # start at the single-step centre the loop fit implies, weights from its dispersion
     k = 1.0 / width
-    c = center + sign * 0.5 * half_reversal_shift(width, float(np.median(np.abs(np.diff(x)))))
+    c = center + sign * 0.5 * half_reversal_shift(width, sweep_step)
     phi = _pearson_dispersion(observed, single_step_probability(xs, c, width, sign), risk,
                               noise_var)
     for _ in range(6):  # damped Gauss-Newton on (c, log k); 1/n needs no precision
@@ -215,11 +215,14 @@ def _hazard_fit(x, share, sign, center, width, noise_share):
     dp = np.exp(-e) * e
     jac = np.column_stack([dp * (-sign * k), dp * sign * k * (xs - c)])
     w = 1.0 / (phi * p * (1 - p) / risk + noise_var)
-    try:
-        inner = np.linalg.pinv(jac.T @ (jac * w[:, None]))
-    except np.linalg.LinAlgError:
+    a00, a01, a11 = float(w @ jac[:, 0] ** 2), float(w @ (jac[:, 0] * jac[:, 1])), \
+        float(w @ jac[:, 1] ** 2)
+    det = a00 * a11 - a01 * a01
+    if not det > 0:
         return terms, float(min(2, terms.size))
-    leverage = w * np.einsum("ij,jk,ik->i", jac, inner, jac)
+    # leverage w_i J_i (J'WJ)^-1 J_i' with the 2 x 2 inverse written out
+    leverage = w * (a11 * jac[:, 0] ** 2 - 2 * a01 * jac[:, 0] * jac[:, 1]
+                    + a00 * jac[:, 1] ** 2) / det
     return terms, float(np.sum(leverage[informative]))
 
 
@@ -233,7 +236,7 @@ def _pearson_dispersion(observed, p, risk, noise_var) -> float:
     return min(max(float(np.mean(terms)), 1e-4), 1.0)
 
 
-def reversal_dispersion(x, y, branch, values: dict, noise: float
+def reversal_dispersion(x, y, branch, values: dict, noise: float, sweep_step: float
                         ) -> tuple[float, float, dict]:
     """1/n, the dispersion of the reversed share (n independently reversing regions),
     pooled over both branches, with its degrees of freedom (informative steps minus the
@@ -250,7 +253,8 @@ def reversal_dispersion(x, y, branch, values: dict, noise: float
         if runs:
             shares = [reversed_share(y[seg], x[seg], sign, values) for seg in runs]
             k = int(np.argmax([np.ptp(share) for share in shares]))
-            best = _hazard_fit(x[runs[k]], shares[k], sign, center, width, noise_share)
+            best = _hazard_fit(x[runs[k]], shares[k], sign, center, width, noise_share,
+                               sweep_step)
         if best is not None and best[0].size:
             pearson.append(best[0])
             used += best[1]
