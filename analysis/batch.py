@@ -29,7 +29,13 @@ import pandas as pd
 
 from labspin.analysis.harmonic_runs import fit_harmonic_run
 from labspin.analysis.loaders import RunData
-from labspin.analysis.models._common import DataError, FitError
+from labspin.analysis.models._common import (
+    NOT_DETERMINED,
+    DataError,
+    FitError,
+    with_verdict,
+    worsen,
+)
 from labspin.analysis.probability_runs import fit_probability_run
 from labspin.analysis.run_columns import SkipRun, column, finite, flat
 
@@ -44,7 +50,8 @@ KINDS = {
     "HarmonicHall": "harmonic_hall",
     "SwitchingProbability": "switching_probability",
 }
-_LEADING = ("file", "procedure", "kind", "fitted", "error", "note")
+_LEADING = ("file", "procedure", "kind", "fitted", "error", "note", "verdict",
+            "verdict_reason", "undetermined")
 #: summary column prefixes of the run file's header entries
 PARAMETER_PREFIX, METADATA_PREFIX = "param: ", "meta: "
 
@@ -57,11 +64,21 @@ def _field_loop(run: RunData, signal: str) -> dict:
     return flat(fit_hysteresis_loop(x, y, branch))
 
 
+def _derived(out: dict, name: str, value: float, stderr: float, sources: tuple[str, ...]
+             ) -> None:
+    """A row quantity built from others; not determined when any of them is not."""
+    out[name], out[f"{name}_stderr"] = value, stderr
+    undetermined = out.get("undetermined", "").split(",")
+    if any(source in undetermined for source in sources):
+        out["undetermined"] = ",".join(n for n in [*undetermined, name] if n)
+        out[name] = out[f"{name}_stderr"] = float("nan")
+
+
 def _hall_loop(run: RunData, **_: Any) -> dict:
     out = _field_loop(run, "R_xy (ohm)")
     # R_xy = R_AHE m_z + R_OHE B: the half step is R_AHE, the background slope R_OHE
-    out["r_ahe"], out["r_ahe_stderr"] = abs(out["half_step"]), out["half_step_stderr"]
-    out["r_ohe"], out["r_ohe_stderr"] = out["slope"], out["slope_stderr"]
+    _derived(out, "r_ahe", abs(out["half_step"]), out["half_step_stderr"], ("half_step",))
+    _derived(out, "r_ohe", out["slope"], out["slope_stderr"], ("slope",))
     return out
 
 
@@ -120,8 +137,9 @@ def _switching_loop(run: RunData, *, width: float | None = None,
             out.pop(key, None)
             out.pop(f"{key}_stderr", None)
     out["readout"] = readouts[0]
-    out["i_c"] = 0.5 * (abs(out["i_c_plus"]) + abs(out["i_c_minus"]))
-    out["i_c_stderr"] = 0.5 * float(np.hypot(out["i_c_plus_stderr"], out["i_c_minus_stderr"]))
+    _derived(out, "i_c", 0.5 * (abs(out["i_c_plus"]) + abs(out["i_c_minus"])),
+             0.5 * float(np.hypot(out["i_c_plus_stderr"], out["i_c_minus_stderr"])),
+             ("i_c_plus", "i_c_minus"))
     if out["i_c_plus"] * out["i_c_minus"] > 0:
         # possible (a bias field can shift a loop past zero), but more often a branch that
         # did not switch: then i_c is not the switching current
@@ -161,8 +179,10 @@ def fit_run(run: RunData, *, width: float | None = None, thickness: float | None
     """Fit one run with the model of its procedure; one flat dict.
 
     Keys: file, procedure, kind, fitted (bool), error (why not, or None), note (what was
-    skipped or assumed), then every fitted quantity with its ``_stderr``, then the run's
-    header (:func:`header_columns`). ``width`` and ``thickness`` (m) override the
+    skipped or assumed), verdict, verdict_reason, undetermined (VERDICT.md: a run that
+    could not be fitted is "not determined" with the error as its reason), then every
+    fitted quantity with its ``_stderr``, then the run's header
+    (:func:`header_columns`). ``width`` and ``thickness`` (m) override the
     switching-loop cross-section taken from the file and give the harmonic-Hall current
     density; ``r_ahe``, ``r_phe`` (ohm) and ``m_eff`` (T) feed the harmonic-Hall analyses
     (Avci angle scans, Hayashi field sweeps); with ``ms`` (A/m) and ``thickness_f`` (FM
@@ -174,24 +194,26 @@ def fit_run(run: RunData, *, width: float | None = None, thickness: float | None
                            "fitted": False, "error": None}
     header = header_columns(run)
     fitter = _FITTERS.get(kind)
+
+    def failed(error: str) -> dict:
+        row["error"] = error
+        return worsen(row, NOT_DETERMINED, error) | header
+
     if fitter is None:
-        row["error"] = f"no batch fit for {run.procedure} runs"
-        return row | header
+        return failed(f"no batch fit for {run.procedure} runs")
     if run.data.empty:
-        row["error"] = "the run has no data rows"
-        return row | header
+        return failed("the run has no data rows")
     try:
         result = fitter(run, width=width, thickness=thickness, r_ahe=r_ahe, r_phe=r_phe,
                         m_eff=m_eff, ms=ms, thickness_f=thickness_f)
     except SkipRun as exc:
-        row["error"] = str(exc)
-        return row | header
-    except (DataError, FitError, ValueError, ArithmeticError, KeyError,
+        return failed(str(exc))
+    except (DataError, FitError, ValueError, ArithmeticError, KeyError, TypeError,
             np.linalg.LinAlgError) as exc:
-        row["error"] = f"fit failed: {exc}"
-        return row | header
+        return failed(f"fit failed: {exc}")
     row["fitted"] = True
     row.update(result)
+    with_verdict(row)
     if run.notes:  # e.g. a last row cut off by a crash: say what the fit did not see
         row["note"] = "; ".join([*run.notes, *([row["note"]] if row.get("note") else [])])
     return row | header

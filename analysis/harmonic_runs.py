@@ -9,22 +9,9 @@ from typing import Any
 import numpy as np
 
 from labspin.analysis.loaders import RunData
-from labspin.analysis.models._common import DataError, summarize
+from labspin.analysis.models._common import DataError, summarize, with_verdict
 from labspin.analysis.run_columns import SkipRun, column, finite, flat
 from labspin.physics.formulas import xi_from_damping_like_field
-
-
-def _planar_hall(phi: np.ndarray, r1w: np.ndarray) -> tuple[float, float]:
-    """R_PHE from the first-harmonic angle scans, R_xy^1w = R_PHE sin 2phi + const
-    (in-plane magnetization following the field); linear least squares."""
-    design = np.column_stack([np.sin(2 * phi), np.ones_like(phi)])
-    coef, _, rank, _ = np.linalg.lstsq(design, r1w, rcond=None)
-    dof = r1w.size - 2
-    if rank < 2 or dof <= 0:
-        return float(coef[0]), float("nan")
-    resid = r1w - design @ coef
-    cov = np.linalg.inv(design.T @ design) * float(resid @ resid) / dof
-    return float(coef[0]), float(np.sqrt(cov[0, 0]))
 
 
 def _ac_current(run: RunData) -> float | None:
@@ -64,30 +51,31 @@ def _efficiency_inputs(run: RunData, width: float | None, thickness: float | Non
 
 
 def _avci(run: RunData, *, r_ahe: float | None, r_phe: float | None, m_eff: float | None,
-          efficiency: dict, notes: list[str]) -> dict:
-    """In-plane magnet: azimuthal scans at several fields (Avci et al., PRB 90, 224427)."""
-    from labspin.analysis.models.harmonic import fit_angle_scans, fit_avci_field_dependence
+          efficiency: dict, notes: list[str], b_k: float | None = None) -> dict:
+    """In-plane magnet: azimuthal scans at several fields (Avci et al., PRB 90, 224427),
+    fitted with the equilibrium angle of m in the in-plane anisotropy; R_PHE and B_K from
+    the first-harmonic scans (labspin.analysis.models.harmonic_inplane)."""
+    from labspin.analysis.models.harmonic import fit_angle_scans
+    from labspin.analysis.models.harmonic_inplane import fit_harmonic_hall_inplane
 
-    field_col = "Field setpoint (T)" if "Field setpoint (T)" in run.data.columns \
+    setpoint = "Field setpoint (T)" if "Field setpoint (T)" in run.data.columns \
         else "Field (T)"
-    b, deg, v2w = finite(column(run, field_col), column(run, "Field angle (deg)"),
-                          column(run, "V_xy 2w (V)"))
-    table = fit_angle_scans(b, np.deg2rad(deg), v2w)
+    measured = "Field (T)" if "Field (T)" in run.data.columns else setpoint
+    has_1w = "R_xy 1w (ohm)" in run.data.columns
+    b_set, b, deg, v2w, r1w = finite(
+        column(run, setpoint), column(run, measured), column(run, "Field angle (deg)"),
+        column(run, "V_xy 2w (V)"),
+        column(run, "R_xy 1w (ohm)") if has_1w else column(run, "V_xy 2w (V)") * 0.0)
+    table = fit_angle_scans(b_set, np.deg2rad(deg), v2w)
     out: dict[str, Any] = {"n_fields": len(table)}
-    if r_phe is None and "R_xy 1w (ohm)" in run.data.columns:
-        _, deg1, r1w = finite(column(run, field_col), column(run, "Field angle (deg)"),
-                                column(run, "R_xy 1w (ohm)"))
-        r_phe, err = _planar_hall(np.deg2rad(deg1), r1w)
-        out["r_phe"], out["r_phe_stderr"] = r_phe, err
-        notes.append("R_PHE from the 1w angle scans")
     current = run.parameters.get("AC current amplitude")
     missing = []
     if not isinstance(current, (int, float)):
         missing.append("the AC current amplitude")
     if r_ahe is None:
         missing.append("R_AHE (not in the file: pass r_ahe from a Hall loop of this device)")
-    if r_phe is None:
-        missing.append("R_PHE")
+    if r_phe is None and not has_1w:
+        missing.append("R_PHE (pass r_phe, or measure R_xy 1w)")
     if m_eff is None and len(table) < 4:
         missing.append(f"M_eff (only {len(table)} field magnitudes; pass m_eff or "
                        "measure at least 4 fields)")
@@ -95,16 +83,26 @@ def _avci(run: RunData, *, r_ahe: float | None, r_phe: float | None, m_eff: floa
         missing.append(f"at least 3 field magnitudes (the run has {len(table)})")
     if missing:
         notes.append("B_DL/B_FL skipped: needs " + ", ".join(missing))
+        if has_1w:
+            from labspin.analysis.models.harmonic_inplane import fit_planar_hall
+
+            planar = fit_planar_hall(b, np.deg2rad(deg), r1w, scan=b_set)
+            for key in ("r_phe", "b_k"):
+                out[key], out[f"{key}_stderr"] = planar.values[key], planar.stderr(key)
+            notes.append("R_PHE and B_K from the 1w angle scans")
         # the per-field Avci amplitudes are still useful: keep the lowest and highest
         for label, row in (("low", table.iloc[0]), ("high", table.iloc[-1])):
             out[f"field_{label}"] = float(row["field"])
             for key in ("dl_amplitude", "fl_amplitude"):
                 out[f"{key}_{label}"] = float(row[key])
                 out[f"{key}_{label}_stderr"] = float(row[f"{key}_stderr"])
-    else:
-        out.update(flat(fit_avci_field_dependence(
-            table, current_amplitude=float(current), r_ahe=float(r_ahe), r_phe=float(r_phe),
-            m_eff=m_eff, **efficiency)))
+        return with_verdict(out)
+    if has_1w and (r_phe is None or b_k is None):
+        notes.append("R_PHE and B_K from the 1w angle scans")
+    out.update(flat(fit_harmonic_hall_inplane(
+        b, np.deg2rad(deg), v2w, current_amplitude=float(current), r_ahe=float(r_ahe),
+        r_phe=r_phe, m_eff=m_eff, b_k=b_k, r1w=r1w if has_1w else None, scan=b_set,
+        **efficiency)))
     return out
 
 
@@ -232,13 +230,16 @@ def _hayashi_one_axis(axis: str, sweep: tuple[np.ndarray, ...], state: int, i0: 
         named = {"apparent_y": apparent, "b_fl": apparent, "b_fl_per_ampere": apparent / i0}
         notes.append("y sweep only: B_FL without the planar Hall correction, B_DL not "
                      "measured")
-    return flat(summarize(named, fits))
+    from labspin.analysis.models.harmonic import judge_torques
+
+    return flat(judge_torques(with_verdict(summarize(named, fits)), fits, absolute=False))
 
 
 def fit_harmonic_run(run: RunData, *, r_ahe: float | None = None, r_phe: float | None = None,
                    m_eff: float | None = None, width: float | None = None,
                    thickness: float | None = None, thickness_f: float | None = None,
-                   ms: float | None = None, **_: Any) -> dict:
+                   ms: float | None = None, b_k: float | None = None, **_: Any) -> dict:
+    """Fit a HarmonicHall run by its mode (module doc); one flat dict with the verdict."""
     mode = str(run.parameters.get("Mode", ""))
     if mode not in ("angle scan", "field sweep"):
         raise SkipRun(f"harmonic Hall mode {mode!r}: neither 'angle scan' nor 'field sweep'")
@@ -246,9 +247,10 @@ def fit_harmonic_run(run: RunData, *, r_ahe: float | None = None, r_phe: float |
     efficiency, why = _efficiency_inputs(run, width, thickness, thickness_f, ms)
     if mode == "angle scan":
         out = _avci(run, r_ahe=r_ahe, r_phe=r_phe, m_eff=m_eff, efficiency=efficiency,
-                    notes=notes)
+                    notes=notes, b_k=b_k)
     else:
         out = _hayashi(run, r_ahe=r_ahe, r_phe=r_phe, efficiency=efficiency, notes=notes)
+    with_verdict(out)
     out["method"] = "Avci" if mode == "angle scan" else "Hayashi"
     if why and ("b_dl" in out):
         notes.append(why)

@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 
 from labspin.analysis.loaders import RunData
-from labspin.analysis.models._common import DataError
+from labspin.analysis.models._common import (
+    NOT_DETERMINED,
+    OK,
+    POOR,
+    DataError,
+    with_verdict,
+    worsen,
+)
 from labspin.analysis.models.probability import (
     fit_pulse_width_dependence,
     fit_switching_probability,
@@ -30,8 +37,9 @@ _SHARES = ("Switched fraction", "Switched")
 
 
 def probability_table(run: RunData) -> tuple[str, list[tuple[float, np.ndarray, np.ndarray,
-                                                            np.ndarray]]]:
-    """(column used, [(width, amplitudes, switched share, trials per amplitude), ...])."""
+                                                            np.ndarray, np.ndarray]]]:
+    """(column used, [(width, amplitudes, switched share, trials per amplitude, standard
+    deviation of one trial's outcome), ...])."""
     data = run.data
     share = next((c for c in _SHARES if c in data.columns and data[c].notna().any()), None)
     if share is None or not {"Pulse width (s)", "Pulse current (A)"} <= set(data.columns):
@@ -42,45 +50,67 @@ def probability_table(run: RunData) -> tuple[str, list[tuple[float, np.ndarray, 
         raise DataError("no valid trials (every reset failed?)")
     curves = []
     for width, group in frame.groupby("Pulse width (s)", sort=True):
-        stats = group.groupby("Pulse current (A)", sort=True)[share].agg(["mean", "count"])
+        stats = group.groupby("Pulse current (A)", sort=True)[share].agg(
+            ["mean", "count", "std"])
         curves.append((float(width), stats.index.to_numpy(float),
                        np.clip(stats["mean"].to_numpy(float), 0.0, 1.0),
-                       stats["count"].to_numpy(float)))
+                       stats["count"].to_numpy(float),
+                       stats["std"].fillna(0.0).to_numpy(float)))
     return share, curves
+
+
+def _width_fits(curves, notes: list[str]) -> list[tuple[int, float, dict]]:
+    """P(I) fitted per width; widths that cannot be fitted go to ``notes``."""
+    fits = []
+    for k, (width, current, probability, trials, spread) in enumerate(curves):
+        try:
+            # quasi-binomial errors from the trials' own scatter: a "Switched fraction"
+            # varies far less per trial than a whole-bar switch would
+            fit = fit_switching_probability(current, probability, pulse_width=width,
+                                            trials=trials, sample_sd=spread)
+        except (DataError, RuntimeError, ValueError) as exc:
+            notes.append(f"{width:g} s: {exc}")
+            continue
+        fits.append((k, width, fit))
+    return fits
+
+
+def _carry(out: dict, fit: dict, prefix: str, names: dict[str, str]) -> None:
+    """Copy a fit's quantities into the row under ``names`` (fit key -> row key) and its
+    verdict, each reason prefixed (e.g. by the pulse width)."""
+    for key, row_key in names.items():
+        out[row_key], out[f"{row_key}_stderr"] = fit[key], fit[f"{key}_stderr"]
+    if fit["verdict"] != OK:
+        undetermined = [names[n] for n in fit["undetermined"].split(",") if n in names]
+        worsen(out, POOR, f"{prefix}{fit['verdict_reason']}", undetermined)
 
 
 def fit_probability_run(run: RunData, **_: Any) -> dict:
     """One flat dict: i_50 (A) per width as ``i_50_<k>`` with ``pulse_width_<k>``, the
-    first width's also as ``i_50``; ``i_c0`` and ``delta_0`` with their ``_stderr``."""
+    first determined width's also as ``i_50``; ``i_c0`` and ``delta_0`` with their
+    ``_stderr``; the verdict of the whole (VERDICT.md)."""
     share, curves = probability_table(run)
-    out: dict[str, Any] = {"share": share, "n_widths": len(curves)}
-    notes = []
-    fits = []
-    for k, (width, current, probability, trials) in enumerate(curves):
-        try:
-            fit = fit_switching_probability(current, probability, pulse_width=width,
-                                            trials=trials)
-        except (DataError, RuntimeError, ValueError) as exc:
-            notes.append(f"{width:g} s: {exc}")
-            continue
-        fits.append((width, fit))
-        out[f"pulse_width_{k}"] = width
-        out[f"i_50_{k}"], out[f"i_50_{k}_stderr"] = fit["i_50"], fit["i_50_stderr"]
+    out: dict[str, Any] = with_verdict({"share": share, "n_widths": len(curves)})
+    notes: list[str] = []
+    fits = _width_fits(curves, notes)
     if not fits:
         raise DataError("no pulse width could be fitted: " + "; ".join(notes))
-    first = fits[0][1]
-    out["i_50"], out["i_50_stderr"] = first["i_50"], first["i_50_stderr"]
-    if len(fits) >= 3:
-        widths = np.array([w for w, _ in fits])
-        i_50 = np.array([abs(f["i_50"]) for _, f in fits])
-        err = np.array([f["i_50_stderr"] for _, f in fits])
-        dependence = fit_pulse_width_dependence(widths, i_50, err)
-        for key in ("i_c0", "delta_0"):
-            out[key], out[f"{key}_stderr"] = dependence[key], dependence[f"{key}_stderr"]
-        notes.append(f"I_c0 and Delta_0 from I_50 at {len(fits)} pulse widths")
+    for k, width, fit in fits:
+        out[f"pulse_width_{k}"] = width
+        _carry(out, fit, f"{width:g} s: ", {"i_50": f"i_50_{k}"})
+    good = [(w, f) for _, w, f in fits if f["verdict"] != NOT_DETERMINED]
+    if not good:
+        return worsen(out, NOT_DETERMINED, "no pulse width gives a half-switching current",
+                      ["i_50", "i_c0", "delta_0"]) | {"note": "; ".join(notes)}
+    out["i_50"], out["i_50_stderr"] = good[0][1]["i_50"], good[0][1]["i_50_stderr"]
+    if len(good) >= 3:
+        dependence = fit_pulse_width_dependence(
+            [w for w, _ in good], [abs(f["i_50"]) for _, f in good],
+            [f["i_50_stderr"] for _, f in good])
+        _carry(out, dependence, "I_50(t_p): ", {"i_c0": "i_c0", "delta_0": "delta_0"})
+        notes.append(f"I_c0 and Delta_0 from I_50 at {len(good)} pulse widths")
     else:
-        for key in ("i_c0", "delta_0"):
-            out[key], out[f"{key}_stderr"] = first[key], first[f"{key}_stderr"]
+        _carry(out, good[0][1], f"{good[0][0]:g} s: ", {"i_c0": "i_c0", "delta_0": "delta_0"})
         notes.append("I_c0 and Delta_0 from the slope of one curve (measure 3 or more "
                      "pulse widths to fix them by the width dependence)")
     out["note"] = "; ".join(notes)
@@ -143,7 +173,7 @@ def joule_corrected_fit(run: RunData, *, resistance_slope: float,
 
     _, curves = probability_table(run)
     widths, i_50, err = [], [], []
-    for width, current, probability, trials in curves:
+    for width, current, probability, trials, _spread in curves:
         fit = fit_switching_probability(current, probability, pulse_width=width,
                                         trials=trials,
                                         tau_0=tau_0 or DEFAULT_ATTEMPT_TIME)

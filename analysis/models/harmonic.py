@@ -1,12 +1,12 @@
 """Harmonic Hall measurement of spin-orbit fields, in labspin's sign conventions.
 
-Conventions (labspin.physics.readout): I = I_0 sin(wt), V = V_0 + V_1w sin wt - V_2w cos 2wt,
-R_xy = R_AHE m_z + R_PHE sin^2(theta) sin(2 phi) = R_AHE m_z + 2 R_PHE m_x m_y (the
-literature's planar Hall convention, Hayashi 2014 and Avci 2014: R_PHE is the amplitude of
-R_xy^1w = R_PHE sin 2phi of an in-plane magnet following the field), damping-like field
-B_DL (m x sigma) and field-like (+ Oersted) field B_FL sigma with sigma = +y for current
-along +x. For a quasi-static magnet V_2w = (I_0/2) (dR_xy/dB) . dB(I_0): the current acts
-like an extra field dB. All fields below are the values at the current amplitude I_0 (tesla), with a
+Conventions (labspin.physics.readout and the literature): I = I_0 sin(wt), V = V_0 + V_1w
+sin wt - V_2w cos 2wt, R_xy = R_AHE cos(theta) + R_PHE sin^2(theta) sin(2 phi) = R_AHE m_z
++ 2 R_PHE m_x m_y (R_PHE is the sin 2 phi amplitude of an in-plane magnet's R_xy),
+damping-like field B_DL (m x sigma) and field-like
+(+ Oersted) field B_FL sigma with sigma = +y for current along +x. For a quasi-static
+magnet V_2w = (I_0/2) (dR_xy/dB) . dB(I_0): the current acts like an extra field dB.
+All fields below are the values at the current amplitude I_0 (tesla), with a
 ``_per_ampere`` version.
 
 (a) Perpendicular magnets, field swept along x and along y (Hayashi et al., PRB 89,
@@ -16,26 +16,26 @@ parabola and V_2w a line; the apparent field along the sweep is
     dB'_k = 2 (dV_2w/dB_k) / (d^2 V_1w/dB_k^2)        (k = x, y)
 
 which is minus Hayashi's -2 (dV_2w/dB)/(d^2 V_1w/dB^2) only because our V_2w carries the
-opposite sign. The planar Hall effect mixes the two: dB'_x = dB_x - 2 s xi dB_y and
-dB'_y = dB_y - 2 s xi dB_x, with s = sign(m_z) and xi = R_PHE / R_AHE, so
+opposite sign. The planar Hall effect mixes the two: dB'_x = dB_x - s xi dB_y and
+dB'_y = dB_y - s xi dB_x, with s = sign(m_z) and xi = R_PHE / R_AHE, so
 
-    dB_x = (dB'_x + 2 s xi dB'_y) / (1 - 4 xi^2),   dB_y = (dB'_y + 2 s xi dB'_x) / (1 - 4 xi^2),
+    dB_x = (dB'_x + s xi dB'_y) / (1 - xi^2),   dB_y = (dB'_y + s xi dB'_x) / (1 - xi^2).
 
-Hayashi's (B_X +- 2 xi B_Y) / (1 - 4 xi^2), +- for m_z = +-1, with his xi = dR_P / dR_A
-from R_xy = dR_A cos(theta) + dR_P sin^2(theta) sin(2 phi), our R_PHE / R_AHE. The damping-like
-field B_DL (m x sigma) points along -s x, so B_DL = -s dB_x; dB_y is the field-like plus
-Oersted field.
+This is Hayashi's (B_X +- 2 xi_H B_Y) / (1 - 4 xi_H^2), +- for m_z = +-1, with his
+xi_H = dR_P / dR_A from R_xy = dR_A cos(theta) + dR_P sin^2(theta) sin(2 phi), which is
+R_PHE / R_AHE in the convention above: xi = 2 R_PHE / R_AHE. ``planar_to_anomalous`` is
+R_PHE / R_AHE (Hayashi's xi_H). The damping-like field B_DL (m x sigma) points along -s x,
+so B_DL = -s dB_x; dB_y is the field-like plus Oersted field.
 
 (b) In-plane magnets, azimuthal scans at several field magnitudes B (Avci et al., PRB 90,
-224427 (2014)):
+224427 (2014)): :mod:`.harmonic_inplane` fits every point at once with the equilibrium
+angle of m in the in-plane anisotropy B_K (``fit_harmonic_hall_inplane``, re-exported
+here). Without B_K it reduces to the closed form kept below for per-field tables:
 
     V_2w(phi) = A(B) cos(phi) + C(B) (2 cos^3 phi - cos phi)
-    A(B) = (I_0/2) R_AHE B_DL / (B + M_eff) + V_ANE,    C(B) = (I_0/2) 2 R_PHE B_FL+Oe / B
+    A(B) = (I_0/2) R_AHE B_DL / (B + M_eff) + V_ANE,    C(B) = I_0 R_PHE B_FL+Oe / B
 
-(tests/physics/test_readout.py checks this form against the device model). Fitting A(B)
-separates the damping-like part from the field-independent anomalous Nernst voltage
-and gives M_eff (or takes it fixed). The closed form neglects the in-plane anisotropy
-against B; keep B well above B_K.
+(tests/physics/test_readout.py checks this form against the device model).
 """
 
 from __future__ import annotations
@@ -50,11 +50,19 @@ from labspin.analysis.models._common import (
     as_array,
     check_fit,
     correlated,
+    redchi_check,
     same_length,
+    sigma_check,
     summarize,
     weights_from_sigma,
+    with_verdict,
 )
+from labspin.analysis.models.harmonic_inplane import fit_harmonic_hall_inplane
 from labspin.physics.formulas import xi_from_damping_like_field
+
+__all__ = ["avci_angle_scan", "fit_angle_scans", "fit_avci_field_dependence",
+           "fit_field_sweep", "fit_harmonic_hall_inplane", "fit_harmonic_hall_perpendicular",
+           "planar_hall_correction"]
 
 # -- (a) perpendicular magnets ------------------------------------------------------------
 
@@ -83,13 +91,14 @@ def fit_field_sweep(field, v1w, v2w, *, sigma_1w=None, sigma_2w=None):
 
 
 def planar_hall_correction(apparent_x, apparent_y, planar_to_anomalous: float, state: int):
-    """True (dB_x, dB_y) from the apparent fields of the x and y sweeps (see module doc)."""
+    """True (dB_x, dB_y) from the apparent fields of the x and y sweeps (see module doc);
+    ``planar_to_anomalous`` is R_PHE / R_AHE (Hayashi's xi_H)."""
     s = 1.0 if state >= 0 else -1.0
-    xi = float(planar_to_anomalous)
-    if abs(1.0 - 4.0 * xi**2) < 1e-6:  # Hayashi's xi = 1/2
+    xi = 2.0 * float(planar_to_anomalous)  # 2 xi_H of Hayashi et al.
+    if abs(1.0 - xi**2) < 1e-6:  # Hayashi's xi_H = 1/2
         raise DataError("R_PHE / R_AHE = +-1/2 makes the planar Hall correction singular")
-    d_x = (apparent_x + 2.0 * s * xi * apparent_y) / (1.0 - 4.0 * xi**2)
-    d_y = (apparent_y + 2.0 * s * xi * apparent_x) / (1.0 - 4.0 * xi**2)
+    d_x = (apparent_x + s * xi * apparent_y) / (1.0 - xi**2)
+    d_y = (apparent_y + s * xi * apparent_x) / (1.0 - xi**2)
     return d_x, d_y
 
 
@@ -102,14 +111,14 @@ def fit_harmonic_hall_perpendicular(field_x, v1w_x, v2w_x, field_y, v1w_y, v2w_y
     """Spin-orbit fields of a perpendicular magnet from x and y field sweeps.
 
     ``state`` is the sign of m_z during the sweeps; ``planar_to_anomalous`` is
-    R_PHE / R_AHE, Hayashi's xi (R_PHE in the literature convention above). Returns apparent_x,
+    R_PHE / R_AHE (Hayashi's xi_H; module doc). Returns apparent_x,
     apparent_y, b_longitudinal (dB_x), b_transverse (dB_y), b_dl (= -state dB_x, the
     coefficient of m x sigma), b_fl (field-like + Oersted along y), their _per_ampere
     values and, with ``current_density`` (A/m^2 at I_0), ``ms`` and ``t_f``, xi_dl.
 
     Keep |B| below about 0.1 B_K,eff: the expansion is small-angle, and with the planar
-    Hall mixing of cofeb-nio-pma (xi = 1) a sweep to 0.15 B_K biases B_FL by about 4 %
-    against the device model, one to 0.075 B_K by under 1 %.
+    Hall mixing of cofeb-nio-pma (R_PHE / R_AHE = 1) a sweep to 0.15 B_K biases B_FL by
+    about 4 % against the device model, one to 0.075 B_K by under 1 %.
     """
     app_x, fits_x = fit_field_sweep(field_x, v1w_x, v2w_x, sigma_1w=sigma_1w, sigma_2w=sigma_2w)
     app_y, fits_y = fit_field_sweep(field_y, v1w_y, v2w_y, sigma_1w=sigma_1w, sigma_2w=sigma_2w)
@@ -120,8 +129,20 @@ def fit_harmonic_hall_perpendicular(field_x, v1w_x, v2w_x, field_y, v1w_y, v2w_y
              "b_transverse": d_y, "b_dl": -s * d_x, "b_fl": d_y,
              "b_dl_per_ampere": -s * d_x / i0, "b_fl_per_ampere": d_y / i0}
     named.update(_efficiency(named["b_dl"], current_density, ms, t_f))
-    return summarize(named, [*fits_x, *fits_y], state=int(s),
-                     planar_to_anomalous=float(planar_to_anomalous))
+    result = with_verdict(summarize(named, [*fits_x, *fits_y], state=int(s),
+                                    planar_to_anomalous=float(planar_to_anomalous)))
+    return judge_torques(result, [*fits_x, *fits_y], absolute=sigma_2w is not None)
+
+
+def judge_torques(result: dict, fits, absolute: bool) -> dict:
+    """A torque consistent with zero is a result (a control sample), not a failure: poor
+    with the reason; the reduced chi-square of each fit when its errors are absolute."""
+    sigma_check(result, ["b_dl", "b_fl", "xi_dl"], may_be_zero=["b_dl", "b_fl", "xi_dl"],
+                units={"b_dl": "T", "b_fl": "T"})
+    if absolute:
+        for fit in fits:
+            redchi_check(result, float(fit.redchi), int(fit.nfree), "harmonic")
+    return result
 
 
 def _efficiency(b_dl, current_density, ms, t_f) -> dict:
@@ -150,7 +171,7 @@ def damping_like_amplitude(field, a, m_eff, thermal):
 
 
 def field_like_amplitude(field, c, b_shift=0.0):
-    """C(B) = c / (B + b_shift); c = I_0 R_PHE B_FL+Oe (V T), b_shift fixed at 0."""
+    """C(B) = c / (B + b_shift); c = (I_0/2) R_PHE B_FL+Oe (V T), b_shift fixed at 0."""
     return c / (np.asarray(field, dtype=float) + b_shift)
 
 
@@ -268,18 +289,15 @@ def fit_avci_field_dependence(table: pd.DataFrame, *, current_amplitude: float,
     dl, fl = correlated(r_dl), correlated(r_fl)
     i0 = float(current_amplitude)
     b_dl = 2 * dl["a"] / (i0 * r_ahe)
-    b_fl = fl["c"] / (i0 * r_phe)  # C = (I_0/2) 2 R_PHE B_FL / B (module doc)
+    b_fl = fl["c"] / (i0 * r_phe)  # C = I_0 R_PHE B_FL / B (R_PHE: sin 2 phi amplitude)
     named = {"b_dl": b_dl, "b_fl": b_fl, "b_dl_per_ampere": b_dl / i0,
              "b_fl_per_ampere": b_fl / i0, "m_eff": dl["m_eff"], "v_thermal": dl["thermal"],
              "a_dl": dl["a"], "c_fl": fl["c"]}
     named.update(_efficiency(b_dl, current_density, ms, t_f))
-    return summarize(named, [r_dl, r_fl])
+    result = with_verdict(summarize(named, [r_dl, r_fl]))
+    if m_eff is None:
+        sigma_check(result, ["m_eff"], units={"m_eff": "T"},
+                    also={"m_eff": ("b_dl", "b_dl_per_ampere", "xi_dl", "a_dl")})
+    return judge_torques(result, [r_dl, r_fl], absolute=absolute)
 
 
-def fit_harmonic_hall_inplane(field, phi, v2w, *, current_amplitude: float, r_ahe: float,
-                              r_phe: float, m_eff: float | None = None, sigma=None,
-                              fit_phase: bool = False, **efficiency) -> dict:
-    """Angle scans then field dependence in one call (see the two steps for the keys)."""
-    table = fit_angle_scans(field, phi, v2w, sigma=sigma, fit_phase=fit_phase)
-    return fit_avci_field_dependence(table, current_amplitude=current_amplitude, r_ahe=r_ahe,
-                                     r_phe=r_phe, m_eff=m_eff, **efficiency)

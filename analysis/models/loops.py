@@ -1,230 +1,236 @@
 """Hysteresis loops: anomalous-Hall (field along z) and USMR / in-plane (R_xx^2w vs field
 along y) loops, and, with the current as the swept variable, current-switching loops.
 
-Each branch of the loop is a smooth step on a linear background,
-
-    R(x) = offset + slope x + (step / 2) S((x - x_c) / w),   S = tanh or erf,
-
-with the offset, slope and step shared by both branches (the saturated states do not
-depend on the sweep direction) and the centre x_c and width w per branch. For the
-anomalous Hall effect step = 2 R_AHE (R_xy = R_AHE m_z, m_z from -1 to +1) and the
-slope is the ordinary Hall coefficient R_OHE. The branch centres are the coercive
-fields: B_c+ on the up sweep, B_c- on the down sweep; exchange bias (B_c+ + B_c-)/2,
+Each branch of the loop is a step on a linear background (:mod:`.loop_shapes`), the
+offset, slope and step shared by both branches, the centre and width per branch. For the
+anomalous Hall effect step = 2 R_AHE (R_xy = R_AHE m_z, m_z from -1 to +1) and the slope
+is the ordinary Hall coefficient R_OHE. The branch centres are the thresholds: B_c+ on
+the up sweep, B_c- on the down sweep; loop shift (exchange bias) (B_c+ + B_c-)/2,
 coercivity (B_c+ - B_c-)/2, squareness = remanent over saturated step (one for a square
 loop, zero for a hard-axis loop).
+
+By default the branches are fitted as thermally activated reversal over the staircase of
+the sweep (:mod:`.thresholds`): the centres are then the single-step 50 % thresholds, and
+their uncertainties contain the read noise, the randomness of reversal, the sweep step,
+the model and the calibration of x (see there and README, "What each sigma contains").
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from lmfit import Model
-from lmfit.models import update_param_vals
-from scipy.special import erf
-from uncertainties import wrap
 
 from labspin.analysis.models._common import (
     DataError,
+    FitError,
     as_array,
-    check_fit,
-    correlated,
-    nominal,
     same_length,
     summarize,
-    weights_from_sigma,
+    with_verdict,
+)
+from labspin.analysis.models._lsq import LeastSquaresFit, fit_least_squares
+from labspin.analysis.models.loop_checks import judge_loop
+from labspin.analysis.models.loop_errors import (
+    CENTRES,
+    LoopFit,
+    activation_covariance,
+    add_threshold_terms,
+    levels_reweighted,
+    partial_points,
+)
+from labspin.analysis.models.loop_shapes import (
+    DOWN,
+    SHAPES,
+    UP,
+    HysteresisModel,
+    guess_loop,
+    hysteresis_loop,
+    smooth_step,
+    sweep_branches,
+    sweep_step_of,
+)
+from labspin.analysis.models.thresholds import (
+    activated_loop_gradient,
+    half_reversal_shift,
+    staircase_share,
 )
 
-UP, DOWN = 1, -1
-SHAPES = ("tanh", "erf")
+__all__ = ["FIELD_CALIBRATION", "SHAPES", "HysteresisModel", "LoopFit",
+           "fit_hysteresis_branches", "fit_hysteresis_loop", "fit_loop", "hysteresis_loop",
+           "loop_quantities", "smooth_step", "sweep_branches"]
 
-
-def smooth_step(x, center: float, width: float, shape: str = "tanh"):
-    """Step from -1 to +1 at ``center`` over ``width``: tanh (Langevin-like domain
-    reversal) or erf (a Gaussian spread of grain switching fields)."""
-    u = (np.asarray(x, dtype=float) - center) / max(abs(width), 1e-300)
-    if shape == "tanh":
-        return np.tanh(u)
-    if shape == "erf":
-        return erf(u)
-    raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
-
-
-def hysteresis_loop(x, branch, offset=0.0, slope=0.0, step=1.0, center_up=0.0,
-                    center_down=0.0, width_up=1.0, width_down=1.0, shape: str = "tanh"):
-    """Both branches of a loop; ``branch`` is +1 on the up sweep, -1 on the down sweep."""
-    x = np.asarray(x, dtype=float)
-    up = np.asarray(branch) > 0
-    s = np.where(up, smooth_step(x, center_up, width_up, shape),
-                 smooth_step(x, center_down, width_down, shape))
-    return offset + slope * x + 0.5 * step * s
-
-
-def _loop_tanh(x, branch, offset=0.0, slope=0.0, step=1.0, center_up=0.0, center_down=0.0,
-               width_up=1.0, width_down=1.0):
-    return hysteresis_loop(x, branch, offset, slope, step, center_up, center_down,
-                           width_up, width_down, "tanh")
-
-
-def _loop_erf(x, branch, offset=0.0, slope=0.0, step=1.0, center_up=0.0, center_down=0.0,
-              width_up=1.0, width_down=1.0):
-    return hysteresis_loop(x, branch, offset, slope, step, center_up, center_down,
-                           width_up, width_down, "erf")
-
-
-def sweep_branches(x) -> np.ndarray:
-    """+1 where the swept variable increases, -1 where it decreases (a turning point
-    takes the direction of the sweep that follows it)."""
-    x = np.asarray(x, dtype=float)
-    d = np.sign(np.diff(x))
-    if d.size == 0 or not np.any(d):
-        raise DataError("cannot tell the sweep direction: the swept variable never changes; "
-                        "pass the branch (+1 up, -1 down) explicitly")
-    # fill flat stretches from the previous direction, the first ones from the next
-    for i in range(1, d.size):
-        if d[i] == 0:
-            d[i] = d[i - 1]
-    first = d[np.nonzero(d)[0][0]]
-    d[d == 0] = first
-    return np.append(d, d[-1]).astype(int)
-
-
-def _mid_crossing(x: np.ndarray, s: np.ndarray) -> float:
-    """Where a normalised branch (-1..+1) crosses zero, by linear interpolation; for a
-    noisy branch the crossing nearest the median of all sign changes."""
-    order = np.argsort(x)
-    x, s = x[order], s[order]
-    idx = np.nonzero(np.diff(np.sign(s)) != 0)[0]
-    if idx.size == 0:
-        return float(x[np.argmin(np.abs(s))])
-    crossings = [x[i] - s[i] * (x[i + 1] - x[i]) / (s[i + 1] - s[i]) if s[i + 1] != s[i]
-                 else x[i] for i in idx]
-    return float(np.median(crossings))
-
-
-def _branch_width(x: np.ndarray, s: np.ndarray, center: float) -> float:
-    """Width from the spread of the points inside the transition (|s| < 0.76 for tanh)."""
-    inside = np.abs(s) < 0.76
-    spacing = np.median(np.abs(np.diff(np.sort(x)))) if x.size > 1 else 1.0
-    if np.count_nonzero(inside) >= 2:
-        half = np.percentile(np.abs(x[inside] - center), 90)
-        return float(max(half, spacing))
-    return float(max(spacing, 1e-3 * np.ptp(x)))
-
-
-def _saturated_tails(x: np.ndarray, y: np.ndarray,
-                     slope: float | None = None) -> tuple[float, float, float]:
-    """Levels at x = 0 of the low-x and high-x saturated states and the shared slope
-    (fitted, or the given ``slope`` when the background is known, e.g. none for a
-    switching loop: narrow tails cannot fix a slope and would spoil the levels).
-
-    The tails are the outer 20 % of the sweep, shrunk to 10 % and 5 % while a branch is
-    still switching inside them (a point far from the tail line), so a loop swept only
-    just past its switching points still gets a sane background.
-    """
-    best = None
-    for frac in (20, 10, 5):
-        lo, hi = np.percentile(x, [frac, 100 - frac])
-        low_tail, high_tail = x <= lo, x >= hi
-        if np.count_nonzero(low_tail) < 2 or np.count_nonzero(high_tail) < 2:
-            break
-        tails = low_tail | high_tail
-        design = np.column_stack([low_tail[tails], high_tail[tails], x[tails]]).astype(float)
-        if slope is not None:
-            flat = y - slope * x
-            coef = np.array([np.mean(flat[low_tail]), np.mean(flat[high_tail]), slope])
-        elif np.ptp(x[low_tail]) == 0 or np.ptp(x[high_tail]) == 0:
-            coef = np.array([np.mean(y[low_tail]), np.mean(y[high_tail]), 0.0])
-        else:
-            coef, *_ = np.linalg.lstsq(design, y[tails], rcond=None)
-        resid = np.max(np.abs(design @ coef - y[tails]))
-        best = coef
-        if resid < 0.2 * abs(coef[1] - coef[0]):
-            break
-    if best is None:
-        raise DataError("too few points in the saturated ends of the sweep to guess a loop")
-    return float(best[0]), float(best[1]), float(best[2])
-
-
-class HysteresisModel(Model):
-    """Two-branch hysteresis loop (smooth steps on a shared linear background).
-
-    Independent variables ``x`` (field in T, or pulse current in A) and ``branch``
-    (+1 up sweep, -1 down sweep). Parameters: offset, slope, step, center_up,
-    center_down, width_up, width_down.
-    """
-
-    def __init__(self, shape: str = "tanh", independent_vars=("x", "branch"), prefix="",
-                 nan_policy="raise", **kwargs):
-        if shape not in SHAPES:
-            raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
-        self.shape = shape
-        func = _loop_tanh if shape == "tanh" else _loop_erf
-        kwargs.update({"prefix": prefix, "nan_policy": nan_policy,
-                       "independent_vars": list(independent_vars)})
-        super().__init__(func, **kwargs)
-        self.set_param_hint("width_up", min=0.0)
-        self.set_param_hint("width_down", min=0.0)
-
-    def guess(self, data, x, branch=None, **kwargs):
-        """Saturation levels and slope from the saturated ends of the sweep, the branch
-        centres where each branch crosses the mid level."""
-        y = as_array(data, "data")
-        x = as_array(x, "x")
-        same_length(data=y, x=x)
-        branch = sweep_branches(x) if branch is None else np.asarray(branch)
-        a_lo, a_hi, slope = _saturated_tails(x, y, kwargs.get("slope"))
-        step = a_hi - a_lo
-        offset = 0.5 * (a_lo + a_hi)
-        if step == 0:
-            raise DataError("the loop has no step between its saturated ends")
-        s = (y - offset - slope * x) / (0.5 * step)
-        values = {}
-        for name, sign in (("up", UP), ("down", DOWN)):
-            sel = branch == sign
-            if np.count_nonzero(sel) < 3:
-                raise DataError(f"the {name} branch has fewer than 3 points")
-            c = _mid_crossing(x[sel], s[sel])
-            values[f"center_{name}"] = c
-            values[f"width_{name}"] = _branch_width(x[sel], s[sel], c)
-        pars = self.make_params(offset=offset, slope=slope, step=step, **values)
-        return update_param_vals(pars, self.prefix, **kwargs)
-
-
-def fit_loop(x, signal, branch=None, *, sigma=None, shape: str = "tanh",
-             fix_slope: float | None = None):
-    """Fit a two-branch loop; returns the lmfit ModelResult (for plotting) and the
-    correlated parameters."""
+#: relative accuracy of a field read by a Hall-probe gaussmeter: a probe is calibrated
+#: against a reference magnet, whose accuracy is typically +-0.5 % (Lake Shore 421
+#: manual, section 5.4); applied as a correlated relative error to the field thresholds
+FIELD_CALIBRATION = 0.005
+def _prepare(x, signal, branch):
     x = as_array(x, "x")
     y = as_array(signal, "signal")
     same_length(x=x, signal=y)
-    branch = sweep_branches(x) if branch is None else np.where(np.asarray(branch) > 0, UP, DOWN)
+    branch = sweep_branches(x) if branch is None else np.where(np.asarray(branch) > 0, UP,
+                                                                DOWN)
     if branch.size != x.size:
         raise DataError("branch must have one entry (+1 up, -1 down) per point")
-    model = HysteresisModel(shape=shape)
-    params = model.guess(y, x=x, branch=branch,
-                         **({} if fix_slope is None else {"slope": fix_slope}))
-    # a step sharper than the point spacing has no defined centre between two points:
-    # keep the width at a quarter spacing or more so the fit stays non-degenerate
-    spacing = float(np.median(np.abs(np.diff(np.sort(x))))) or 1e-12 * float(np.ptp(x))
+    for name, sign in (("up", UP), ("down", DOWN)):
+        if np.count_nonzero(branch == sign) < 3:
+            raise DataError(f"the {name} branch has fewer than 3 points: not a loop")
+    return x, y, branch
+
+
+def _read_noise(fit: LeastSquaresFit, branch: np.ndarray, sigma) -> float:
+    """The noise of one point: the given sigma, else the robust scatter (median absolute
+    deviation) of the differences between consecutive residuals of one run, over sqrt 2:
+    the few steps where the bar reversed differently from the model are outliers to it,
+    and a slow drift of the readout cancels."""
+    if sigma is not None:
+        return float(np.median(np.broadcast_to(np.asarray(sigma, dtype=float),
+                                               branch.shape)))
+    same = branch[1:] == branch[:-1]
+    d = np.diff(fit.residual)[same]
+    if d.size < 5:
+        return float(np.std(fit.residual)) or 1e-300
+    mad = float(np.median(np.abs(d - np.median(d))))
+    return 1.4826 * mad / math.sqrt(2.0) if mad > 0 else float(np.std(d)) or 1e-300
+
+
+def _half_crossing(x: np.ndarray, share: np.ndarray) -> float:
+    """Where a branch's measured share first reaches 1/2 in sweep order, interpolated
+    linearly between the two points around it; a step beyond the end (or before the
+    start) of the run when it never gets there (or starts there)."""
+    if share.size < 2:
+        return float(x[0])
+    if share[0] >= 0.5:
+        return float(x[0] - (x[1] - x[0]))
+    if not np.any(share >= 0.5):
+        return float(x[-1] + (x[-1] - x[-2]))
+    k = int(np.argmax(share >= 0.5))
+    s0, s1 = share[k - 1], share[k]
+    return float(x[k - 1] + (x[k] - x[k - 1]) * (0.5 - s0) / (s1 - s0))
+
+
+def _pin_unresolved(x, y, branch, values, stuck, shape) -> dict[str, float]:
+    """Centres of branches whose transition is sharper than the sweep resolves: the
+    interpolated half-reversal point of the longest run of the branch (the fit's cost is
+    flat within the step there; the sweep-step term of the error covers the rest)."""
+    from labspin.analysis.models.thresholds import reversed_share, segments
+
+    pinned = {}
+    for name in stuck:
+        branch_name = name.removeprefix("width_")
+        sign = UP if branch_name == "up" else DOWN
+        runs = [seg for seg in segments(branch) if branch[seg[0]] == sign and seg.size > 1]
+        if not runs:
+            continue
+        shares = [reversed_share(y[seg], x[seg], sign, values) for seg in runs]
+        best = int(np.argmax([np.ptp(s) for s in shares]))
+        pinned[f"center_{branch_name}"] = _half_crossing(x[runs[best]], shares[best])
+    return pinned
+
+
+def _least_squares(x, y, branch, start, shape, step_x, sigma, fix_slope):
+    """The least-squares fit; a branch whose width collapses onto its floor (a transition
+    sharper than the sweep resolves) gets its width fixed there and its centre pinned at
+    its half-reversal point, and the fit is repeated for the rest."""
+    floor = step_x / 10 if shape == "activation" else 0.25 * step_x
+    extra = {"sweep_step": step_x} if shape == "activation" else {}
+
+    def model(**p):
+        return hysteresis_loop(x, branch, shape=shape, **p, **extra)
+
+    gradient = None
+    if shape == "activation":
+        def gradient(**p):
+            return activated_loop_gradient(x, branch, **p, **extra)
+
+    params = dict(start)
     for name in ("width_up", "width_down"):
-        params[name].set(min=0.25 * spacing, value=max(params[name].value, 0.5 * spacing))
+        params[name] = max(params[name], 1.5 * floor)
+    vary = [n for n in params if not (n == "slope" and fix_slope is not None)]
     if fix_slope is not None:
-        params["slope"].set(value=fix_slope, vary=False)
-    weights = weights_from_sigma(sigma, y.size)
-    result = model.fit(y, params, x=x, branch=branch, weights=weights,
-                       scale_covar=sigma is None)
-    check_fit(result, "hysteresis-loop")
-    return result, correlated(result)
+        params["slope"] = float(fix_slope)
+    weights = None if sigma is None else 1.0 / np.broadcast_to(
+        np.asarray(sigma, dtype=float), x.shape)
+    if x.size <= len(vary):
+        raise DataError(f"a loop fit has {len(vary)} free parameters and needs more than "
+                        f"{x.size} points")
+    lower = {n: floor for n in ("width_up", "width_down") if n in vary}
+    title = f"hysteresis loop ({shape})"
+    # a branch with no point between its levels: width at the floor, centre pinned
+    counts, _ = partial_points(x, y, branch, params, 0.01 * abs(params["step"]))
+    stuck = [f"width_{name}" for name, n in counts.items() if n == 0]
+    fit = None
+    for _ in range(2):
+        if stuck:
+            pinned = _pin_unresolved(x, y, branch, params, stuck, shape)
+            params = {**params, **{n: floor for n in stuck}, **pinned}
+            vary = [n for n in vary if n not in stuck and n not in pinned]
+            lower = {n: b for n, b in lower.items() if n not in stuck}
+        fit = fit_least_squares(model, y, params, vary=vary, lower=lower, weights=weights,
+                                scale_covar=sigma is None, title=title, gradient=gradient,
+                                covariance=shape != "activation")
+        params = dict(fit.values)
+        stuck = [n for n in lower if fit.values[n] < 1.5 * floor]
+        if not stuck:
+            break
+    if not np.all(np.isfinite(fit.residual)):
+        raise FitError(f"the hysteresis-loop fit failed: {fit.message}; check the data")
+    pinned_branches = [c.removeprefix("center_") for c in CENTRES if c not in fit.var_names]
+    return fit, weights, pinned_branches
 
 
-def loop_quantities(p: dict, shape: str) -> dict:
+def fit_loop(x, signal, branch=None, *, sigma=None, shape: str = "activation",
+             fix_slope: float | None = None, x_calibration: float = 0.0) -> LoopFit:
+    """Fit a two-branch loop (module doc); ``x_calibration`` is the relative accuracy of x
+    (:data:`FIELD_CALIBRATION` for a gaussmeter-read field)."""
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
+    x, y, branch = _prepare(x, signal, branch)
+    step_x = sweep_step_of(x, branch)
+    start = guess_loop(x, y, branch, fix_slope)
+    if shape == "activation":
+        for name, sign in (("up", UP), ("down", DOWN)):
+            start[f"width_{name}"] = max(0.6 * start[f"width_{name}"], step_x / 5)
+            start[f"center_{name}"] += 0.5 * sign * half_reversal_shift(
+                start[f"width_{name}"], step_x)
+    fit, weights, pinned = _least_squares(x, y, branch, start, shape, step_x, sigma,
+                                          fix_slope)
+    noise = _read_noise(fit, branch, sigma)
+    out = LoopFit(fit=fit, params={}, shape=shape, sweep_step=step_x, noise=noise,
+                  unresolved=pinned, x=x)
+    if shape == "activation":
+        activation_covariance(out, x, y, branch, weights)
+        if out.used_dispersion > 0:
+            levels_reweighted(out, x, y, branch, sigma)
+    add_threshold_terms(out, x_calibration)
+    out.params = out.fit.ufloats()
+    return out
+
+
+def loop_quantities(p: dict, shape: str, sweep_step: float | None = None) -> dict:
     """Physical quantities of a fitted loop from its correlated parameters."""
 
     def remanence(cu, cd, wu, wd):
+        if shape == "activation":
+            return float(1.0 - staircase_share(0.0, cu, wu, sweep_step, UP)
+                         - staircase_share(0.0, cd, wd, sweep_step, DOWN))
         s_down = smooth_step(0.0, cd, wd, shape)
         s_up = smooth_step(0.0, cu, wu, shape)
         return float(0.5 * (s_down - s_up))
 
-    magnitude = p["step"] * (1.0 if nominal(p["step"]) >= 0 else -1.0)
+    # squareness to first order in the correlated parameters (forward differences)
+    names = ("center_up", "center_down", "width_up", "width_down")
+    at = [_nominal(p[n]) for n in names]
+    base = remanence(*at)
+    squareness = base
+    for i, name in enumerate(names):
+        if hasattr(p[name], "std_dev"):
+            h = 1e-7 * max(abs(at[i]), 1e-12)
+            moved = list(at)
+            moved[i] += h
+            squareness = squareness + (remanence(*moved) - base) / h * (p[name] - at[i])
+
+    magnitude = p["step"] * (1.0 if _nominal(p["step"]) >= 0 else -1.0)
     return {
         "step": p["step"],
         "half_step": 0.5 * p["step"],
@@ -238,25 +244,43 @@ def loop_quantities(p: dict, shape: str) -> dict:
         "width_down": p["width_down"],
         "bias": 0.5 * (p["center_up"] + p["center_down"]),
         "half_width": 0.5 * (p["center_up"] - p["center_down"]),
-        "squareness": wrap(remanence)(p["center_up"], p["center_down"], p["width_up"],
-                                      p["width_down"]),
+        "squareness": squareness,
     }
 
 
-def fit_hysteresis_loop(field, signal, branch=None, *, sigma=None, shape: str = "tanh",
-                        fix_slope: float | None = None) -> dict:
+def _nominal(value) -> float:
+    return float(getattr(value, "nominal_value", value))
+
+
+def loop_extras(loop: LoopFit) -> dict:
+    """What went into the errors, for the result dict (no ``_stderr``)."""
+    regions = 1.0 / loop.dispersion if loop.dispersion and math.isfinite(loop.dispersion) \
+        else math.nan
+    return {"shape": loop.shape, "sweep_step": loop.sweep_step, "read_noise": loop.noise,
+            "reversing_regions": regions}
+
+
+def fit_hysteresis_loop(field, signal, branch=None, *, sigma=None, shape: str = "activation",
+                        fix_slope: float | None = None,
+                        field_calibration: float = FIELD_CALIBRATION) -> dict:
     """Fit a field loop (Hall R_xy vs B_z, or R_xx^2w vs B_y) measured on both branches.
 
     ``branch`` (+1 up sweep, -1 down sweep) is inferred from the sweep direction when
-    omitted. ``sigma`` is the noise of one point in signal units; without it the errors
-    are scaled by the reduced chi-square. Returns b_c_plus, b_c_minus (T),
-    exchange_bias, coercivity, step (signed, high-field minus low-field state), half_step
-    (R_AHE for a Hall loop), level_high, level_low (the saturated levels extrapolated to
-    zero field, background removed), slope (background per tesla: R_OHE), offset,
-    width_up, width_down, squareness, each with ``_stderr``, and the lmfit report.
+    omitted. ``sigma`` is the noise of one point in signal units; without it the read
+    noise is taken from the scatter of the saturated parts. ``field_calibration`` is the
+    relative accuracy of the field values. Returns b_c_plus, b_c_minus (T; for the
+    default ``activation`` shape the single-step 50 % thresholds, module doc of
+    :mod:`.thresholds`), exchange_bias (the loop shift), coercivity, step (signed,
+    high-field minus low-field state), half_step (R_AHE for a Hall loop), level_high,
+    level_low (the saturated levels extrapolated to zero field, background removed),
+    slope (background per tesla: R_OHE), offset, width_up, width_down, squareness, each
+    with ``_stderr``; shape, sweep_step, read_noise, reversing_regions; the verdict
+    (``verdict``, ``verdict_reason``, ``undetermined``) and the fit report.
     """
-    result, p = fit_loop(field, signal, branch, sigma=sigma, shape=shape, fix_slope=fix_slope)
-    q = loop_quantities(p, shape)
+    x = as_array(field, "field")
+    loop = fit_loop(x, signal, branch, sigma=sigma, shape=shape, fix_slope=fix_slope,
+                    x_calibration=field_calibration)
+    q = loop_quantities(loop.params, shape, loop.sweep_step)
     named = {
         "b_c_plus": q["center_up"], "b_c_minus": q["center_down"],
         "exchange_bias": q["bias"], "coercivity": q["half_width"],
@@ -266,11 +290,19 @@ def fit_hysteresis_loop(field, signal, branch=None, *, sigma=None, shape: str = 
         "width_up": q["width_up"], "width_down": q["width_down"],
         "squareness": q["squareness"],
     }
-    return summarize(named, [result], shape=shape)
+    result = with_verdict(summarize(named, [loop.fit], **loop_extras(loop)))
+    branch_arr = sweep_branches(x) if branch is None else np.where(np.asarray(branch) > 0,
+                                                                    UP, DOWN)
+    return judge_loop(result, loop, x, branch_arr, plus="b_c_plus", minus="b_c_minus",
+                      unit="T", sigma_given=sigma is not None,
+                      also={"b_c_plus": ("exchange_bias", "coercivity"),
+                            "b_c_minus": ("exchange_bias", "coercivity")},
+                      step_names=("step", "half_step", "level_high", "level_low"))
 
 
 def fit_hysteresis_branches(up_field, up_signal, down_field, down_signal, **kwargs) -> dict:
-    """:func:`fit_hysteresis_loop` for branches stored as separate arrays."""
+    """:func:`fit_hysteresis_loop` for branches stored as separate arrays (the up branch
+    measured before the down branch)."""
     up_x, down_x = as_array(up_field, "up_field"), as_array(down_field, "down_field")
     x = np.concatenate([up_x, down_x])
     y = np.concatenate([as_array(up_signal, "up_signal"), as_array(down_signal, "down_signal")])

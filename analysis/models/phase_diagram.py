@@ -33,9 +33,12 @@ from labspin.analysis.models._common import (
     as_array,
     check_fit,
     correlated,
+    redchi_check,
     same_length,
+    sigma_check,
     summarize,
     weights_from_sigma,
+    with_verdict,
 )
 from labspin.physics.formulas import lee_threshold_perpendicular
 
@@ -112,4 +115,9 @@ def fit_lee_phase_diagram(b_x, j_c, *, ms: float | None = None, t_f: float | Non
         raise DataError("give both ms and t_f to derive xi_DL")
     if ms is not None:
         named["xi_dl"] = _efficiency_prefactor(ms, t_f) / (math.sqrt(2.0) * slope)
-    return summarize(named, [result])
+    out = with_verdict(summarize(named, [result]))
+    sigma_check(out, ["intercept", "slope", "b_k_eff", "xi_dl"],
+                units={"b_k_eff": "T"}, also={"slope": ("b_k_eff", "b_x_zero", "xi_dl")})
+    if sigma is not None:
+        redchi_check(out, float(result.redchi), int(result.nfree), "Lee line")
+    return out

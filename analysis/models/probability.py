@@ -23,14 +23,21 @@ from lmfit.models import update_param_vals
 from uncertainties import wrap
 
 from labspin.analysis.models._common import (
+    NOT_DETERMINED,
+    POOR,
     DataError,
+    FitError,
     as_array,
-    check_fit,
-    correlated,
+    escalate,
+    range_check,
+    redchi_check,
     same_length,
+    sigma_check,
     summarize,
-    weights_from_sigma,
+    with_verdict,
+    worsen,
 )
+from labspin.analysis.models._lsq import fit_least_squares
 from labspin.physics.constants import LN2
 from labspin.physics.formulas import (
     activation_time,
@@ -41,6 +48,7 @@ from labspin.physics.formulas import (
 #: s, tau_0: the attempt time of labspin's device model (SwitchingKinetics), that of the
 #: reversal unit's macrospin dynamics; quote Delta_0 with it
 DEFAULT_ATTEMPT_TIME = 3e-9
+LOG_LN2 = float(np.log(LN2))
 
 
 def switching_probability_curve(current, i_c0, delta_0, pulse_width,
@@ -120,48 +128,148 @@ def binomial_sigma(probability, trials) -> np.ndarray:
     return np.sqrt(p_hat * (1.0 - p_hat) / n)
 
 
+def share_dispersion(model_p, sample_sd, trials) -> tuple[float, int]:
+    """phi of a quasi-binomial share: the variance of one trial's outcome over p (1 - p).
+    One for a whole-bar switch (0 or 1); about 1/n when each trial reports the reversed
+    fraction of a bar of n independently reversing regions. Pooled over the amplitudes
+    whose model p lies between 2 % and 98 %, with its degrees of freedom."""
+    p = np.asarray(model_p, dtype=float)
+    n = np.broadcast_to(np.asarray(trials, dtype=float), p.shape)
+    s = np.asarray(sample_sd, dtype=float)
+    use = (p > 0.02) & (p < 0.98) & (n > 1) & np.isfinite(s)
+    if not np.any(use):
+        return 1.0, 0
+    dof = int(np.sum(n[use] - 1))
+    phi = float(np.sum((n[use] - 1) * s[use] ** 2) / np.sum((n[use] - 1) * p[use]
+                                                             * (1 - p[use])))
+    return min(max(phi, 1e-4), 1.0), dof
+
+
+def _probability_sigma(p_model, trials, phi) -> np.ndarray:
+    """Error of a mean share: phi p (1 - p) / N with p kept at least half a region's
+    worth (phi / 2) inside (0, 1), so that a curve at 0 or 1 is not weightless."""
+    n = np.broadcast_to(np.asarray(trials, dtype=float), np.shape(p_model))
+    floor = np.maximum(0.5 * phi, 0.5 / n)
+    p = np.clip(p_model, floor, 1.0 - floor)
+    return np.sqrt(phi * p * (1.0 - p) / n)
+
+
 def fit_switching_probability(current, probability, *, pulse_width: float, trials=None,
-                              sigma=None, tau_0: float = DEFAULT_ATTEMPT_TIME,
+                              sigma=None, sample_sd=None, tau_0: float = DEFAULT_ATTEMPT_TIME,
                               exponent: float = 1.0) -> dict:
     """Fit P(I) at one pulse width.
 
-    ``probability`` is the switched share per amplitude; give the number of ``trials``
-    per point (binomial errors; the fit is reweighted once with the fitted curve) or an
-    explicit ``sigma``. Returns i_50 (A), delta_0 and i_c0 (A, derived from both), each
-    with ``_stderr``, the fixed pulse_width, tau_0 and exponent, and the lmfit report.
+    ``probability`` is the switched share per amplitude (the mean over its trials).
+    Errors, in order of preference: an explicit ``sigma``; ``trials`` per point with the
+    ``sample_sd`` of the single-trial outcomes (quasi-binomial: a whole-bar switch or the
+    reversed fraction of the bar, :func:`share_dispersion`); ``trials`` alone (binomial,
+    each trial switches the whole bar or not). The fit is redone once with the errors of
+    the fitted curve. Returns i_50 (A: one pulse reverses half the bar), delta_0 and
+    i_c0 (A, derived from both), each with ``_stderr``, the fixed pulse_width, tau_0 and
+    exponent, dispersion (phi), the verdict and the report.
     """
-    i = as_array(current, "current")
+    i = np.abs(as_array(current, "current"))
     p = as_array(probability, "probability")
     same_length(current=i, probability=p)
     if i.size < 3:
         raise DataError("a switching-probability curve needs at least 3 amplitudes")
     if np.any((p < 0) | (p > 1)):
         raise DataError("probabilities must lie between 0 and 1")
-    explicit_sigma = sigma
-    if sigma is None and trials is not None:
-        sigma = binomial_sigma(p, trials)
     model = SwitchingProbabilityModel()
-    params = model.guess(p, current=i, pulse_width=pulse_width, tau_0=tau_0,
-                         exponent=exponent)
-    weights = weights_from_sigma(sigma, p.size)
-    result = model.fit(p, params, current=np.abs(i), weights=weights,
-                       scale_covar=sigma is None)
-    check_fit(result, "switching-probability")
-    if trials is not None and explicit_sigma is None:
-        # reweight once with the fitted curve: binomial errors of the model, not of the
-        # noisy counts (closer to the maximum-likelihood fit; better-calibrated errors)
-        n = np.broadcast_to(np.asarray(trials, dtype=float), p.shape)
-        p_fit = np.clip(result.best_fit, 0.5 / n, 1.0 - 0.5 / n)
-        weights = 1.0 / np.sqrt(p_fit * (1.0 - p_fit) / n)
-        result = model.fit(p, result.params, current=np.abs(i), weights=weights,
-                           scale_covar=False)
-        check_fit(result, "switching-probability")
-    q = correlated(result)
+    start = model.guess(p, current=i, pulse_width=pulse_width, tau_0=tau_0,
+                        exponent=exponent)
+    log_rate = float(np.log(pulse_width / (tau_0 * LN2)))
+    values = {"i_50": start["i_50"].value, "delta_0": start["delta_0"].value}
+
+    def curve(i_50, delta_0):
+        with np.errstate(over="ignore"):  # far below threshold tau overflows: P = 0
+            return probability_vs_current(i, i_50, delta_0, pulse_width, tau_0, exponent)
+
+    phi = 1.0
+    if sigma is not None:
+        weights = 1.0 / np.broadcast_to(np.asarray(sigma, dtype=float), p.shape)
+    elif trials is not None:
+        weights = 1.0 / binomial_sigma(p, trials)
+    else:
+        weights = None
+    fit = fit_least_squares(curve, p, values, lower={"i_50": 0.0, "delta_0": log_rate},
+                            weights=weights, scale_covar=weights is None,
+                            title="switching probability P(I)")
+    if sigma is None and trials is not None:
+        # errors of the fitted curve: binomial (or quasi-binomial) errors of the model, not
+        # of the noisy counts (closer to the maximum-likelihood fit)
+        if sample_sd is not None:
+            phi, _ = share_dispersion(fit.best_fit, sample_sd, trials)
+        weights = 1.0 / _probability_sigma(fit.best_fit, trials, phi)
+        fit = fit_least_squares(curve, p, fit.values, lower={"i_50": 0.0,
+                                                             "delta_0": log_rate},
+                                weights=weights, scale_covar=False,
+                                title="switching probability P(I)")
+    if not np.all(np.isfinite(fit.residual)):
+        raise FitError(f"the switching-probability fit failed: {fit.message}")
+    absolute = weights is not None and not fit.scale_covar
+    law_misfit = absolute and fit.nfree > 0 and fit.redchi > 1.0
+    if law_misfit and fit.covar is not None:
+        fit.covar = fit.covar * fit.redchi  # Birge ratio: the law is an effective one
+    q = fit.ufloats()
     i_c0 = wrap(lambda i_50, delta_0: float(threshold_from_half_current(
         i_50, delta_0, pulse_width, tau_0, exponent)))(q["i_50"], q["delta_0"])
-    named = {"i_50": q["i_50"], "delta_0": q["delta_0"], "i_c0": i_c0}
-    return summarize(named, [result], pulse_width=float(pulse_width), tau_0=float(tau_0),
-                     exponent=float(exponent))
+    half = _half_current(i, p, fit, weights) if absolute else None
+    named = {"i_50": q["i_50"] if half is None else half.ufloats(["i_50"])["i_50"],
+             "delta_0": q["delta_0"], "i_c0": i_c0}
+    result = with_verdict(summarize(named, [fit] if half is None else [fit, half],
+                                    pulse_width=float(pulse_width), tau_0=float(tau_0),
+                                    exponent=float(exponent), dispersion=phi))
+    return _judge_probability(result, fit, half, i, p, log_rate, absolute=absolute)
+
+
+def _half_current(current, p, law, weights):
+    """I_50 from a curve of free shape near it, log(-log(1 - P)) = log ln 2 + a (I - I_50)
+    + b (I - I_50)^2: Joule heating during the pulse and a scatter of grain barriers bend
+    the activation law's straight line, and bias an I_50 that the straight line sets by
+    up to a few of its sigmas. None when the shape cannot be fitted."""
+    i_50 = law.values["i_50"]
+    slope = max(law.values["delta_0"] / max(abs(i_50), 1e-300), 1e-300)
+
+    def curve(i_50, a, b):
+        u = LOG_LN2 + a * (current - i_50) + b * (current - i_50) ** 2
+        return -np.expm1(-np.exp(np.minimum(u, 50.0)))
+
+    if current.size < 4:
+        return None
+    fit = fit_least_squares(curve, p, {"i_50": i_50, "a": slope, "b": 0.0}, positive=["a"],
+                            weights=weights, scale_covar=False,
+                            title="switching probability near I_50 (free shape)")
+    if not (fit.success and np.all(np.isfinite(fit.residual))) or fit.covar is None:
+        return None
+    if fit.nfree > 0 and fit.redchi > 1.0:
+        fit.covar = fit.covar * fit.redchi
+    return fit
+
+
+def _judge_probability(result: dict, fit, half, current, p, log_rate, absolute: bool
+                       ) -> dict:
+    """Never or always switched, I_50 outside the amplitudes, Delta_0 on its bound, the
+    sigmas and (absolute errors) the reduced chi-squares: of the activation law (Delta_0
+    and I_c0 then effective values) and of the curve I_50 comes from."""
+    if np.ptp(p) < 0.2 or not (np.min(p) < 0.5 < np.max(p)):
+        return worsen(result, NOT_DETERMINED,
+                      f"the switched share runs only from {np.min(p):.2f} to {np.max(p):.2f}: "
+                      "the amplitudes do not cross the 50 % point")
+    range_check(result, "i_50", float(np.min(current)), float(np.max(current)), "A",
+                also=("i_c0", "delta_0"))
+    if fit.values["delta_0"] - log_rate < 1e-3 * log_rate:
+        worsen(result, POOR, f"delta_0 is at its lower bound ln(t_p/(tau_0 ln 2)) = "
+               f"{log_rate:.3g}: the curve is as broad as a barrier-free reversal",
+               ("delta_0", "i_c0"))
+    sigma_check(result, ["i_50", "delta_0", "i_c0"], units={"i_50": "A", "i_c0": "A"},
+                also={"delta_0": ("i_c0",)})
+    if absolute:
+        redchi_check(result, fit.redchi, fit.nfree, "activation law P(I): delta_0 and i_c0 "
+                     "are effective values;")
+        if half is not None:
+            redchi_check(result, half.redchi, half.nfree, "P(I) near I_50")
+    return escalate(result, ["i_50"], "the half-switching current is not determined")
 
 
 class PulseWidthModel(Model):
@@ -200,7 +308,8 @@ def fit_pulse_width_dependence(pulse_width, i_50, i_50_stderr=None, *,
 
     ``i_50_stderr`` (e.g. the ``i_50_stderr`` of :func:`fit_switching_probability`)
     weights the points and makes the errors absolute; without it they are scaled by the
-    reduced chi-square. Returns i_c0 (A), delta_0 and the fixed tau_0, exponent.
+    reduced chi-square. Returns i_c0 (A), delta_0 and the fixed tau_0, exponent, the
+    verdict and the report.
     """
     t = as_array(pulse_width, "pulse_width")
     y = np.abs(as_array(i_50, "i_50"))
@@ -208,13 +317,23 @@ def fit_pulse_width_dependence(pulse_width, i_50, i_50_stderr=None, *,
     if t.size < 3:
         raise DataError("need I_50 at 3 or more pulse widths for I_c0 and Delta_0")
     model = PulseWidthModel()
-    params = model.guess(y, pulse_width=t, tau_0=tau_0, exponent=exponent)
-    weights = weights_from_sigma(i_50_stderr, y.size)
-    result = model.fit(y, params, pulse_width=t, weights=weights,
-                       scale_covar=i_50_stderr is None)
-    check_fit(result, "I_50 vs pulse width")
-    q = correlated(result, ["i_c0", "delta_0"])
-    return summarize(q, [result], tau_0=float(tau_0), exponent=float(exponent))
+    start = model.guess(y, pulse_width=t, tau_0=tau_0, exponent=exponent)
+    log_rate = float(np.max(np.log(t / (tau_0 * LN2))))
+    weights = None if i_50_stderr is None else 1.0 / np.broadcast_to(
+        np.asarray(i_50_stderr, dtype=float), y.shape)
+    fit = fit_least_squares(
+        lambda i_c0, delta_0: half_switching_current(t, i_c0, delta_0, tau_0, exponent), y,
+        {"i_c0": start["i_c0"].value, "delta_0": start["delta_0"].value},
+        lower={"i_c0": 0.0, "delta_0": log_rate}, weights=weights,
+        scale_covar=weights is None, title="I_50 vs pulse width")
+    if not np.all(np.isfinite(fit.residual)):
+        raise FitError(f"the I_50 vs pulse width fit failed: {fit.message}")
+    result = with_verdict(summarize(fit.ufloats(["i_c0", "delta_0"]), [fit],
+                                    tau_0=float(tau_0), exponent=float(exponent)))
+    sigma_check(result, ["i_c0", "delta_0"], units={"i_c0": "A"})
+    if weights is not None:
+        redchi_check(result, fit.redchi, fit.nfree, "I_50(t_p)")
+    return result
 
 
 def _heated_half_current(x, i_c0, delta_0, reference_temperature=300.0,
@@ -266,27 +385,30 @@ def joule_corrected_threshold(pulse_width, i_50, i_50_stderr, pulse_temperature,
         raise DataError("pulse temperatures must be positive kelvin; check the R(T) "
                         "calibration (resistance slope) and the cold resistance")
     plain = fit_pulse_width_dependence(t, y, i_50_stderr, tau_0=tau_0, exponent=exponent)
-    model = Model(_heated_half_current, independent_vars=["x"])
-    params = model.make_params(i_c0=plain["i_c0"], delta_0=plain["delta_0"],
-                               reference_temperature=float(stage_temperature),
-                               threshold_coefficient=float(threshold_coefficient),
-                               tau_0=float(tau_0), exponent=float(exponent))
-    for name in ("reference_temperature", "threshold_coefficient", "tau_0", "exponent"):
-        params[name].set(vary=False)
-    params["i_c0"].set(min=0.0)
+    fixed = {"reference_temperature": float(stage_temperature),
+             "threshold_coefficient": float(threshold_coefficient), "tau_0": float(tau_0),
+             "exponent": float(exponent)}
     log_rate = np.log(t / (tau_0 * LN2))
-    params["delta_0"].set(min=float(np.max(log_rate * temps / stage_temperature)) + 1e-3)
-    weights = weights_from_sigma(i_50_stderr, y.size)
-    result = model.fit(y, params, x=(t, temps), weights=weights,
-                       scale_covar=i_50_stderr is None)
-    check_fit(result, "heating-corrected I_50 vs pulse width")
-    q = correlated(result, ["i_c0", "delta_0"])
-    return summarize(q, [result], i_c0_uncorrected=plain["i_c0"],
-                     i_c0_uncorrected_stderr=plain["i_c0_stderr"],
-                     delta_0_uncorrected=plain["delta_0"],
-                     delta_0_uncorrected_stderr=plain["delta_0_stderr"],
-                     pulse_temperature=float(np.mean(temps)),
-                     stage_temperature=float(stage_temperature),
-                     threshold_coefficient=float(threshold_coefficient), tau_0=float(tau_0),
-                     exponent=float(exponent))
+    floor = float(np.max(log_rate * temps / stage_temperature)) + 1e-3
+    weights = None if i_50_stderr is None else 1.0 / np.broadcast_to(
+        np.asarray(i_50_stderr, dtype=float), y.shape)
+    start_delta = plain["delta_0"] if plain["delta_0"] > floor else floor + 1.0
+    fit = fit_least_squares(
+        lambda i_c0, delta_0: _heated_half_current((t, temps), i_c0, delta_0, **fixed), y,
+        {"i_c0": plain["i_c0"], "delta_0": start_delta},
+        lower={"i_c0": 0.0, "delta_0": floor}, weights=weights,
+        scale_covar=weights is None, title="heating-corrected I_50 vs pulse width")
+    if not np.all(np.isfinite(fit.residual)):
+        raise FitError(f"the heating-corrected I_50 vs pulse width fit failed: {fit.message}")
+    result = with_verdict(summarize(
+        fit.ufloats(["i_c0", "delta_0"]), [fit], i_c0_uncorrected=plain["i_c0"],
+        i_c0_uncorrected_stderr=plain["i_c0_stderr"], delta_0_uncorrected=plain["delta_0"],
+        delta_0_uncorrected_stderr=plain["delta_0_stderr"],
+        pulse_temperature=float(np.mean(temps)), stage_temperature=float(stage_temperature),
+        threshold_coefficient=float(threshold_coefficient), tau_0=float(tau_0),
+        exponent=float(exponent)))
+    sigma_check(result, ["i_c0", "delta_0"], units={"i_c0": "A"})
+    if weights is not None:
+        redchi_check(result, fit.redchi, fit.nfree, "heating-corrected I_50(t_p)")
+    return result
 

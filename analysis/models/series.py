@@ -22,10 +22,14 @@ from lmfit.models import update_param_vals
 from labspin.analysis.models._common import (
     DataError,
     as_array,
+    bounds_check,
     check_fit,
     correlated,
+    redchi_check,
     same_length,
+    sigma_check,
     summarize,
+    with_verdict,
 )
 
 
@@ -139,4 +143,13 @@ def fit_series(table: pd.DataFrame, trend: str, *, parameter: str, quantity: str
     result = model.fit(y, params, weights=1.0 / err.to_numpy(float) if use_err else None,
                        scale_covar=not use_err, **{xname: x})
     check_fit(result, trend)
-    return summarize(correlated(result), [result], trend=trend)
+    out = with_verdict(summarize(correlated(result), [result], trend=trend))
+    headline = {"neel_peak": ["t_peak", "amplitude"], "thickness_saturation": ["q_inf",
+                                                                            "length"]}[trend]
+    sigma_check(out, headline)
+    bounds = {name: (result.params[name].min, result.params[name].max)
+              for name in result.var_names}
+    bounds_check(out, {n: result.params[n].value for n in result.var_names}, bounds, trend)
+    if use_err:
+        redchi_check(out, float(result.redchi), int(result.nfree), trend)
+    return out

@@ -26,10 +26,11 @@ SIGMA_1W, SIGMA_2W = 10e-9, 0.5e-9  # V
 
 
 def planar_ratio(params, props) -> float:
-    """R_PHE / R_AHE of the readout (R_PHE = dR_AMR w / (2 L) when not given)."""
-    hb = params.hall_bar
-    r_phe = params.readout.amr_ratio * props.channel_resistance * hb.width / (2 * hb.length)
-    return r_phe / params.readout.anomalous_hall
+    """R_PHE / R_AHE of the readout, R_PHE the sin 2 phi amplitude of an in-plane m."""
+    from tests.procedures.test_harmonic import readout_terms
+
+    _, r_phe, r_ahe = readout_terms(params)
+    return r_phe / r_ahe
 
 
 @pytest.fixture(scope="module", params=[1, -1], ids=["m_z up", "m_z down"])
@@ -73,7 +74,7 @@ def test_hayashi_sweeps_give_the_model_fields_and_efficiency(pma_sweeps):
 
 
 def test_without_the_planar_hall_correction_the_fields_are_wrong(pma_sweeps):
-    """R_PHE = R_AHE in this bar: ignoring it misreads the torques badly."""
+    """R_PHE = 2 R_AHE in this bar: ignoring it misreads the torques badly."""
     params, state, sweeps = pma_sweeps
     tr = properties_at(params, 300.0).transport
     naive = fit_harmonic_hall_perpendicular(*sweeps, current_amplitude=I0_PMA, state=state)
@@ -82,9 +83,9 @@ def test_without_the_planar_hall_correction_the_fields_are_wrong(pma_sweeps):
 
 def test_hayashi_errors_cover_the_truth():
     """Closed-form sweeps (parabola and line) with noise: b_dl and b_fl within 1 sigma."""
-    b_x, b_y, xi, state = -1.4e-3, -0.42e-3, 0.3, 1  # true dB_x, dB_y (T), R_PHE/R_AHE
-    app_x = b_x - 2 * state * xi * b_y
-    app_y = b_y - 2 * state * xi * b_x
+    b_x, b_y, xi, state = -1.4e-3, -0.42e-3, 0.6, 1  # true dB_x, dB_y (T), 2 R_PHE/R_AHE
+    app_x = b_x - state * xi * b_y
+    app_y = b_y - state * xi * b_x
     curvature = -2e-2  # V/T^2, a = d^2V_1w/dB^2 / 2
     fits = []
     for seed in range(N_SEEDS):
@@ -95,13 +96,13 @@ def test_hayashi_errors_cover_the_truth():
             v2 = 3e-9 + curvature * app * SWEEP + rng.normal(0, SIGMA_2W, SWEEP.size)
             data += [SWEEP, v1, v2]
         fits.append(fit_harmonic_hall_perpendicular(*data, current_amplitude=1.0, state=state,
-                                                    planar_to_anomalous=xi))
+                                                    planar_to_anomalous=xi / 2))
     assert COVERAGE[0] <= coverage(fits, "b_dl", -state * b_x) <= COVERAGE[1]
     assert COVERAGE[0] <= coverage(fits, "b_fl", b_y) <= COVERAGE[1]
 
 
-def test_planar_hall_correction_inverts_the_mixing_and_refuses_xi_one_half():
-    """Hayashi's mixing dB' = dB -+ 2 xi dB_other with xi = R_PHE / R_AHE."""
+def test_planar_hall_correction_inverts_the_mixing_and_refuses_xi_one():
+    # R_PHE / R_AHE = 0.25 mixes the apparent fields with 2 x 0.25 (Hayashi's 2 xi_H)
     d_x, d_y = planar_hall_correction(2.0 - 0.5 * 3.0, 3.0 - 0.5 * 2.0, 0.25, +1)
     assert (d_x, d_y) == pytest.approx((2.0, 3.0))
     with pytest.raises(DataError, match="singular"):
@@ -139,9 +140,11 @@ def angle_scans():
 
 
 def inplane_truth(params):
-    props = properties_at(params, 300.0)
+    """Properties, R_PHE (the sin 2 phi amplitude) and the current density at I0_IP."""
+    from tests.procedures.test_harmonic import readout_terms
+
+    props, r_phe, _ = readout_terms(params)
     hb = params.hall_bar
-    r_phe = params.readout.amr_ratio * props.channel_resistance * hb.width / (2 * hb.length)
     return props, r_phe, I0_IP / (hb.width * props.transport.conducting_thickness)
 
 
@@ -178,8 +181,8 @@ def test_avci_errors_cover_the_truth():
         current_amplitude=1.0, r_ahe=2.0, r_phe=2.0, sigma=0.5e-9) for seed in range(N_SEEDS)]
     assert COVERAGE[0] <= coverage(fits, "b_dl", a_true) <= COVERAGE[1]
     assert COVERAGE[0] <= coverage(fits, "m_eff", m_eff) <= COVERAGE[1]
-    # C = (I_0/2) 2 R_PHE B_FL: B_FL = c / (I_0 R_PHE) = c / 2 here
-    assert COVERAGE[0] <= coverage(fits, "b_fl", c_true / 2.0) <= COVERAGE[1]
+    # C = I_0 R_PHE B_FL / B with I_0 = 1 A and R_PHE = 2 ohm
+    assert COVERAGE[0] <= coverage(fits, "b_fl", c_true / 2) <= COVERAGE[1]
 
 
 def test_angle_scan_table_and_too_few_fields():

@@ -3,7 +3,7 @@ the perpendicular cofeb-nio-pma bar, run on the simulated bench and saved as run
 
 Known answers: the damping-like and field-like fields per ampere and xi_DL of the device
 model (``labspin.physics.spin_transport``), as in tests/procedures/test_harmonic.py; the
-planar Hall mixing R_PHE / R_AHE = 1 (Hayashi's xi) of this preset makes the correction
+planar Hall mixing R_PHE / R_AHE = 1 of this preset (Hayashi's xi_H) makes the correction
 essential.
 """
 
@@ -66,7 +66,7 @@ def test_field_sweeps_give_the_model_torques_with_the_planar_hall_correction(swe
                   width=model["width"], thickness=model["thickness"], ms=model["ms"])
     assert row["fitted"], row["error"]
     assert row["method"] == "Hayashi" and row["state"] == -1  # from the initialising field
-    assert row["planar_to_anomalous"] == pytest.approx(1.0)
+    assert row["planar_to_anomalous"] == pytest.approx(model["r_phe"] / model["r_ahe"])
     # measured: -1.4053 T/A against the model's -1.4040 (0.09 %), stderr 0.35 %
     assert row["b_dl_per_ampere"] == pytest.approx(model["b_dl"], rel=0.01)
     assert abs(row["b_dl_per_ampere"] - model["b_dl"]) < 3 * row["b_dl_per_ampere_stderr"]
@@ -92,7 +92,7 @@ def test_without_r_phe_the_apparent_fields_are_given_with_a_note(sweeps, model):
     assert "no planar Hall correction" in row["note"] and "pass r_phe" in row["note"]
     assert "xi_DL skipped: needs ms" in row["note"]  # the geometry is in the file
     assert row["planar_to_anomalous"] == 0 and "xi_dl" not in row
-    # uncorrected, B_DL reads B_DL + 2 (R_PHE / R_AHE) B_FL: 60 % too large here
+    # uncorrected, B_DL reads B_DL + (R_PHE / R_AHE) B_FL: 60 % too large here
     mixed = model["b_dl"] + 2 * model["r_phe"] / model["r_ahe"] * model["b_fl"]
     assert row["b_dl_per_ampere"] == pytest.approx(mixed, rel=0.02)
 

@@ -19,7 +19,7 @@ from labspin.analysis.models.harmonic import (
     fit_harmonic_hall_inplane,
     fit_harmonic_hall_perpendicular,
 )
-from labspin.physics import Device, spin_transport
+from labspin.physics import Device, readout, spin_transport
 from labspin.physics.properties import properties_at
 from labspin.procedures import procedure_class
 from labspin.procedures.apparatus import LockinOverload, SourceCompliance
@@ -42,12 +42,16 @@ pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # pymeasure's 
 
 
 def readout_terms(params):
-    """Stage-temperature properties, R_PHE (dR_AMR w / (2 L) when not given) and R_AHE."""
+    """Stage-temperature properties, R_PHE and R_AHE. R_PHE in the literature's sense, the
+    amplitude of R_xy against sin 2 phi of an in-plane m (R_PHE sin^2 theta sin 2 phi),
+    read off the model's own readout so that it holds whatever the model's convention."""
     props = properties_at(params, params.thermal.stage_temperature)
-    hb = params.hall_bar
-    r_phe = params.readout.planar_hall
-    if r_phe is None:
-        r_phe = params.readout.amr_ratio * props.channel_resistance * hb.width / (2 * hb.length)
+
+    def r_xy(phi: float) -> float:
+        m = np.array([np.cos(phi), np.sin(phi), 0.0])
+        return readout.resistances(params, props, m, 0.0, 0.0).xy
+
+    r_phe = 0.5 * (r_xy(np.pi / 4) - r_xy(-np.pi / 4))
     return props, r_phe, params.readout.anomalous_hall
 
 

@@ -38,7 +38,7 @@ def test_harmonic_hall_fit_recovers_the_model_planar_hall_and_field_like_field(
     row = fit_run(load_run(record.file), r_ahe=params.readout.anomalous_hall,
                   m_eff=props.demag_field)
     assert row["fitted"], row.get("error")
-    assert "R_PHE from the 1w angle scans" in row["note"]
+    assert "from the 1w angle scans" in row["note"] and "R_PHE" in row["note"]
     # the bar is 2 K warmer with the read current: R_PHE follows its resistance (0.4 %)
     hot = properties_at(params, station.bench.device.temperature(I0 / 2**0.5))
     assert row["r_phe"] == pytest.approx(planar_hall_resistance(params, hot), rel=0.005)

@@ -1,0 +1,79 @@
+"""The verdict of a fitted loop (field or current): did it switch, are its thresholds
+inside the sweep, are their errors small enough to quote (VERDICT.md)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from labspin.analysis.formatting import si
+from labspin.analysis.models._common import (
+    NOT_DETERMINED,
+    POOR,
+    escalate,
+    redchi_check,
+    sigma_check,
+    worsen,
+)
+
+if TYPE_CHECKING:
+    from labspin.analysis.models.loop_errors import LoopFit
+
+#: a step smaller than this many read-noise sigmas is not a reversal
+MIN_STEP_OVER_NOISE = 5.0
+
+
+def _never_switched(result: dict, loop: LoopFit) -> str | None:
+    step, err = result.get("step", math.nan), result.get("step_stderr", math.nan)
+    if not math.isfinite(step) or not math.isfinite(err):
+        return "the loop fit gives no step with an error"
+    background = loop.fit.values.get("slope", 0.0) * loop.x
+    swing = float(np.ptp(loop.fit.best_fit - background)) if loop.x.size else 0.0
+    if swing < 0.5 * abs(step):
+        return (f"the loop never switched inside the sweep: the fitted levels differ by "
+                f"{step:.3g} but only {swing:.3g} of that lies between the swept points")
+    if abs(step) < MIN_STEP_OVER_NOISE * loop.noise:
+        return (f"the loop never switched: its step {step:.3g} is within "
+                f"{MIN_STEP_OVER_NOISE:g} times the read noise {loop.noise:.2g} (signal units)")
+    if abs(step) < 3 * err:
+        return (f"the loop never switched: its step {step:.3g} is not 3 sigma ({err:.2g}) "
+                "away from zero")
+    return None
+
+
+def judge_loop(result: dict, loop: LoopFit, x: np.ndarray, branch: np.ndarray, *, plus: str,
+               minus: str, unit: str, sigma_given: bool,
+               also: Mapping[str, Iterable[str]], step_names: Iterable[str]) -> dict:
+    """Set the verdict of a loop result: not determined when the loop did not switch;
+    a threshold outside the range its branch swept, or with a sigma as large as itself,
+    is not determined (with the quantities built on it, ``also``); poor for a sigma
+    above 30 % of the value, and (errors given as ``sigma``) for a reduced chi-square
+    far from 1. Returns ``result``."""
+    why = _never_switched(result, loop)
+    if why:
+        return worsen(result, NOT_DETERMINED, why)
+    for name, sign in ((plus, 1), (minus, -1)):
+        sel = branch == sign
+        low, high = float(np.min(x[sel])), float(np.max(x[sel]))
+        value = result.get(name, math.nan)
+        if math.isfinite(value) and not (low <= value <= high):
+            worsen(result, POOR, f"{name}: threshold {si(value, unit)} outside the swept "
+                   f"range {si(low, unit)}..{si(high, unit)}", [name, *also.get(name, ())])
+    if loop.single_jump:
+        worsen(result, POOR, f"{plus}, {minus}: each branch reversed in one jump, so this "
+               "loop shows neither the number of reversing regions nor their spread; the "
+               "errors assume a single activated region: repeat the loop (Loops > 1) or "
+               "sweep in finer steps")
+    # a smooth-step (tanh, erf) loop may be a hard-axis loop: thresholds at zero are then
+    # its result; an activated reversal has a threshold away from zero
+    zero_ok = [plus, minus] if loop.shape != "activation" else []
+    sigma_check(result, [plus, minus], units={plus: unit, minus: unit}, also=also,
+                may_be_zero=zero_ok)
+    sigma_check(result, ["step"], also={"step": tuple(step_names)})
+    if sigma_given and loop.shape != "activation":
+        redchi_check(result, loop.fit.redchi, loop.fit.nfree, "loop")
+    return escalate(result, [plus, minus],
+                    "neither threshold of the loop is determined")
