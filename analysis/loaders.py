@@ -20,13 +20,16 @@ import csv
 import io
 import json
 import math
+import os
 import re
 import sqlite3
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -41,6 +44,9 @@ __all__ = [
 ]
 
 CATALOG_NAME = "catalog.sqlite"
+#: the largest file read as a run (bytes). A night of switching-probability trials writes
+#: tens of MB; anything beyond this is not a labspin run file (or would not fit in memory)
+MAX_RUN_FILE_BYTES = 256 * 2**20
 _PROCEDURE_RE = re.compile(r"^#Procedure:\s*<([A-Za-z_][\w.]*)>\s*$")
 _SECTIONS = ("Parameters:", "Metadata:")
 
@@ -70,6 +76,9 @@ class RunData:
     units: dict[str, str]
     data: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: column -> file line numbers of the infinite values in it (a "1e999" reads as inf);
+    #: header entries whose number is not finite are listed under "header: <label>"
+    nonfinite: dict[str, list[int]] = field(default_factory=dict)
 
     def value(self, label: str, default: Any = None) -> Any:
         """A parameter or, failing that, a metadata value by its header label."""
@@ -103,6 +112,68 @@ def parse_value(text: str) -> tuple[Any, str]:
     return text, ""
 
 
+def _read_bounded(path: Path, fail) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_RUN_FILE_BYTES`. A folder, a
+    named pipe, a device (``/dev/zero``) or a socket is refused before it is opened, so
+    nothing blocks on a pipe or reads forever from a device."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise fail(f"cannot read the file ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise fail("is a folder, not a run file (and holds no *.csv run files)")
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else
+                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+        raise fail(f"is {kind}, not a run file")
+    limit = MAX_RUN_FILE_BYTES
+    if info.st_size > limit:
+        raise fail(f"{info.st_size / 2**20:.0f} MiB is larger than any run file "
+                   f"({limit / 2**20:.0f} MiB at most): not a labspin run file")
+    try:
+        # O_NONBLOCK: should the file have become a pipe since the check, open and read
+        # return at once instead of waiting for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise fail(f"cannot read the file ({exc.strerror or exc})") from None
+    if raw is None or len(raw) > limit:
+        raise fail(f"larger than any run file ({limit / 2**20:.0f} MiB at most) or still "
+                   "growing: not a labspin run file")
+    return raw
+
+
+def _infinite_cells(data: pd.DataFrame, first_line: int) -> dict[str, list[int]]:
+    """Column -> file line numbers of +-inf values (numbers beyond the float range such
+    as 1e999 are read as inf)."""
+    out: dict[str, list[int]] = {}
+    for column in data.columns:
+        if not pd.api.types.is_numeric_dtype(data[column]):
+            continue
+        values = data[column].to_numpy(dtype=float, na_value=math.nan)
+        rows = [int(i) for i in (~np.isfinite(values) & ~np.isnan(values)).nonzero()[0]]
+        if rows:
+            out[str(column)] = [first_line + i for i in rows]
+    return out
+
+
+def describe_nonfinite(nonfinite: dict[str, list[int]], limit: int = 3) -> list[str]:
+    """One sentence per column: "column 'R_xy (ohm)': 2 infinite values (lines 57, 80)"."""
+    out = []
+    for column, lines in nonfinite.items():
+        if column.startswith("header: "):
+            out.append(f"header entry {column[8:]!r} is not a finite number")
+            continue
+        where = ", ".join(str(n) for n in lines[:limit]) + (", ..." if len(lines) > limit
+                                                             else "")
+        count = "an infinite value" if len(lines) == 1 else f"{len(lines)} infinite values"
+        out.append(f"column {column!r}: {count} (line{'s' if len(lines) > 1 else ''} "
+                   f"{where}), left out of the fit")
+    return out
+
+
 def load_run(path: str | Path) -> RunData:
     """Read one pymeasure run file; :class:`RunFileError` if it is corrupt, truncated
     in its header or not a run file. A last row cut off while being written (the run
@@ -112,10 +183,7 @@ def load_run(path: str | Path) -> RunData:
     def fail(problem: str) -> RunFileError:
         return RunFileError(f"{path}: {problem}")
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise fail(f"cannot read the file ({exc.strerror or exc})") from None
+    raw = _read_bounded(path, fail)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -158,14 +226,21 @@ def load_run(path: str | Path) -> RunData:
     rows = lines[data_line:]
     if not rows or not rows[0].strip():
         raise fail("truncated: no column header after '#Data:'")
-    columns = next(csv.reader([rows[0]]))
+    try:
+        columns = next(csv.reader([rows[0]]))
+    except csv.Error as exc:
+        raise fail(f"line {data_line + 1}: unreadable column header ({exc})") from None
     if len(set(columns)) != len(columns) or not all(c.strip() for c in columns):
         raise fail(f"line {data_line + 1}: malformed column header {rows[0]!r}")
     notes: list[str] = []
     body_rows = rows[1:]
     while body_rows and not body_rows[-1].strip():
         body_rows.pop()
-    for i, fields in enumerate(csv.reader(body_rows)):
+    try:
+        parsed_rows = list(csv.reader(body_rows))
+    except csv.Error as exc:
+        raise fail(f"unreadable data: {exc}") from None
+    for i, fields in enumerate(parsed_rows):
         if len(fields) != len(columns):
             number = data_line + 2 + i
             if i == len(body_rows) - 1:
@@ -178,7 +253,7 @@ def load_run(path: str | Path) -> RunData:
                        f"{len(columns)} columns")
     try:
         data = pd.read_csv(io.StringIO("\n".join([rows[0], *body_rows])))
-    except (ValueError, pd.errors.ParserError) as exc:
+    except (ValueError, pd.errors.ParserError, csv.Error) as exc:
         raise fail(f"unreadable data: {exc}") from None
     for column in data.columns:
         if data[column].dtype == object:
@@ -190,21 +265,37 @@ def load_run(path: str | Path) -> RunData:
                            f"{column!r}: {data[column].iloc[row]!r}")
     if data.empty:
         notes.append("no data rows")
+    nonfinite = {f"header: {label}": [] for entries in (parameters, metadata)
+                 for label, value in entries.items()
+                 if isinstance(value, float) and not math.isfinite(value)}
+    nonfinite.update(_infinite_cells(data, data_line + 2))  # the fit verdict says them
     return RunData(path=path, procedure=procedure_path.rsplit(".", 1)[-1],
                    procedure_path=procedure_path, parameters=parameters, metadata=metadata,
-                   units=units, data=data, notes=notes)
+                   units=units, data=data, notes=notes, nonfinite=nonfinite)
+
+
+def _csv_entries(folder: Path) -> list[Path]:
+    """``*.csv`` under ``folder`` that are not folders (regular files, and pipes or devices
+    so that :func:`load_run` refuses them by name), sorted; unreadable subfolders are
+    passed over."""
+    found = []
+    for root, dirs, files in os.walk(folder, onerror=lambda _exc: None):
+        dirs.sort()
+        found += [Path(root) / name for name in files if name.lower().endswith(".csv")]
+    return sorted(found)
 
 
 def find_run_files(paths: str | Path | Iterable[str | Path]) -> list[Path]:
     """Files as given, and every ``*.csv`` under each folder (recursively), sorted and
-    without duplicates."""
+    without duplicates. A folder given by name that holds no ``*.csv`` is returned itself,
+    so loading it says why it is not a run file (a folder named ``x.csv``)."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     found: list[Path] = []
     seen: set[Path] = set()
     for item in paths:
         p = Path(item)
-        candidates = sorted(q for q in p.rglob("*.csv") if q.is_file()) if p.is_dir() else [p]
+        candidates = (_csv_entries(p) or [p]) if p.is_dir() else [p]
         for q in candidates:
             key = q.resolve()
             if key not in seen:
