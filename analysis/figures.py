@@ -44,7 +44,7 @@ PROCEDURE_NAMES = {"HallLoop": "Hall loop", "USMRLoop": "USMR loop",
                    "HarmonicHall": "Harmonic Hall"}
 _LOOP_SIGNAL = {"hall_loop": "R_xy (ohm)", "usmr_loop": "R_xx 2w (ohm)"}
 _READOUT = {"R_xx 2w": "$R_{xx}^{2\\omega}$", "R_xy": "$R_{xy}$"}
-_WRAP = 105
+_WRAP = 100
 
 
 # -- titles ---------------------------------------------------------------------------------
@@ -135,29 +135,34 @@ def run_title(run: RunData) -> tuple[str, str]:
 # -- the verdict strip under the panels -----------------------------------------------------
 
 
-def _strip_lines(row: dict) -> tuple[list[str], list[str], str]:
+def _wrap(fig) -> int:
+    """Characters per line of the strip's small font across the figure's width."""
+    return max(40, int(13.5 * fig.get_figwidth()))
+
+
+def _strip_lines(row: dict, wrap: int = _WRAP) -> tuple[list[str], list[str], str]:
     """(quantity lines, verdict lines, colour); quantities are not split across lines."""
     verdict = verdict_of(row)
     lines: list[str] = []
     for item in (format_quantities(row) if row.get("fitted") else ["not fitted"]):
-        if lines and len(lines[-1]) + 4 + len(item) <= _WRAP:
+        if lines and len(lines[-1]) + 4 + len(item) <= wrap:
             lines[-1] += "    " + item
         else:
             lines.append(item)
     reason = reason_of(row)
     text = f"Verdict: {verdict}" + (f" — {reason}" if reason and verdict != "ok" else "")
-    return lines, textwrap.wrap(text, _WRAP), VERDICT_COLOURS[verdict]
+    return lines, textwrap.wrap(text, wrap), VERDICT_COLOURS[verdict]
 
 
-def _strip_height(row: dict) -> float:
-    quantities, verdict, _ = _strip_lines(row)
+def _strip_height(row: dict, wrap: int = _WRAP) -> float:
+    quantities, verdict, _ = _strip_lines(row, wrap)
     return 0.19 * (len(quantities) + len(verdict)) + 0.3
 
 
 def draw_strip(ax, row: dict, footer: str = "") -> None:
     """Fitted quantities, then the verdict in a box coloured by its level."""
     ax.set_axis_off()
-    quantities, verdict, colour = _strip_lines(row)
+    quantities, verdict, colour = _strip_lines(row, _wrap(ax.figure))
     ax.text(0.0, 1.0, "\n".join(quantities), transform=ax.transAxes, va="top", ha="left",
             fontsize="small")
     box = ax.annotate("\n".join(verdict), xy=(0.0, 1.0), xycoords="axes fraction",
@@ -215,16 +220,19 @@ def _draw_single(ax, run: RunData, row: dict) -> None:
         panels.draw_data(ax, run)
 
 
-def draw_figure(fig, run: RunData, row: dict, *, footer: bool = True) -> list:
+def draw_figure(fig, run: RunData, row: dict, *, footer: bool = True,
+                strip: bool = True) -> list:
     """Draw a run on a matplotlib ``Figure`` (module doc); returns the data axes. The
-    figure should use the constrained layout (``Figure(layout="constrained")``)."""
+    figure should use the constrained layout (``Figure(layout="constrained")``).
+    ``strip=False`` leaves out the quantities and the verdict (a run still running)."""
     row = ensure_verdict(dict(row)) if row.get("fitted") else dict(row)
     title, subtitle = run_title(run)
     fig.suptitle(title + ("\n" + subtitle if subtitle else ""), fontsize="medium")
     layout = _layout(run, row)
     height = fig.get_figheight()
-    strip = min(_strip_height(row), 0.45 * height)
-    grid = fig.add_gridspec(2, 1, height_ratios=[max(height - strip - 0.6, 1.0), strip])
+    band = min(_strip_height(row, _wrap(fig)), 0.45 * height) if strip else 0.0
+    grid = fig.add_gridspec(2 if strip else 1, 1,
+                            height_ratios=[max(height - band - 0.6, 1.0), band][:1 + strip])
     if layout == "sequence":
         sub = grid[0].subgridspec(2, 1, height_ratios=[1, 2])
         top = fig.add_subplot(sub[0])
@@ -242,8 +250,9 @@ def draw_figure(fig, run: RunData, row: dict, *, footer: bool = True) -> list:
         if ax.get_legend_handles_labels()[0] and ax.get_legend() is None:
             ax.legend(fontsize="x-small", loc="best")
         ax.grid(True, alpha=0.3)
-    draw_strip(fig.add_subplot(grid[1]), row,
-               footer=f"file: {run.path.name}" if footer else "")
+    if strip:
+        draw_strip(fig.add_subplot(grid[1]), row,
+                   footer=f"file: {run.path.name}" if footer else "")
     return axes
 
 
@@ -325,7 +334,7 @@ def width_figure(name: str, points: list[tuple[str, float, float, float]]):
                  f"probability runs, {np.unique(widths).size} pulse widths",
                  fontsize="medium")
     height = fig.get_figheight()
-    strip = min(_strip_height(row), 0.45 * height)
+    strip = min(_strip_height(row, _wrap(fig)), 0.45 * height)
     grid = fig.add_gridspec(2, 1, height_ratios=[max(height - strip - 0.6, 1.0), strip])
     ax = fig.add_subplot(grid[0])
     colour_of = {f: f"C{i % 10}" for i, f in enumerate(files)}

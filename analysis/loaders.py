@@ -121,7 +121,7 @@ def _read_bounded(path: Path, fail) -> bytes:
     except OSError as exc:
         raise fail(f"cannot read the file ({exc.strerror or exc})") from None
     if stat.S_ISDIR(info.st_mode):
-        raise fail("is a folder, not a run file (and holds no *.csv run files)")
+        raise fail("is a folder, not a run file")
     if not stat.S_ISREG(info.st_mode):
         kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else
                 "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
@@ -275,13 +275,14 @@ def load_run(path: str | Path) -> RunData:
 
 
 def _csv_entries(folder: Path) -> list[Path]:
-    """``*.csv`` under ``folder`` that are not folders (regular files, and pipes or devices
-    so that :func:`load_run` refuses them by name), sorted; unreadable subfolders are
+    """Every ``*.csv`` entry under ``folder`` (regular files, and pipes, devices or folders
+    so named, which :func:`load_run` refuses by name), sorted; unreadable subfolders are
     passed over."""
     found = []
     for root, dirs, files in os.walk(folder, onerror=lambda _exc: None):
         dirs.sort()
-        found += [Path(root) / name for name in files if name.lower().endswith(".csv")]
+        # a folder named *.csv is searched, and listed too: loading it says what it is
+        found += [Path(root) / name for name in files + dirs if name.lower().endswith(".csv")]
     return sorted(found)
 
 

@@ -45,10 +45,16 @@ def _positive(run: RunData, label: str) -> float | None:
     return value if math.isfinite(value) and value > 0 else None
 
 
-def _items(text: Any) -> list[str] | None:
-    if not isinstance(text, str) or not text.strip():
+def _items(run: RunData, label: str) -> list[str] | None:
+    """The comma-separated items of a text parameter. The header parser reads a list of
+    one ("2 ms", "+30 mA x 1 ms *5") as a number with a unit: put the text back."""
+    value: Any = run.parameters.get(label)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        unit = run.units.get(label, "")
+        value = f"{value:g} {unit}".strip()
+    if not isinstance(value, str) or not value.strip():
         return None
-    items = [t.strip() for t in text.split(",")]
+    items = [t.strip() for t in value.split(",")]
     return items if all(items) else None
 
 
@@ -69,11 +75,11 @@ def _from_parameters(run: RunData) -> int | None:
         steps, loops = _int(run, "Steps from zero to maximum"), _int(run, "Loops")
         return 4 * steps * loops + 1 if steps and loops else None
     if name == "SwitchingProbability":
-        widths = _items(run.parameters.get("Pulse widths"))
+        widths = _items(run, "Pulse widths")
         amplitudes, trials = _int(run, "Number of amplitudes"), _int(run, "Trials per point")
         return len(widths) * amplitudes * trials if widths and amplitudes and trials else None
     if name == "PulseSequence":
-        items = _items(run.parameters.get("Pulse sequence"))
+        items = _items(run, "Pulse sequence")
         if items is None:
             return None
         counts = [_REPEAT.search(item) for item in items]
@@ -81,7 +87,7 @@ def _from_parameters(run: RunData) -> int | None:
     if name == "HarmonicHall":
         mode = run.parameters.get("Mode")
         if mode == "angle scan":
-            magnitudes = _items(run.parameters.get("Field magnitudes (T)"))
+            magnitudes = _items(run, "Field magnitudes (T)")
             step = _positive(run, "Angle step")
             if not magnitudes or step is None:
                 return None

@@ -77,7 +77,9 @@ def test_unknown_or_empty_runs_are_not_fitted(runs):
     row = fit_run(run)
     fit_keys = {k: v for k, v in row.items() if not k.startswith(("param: ", "meta: "))}
     assert fit_keys == {"file": str(run.path), "procedure": "Readings", "kind": "Readings",
-                        "fitted": False, "error": "no batch fit for Readings runs"}
+                        "fitted": False, "error": "no batch fit for Readings runs",
+                        "verdict": "not determined", "undetermined": "",
+                        "verdict_reason": "no batch fit for Readings runs"}
     assert row["param: Maximum field (T)"] == pytest.approx(0.02)  # the header still comes
     run = load_run(runs["HallLoop"])
     run.data = run.data.iloc[:0]

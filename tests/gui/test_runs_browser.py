@@ -121,8 +121,10 @@ def _table_ids(widget: RunsBrowser) -> list[int]:
 
 
 def _lines(widget: RunsBrowser) -> tuple[list, list]:
-    """(data markers, fitted curves) of the figure's one Axes."""
-    (ax,) = widget.figure.axes
+    """(data markers, fitted curves) of the figure's data Axes (the first; the verdict
+    strip under it holds no lines)."""
+    ax = widget.figure.axes[0]
+    assert all(not other.lines for other in widget.figure.axes[1:])
     data = [ln for ln in ax.lines if ln.get_linestyle() == "None"]
     fits = [ln for ln in ax.lines if ln.get_label().startswith("fit")]
     return data, fits
