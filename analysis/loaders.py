@@ -16,14 +16,10 @@ numpy/pandas installed. A run file looks like::
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
-import re
 import sqlite3
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from labspin.analysis.run_reader import parse_value, read_run_file
 
 __all__ = [
     "CatalogQueryError",
@@ -44,11 +42,6 @@ __all__ = [
 ]
 
 CATALOG_NAME = "catalog.sqlite"
-#: the largest file read as a run (bytes). A night of switching-probability trials writes
-#: tens of MB; anything beyond this is not a labspin run file (or would not fit in memory)
-MAX_RUN_FILE_BYTES = 256 * 2**20
-_PROCEDURE_RE = re.compile(r"^#Procedure:\s*<([A-Za-z_][\w.]*)>\s*$")
-_SECTIONS = ("Parameters:", "Metadata:")
 
 
 class RunFileError(ValueError):
@@ -87,64 +80,6 @@ class RunData:
         return self.metadata.get(label, default)
 
 
-def _number(text: str) -> float | int | None:
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def parse_value(text: str) -> tuple[Any, str]:
-    """A header value as (value, unit): "0.02 T" -> (0.02, "T"), "1 NPLC" -> (1.0, "NPLC"),
-    "True" -> (True, ""), "0.3, 0.4, 0.5" -> ("0.3, 0.4, 0.5", "")."""
-    text = text.strip()
-    if text in ("True", "False"):
-        return text == "True", ""
-    whole = _number(text)
-    if whole is not None:
-        return whole, ""
-    head, _, unit = text.partition(" ")
-    value = _number(head)
-    if value is not None and unit and "," not in unit and _number(unit.split()[0]) is None:
-        return value, unit.strip()
-    return text, ""
-
-
-def _read_bounded(path: Path, fail) -> bytes:
-    """The bytes of a regular file of at most :data:`MAX_RUN_FILE_BYTES`. A folder, a
-    named pipe, a device (``/dev/zero``) or a socket is refused before it is opened, so
-    nothing blocks on a pipe or reads forever from a device."""
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise fail(f"cannot read the file ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise fail("is a folder, not a run file")
-    if not stat.S_ISREG(info.st_mode):
-        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else
-                "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
-                "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
-        raise fail(f"is {kind}, not a run file")
-    limit = MAX_RUN_FILE_BYTES
-    if info.st_size > limit:
-        raise fail(f"{info.st_size / 2**20:.0f} MiB is larger than any run file "
-                   f"({limit / 2**20:.0f} MiB at most): not a labspin run file")
-    try:
-        # O_NONBLOCK: should the file have become a pipe since the check, open and read
-        # return at once instead of waiting for a writer
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as handle:
-            raw = handle.read(limit + 1)
-    except OSError as exc:
-        raise fail(f"cannot read the file ({exc.strerror or exc})") from None
-    if raw is None or len(raw) > limit:
-        raise fail(f"larger than any run file ({limit / 2**20:.0f} MiB at most) or still "
-                   "growing: not a labspin run file")
-    return raw
-
-
 def _infinite_cells(data: pd.DataFrame, first_line: int) -> dict[str, list[int]]:
     """Column -> file line numbers of +-inf values (numbers beyond the float range such
     as 1e999 are read as inf)."""
@@ -175,103 +110,38 @@ def describe_nonfinite(nonfinite: dict[str, list[int]], limit: int = 3) -> list[
 
 
 def load_run(path: str | Path) -> RunData:
-    """Read one pymeasure run file; :class:`RunFileError` if it is corrupt, truncated
-    in its header or not a run file. A last row cut off while being written (the run
-    was killed) is left out and said in ``notes``: the complete rows are the data."""
+    """Read one pymeasure run file; :class:`RunFileError` naming the file if it is not
+    a run file (binary, not UTF-8, a folder, pipe or device, larger than any run), is
+    corrupt or is truncated in its header (:mod:`labspin.analysis.run_reader`). A last
+    row cut off while being written (the run was killed) is left out and said in
+    ``notes``: the complete rows are the data. Infinite values are kept (the fits leave
+    them out) and listed in ``nonfinite``."""
     path = Path(path)
 
     def fail(problem: str) -> RunFileError:
         return RunFileError(f"{path}: {problem}")
 
-    raw = _read_bounded(path, fail)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise fail("not a text file (invalid UTF-8): not a labspin run file") from None
-    lines = text.splitlines()
-    if not lines:
-        raise fail("the file is empty")
-    match = _PROCEDURE_RE.match(lines[0].strip())
-    if not match:
-        raise fail("no '#Procedure: <...>' first line: not a labspin/pymeasure run file")
-    procedure_path = match.group(1)
-    parameters: dict[str, Any] = {}
-    metadata: dict[str, Any] = {}
-    units: dict[str, str] = {}
-    target: dict[str, Any] | None = None
-    data_line = None
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.startswith("#"):
-            raise fail(f"line {number}: the header ends before its '#Data:' line")
-        body = line[1:]
-        if body.strip() == "Data:":
-            data_line = number
-            break
-        if body.strip() == "Parameters:":
-            target = parameters
-            continue
-        if body.strip() == "Metadata:":
-            target = metadata
-            continue
-        if not body.strip():
-            continue
-        label, sep, value = body.strip().partition(":")
-        if target is None or not sep or not label:
-            raise fail(f"line {number}: unexpected header line {line!r}")
-        parsed, unit = parse_value(value)
-        target[label.strip()] = parsed
-        units[label.strip()] = unit
-    if data_line is None:
-        raise fail("truncated: the header has no '#Data:' line")
-    rows = lines[data_line:]
-    if not rows or not rows[0].strip():
-        raise fail("truncated: no column header after '#Data:'")
-    try:
-        columns = next(csv.reader([rows[0]]))
-    except csv.Error as exc:
-        raise fail(f"line {data_line + 1}: unreadable column header ({exc})") from None
-    if len(set(columns)) != len(columns) or not all(c.strip() for c in columns):
-        raise fail(f"line {data_line + 1}: malformed column header {rows[0]!r}")
-    notes: list[str] = []
-    body_rows = rows[1:]
-    while body_rows and not body_rows[-1].strip():
-        body_rows.pop()
-    try:
-        parsed_rows = list(csv.reader(body_rows))
-    except csv.Error as exc:
-        raise fail(f"unreadable data: {exc}") from None
-    for i, fields in enumerate(parsed_rows):
-        if len(fields) != len(columns):
-            number = data_line + 2 + i
-            if i == len(body_rows) - 1:
-                # a run killed while writing a row: keep every complete row
-                notes.append(f"line {number}: the last row was cut off while it was being "
-                             f"written ({len(fields)} of {len(columns)} values); left out")
-                body_rows = body_rows[:-1]
-                break
-            raise fail(f"line {number}: corrupt row: {len(fields)} values for "
-                       f"{len(columns)} columns")
-    try:
-        data = pd.read_csv(io.StringIO("\n".join([rows[0], *body_rows])))
-    except (ValueError, pd.errors.ParserError, csv.Error) as exc:
-        raise fail(f"unreadable data: {exc}") from None
+    parsed = read_run_file(path, fail)
+    data, first = parsed.data, parsed.first_data_line
     for column in data.columns:
         if data[column].dtype == object:
             converted = pd.to_numeric(data[column], errors="coerce")
             bad = converted.isna() & data[column].notna()
             if bad.any() and not converted.isna().all():
                 row = int(bad.to_numpy().nonzero()[0][0])
-                raise fail(f"line {data_line + 2 + row}: not a number in column "
+                raise fail(f"line {first + row}: not a number in column "
                            f"{column!r}: {data[column].iloc[row]!r}")
+    notes = list(parsed.notes)
     if data.empty:
         notes.append("no data rows")
-    nonfinite = {f"header: {label}": [] for entries in (parameters, metadata)
+    nonfinite = {f"header: {label}": [] for entries in (parsed.parameters, parsed.metadata)
                  for label, value in entries.items()
                  if isinstance(value, float) and not math.isfinite(value)}
-    nonfinite.update(_infinite_cells(data, data_line + 2))  # the fit verdict says them
-    return RunData(path=path, procedure=procedure_path.rsplit(".", 1)[-1],
-                   procedure_path=procedure_path, parameters=parameters, metadata=metadata,
-                   units=units, data=data, notes=notes, nonfinite=nonfinite)
+    nonfinite.update(_infinite_cells(data, first))  # the fit verdict says them
+    return RunData(path=path, procedure=parsed.procedure_path.rsplit(".", 1)[-1],
+                   procedure_path=parsed.procedure_path, parameters=parsed.parameters,
+                   metadata=parsed.metadata, units=parsed.units, data=data, notes=notes,
+                   nonfinite=nonfinite)
 
 
 def _csv_entries(folder: Path) -> list[Path]:

@@ -136,8 +136,9 @@ def _write_summary(summary, out: str) -> None:
     """CSV (undetermined quantities are empty cells) or JSON (null)."""
     try:
         if out.lower().endswith(".json"):
-            Path(out).write_text(summary.to_json(orient="records", indent=1,
-                                                 default_handler=str), encoding="utf-8")
+            text = summary.to_json(orient="records", indent=1, double_precision=15,
+                                   default_handler=str)
+            Path(out).write_text(text, encoding="utf-8")
         else:
             summary.to_csv(out, index=False)
     except OSError as exc:

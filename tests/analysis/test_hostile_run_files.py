@@ -3,6 +3,7 @@ quickly, without a traceback, without blocking on a pipe or reading a device for
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import labspin.analysis.loaders as loaders
+import labspin.analysis.run_reader as reader
 from labspin.analysis.loaders import RunFileError, find_run_files, load_run
 
 HEADER = "#Procedure: <labspin.procedures.loops.HallLoop>\n#Parameters:\n"
@@ -57,7 +58,7 @@ def hostile(tmp_path) -> dict[str, Path]:
     files["long line"].write_text(HEADER + "#Data:\na,b\n" + "1" * 300_000 + ",2\n")
     files["no header"].write_text("Field (T),R_xy (ohm)\n0.1,2\n")
     with open(files["huge"], "wb") as handle:  # sparse: no disk space taken
-        handle.truncate(loaders.MAX_RUN_FILE_BYTES + 1)
+        handle.truncate(reader.MAX_RUN_FILE_BYTES + 1)
     files["folder"].mkdir()
     os.mkfifo(files["fifo"])
     return files
@@ -77,11 +78,14 @@ def test_a_device_is_refused_before_it_is_read():
     assert "is a device" in _refusal(Path("/dev/zero"))
 
 
-def test_a_file_growing_past_the_limit_while_read_is_refused(tmp_path, monkeypatch):
+def test_the_size_limit_is_checked_before_reading_and_while_reading(tmp_path, monkeypatch):
     path = tmp_path / "big.csv"
     path.write_text(HEADER + "#Data:\na,b\n" + "1,2\n" * 1000)
-    monkeypatch.setattr(loaders, "MAX_RUN_FILE_BYTES", 1000)
+    monkeypatch.setattr(reader, "MAX_RUN_FILE_BYTES", 1000)
     assert "larger than any run file" in _refusal(path)
+    # a file that passed the size check and then grows is stopped while it is read
+    with pytest.raises(RunFileError, match="grew past"):
+        reader._count_rows(io.StringIO("1,2\n" * 1000), 2, 3, RunFileError, [])
 
 
 def test_folders_list_pipes_and_empty_csv_folders_for_refusal(hostile, tmp_path):
