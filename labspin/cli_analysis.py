@@ -96,7 +96,7 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
     cannot be read are listed with the reason.
 
     Exit status: 0 when every file was read, whatever the verdicts; 1 when a file was
-    refused as unreadable (or none was given); 3 with --strict when a run's verdict is
+    refused as unreadable (or no run file was found); 3 with --strict when a run's verdict is
     "not determined"; 2 for a usage error.
 
     Second stages over the fitted runs: --series PARAMETER --quantity NAME tabulates a
