@@ -5,13 +5,20 @@
 cluster (``pip install -e ".[cluster]"``) and returns a pandas DataFrame.
 
 A summary row (and so the summary CSV) holds, in this order: ``file``, ``procedure``,
-``kind``, ``fitted``, ``error``, ``note``; the fitted quantities, each with its
-``_stderr``; then the run's file header, one column per entry, so second stages
-(:mod:`labspin.analysis.stages`) can group runs from the summary alone:
+``kind``, ``fitted``, ``verdict``, ``verdict_reason``, ``undetermined``, ``error``,
+``note``; the fitted quantities, each with its ``_stderr`` (NaN, an empty cell in the
+CSV, for every quantity named in ``undetermined``); then the run's file header, one
+column per entry, so second stages (:mod:`labspin.analysis.stages`) can group runs from
+the summary alone:
 
 * ``param: <label> (<unit>)`` for each run parameter, e.g. ``param: Stage temperature (K)``,
   ``param: Bias field (T)``, ``param: Mode`` (no unit: no parentheses added);
 * ``meta: <label>`` for each metadata entry, e.g. ``meta: Sample``.
+
+The verdict (``ok``, ``poor``, ``not determined``; :mod:`labspin.analysis.verdicts`) is
+the fit's own, made worse by the run-level checks of :mod:`labspin.analysis.run_checks`
+(a file cut short, infinite values, too few rows). A run that cannot be fitted at all
+is a row with ``fitted=False``, the reason in ``error`` and the verdict "not determined".
 
 Harmonic Hall runs are fitted by mode: angle scans with Avci et al., PRB 90, 224427
 (2014), field sweeps of a perpendicular magnet with Hayashi et al., PRB 89, 144425 (2014).
@@ -19,6 +26,7 @@ Harmonic Hall runs are fitted by mode: angle scans with Avci et al., PRB 90, 224
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -29,18 +37,17 @@ import pandas as pd
 
 from labspin.analysis.harmonic_runs import fit_harmonic_run
 from labspin.analysis.loaders import RunData
-from labspin.analysis.models._common import (
-    NOT_DETERMINED,
-    DataError,
-    FitError,
-    with_verdict,
-    worsen,
-)
+from labspin.analysis.models._common import DataError, FitError, with_verdict
 from labspin.analysis.probability_runs import fit_probability_run
+from labspin.analysis.run_checks import check_run
 from labspin.analysis.run_columns import SkipRun, column, finite, flat
+from labspin.analysis.sequence_runs import fit_sequence_run
+from labspin.analysis.verdicts import UNDETERMINED, settle, worsen
 
 __all__ = ["KINDS", "METADATA_PREFIX", "PARAMETER_PREFIX", "fit_many", "fit_run",
            "header_columns"]
+
+log = logging.getLogger(__name__)
 
 #: procedure class name -> kind of fit
 KINDS = {
@@ -49,9 +56,10 @@ KINDS = {
     "SwitchingLoop": "switching_loop",
     "HarmonicHall": "harmonic_hall",
     "SwitchingProbability": "switching_probability",
+    "PulseSequence": "pulse_sequence",
 }
-_LEADING = ("file", "procedure", "kind", "fitted", "error", "note", "verdict",
-            "verdict_reason", "undetermined")
+_LEADING = ("file", "procedure", "kind", "fitted", "verdict", "verdict_reason",
+            "undetermined", "error", "note")
 #: summary column prefixes of the run file's header entries
 PARAMETER_PREFIX, METADATA_PREFIX = "param: ", "meta: "
 
@@ -156,6 +164,7 @@ _FITTERS: dict[str, Callable[..., dict]] = {
     "switching_loop": _switching_loop,
     "harmonic_hall": fit_harmonic_run,
     "switching_probability": fit_probability_run,
+    "pulse_sequence": fit_sequence_run,
 }
 
 
@@ -178,45 +187,64 @@ def fit_run(run: RunData, *, width: float | None = None, thickness: float | None
             thickness_f: float | None = None) -> dict:
     """Fit one run with the model of its procedure; one flat dict.
 
-    Keys: file, procedure, kind, fitted (bool), error (why not, or None), note (what was
-    skipped or assumed), verdict, verdict_reason, undetermined (VERDICT.md: a run that
-    could not be fitted is "not determined" with the error as its reason), then every
-    fitted quantity with its ``_stderr``, then the run's header
-    (:func:`header_columns`). ``width`` and ``thickness`` (m) override the
-    switching-loop cross-section taken from the file and give the harmonic-Hall current
-    density; ``r_ahe``, ``r_phe`` (ohm) and ``m_eff`` (T) feed the harmonic-Hall analyses
-    (Avci angle scans, Hayashi field sweeps); with ``ms`` (A/m) and ``thickness_f`` (FM
-    thickness, m; default ``thickness``) they also give xi_DL. Never raises for data that
-    cannot be fitted.
+    Keys: file, procedure, kind, fitted (bool), verdict, verdict_reason, undetermined,
+    error (why not fitted, or None), note (what was skipped or assumed), then every
+    fitted quantity with its ``_stderr``, then the run's header (:func:`header_columns`).
+    ``width`` and ``thickness`` (m) override the switching-loop cross-section taken from
+    the file and give the harmonic-Hall current density; ``r_ahe``, ``r_phe`` (ohm) and
+    ``m_eff`` (T) feed the harmonic-Hall analyses (Avci angle scans, Hayashi field
+    sweeps); with ``ms`` (A/m) and ``thickness_f`` (FM thickness, m; default
+    ``thickness``) they also give xi_DL. Never raises for data that cannot be fitted: a
+    failure of any kind in one run becomes that run's row.
     """
     kind = KINDS.get(run.procedure, run.procedure)
     row: dict[str, Any] = {"file": str(run.path), "procedure": run.procedure, "kind": kind,
-                           "fitted": False, "error": None}
+                           "fitted": False, "verdict": UNDETERMINED, "verdict_reason": "",
+                           "undetermined": "", "error": None}
     header = header_columns(run)
     fitter = _FITTERS.get(kind)
 
-    def failed(error: str) -> dict:
-        row["error"] = error
-        return worsen(row, NOT_DETERMINED, error) | header
-
     if fitter is None:
-        return failed(f"no batch fit for {run.procedure} runs")
+        return _not_fitted(run, row, f"no batch fit for {run.procedure} runs") | header
     if run.data.empty:
-        return failed("the run has no data rows")
+        return _not_fitted(run, row, "the run has no data rows") | header
     try:
         result = fitter(run, width=width, thickness=thickness, r_ahe=r_ahe, r_phe=r_phe,
                         m_eff=m_eff, ms=ms, thickness_f=thickness_f)
     except SkipRun as exc:
-        return failed(str(exc))
-    except (DataError, FitError, ValueError, ArithmeticError, KeyError, TypeError,
+        return _not_fitted(run, row, str(exc)) | header
+    except (DataError, FitError, ValueError, ArithmeticError, KeyError,
             np.linalg.LinAlgError) as exc:
-        return failed(f"fit failed: {exc}")
+        return _not_fitted(run, row, f"fit failed: {exc}") | header
+    except Exception as exc:  # a bug in a model must not stop a batch of runs
+        log.debug("fitting %s failed unexpectedly", run.path, exc_info=True)
+        return _not_fitted(run, row, f"fit failed ({type(exc).__name__}: {exc}); this is "
+                                     "a labspin bug, please report it with the file") | header
     row["fitted"] = True
+    for key in ("verdict", "verdict_reason", "undetermined"):
+        row.pop(key)
     row.update(result)
     with_verdict(row)
     if run.notes:  # e.g. a last row cut off by a crash: say what the fit did not see
         row["note"] = "; ".join([*run.notes, *([row["note"]] if row.get("note") else [])])
-    return row | header
+    settle(row)
+    check_run(run, row)
+    settle(row)
+    return _ordered(row) | header
+
+
+def _ordered(row: dict) -> dict:
+    first = {k: row[k] for k in _LEADING if k in row}
+    return first | {k: v for k, v in row.items() if k not in first}
+
+
+def _not_fitted(run: RunData, row: dict, reason: str) -> dict:
+    row["error"] = reason
+    worsen(row, UNDETERMINED, reason)
+    check_run(run, row)
+    if run.notes:
+        row["note"] = "; ".join(run.notes)
+    return _ordered(row)
 
 
 def _frame(rows: Sequence[dict]) -> pd.DataFrame:

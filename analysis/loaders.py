@@ -16,18 +16,19 @@ numpy/pandas installed. A run file looks like::
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
-import re
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from labspin.analysis.run_reader import parse_value, read_run_file
 
 __all__ = [
     "CatalogQueryError",
@@ -41,8 +42,6 @@ __all__ = [
 ]
 
 CATALOG_NAME = "catalog.sqlite"
-_PROCEDURE_RE = re.compile(r"^#Procedure:\s*<([A-Za-z_][\w.]*)>\s*$")
-_SECTIONS = ("Parameters:", "Metadata:")
 
 
 class RunFileError(ValueError):
@@ -70,6 +69,9 @@ class RunData:
     units: dict[str, str]
     data: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: column -> file line numbers of the infinite values in it (a "1e999" reads as inf);
+    #: header entries whose number is not finite are listed under "header: <label>"
+    nonfinite: dict[str, list[int]] = field(default_factory=dict)
 
     def value(self, label: str, default: Any = None) -> Any:
         """A parameter or, failing that, a metadata value by its header label."""
@@ -78,133 +80,93 @@ class RunData:
         return self.metadata.get(label, default)
 
 
-def _number(text: str) -> float | int | None:
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
-    try:
-        return float(text)
-    except ValueError:
-        return None
+def _infinite_cells(data: pd.DataFrame, first_line: int) -> dict[str, list[int]]:
+    """Column -> file line numbers of +-inf values (numbers beyond the float range such
+    as 1e999 are read as inf)."""
+    out: dict[str, list[int]] = {}
+    for column in data.columns:
+        if not pd.api.types.is_numeric_dtype(data[column]):
+            continue
+        values = data[column].to_numpy(dtype=float, na_value=math.nan)
+        rows = [int(i) for i in (~np.isfinite(values) & ~np.isnan(values)).nonzero()[0]]
+        if rows:
+            out[str(column)] = [first_line + i for i in rows]
+    return out
 
 
-def parse_value(text: str) -> tuple[Any, str]:
-    """A header value as (value, unit): "0.02 T" -> (0.02, "T"), "1 NPLC" -> (1.0, "NPLC"),
-    "True" -> (True, ""), "0.3, 0.4, 0.5" -> ("0.3, 0.4, 0.5", "")."""
-    text = text.strip()
-    if text in ("True", "False"):
-        return text == "True", ""
-    whole = _number(text)
-    if whole is not None:
-        return whole, ""
-    head, _, unit = text.partition(" ")
-    value = _number(head)
-    if value is not None and unit and "," not in unit and _number(unit.split()[0]) is None:
-        return value, unit.strip()
-    return text, ""
+def describe_nonfinite(nonfinite: dict[str, list[int]], limit: int = 3) -> list[str]:
+    """One sentence per column: "column 'R_xy (ohm)': 2 infinite values (lines 57, 80)"."""
+    out = []
+    for column, lines in nonfinite.items():
+        if column.startswith("header: "):
+            out.append(f"header entry {column[8:]!r} is not a finite number")
+            continue
+        where = ", ".join(str(n) for n in lines[:limit]) + (", ..." if len(lines) > limit
+                                                             else "")
+        count = "an infinite value" if len(lines) == 1 else f"{len(lines)} infinite values"
+        out.append(f"column {column!r}: {count} (line{'s' if len(lines) > 1 else ''} "
+                   f"{where}), left out of the fit")
+    return out
 
 
 def load_run(path: str | Path) -> RunData:
-    """Read one pymeasure run file; :class:`RunFileError` if it is corrupt, truncated
-    in its header or not a run file. A last row cut off while being written (the run
-    was killed) is left out and said in ``notes``: the complete rows are the data."""
+    """Read one pymeasure run file; :class:`RunFileError` naming the file if it is not
+    a run file (binary, not UTF-8, a folder, pipe or device, larger than any run), is
+    corrupt or is truncated in its header (:mod:`labspin.analysis.run_reader`). A last
+    row cut off while being written (the run was killed) is left out and said in
+    ``notes``: the complete rows are the data. Infinite values are kept (the fits leave
+    them out) and listed in ``nonfinite``."""
     path = Path(path)
 
     def fail(problem: str) -> RunFileError:
         return RunFileError(f"{path}: {problem}")
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise fail(f"cannot read the file ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise fail("not a text file (invalid UTF-8): not a labspin run file") from None
-    lines = text.splitlines()
-    if not lines:
-        raise fail("the file is empty")
-    match = _PROCEDURE_RE.match(lines[0].strip())
-    if not match:
-        raise fail("no '#Procedure: <...>' first line: not a labspin/pymeasure run file")
-    procedure_path = match.group(1)
-    parameters: dict[str, Any] = {}
-    metadata: dict[str, Any] = {}
-    units: dict[str, str] = {}
-    target: dict[str, Any] | None = None
-    data_line = None
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.startswith("#"):
-            raise fail(f"line {number}: the header ends before its '#Data:' line")
-        body = line[1:]
-        if body.strip() == "Data:":
-            data_line = number
-            break
-        if body.strip() == "Parameters:":
-            target = parameters
-            continue
-        if body.strip() == "Metadata:":
-            target = metadata
-            continue
-        if not body.strip():
-            continue
-        label, sep, value = body.strip().partition(":")
-        if target is None or not sep or not label:
-            raise fail(f"line {number}: unexpected header line {line!r}")
-        parsed, unit = parse_value(value)
-        target[label.strip()] = parsed
-        units[label.strip()] = unit
-    if data_line is None:
-        raise fail("truncated: the header has no '#Data:' line")
-    rows = lines[data_line:]
-    if not rows or not rows[0].strip():
-        raise fail("truncated: no column header after '#Data:'")
-    columns = next(csv.reader([rows[0]]))
-    if len(set(columns)) != len(columns) or not all(c.strip() for c in columns):
-        raise fail(f"line {data_line + 1}: malformed column header {rows[0]!r}")
-    notes: list[str] = []
-    body_rows = rows[1:]
-    while body_rows and not body_rows[-1].strip():
-        body_rows.pop()
-    for i, fields in enumerate(csv.reader(body_rows)):
-        if len(fields) != len(columns):
-            number = data_line + 2 + i
-            if i == len(body_rows) - 1:
-                # a run killed while writing a row: keep every complete row
-                notes.append(f"line {number}: the last row was cut off while it was being "
-                             f"written ({len(fields)} of {len(columns)} values); left out")
-                body_rows = body_rows[:-1]
-                break
-            raise fail(f"line {number}: corrupt row: {len(fields)} values for "
-                       f"{len(columns)} columns")
-    try:
-        data = pd.read_csv(io.StringIO("\n".join([rows[0], *body_rows])))
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise fail(f"unreadable data: {exc}") from None
+    parsed = read_run_file(path, fail)
+    data, first = parsed.data, parsed.first_data_line
     for column in data.columns:
         if data[column].dtype == object:
             converted = pd.to_numeric(data[column], errors="coerce")
             bad = converted.isna() & data[column].notna()
             if bad.any() and not converted.isna().all():
                 row = int(bad.to_numpy().nonzero()[0][0])
-                raise fail(f"line {data_line + 2 + row}: not a number in column "
+                raise fail(f"line {first + row}: not a number in column "
                            f"{column!r}: {data[column].iloc[row]!r}")
+    notes = list(parsed.notes)
     if data.empty:
         notes.append("no data rows")
-    return RunData(path=path, procedure=procedure_path.rsplit(".", 1)[-1],
-                   procedure_path=procedure_path, parameters=parameters, metadata=metadata,
-                   units=units, data=data, notes=notes)
+    nonfinite = {f"header: {label}": [] for entries in (parsed.parameters, parsed.metadata)
+                 for label, value in entries.items()
+                 if isinstance(value, float) and not math.isfinite(value)}
+    nonfinite.update(_infinite_cells(data, first))  # the fit verdict says them
+    return RunData(path=path, procedure=parsed.procedure_path.rsplit(".", 1)[-1],
+                   procedure_path=parsed.procedure_path, parameters=parsed.parameters,
+                   metadata=parsed.metadata, units=parsed.units, data=data, notes=notes,
+                   nonfinite=nonfinite)
+
+
+def _csv_entries(folder: Path) -> list[Path]:
+    """Every ``*.csv`` entry under ``folder`` (regular files, and pipes, devices or folders
+    so named, which :func:`load_run` refuses by name), sorted; unreadable subfolders are
+    passed over."""
+    found = []
+    for root, dirs, files in os.walk(folder, onerror=lambda _exc: None):
+        dirs.sort()
+        # a folder named *.csv is searched, and listed too: loading it says what it is
+        found += [Path(root) / name for name in files + dirs if name.lower().endswith(".csv")]
+    return sorted(found)
 
 
 def find_run_files(paths: str | Path | Iterable[str | Path]) -> list[Path]:
     """Files as given, and every ``*.csv`` under each folder (recursively), sorted and
-    without duplicates."""
+    without duplicates. A folder given by name that holds no ``*.csv`` is returned itself,
+    so loading it says why it is not a run file (a folder named ``x.csv``)."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     found: list[Path] = []
     seen: set[Path] = set()
     for item in paths:
         p = Path(item)
-        candidates = sorted(q for q in p.rglob("*.csv") if q.is_file()) if p.is_dir() else [p]
+        candidates = (_csv_entries(p) or [p]) if p.is_dir() else [p]
         for q in candidates:
             key = q.resolve()
             if key not in seen:

@@ -1,8 +1,10 @@
-"""Reports of saved runs: one PNG per run with the fitted curve over the data, and a
-summary as CSV, Markdown and a self-contained HTML page.
+"""Reports of saved runs: one figure per run (PNG at 150 dpi and SVG) with the fitted
+curve over the data and the fit's verdict (:mod:`labspin.analysis.figures`), a figure of
+I_50 against ln t_p per sample when switching-probability runs of several widths are
+among them, and a summary as CSV, Markdown and a self-contained HTML page.
 
-Uses matplotlib's object API (``Figure`` + the Agg canvas): no pyplot, no global
-backend state, safe in worker processes and on headless machines.
+Every table and caption shows the verdict (ok, poor, not determined) with its reason; a
+quantity that is not determined is written "not determined", never as a number.
 """
 
 from __future__ import annotations
@@ -13,23 +15,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from labspin.analysis.batch import fit_many
-from labspin.analysis.formatting import QUANTITIES, format_quantities, number
+from labspin.analysis.figures import draw_run, plot_run, save_figure, width_figure, width_series
+from labspin.analysis.formatting import (
+    QUANTITIES,
+    VERDICT_COLOURS,
+    format_quantities,
+    reason_of,
+    verdict_of,
+)
 from labspin.analysis.loaders import RunData, find_run_files, load_runs
 
-__all__ = ["QUANTITIES", "ReportResult", "format_quantities", "make_report", "plot_run"]
-
-_LOOP_SIGNAL = {"hall_loop": "R_xy (ohm)", "usmr_loop": "R_xx 2w (ohm)"}
-_NOT_SIGNALS = {"Branch", "Loop", "Time (s)"}
+__all__ = ["QUANTITIES", "ReportResult", "draw_run", "format_quantities", "make_report",
+           "plot_run"]
 
 
 @dataclass
 class ReportResult:
     """What :func:`make_report` wrote: the fit summary (one row per readable run), the
-    PNG of each run (by run file), the skipped files with the reason, and the tables."""
+    PNG of each run (by run file; the SVG beside it), the figures across runs (I_50
+    against ln t_p, by sample), the skipped files with the reason, and the tables."""
 
     out_dir: Path
     summary: pd.DataFrame
@@ -39,6 +46,14 @@ class ReportResult:
     summary_md: Path
     index_html: Path
     plot_errors: dict[str, str] = field(default_factory=dict)
+    series_images: dict[str, Path] = field(default_factory=dict)
+
+    def verdicts(self) -> dict[str, int]:
+        """How many runs have each verdict."""
+        out: dict[str, int] = {}
+        for row in self.summary.to_dict("records"):
+            out[verdict_of(row)] = out.get(verdict_of(row), 0) + 1
+        return out
 
     @property
     def n_runs(self) -> int:
@@ -49,165 +64,18 @@ class ReportResult:
         return int(self.summary["fitted"].astype(bool).sum()) if len(self.summary) else 0
 
 
-# -- plots -------------------------------------------------------------------------------
-
-
-def _col(run: RunData, name: str) -> np.ndarray:
-    return run.data[name].to_numpy(dtype=float)
-
-
-def _loop_curve(ax, x: np.ndarray, branch: np.ndarray, row: dict) -> None:
-    from labspin.analysis.models.loops import hysteresis_loop
-
-    names = ("offset", "slope", "step", "width_up", "width_down")
-    values = {n: number(row, n) for n in names}
-    plus, minus = ("i_c_plus", "i_c_minus") if row["kind"] == "switching_loop" \
-        else ("b_c_plus", "b_c_minus")
-    values["center_up"], values["center_down"] = number(row, plus), number(row, minus)
-    if any(v is None for v in values.values()):
-        return
-    shape = row.get("shape") if row.get("shape") in ("tanh", "erf") else "tanh"
-    grid = np.linspace(np.nanmin(x), np.nanmax(x), 400)
-    for sign, colour, name in ((1, "C0", "up"), (-1, "C3", "down")):
-        if np.any(branch == sign):
-            y = hysteresis_loop(grid, np.full(grid.size, sign), shape=shape, **values)
-            ax.plot(grid, y, "-", color=colour, lw=1.5, label=f"fit ({name})")
-
-
-def _plot_loop(ax, run: RunData, row: dict, xcol: str, ycol: str) -> None:
-    x, y = _col(run, xcol), _col(run, ycol)
-    branch = _col(run, "Branch") if "Branch" in run.data.columns else np.ones_like(x)
-    for sign, colour, marker, name in ((1, "C0", "^", "up sweep"),
-                                       (-1, "C3", "v", "down sweep")):
-        sel = branch == sign
-        if np.any(sel):
-            ax.plot(x[sel], y[sel], marker, color=colour, ms=4, ls="none",
-                    alpha=0.7, label=name)
-    if row.get("fitted"):
-        _loop_curve(ax, x, branch, row)
-    ax.set_xlabel(xcol)
-    ax.set_ylabel(ycol)
-
-
-def _plot_harmonic(ax, run: RunData, row: dict) -> None:
-    from labspin.analysis.models.harmonic import avci_angle_scan, fit_angle_scans
-
-    bcol = "Field setpoint (T)" if "Field setpoint (T)" in run.data.columns else "Field (T)"
-    acol, vcol = "Field angle (deg)", "V_xy 2w (V)"
-    b, deg, v = _col(run, bcol), _col(run, acol), _col(run, vcol)
-    ok = np.isfinite(b) & np.isfinite(deg) & np.isfinite(v)
-    b, deg, v = b[ok], deg[ok], v[ok]
-    table = None
-    if row.get("fitted"):
-        try:
-            table = fit_angle_scans(b, np.deg2rad(deg), v)
-        except Exception:  # the plot shows the data regardless
-            table = None
-    grid = np.linspace(np.min(deg), np.max(deg), 361) if deg.size else np.array([])
-    for i, value in enumerate(np.unique(b)):
-        sel = b == value
-        colour = f"C{i % 10}"
-        ax.plot(deg[sel], v[sel], "o", color=colour, ms=4, label=f"B = {value:g} T")
-        if table is not None:
-            fit = table[table["field"] == value]
-            if len(fit):
-                f = fit.iloc[0]
-                ax.plot(grid, avci_angle_scan(np.deg2rad(grid), f["dl_amplitude"],
-                                              f["fl_amplitude"], f["offset"], f["phi_0"]),
-                        "-", color=colour, lw=1.2)
-    ax.set_xlabel(acol)
-    ax.set_ylabel(vcol)
-
-
-def _plot_field_sweep(ax, run: RunData) -> None:
-    """Hayashi field sweeps: V_xy^2w against the swept field, one curve per axis (the
-    fitted quantities are in the title; the per-axis parabola/line fits are not drawn)."""
-    b, v, code = _col(run, "Field (T)"), _col(run, "V_xy 2w (V)"), _col(run, "Field axis")
-    for i, value in enumerate(np.unique(code[np.isfinite(code)])):
-        sel = (code == value) & np.isfinite(b) & np.isfinite(v)
-        name = {0: "x", 1: "y"}.get(int(value), f"code {value:g}")  # the file's axis codes
-        ax.plot(b[sel], v[sel], "o-", color=f"C{i % 10}", ms=4, lw=0.8,
-                label=f"field along {name}")
-    ax.set_xlabel("Field (T)")
-    ax.set_ylabel("V_xy 2w (V)")
-
-
-def _plot_data(ax, run: RunData) -> None:
-    numeric = [c for c in run.data.columns
-               if pd.api.types.is_numeric_dtype(run.data[c]) and run.data[c].notna().any()]
-    if len(numeric) < 2:
-        ax.text(0.5, 0.5, "no numeric data to plot", ha="center", va="center",
-                transform=ax.transAxes)
-        return
-    xcol = numeric[0]
-    ycol = next((c for c in numeric[1:] if c not in _NOT_SIGNALS), numeric[1])
-    ax.plot(_col(run, xcol), _col(run, ycol), "o-", ms=3, lw=0.8)
-    ax.set_xlabel(xcol)
-    ax.set_ylabel(ycol)
-
-
-def draw_run(ax, run: RunData, row: dict) -> None:
-    """Draw one run on a matplotlib ``Axes``: data as markers, the fitted model over it
-    when the fit (``row``, from :func:`labspin.analysis.batch.fit_run`) succeeded, the
-    main quantities in the title. Shared by the report's PNGs and the GUI's browser."""
-    kind = row.get("kind")
-    columns = set(run.data.columns)
-    if kind in _LOOP_SIGNAL and {"Field (T)", _LOOP_SIGNAL[kind]} <= columns:
-        _plot_loop(ax, run, row, "Field (T)", _LOOP_SIGNAL[kind])
-    elif kind == "switching_loop" and "Pulse current (A)" in columns:
-        readout = row.get("readout")
-        if not isinstance(readout, str) or readout not in columns:
-            readout = next((c for c in ("R_xy (ohm)", "R_xx 2w (ohm)")
-                            if c in columns and run.data[c].notna().any()), None)
-        if readout:
-            _plot_loop(ax, run, row, "Pulse current (A)", readout)
-        else:
-            _plot_data(ax, run)
-    elif kind == "harmonic_hall" and str(run.parameters.get("Mode")) == "field sweep" \
-            and {"Field (T)", "Field axis", "V_xy 2w (V)"} <= columns:
-        _plot_field_sweep(ax, run)
-    elif kind == "harmonic_hall" and {"Field angle (deg)", "V_xy 2w (V)"} <= columns:
-        _plot_harmonic(ax, run, row)
-    else:
-        _plot_data(ax, run)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize="small", loc="best")
-    ax.grid(True, alpha=0.3)
-    title = f"{run.path.name} — {run.procedure}"
-    if row.get("fitted"):
-        numbers = format_quantities(row, errors=False)[:3]
-        if numbers:
-            title += "\n" + ",  ".join(numbers)
-    else:
-        title += "\nnot fitted: " + _short(str(row.get("error") or ""), 80)
-    ax.set_title(title, fontsize="medium")
-
-
-def plot_run(run: RunData, row: dict, path: str | Path) -> Path:
-    """Draw one run (:func:`draw_run`) and save it as a PNG at ``path``."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.0, 5.0), dpi=100)
-    FigureCanvasAgg(fig)
-    draw_run(fig.add_subplot(), run, row)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, format="png")
-    return path
-
-
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 # -- tables ------------------------------------------------------------------------------
 
 
 def _status(row: dict) -> str:
-    if row.get("fitted"):
-        return "fitted"
-    return f"not fitted: {row.get('error') or ''}"
+    """The verdict and its reason, "ok" or "poor: <reason>"."""
+    verdict, reason = verdict_of(row), reason_of(row)
+    return verdict if verdict == "ok" or not reason else f"{verdict}: {reason}"
+
+
+def _sample(row: dict) -> str:
+    sample = row.get("meta: Sample")
+    return sample if isinstance(sample, str) else ""
 
 
 def _notes(row: dict) -> str:
@@ -216,20 +84,30 @@ def _notes(row: dict) -> str:
 
 
 def _markdown(summary: pd.DataFrame, images: dict[str, Path],
-              skipped: list[tuple[Path, str]]) -> str:
+              skipped: list[tuple[Path, str]], series: dict[str, Path]) -> str:
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
     lines = ["# labspin report", "",
              f"{len(summary)} run(s), {len(skipped)} skipped file(s).", "",
-             "| Run | Procedure | Status | Fitted quantities | Notes | Plot |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             "| Run | Sample | Procedure | Verdict | Fitted quantities | Notes | Plot |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in summary.to_dict("records"):
         image = images.get(row["file"])
+        plot = (f"[PNG]({image.name}), [SVG]({image.with_suffix('.svg').name})" if image
+                else "")
+        verdict = verdict_of(row)
         lines.append("| " + " | ".join(cell(t) for t in (
-            Path(row["file"]).name, str(row["procedure"]), _status(row),
-            "; ".join(format_quantities(row)), _notes(row),
-            f"[{image.name}]({image.name})" if image else "")) + " |")
+            Path(row["file"]).name, _sample(row), str(row["procedure"]),
+            f"**{verdict}**" + (f": {reason_of(row)}" if verdict != "ok" and reason_of(row)
+                                else ""),
+            "; ".join(format_quantities(row)) or ("not fitted" if not row.get("fitted")
+                                                  else ""),
+            _notes(row), plot)) + " |")
+    if series:
+        lines += ["", "## Across runs", ""]
+        lines += [f"- {name}: [PNG]({path.name}), [SVG]({path.with_suffix('.svg').name})"
+                  for name, path in series.items()]
     lines += ["", "## Skipped files", ""]
     lines += [f"- `{path}`: {reason}" for path, reason in skipped] or ["None."]
     return "\n".join(lines) + "\n"
@@ -238,25 +116,41 @@ def _markdown(summary: pd.DataFrame, images: dict[str, Path],
 _CSS = ("body{font-family:sans-serif;margin:2em;max-width:1100px}"
         "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 8px;"
         "vertical-align:top;text-align:left}th{background:#eee}"
-        "figure{margin:2em 0}img{max-width:100%;border:1px solid #ddd}")
+        "figure{margin:2em 0}img{max-width:100%;border:1px solid #ddd}"
+        ".verdict{font-weight:bold;color:white;padding:1px 6px;border-radius:3px;"
+        "white-space:nowrap}.reason{font-size:90%}")
+
+
+def _verdict_html(row: dict) -> str:
+    verdict = verdict_of(row)
+    reason = reason_of(row) if verdict != "ok" else ""
+    badge = (f'<span class="verdict" style="background:{VERDICT_COLOURS[verdict]}">'
+             f"{html.escape(verdict)}</span>")
+    return badge + (f'<div class="reason">{html.escape(reason)}</div>' if reason else "")
 
 
 def _html(summary: pd.DataFrame, images: dict[str, Path],
-          skipped: list[tuple[Path, str]]) -> str:
+          skipped: list[tuple[Path, str]], series: dict[str, Path]) -> str:
     e = html.escape
+    counts: dict[str, int] = {}
+    for row in summary.to_dict("records"):
+        counts[verdict_of(row)] = counts.get(verdict_of(row), 0) + 1
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>labspin report</title>", f"<style>{_CSS}</style></head><body>",
              "<h1>labspin report</h1>",
-             f"<p>{len(summary)} run(s), {len(skipped)} skipped file(s).</p>",
-             "<table><thead><tr><th>Run</th><th>Procedure</th><th>Status</th>"
-             "<th>Fitted quantities</th><th>Notes</th></tr></thead><tbody>"]
+             f"<p>{len(summary)} run(s), {len(skipped)} skipped file(s). Verdicts: "
+             + (", ".join(f"{n} {e(v)}" for v, n in counts.items()) or "none") + ".</p>",
+             "<table><thead><tr><th>Run</th><th>Sample</th><th>Procedure</th>"
+             "<th>Verdict</th><th>Fitted quantities</th><th>Notes</th></tr></thead><tbody>"]
     for row in summary.to_dict("records"):
         name = Path(row["file"]).name
         image = images.get(row["file"])
         link = f'<a href="#{e(image.stem)}">{e(name)}</a>' if image else e(name)
-        parts.append(f"<tr><td>{link}</td><td>{e(str(row['procedure']))}</td>"
-                     f"<td>{e(_status(row))}</td>"
-                     f"<td>{'<br>'.join(e(q) for q in format_quantities(row))}</td>"
+        quantities = format_quantities(row) or (["not fitted"] if not row.get("fitted")
+                                                else [])
+        parts.append(f"<tr><td>{link}</td><td>{e(_sample(row))}</td>"
+                     f"<td>{e(str(row['procedure']))}</td><td>{_verdict_html(row)}</td>"
+                     f"<td>{'<br>'.join(e(q) for q in quantities)}</td>"
                      f"<td>{e(_notes(row))}</td></tr>")
     parts.append("</tbody></table>")
     parts.append("<h2>Skipped files</h2>")
@@ -265,6 +159,13 @@ def _html(summary: pd.DataFrame, images: dict[str, Path],
                                       for p, r in skipped) + "</ul>")
     else:
         parts.append("<p>None.</p>")
+    if series:
+        parts.append("<h2>Across runs</h2>")
+        for name, path in series.items():
+            parts.append(f'<figure id="{e(path.stem)}"><img src="{e(path.name)}" '
+                         f'alt="{e(name)}"><figcaption>{e(name)}: I_50 against ln t_p '
+                         f'(<a href="{e(path.with_suffix(".svg").name)}">SVG</a>)'
+                         "</figcaption></figure>")
     parts.append("<h2>Runs</h2>")
     for row in summary.to_dict("records"):
         image = images.get(row["file"])
@@ -275,7 +176,8 @@ def _html(summary: pd.DataFrame, images: dict[str, Path],
         if quantities:
             caption += " — " + "; ".join(quantities)
         parts.append(f'<figure id="{e(image.stem)}"><img src="{e(image.name)}" '
-                     f'alt="{e(Path(row["file"]).name)}"><figcaption>{e(caption)}'
+                     f'alt="{e(Path(row["file"]).name)}"><figcaption>{e(caption)} '
+                     f'(<a href="{e(image.with_suffix(".svg").name)}">SVG</a>)'
                      "</figcaption></figure>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -285,26 +187,46 @@ def _html(summary: pd.DataFrame, images: dict[str, Path],
 
 
 def _image_names(runs: list[RunData]) -> list[str]:
+    """One file stem per run, unique without regard to case."""
     names, used = [], set()
     for run in runs:
-        stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in run.path.stem)
-        name, i = f"{stem}.png", 2
-        while name.lower() in used or name.lower() == "index.png":
-            name, i = f"{stem}-{i}.png", i + 1
+        stem = _safe(run.path.stem)
+        name, i = stem, 2
+        while name.lower() in used or name.lower() == "index":
+            name, i = f"{stem}-{i}", i + 1
         used.add(name.lower())
         names.append(name)
     return names
 
 
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
+def _series_figures(rows: list[dict], out: Path, errors: dict[str, str]) -> dict[str, Path]:
+    images: dict[str, Path] = {}
+    for name, points in width_series(rows).items():
+        try:
+            fig = width_figure(name, points)
+            if fig is not None:
+                stem = out / f"i50-vs-width-{_safe(name.replace(', ', '-'))}"
+                images[name] = save_figure(fig, stem)[0]
+        except Exception as exc:  # one bad figure must not lose the report
+            errors[name] = f"{type(exc).__name__}: {exc}"
+    return images
+
+
 def make_report(paths: str | Path | Iterable[str | Path], out_dir: str | Path, *,
                 workers: int | None = None, **fit_kwargs: Any) -> ReportResult:
     """Load the run files (folders are searched for ``*.csv``), fit them with
-    :func:`labspin.analysis.batch.fit_many` and write into ``out_dir``: one PNG per
-    readable run, ``summary.csv``, ``summary.md`` and ``index.html``.
+    :func:`labspin.analysis.batch.fit_many` and write into ``out_dir``: one PNG and SVG
+    per readable run, the figures across runs, ``summary.csv``, ``summary.md`` and
+    ``index.html``.
 
     Unreadable files are skipped and listed with the reason; a run whose plot fails is
     kept in the tables and its error recorded in ``plot_errors``. ``fit_kwargs`` go to
-    :func:`labspin.analysis.batch.fit_run` (width, thickness, r_ahe, r_phe, m_eff).
+    :func:`labspin.analysis.batch.fit_run` (width, thickness, r_ahe, r_phe, m_eff, ms,
+    thickness_f).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -315,13 +237,14 @@ def make_report(paths: str | Path | Iterable[str | Path], out_dir: str | Path, *
     rows = summary.to_dict("records")
     for run, row, name in zip(runs, rows, _image_names(runs), strict=True):
         try:
-            images[row["file"]] = plot_run(run, row, out / name)
+            images[row["file"]] = plot_run(run, row, out / name)[0]
         except Exception as exc:  # one bad plot must not lose the report
             plot_errors[row["file"]] = f"{type(exc).__name__}: {exc}"
+    series = _series_figures(rows, out, plot_errors)
     csv_path, md_path, html_path = out / "summary.csv", out / "summary.md", out / "index.html"
     summary.to_csv(csv_path, index=False)
-    md_path.write_text(_markdown(summary, images, skipped), encoding="utf-8")
-    html_path.write_text(_html(summary, images, skipped), encoding="utf-8")
+    md_path.write_text(_markdown(summary, images, skipped, series), encoding="utf-8")
+    html_path.write_text(_html(summary, images, skipped, series), encoding="utf-8")
     return ReportResult(out_dir=out, summary=summary, images=images, skipped=skipped,
                         summary_csv=csv_path, summary_md=md_path, index_html=html_path,
-                        plot_errors=plot_errors)
+                        plot_errors=plot_errors, series_images=series)

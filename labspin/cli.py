@@ -8,6 +8,7 @@ import sys
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from labspin import __version__
 from labspin.analysis.formatting import si
@@ -94,12 +95,13 @@ def demo(out_dir: str, seed: int, model_only: bool, presets: tuple[str, ...]) ->
     with console.status("starting") as status:
         result = run_demo(out_dir, seed=seed, progress=lambda m: status.update(m))
     table = Table(title="labspin demo: measured on the simulated bench vs the device model")
-    for col in ("quantity", "measured", "model", "deviation"):
-        table.add_column(col, justify="left" if col == "quantity" else "right")
+    for col in ("quantity", "measured", "model", "deviation", "verdict"):
+        table.add_column(col, justify="right" if col in ("model", "deviation") else "left")
     for row in result.rows:
         unit = f" {row.unit}" if row.unit else ""
-        table.add_row(row.quantity, f"{row.measured:.4g} ± {row.stderr:.2g}{unit}",
-                      f"{row.model:.4g}{unit}", f"{100 * row.agreement:+.1f} %")
+        table.add_row(row.quantity, row.measured_text(), f"{row.model:.4g}{unit}",
+                      f"{100 * row.agreement:+.1f} %" if row.determined else "—",
+                      Text(row.verdict_text()), style=None if row.verdict == "ok" else "yellow")
     console.print(table)
     for note in result.notes:
         console.print(f"  • {note}", highlight=False)

@@ -8,9 +8,16 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from labspin.analysis.formatting import format_quantities, si
+from labspin.analysis.formatting import (
+    VERDICT_COLOURS,
+    format_quantities,
+    reason_of,
+    si,
+    verdict_of,
+)
 from labspin.cli import main
 from labspin.cli_options import fit_inputs, torque_inputs
 
@@ -62,7 +69,11 @@ def stage_inputs(func):
 @click.option("--data-dir", type=click.Path(file_okay=False), default="labspin-data",
               show_default=True, help="Where the runs catalog lives (with --query).")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write the full summary (every quantity and its error) to this CSV.")
+              help="Write the full summary (every quantity, its error and the verdict) to "
+                   "this file: CSV, or JSON when the name ends in .json.")
+@click.option("--strict", is_flag=True,
+              help="Exit 3 when any run's verdict is 'not determined' (default: only "
+                   "unreadable files make the exit non-zero).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: one per CPU).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -71,7 +82,7 @@ def stage_inputs(func):
 @torque_inputs
 @stage_inputs
 def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
-                out: str | None, workers: int | None, scheduler: str | None,
+                out: str | None, strict: bool, workers: int | None, scheduler: str | None,
                 width: float | None, thickness: float | None, r_ahe: float | None,
                 m_eff: float | None, r_phe: float | None, ms: float | None,
                 thickness_f: float | None, series: str | None, quantity: str | None,
@@ -79,9 +90,14 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
     """Fit saved runs: files or folders (searched for *.csv) and/or a catalog --query.
 
     Picks the model from each run's procedure (Hall and USMR loops, switching loops,
-    harmonic Hall: Avci angle scans, Hayashi field sweeps), prints the main quantities
-    with their errors and lists the files that could not be read. Exits non-zero when
-    nothing could be fitted.
+    pulse sequences, switching probability, harmonic Hall: Avci angle scans, Hayashi
+    field sweeps), prints the main quantities with their errors and each fit's verdict:
+    ok, poor (with the reason) or not determined (no number is printed). Files that
+    cannot be read are listed with the reason.
+
+    Exit status: 0 when every file was read, whatever the verdicts; 1 when a file was
+    refused as unreadable (or no run file was found); 3 with --strict when a run's verdict is
+    "not determined"; 2 for a usage error.
 
     Second stages over the fitted runs: --series PARAMETER --quantity NAME tabulates a
     quantity against a header entry (and fits --trend); --phase-diagram fits the
@@ -99,16 +115,36 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
         raise click.ClickException(str(exc)) from None
     _print_fits(summary, len(runs), skipped)
     if out:
-        summary.to_csv(out, index=False)
-        console.print(f"summary → {out}", highlight=False)
-    n_fitted = int(summary["fitted"].astype(bool).sum()) if len(summary) else 0
-    if n_fitted == 0:
-        console.print("[red]nothing could be fitted[/red]")
+        _write_summary(summary, out)
+    if len(summary) == 0:
+        console.print("[red]nothing could be fitted: no file could be read[/red]")
         sys.exit(1)
     if series:
         _series(summary, series, quantity, trend, series_out)
     if phase_diagram:
         _phase_diagram(summary, ms, thickness_f if thickness_f is not None else thickness)
+    undetermined = sum(verdict_of(r) == "not determined" for r in summary.to_dict("records"))
+    if skipped:
+        console.print(f"[red]{len(skipped)} file(s) could not be read (listed above)[/red]")
+        sys.exit(1)
+    if strict and undetermined:
+        console.print(f"[red]--strict: {undetermined} run(s) not determined[/red]")
+        sys.exit(3)
+
+
+def _write_summary(summary, out: str) -> None:
+    """CSV (undetermined quantities are empty cells) or JSON (null)."""
+    try:
+        if out.lower().endswith(".json"):
+            text = summary.to_json(orient="records", indent=1, double_precision=15,
+                                   default_handler=str)
+            Path(out).write_text(text, encoding="utf-8")
+        else:
+            summary.to_csv(out, index=False)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the summary {out}: "
+                                   f"{exc.strerror or exc}") from None
+    console.print(f"summary → {out}", highlight=False)
 
 
 def _check_stage_options(width: float | None, thickness: float | None, series: str | None,
@@ -156,21 +192,37 @@ def _load(paths: tuple[str, ...], queries: tuple[str, ...],
     return runs, skipped + bad
 
 
+def _verdict_cell(row: dict) -> str:
+    verdict = verdict_of(row)
+    colour = VERDICT_COLOURS[verdict]
+    reason = reason_of(row)
+    text = f"[bold {colour}]{verdict}[/bold {colour}]"
+    if reason and verdict != "ok":
+        text += "\n" + escape(reason)
+    return text
+
+
 def _print_fits(summary, n_runs: int, skipped: list[tuple[Path, str]]) -> None:
     table = Table(title=f"Fits of {n_runs} run(s)")
-    for col in ("file", "kind", "quantities", "notes"):
+    for col in ("file", "kind", "verdict", "quantities", "notes"):
         table.add_column(col, overflow="fold")
+    counts: dict[str, int] = {}
     for row in summary.to_dict("records"):
+        verdict = verdict_of(row)
+        counts[verdict] = counts.get(verdict, 0) + 1
+        notes = row.get("note") if isinstance(row.get("note"), str) else ""
         if row.get("fitted"):
-            notes = row.get("note") if isinstance(row.get("note"), str) else ""
-            table.add_row(Path(row["file"]).name, row["kind"],
-                          "\n".join(format_quantities(row)), notes)
+            quantities = "\n".join(escape(q) for q in format_quantities(row))
         else:
-            table.add_row(Path(row["file"]).name, row["kind"], "[red]not fitted[/red]",
-                          str(row.get("error") or ""))
+            quantities = "[red]not fitted[/red]"
+        table.add_row(escape(Path(row["file"]).name), str(row["kind"]), _verdict_cell(row),
+                      quantities, escape(notes))
     console.print(table)
+    if counts:
+        console.print("verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()),
+                      highlight=False, markup=False)
     if skipped:
-        console.print(f"[yellow]Skipped {len(skipped)} file(s):[/yellow]")
+        console.print(f"[yellow]Could not read {len(skipped)} file(s):[/yellow]")
         for path, reason in skipped:
             console.print(f"  {path}: {reason}", highlight=False, markup=False)
 

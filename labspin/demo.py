@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 
 from labspin.analysis.batch import fit_run
+from labspin.analysis.formatting import reason_of, verdict_of
 from labspin.analysis.loaders import load_run
+from labspin.analysis.verdicts import LEVELS, is_undetermined
 from labspin.physics import preset, spin_transport
 from labspin.physics.formulas import xi_from_damping_like_field
 from labspin.physics.predictions import critical_current
@@ -52,13 +54,35 @@ class DemoRow:
     stderr: float
     model: float
     unit: str
+    #: the fit's verdict (labspin.analysis.verdicts) and why, "" when ok
+    verdict: str = "ok"
+    reason: str = ""
+
+    @property
+    def determined(self) -> bool:
+        return self.verdict != "not determined" and math.isfinite(self.measured)
 
     @property
     def agreement(self) -> float:
-        """measured / model - 1."""
-        if not (math.isfinite(self.measured) and math.isfinite(self.model)) or self.model == 0:
+        """measured / model - 1 (NaN when not determined)."""
+        if not self.determined or not math.isfinite(self.model) or self.model == 0:
             return math.nan
         return self.measured / self.model - 1
+
+    def measured_text(self) -> str:
+        """"1.23 ± 0.04 unit", or "not determined" (never a number then)."""
+        if not self.determined:
+            return "not determined"
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{self.measured:.4g} ± {self.stderr:.2g}{unit}"
+
+    def verdict_text(self) -> str:
+        return self.verdict if self.verdict == "ok" or not self.reason \
+            else f"{self.verdict}: {self.reason}"
+
+
+def _worst(*verdicts: str) -> str:
+    return max(verdicts, key=LEVELS.index)
 
 
 @dataclass
@@ -183,10 +207,15 @@ def run_demo(out_dir: str | Path = "labspin-demo", seed: int = 1,
                        r_ahe=params.readout.anomalous_hall, m_eff=props.demag_field)
     b_dl, b_dl_err = harmonic.get("b_dl_per_ampere", math.nan), \
         harmonic.get("b_dl_per_ampere_stderr", math.nan)
+    verdict = verdict_of(harmonic)
+    if is_undetermined(harmonic, "b_dl_per_ampere"):
+        verdict = "not determined"
     xi = float(xi_from_damping_like_field(b_dl, 1.0 / area, props.saturation_magnetization,
                                           params.ferromagnet.thickness))
     result.rows.append(DemoRow("ξ_DL py-nio (harmonic Hall)", xi, abs(xi * b_dl_err / b_dl),
-                               tr.xi_dl, ""))
+                               tr.xi_dl, "", verdict,
+                               reason_of(harmonic) or ("B_DL not determined"
+                                                       if verdict != "ok" else "")))
     result.notes.append("ξ_DL from the Avci analysis with R_AHE and M_eff of the device "
                         "taken as calibrated separately (out-of-plane saturation, FMR).")
 
@@ -203,6 +232,11 @@ def run_demo(out_dir: str | Path = "labspin-demo", seed: int = 1,
             continue
         ic = fit["i_c"]
         ic_err = math.hypot(fit["i_c_plus_stderr"], fit["i_c_minus_stderr"]) / 2
+        if is_undetermined(fit, "i_c"):
+            result.notes.append(f"{name}: the switching loop does not determine I_c "
+                                f"({reason_of(fit)}; the model's I_c is "
+                                f"{model_ic * 1e3:.1f} mA)")
+            continue
         if not (math.isfinite(ic_err) and ic_err < 0.1 * abs(ic)):
             result.notes.append(
                 f"{name}: the switching loop does not determine I_c (the bar switches only "
@@ -211,7 +245,8 @@ def run_demo(out_dir: str | Path = "labspin-demo", seed: int = 1,
             continue
         area_n = preset(name).hall_bar.width * spin_transport(preset(name)).conducting_thickness
         result.rows.append(DemoRow(f"J_c {name}, 1 ms", ic / area_n, ic_err / area_n,
-                                   model_ic / area_n, "A/m²"))
+                                   model_ic / area_n, "A/m²", verdict_of(fit),
+                                   reason_of(fit)))
         energy, energy_err = measured_switching_energy(runs[name]["switching"], ic, ic_err,
                                                        PULSE_WIDTH)
         if not math.isfinite(energy):
@@ -220,13 +255,18 @@ def run_demo(out_dir: str | Path = "labspin-demo", seed: int = 1,
             continue
         model_energy = model_switching_energy(name, model_ic, PULSE_WIDTH)
         result.rows.append(DemoRow(f"E per switching {name}, 1 ms", energy, energy_err,
-                                   model_energy, "J"))
-        energies[name] = (energy, energy_err / energy, model_energy)
+                                   model_energy, "J", verdict_of(fit), reason_of(fit)))
+        energies[name] = (energy, energy_err / energy, model_energy, verdict_of(fit),
+                          reason_of(fit))
     if "pt-py" in energies and "py-nio" in energies:
-        (e_pt, rel_pt, m_pt), (e_ni, rel_ni, m_ni) = energies["pt-py"], energies["py-nio"]
+        (e_pt, rel_pt, m_pt, v_pt, why_pt), (e_ni, rel_ni, m_ni, v_ni, why_ni) = \
+            energies["pt-py"], energies["py-nio"]
         ratio = e_pt / e_ni
+        reasons = "; ".join(f"{n}: {w}" for n, w in (("pt-py", why_pt), ("py-nio", why_ni))
+                            if w)
         result.rows.append(DemoRow("energy ratio pt-py / py-nio", ratio,
-                                   ratio * math.hypot(rel_pt, rel_ni), m_pt / m_ni, ""))
+                                   ratio * math.hypot(rel_pt, rel_ni), m_pt / m_ni, "",
+                                   _worst(v_pt, v_ni), reasons))
         result.notes.append("energies per switching event: I_c V t_p with V the voltage "
                             "the 6221's pulse delta read across the V_xx probes during the "
                             "pulses (the bar hot), model: I_c² ∫R(T(t))dt over the same "

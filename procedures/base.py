@@ -66,6 +66,8 @@ class SpintronicsProcedure(Procedure):
     bench_description = Metadata("Bench", default="")
     labspin_version = Metadata("labspin version", default=__version__)
     started_at = Metadata("Started", default="")
+    #: rows the run will write, so an analysis can tell a file cut short
+    planned_rows = Metadata("Planned points", default=0)
 
     stage_temperature = FloatParameter(
         "Stage temperature", units="K", default=0.0, minimum=0.0, maximum=1000.0,
@@ -122,6 +124,7 @@ class SpintronicsProcedure(Procedure):
         self.station_name = config.name
         self.bench_description = self.station.description
         self.started_at = time.strftime("%Y-%m-%d %H:%M:%S")
+        self.planned_rows = self.planned_points()
         self._t0 = self.station.now()
 
     def shutdown(self) -> None:

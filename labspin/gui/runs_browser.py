@@ -1,9 +1,12 @@
 """The "Past runs" tab: the runs catalog as a table, the selected run drawn with its fit.
 
-Loading and fitting reuse the offline analysis exactly (``load_run``, ``fit_run``,
-``draw_run``), so what the GUI shows is what ``labspin fit`` and ``labspin report``
-compute. Fits are synchronous (0.05-1 s) and cached per (run id, file mtime), so
-going back to a run is instant and a run whose file changed is fitted again.
+Loading, fitting and drawing reuse the offline analysis exactly (``load_run``,
+``fit_run``, ``draw_figure``), so what the GUI shows is what ``labspin fit`` and
+``labspin report`` compute, the fit's verdict included: ok, poor or not determined with
+the reason, in the message bar, the details and the figure; a quantity that is not
+determined is never shown as a number. Fits are synchronous (0.05-1 s) and cached per
+(run id, file mtime), so going back to a run is instant and a run whose file changed is
+fitted again.
 
 Bad data is the normal case here (a run killed mid-row, a file moved away): every
 failure becomes a message in the panel, never a dialog or an exception.
@@ -34,9 +37,14 @@ from PyQt6.QtWidgets import (
 )
 
 from labspin.analysis.batch import KINDS, fit_run
-from labspin.analysis.formatting import format_quantities
+from labspin.analysis.figures import draw_figure
+from labspin.analysis.formatting import (
+    VERDICT_COLOURS,
+    format_quantities,
+    reason_of,
+    verdict_of,
+)
 from labspin.analysis.loaders import RunData, RunFileError, load_run
-from labspin.analysis.report import draw_run
 from labspin.gui.message_bar import MessageBar
 from labspin.gui.runs_table import STATUS_COLOURS, RunsTable, format_time
 from labspin.runs import Catalog, CatalogError, RunRecord
@@ -247,7 +255,10 @@ class RunsBrowser(QWidget):
                                       "Refresh to update.")
         elif not row.get("fitted"):
             self._set_message("warning", f"Not fitted: {row.get('error') or 'no reason given'}")
-        self._draw(run, row)
+        elif verdict_of(row) != "ok":
+            self._set_message("error" if verdict_of(row) == "not determined" else "warning",
+                              f"Fit {verdict_of(row)}: {reason_of(row)}")
+        self._draw(run, row, strip=not running)
 
     def _remember(self, key: tuple[int, int], run: RunData, row: dict) -> None:
         self._cache[key] = (run, row)
@@ -288,11 +299,10 @@ class RunsBrowser(QWidget):
     def _set_message(self, kind: str, text: str) -> None:
         self._message.show_message(kind, text)
 
-    def _draw(self, run: RunData, row: dict) -> None:
+    def _draw(self, run: RunData, row: dict, strip: bool = True) -> None:
         self.figure.clear()
-        ax = self.figure.add_subplot()
         try:
-            draw_run(ax, run, row)
+            draw_figure(self.figure, run, row, footer=False, strip=strip)
         except Exception as exc:  # odd data must not take the panel down
             log.exception("drawing %s failed", run.path)
             self.figure.clear()
@@ -327,6 +337,11 @@ def _details_html(record: RunRecord, row: dict | None) -> str:
     if row is not None:
         parts.append("<h4>Fit</h4>")
         if row.get("fitted"):
+            verdict, reason = verdict_of(row), reason_of(row)
+            parts.append(f"<p style='margin:0 0 4px 0'><b style='color:"
+                         f"{VERDICT_COLOURS[verdict]}'>{e(verdict)}</b>"
+                         + (f": {e(reason)}" if reason and verdict != "ok" else "")
+                         + "</p>")
             lines = format_quantities(row) or ["fitted (no headline quantity)"]
             parts.append("<br>".join(e(line) for line in lines))
         else:

@@ -164,7 +164,7 @@ def test_report_draws_a_field_sweep_against_the_swept_field(sweeps, tmp_path):
     run = load_run(sweeps["both"])
     ax = Figure().add_subplot()
     draw_run(ax, run, fit_run(run))
-    assert ax.get_xlabel() == "Field (T)"
+    assert ax.get_xlabel() == "Field $B$ (mT)"  # engineering units from the data
     assert [line.get_label() for line in ax.get_lines()] == ["field along x",
                                                              "field along y"]
     assert sum(line.get_xdata().size for line in ax.get_lines()) == len(run.data)

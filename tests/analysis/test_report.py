@@ -73,9 +73,16 @@ def test_cli_report(runs, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["report", str(files["HallLoop"].parent), "--out",
                                        str(out), "--workers", "1"])
-    assert result.exit_code == 0, result.output
+    # the corrupt file is listed and makes the exit non-zero; the report is written
+    assert result.exit_code == 1, result.output
     assert "index.html" in result.output and "1 skipped" in result.output
+    assert "corrupt.csv" in result.output
     assert (out / "index.html").is_file() and len(list(out.glob("*.png"))) == 3
+    assert len(list(out.glob("*.svg"))) == 3
+    good = CliRunner().invoke(main, ["report", *map(str, files.values()), "--out",
+                                     str(tmp_path / "good"), "--workers", "1"])
+    assert good.exit_code == 0, good.output
+    assert "verdicts:" in good.output
     empty = tmp_path / "empty"
     empty.mkdir()
     result = CliRunner().invoke(main, ["report", str(empty), "--out", str(tmp_path / "e")])

@@ -121,8 +121,10 @@ def _table_ids(widget: RunsBrowser) -> list[int]:
 
 
 def _lines(widget: RunsBrowser) -> tuple[list, list]:
-    """(data markers, fitted curves) of the figure's one Axes."""
-    (ax,) = widget.figure.axes
+    """(data markers, fitted curves) of the figure's data Axes (the first; the verdict
+    strip under it holds no lines)."""
+    ax = widget.figure.axes[0]
+    assert all(not other.lines for other in widget.figure.axes[1:])
     data = [ln for ln in ax.lines if ln.get_linestyle() == "None"]
     fits = [ln for ln in ax.lines if ln.get_label().startswith("fit")]
     return data, fits
@@ -285,3 +287,28 @@ def test_unknown_runs_and_fit_options_are_named(qtbot, bench):
     widget.select_run(bench.ids["switching"])
     row = widget.shown_row()
     assert row["j_c_plus"] == pytest.approx(row["i_c_plus"] / (5e-6 * 5e-9))
+
+
+def test_a_verdict_is_shown_and_an_undetermined_value_never_as_a_number(browser, bench,
+                                                                         monkeypatch):
+    import labspin.gui.runs_browser as module
+    from labspin.analysis.verdicts import worsen
+
+    reason = "b_c_minus: threshold -123 mT outside the swept range -20..20 mT"
+    fit_run = module.fit_run
+
+    def undetermined(run, **kwargs):
+        return worsen(fit_run(run, **kwargs), "poor", reason, ["b_c_minus"])
+
+    monkeypatch.setattr(module, "fit_run", undetermined)
+    browser._cache.clear()
+    browser.select_run(bench.ids["hall"])
+    assert _message(browser) == f"Fit poor: {reason}"
+    details = browser.findChild(QTextBrowser, "runDetails").toPlainText()
+    assert "poor: " + reason in details
+    assert "B_c-: not determined" in details and "B_c- =" not in details
+    assert "B_c+ = " in details
+    texts = [t.get_text() for ax in browser.figure.axes for t in ax.texts]
+    assert any(t.startswith("Verdict: poor") for t in texts)
+    assert not any("B_c- =" in t or "$B_c^-$ =" in t for t in texts)
+    assert [ln.get_label() for ln in _lines(browser)[1]] == ["fit (up)"]
