@@ -97,7 +97,8 @@ def _default_sim_data() -> dict[str, Any]:
             "magnets": magnets,
             "limits": {"max_current": 0.1, "max_current_density": 2.5e12,
                        "max_field": {"x": 0.5, "y": 0.5, "z": 0.3}, "max_ramp_rate": 0.5,
-                       "max_pulse_width": 0.01, "max_pulse_energy": 1e-3}}
+                       "max_pulse_width": 0.01, "max_pulse_energy": 1e-3,
+                       "max_rf_power": 15.0, "rf_frequency_range": [1e9, 20e9]}}
 
 
 class Station:
@@ -307,7 +308,7 @@ class Station:
 
     # -- safety ---------------------------------------------------------------------------
     def make_safe(self) -> list[str]:
-        """Current outputs off, pulser off, magnets ramped to zero at the allowed rate.
+        """Current outputs off, pulser and RF off, magnets ramped to zero at the allowed rate.
 
         Every step is tried even if an earlier one fails; failures are logged and
         returned (and kept in ``safety_failures``), never raised, so that an exception
@@ -332,6 +333,10 @@ class Station:
                 attempt(f"{role} output off", instrument.shutdown)
             elif entry.driver == "Keysight81160A":
                 attempt(f"{role} outputs off", lambda i=instrument: _pulser_off(i))
+            elif entry.driver.startswith("Agilent8257D"):
+                from labspin.drivers.agilent8257d import rf_off
+
+                attempt(f"{role} RF output off", lambda i=instrument: rf_off(i))
         for axis, magnet in self.magnets.items():
             attempt(f"magnet {axis} to zero", magnet.shutdown)
         self.safety_failures.extend(failures)
