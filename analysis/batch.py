@@ -32,6 +32,7 @@ from labspin.analysis.loaders import RunData
 from labspin.analysis.models._common import DataError, FitError
 from labspin.analysis.probability_runs import fit_probability_run
 from labspin.analysis.run_columns import SkipRun, column, finite, flat
+from labspin.analysis.stfmr_runs import fit_stfmr_run
 
 __all__ = ["KINDS", "METADATA_PREFIX", "PARAMETER_PREFIX", "fit_many", "fit_run",
            "header_columns"]
@@ -43,6 +44,7 @@ KINDS = {
     "SwitchingLoop": "switching_loop",
     "HarmonicHall": "harmonic_hall",
     "SwitchingProbability": "switching_probability",
+    "STFMR": "stfmr",
 }
 _LEADING = ("file", "procedure", "kind", "fitted", "error", "note")
 #: summary column prefixes of the run file's header entries
@@ -138,6 +140,7 @@ _FITTERS: dict[str, Callable[..., dict]] = {
     "switching_loop": _switching_loop,
     "harmonic_hall": fit_harmonic_run,
     "switching_probability": fit_probability_run,
+    "stfmr": fit_stfmr_run,
 }
 
 

@@ -20,6 +20,8 @@ QUANTITIES = {
     "harmonic_hall": [("b_dl", "B_DL", "T"), ("b_fl", "B_FL", "T"), ("r_phe", "R_PHE", "Ω"),
                       ("dl_amplitude_low", "A(B_low)", "V"),
                       ("fl_amplitude_low", "C(B_low)", "V")],
+    "stfmr": [("alpha", "α", ""), ("m_eff", "μ0M_eff", "T"), ("xi_fmr", "ξ_FMR", ""),
+              ("linewidth_0", "ΔB_0", "T"), ("b_k", "B_K", "T")],
 }
 
 
@@ -29,6 +31,8 @@ def si(value: float, unit: str, digits: int = 3) -> str:
         return "—"
     if unit == "A/m²":
         return f"{value:.{digits}g} {unit}"
+    if unit == "":  # dimensionless (alpha, xi): no SI prefix
+        return f"{value:.{digits}g}"
     if value == 0:
         return f"0 {unit}"
     scale, prefix = 1e-15, "f"

@@ -110,20 +110,17 @@ def field_linewidth(frequency: ArrayLike, alpha: ArrayLike, inhomogeneous: Array
 # -- torques from the ST-FMR lineshape -------------------------------------------------------
 
 
-def drive_ratio(s_over_a: ArrayLike, b_1: ArrayLike, b_2: ArrayLike,
-                linewidth: ArrayLike = 0.0, kappa: ArrayLike = 1.0) -> np.ndarray:
+def drive_ratio(s_over_a: ArrayLike, b_1: ArrayLike, b_2: ArrayLike) -> np.ndarray:
     """Damping-like over in-plane (field-like + Oersted) RF field, B_DL / B_y, from the
     ratio of the symmetric and antisymmetric Lorentzian amplitudes S / A.
 
-    For m in the plane, the damping-like torque drives m out of the plane (symmetric
-    line, weight sqrt(B_1 B_2)) and an in-plane field drives it in the plane
-    (antisymmetric line, weight B_2); the in-plane field also leaks into the symmetric
-    part through the damping and the broadening, by Delta B / (kappa sqrt(B_1 B_2)):
-    B_DL / B_y = (S / A) sqrt(B_2 / B_1) - Delta B / (kappa sqrt(B_1 B_2)). With
-    B_K = 0 the first term is Liu et al.'s (S / A) sqrt(1 + M_eff / B)."""
-    b_1, b_2 = np.asarray(b_1), np.asarray(b_2)
-    return (np.asarray(s_over_a) * np.sqrt(b_2 / b_1)
-            - np.asarray(linewidth) / (np.asarray(kappa) * np.sqrt(b_1 * b_2)))
+    For m in the plane the damping-like torque drives m out of the plane (symmetric line,
+    weight sqrt(B_1 B_2) = f / gamma') and an in-plane field drives it in the plane
+    (antisymmetric line, weight B_2): B_DL / B_y = (S / A) sqrt(B_2 / B_1), with B_K = 0
+    Liu et al.'s (S / A) sqrt(1 + M_eff / B). (The in-plane field's own leak into the
+    symmetric part through the damping cancels against the field dependence of the
+    Kittel denominator, to first order in Delta B.)"""
+    return np.asarray(s_over_a) * np.sqrt(np.asarray(b_2) / np.asarray(b_1))
 
 
 def liu_efficiency(ratio: ArrayLike, ms: ArrayLike, t_f: ArrayLike,

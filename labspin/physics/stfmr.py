@@ -49,7 +49,7 @@ import numpy as np
 from labspin.physics import quasistatic, readout
 from labspin.physics.constants import GAMMA
 from labspin.physics.parameters import DeviceParameters
-from labspin.physics.properties import properties_at, steady_temperature
+from labspin.physics.properties import channel_resistance, properties_at, steady_temperature
 
 _SIGMA = np.array([0.0, 1.0, 0.0])
 _J = np.array([[0.0, -1.0], [1.0, 0.0]])
@@ -220,9 +220,11 @@ def rf_response(params: DeviceParameters, field: np.ndarray, frequency: float,
         shift = 0.25 * (float(np.real(np.conj(dm) @ hess @ dm))
                         - float(grad @ m0) * float(np.real(np.conj(dm) @ dm)))
         dc_bias = dc_current * shift * spread
-        cold = properties_at(params, min(steady_temperature(params, dc_current, t_stage),
-                                         0.98 * params.ferromagnet.curie_temperature))
-        bolometric = dc_current * (resistance(m0) - resistance(m0, cold))
+        # every term of R scales with the channel resistance R_0(T); R_0 taken continuous
+        # in T (the cached properties are on a 1 mK grid, whose steps I_dc would show)
+        cold = steady_temperature(params, dc_current, t_stage)
+        r0_hot, r0_cold = (channel_resistance(params, t) for t in (temperature, cold))
+        bolometric = dc_current * resistance(m0) * (1 - r0_cold / r0_hot)
     n_xx, n_xy = readout.nernst_voltages(params, m0, math.sqrt(rf_rms2))
     basis = _tangent_basis(m0)
     return RFResponse(mixing=mixing, dc_bias=dc_bias, bolometric=bolometric,

@@ -1,0 +1,249 @@
+"""Batch fit of an STFMR run: lines, Kittel, damping and the torque efficiencies.
+
+1. Each sweep (one angle, RF level, frequency and DC current) is fitted with
+   :func:`~labspin.analysis.models.stfmr.fit_line`, first as plain Lorentzians.
+2. The sweeps without DC current at the lowest RF level give M_eff, B_K and a field
+   offset per angle (Kittel); the lines are refitted with the slow changes an in-plane
+   macrospin adds (``stfmr_line``) and the Kittel fit repeated, twice.
+3. Delta B / kappa against f gives alpha and the inhomogeneous broadening (Delta B_0,
+   the width along m that a Cauchy spread of local fields adds).
+4. xi_FMR, by what the geometry allows:
+   * a heavy metal in the stack (conducting thickness above the FM thickness in the
+     header): Liu's S/A ratio, B_DL / B_y = (S / A) B_2 / (f / gamma'), with B_y taken as
+     the Oersted field of the heavy metal under the FM; xi per heavy-metal current
+     density (Liu et al., PRL 106, 036601 (2011)). A field-like torque or stray RF field
+     in B_y biases it by B_Oe / B_y.
+   * DC bias currents of both signs (or zero and one sign): the damping-like torque
+     from the change of the linewidth, d(alpha_eff)/dI = 2 sin(phi) B_DL per A /
+     (B_1 + B_2); xi per mean current density through the conducting stack (labspin's
+     xi_DL). In an FM/AFMI bar this is the only way: its antisymmetric line comes from
+     the FM's field-like torque and stray fields (the FM's own Oersted field averages to
+     zero), so S/A gives B_DL / B_y, reported as ``dl_to_y_ratio``, not xi.
+   M_s comes from ``ms`` or the run's "Sample M_s" parameter; widths and thicknesses
+   from the header ("Bar width", "FM thickness", "Conducting thickness").
+
+Every quantity carries its standard error; the verdict keys follow VERDICT.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from labspin.analysis.loaders import RunData
+from labspin.analysis.models._common import DataError
+from labspin.analysis.models.stfmr import MIN_LINE_POINTS, fit_damping, fit_kittel, fit_line
+from labspin.analysis.run_columns import column
+from labspin.analysis.stfmr_torque import torques
+from labspin.physics.fmr import linewidth_factor, stiffness_fields
+
+HEADLINE = ("alpha", "m_eff", "xi_fmr")
+_LEVELS = {"ok": 0, "poor": 1, "not determined": 2}
+
+
+def _calibrated_field(setpoint: np.ndarray, readback: np.ndarray) -> np.ndarray:
+    """The field of each point: the setpoints mapped through a straight line fitted to the
+    gaussmeter's readings of the sweep, which averages the probe's noise away and keeps
+    the magnet's offset (remanence) and scale."""
+    if setpoint.size < 3 or np.ptp(setpoint) == 0 or not np.all(np.isfinite(setpoint)):
+        return readback
+    slope, intercept = np.polyfit(setpoint, readback, 1)
+    return intercept + slope * setpoint
+
+
+def _sweeps(run: RunData) -> list[dict]:
+    """One entry per sweep: settings, field (setpoints calibrated by the readings) and
+    mixing voltage."""
+    keys = ("Field angle (deg)", "RF frequency (Hz)", "RF power (dBm)", "DC current (A)")
+    data = {name: column(run, name) for name in (*keys, "Field (T)", "Mixing voltage (V)")}
+    index = column(run, "Sweep") if "Sweep" in run.data.columns else None
+    setpoint = column(run, "Field setpoint (T)") if "Field setpoint (T)" in run.data.columns \
+        else None
+    ok = np.all([np.isfinite(v) for v in data.values()], axis=0)
+    labels = index if index is not None else np.unique(
+        np.column_stack([data[k] for k in keys]), axis=0, return_inverse=True)[1]
+    out = []
+    for label in np.unique(labels[ok]):
+        sel = ok & (labels == label)
+        field = data["Field (T)"][sel]
+        if setpoint is not None:
+            field = _calibrated_field(setpoint[sel], field)
+        out.append({"angle": float(data[keys[0]][sel][0]),
+                    "frequency": float(data[keys[1]][sel][0]),
+                    "power": float(data[keys[2]][sel][0]),
+                    "current": float(data[keys[3]][sel][0]),
+                    "field": field, "voltage": data["Mixing voltage (V)"][sel]})
+    return out
+
+
+def _fit_lines(sweeps: list[dict], kittel: dict | None, notes: list[str]) -> None:
+    """(Re)fit every sweep's line; with Kittel parameters, the in-plane line shape on
+    the offset-corrected field."""
+    for sweep in sweeps:
+        sweep.pop("fit", None)
+        if sweep["field"].size < MIN_LINE_POINTS:
+            continue
+        angle = math.radians(sweep["angle"])
+        extra, shift = {}, 0.0
+        if kittel is not None:
+            shift = kittel["offsets"].get(round(angle, 9), 0.0)
+            extra = {"m_eff": kittel["m_eff"], "b_k": kittel["b_k"]}
+        try:
+            fit = fit_line(sweep["field"] - shift, sweep["voltage"],
+                           frequency=sweep["frequency"], angle=angle,
+                           quadratic=sweep["current"] != 0, **extra)
+        except (DataError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            notes.append(f"sweep at {sweep['frequency'] / 1e9:g} GHz: line fit failed ({exc})")
+            continue
+        fit["b_res"] += shift
+        sweep["fit"] = fit
+
+
+def _usable(sweeps: Iterable[dict], notes: list[str]) -> list[dict]:
+    out = []
+    for sweep in sweeps:
+        fit = sweep.get("fit")
+        if fit is None:
+            continue
+        if not fit["inside"] or not np.isfinite(fit["b_res_stderr"]) or \
+                not np.isfinite(fit["linewidth_stderr"]):
+            notes.append(f"{sweep['frequency'] / 1e9:g} GHz, {sweep['angle']:g} deg, "
+                         f"{sweep['current'] * 1e3:g} mA: the resonance is not inside the "
+                         "swept window (left out)")
+            continue
+        out.append(sweep)
+    return out
+
+
+def _reference(sweeps: list[dict], notes: list[str]) -> list[dict]:
+    """The sweeps for Kittel and damping: no DC current, lowest RF level."""
+    if not sweeps:
+        return []
+    zero = [s for s in sweeps if s["current"] == 0] or sweeps
+    if len(zero) < len(sweeps) and zero is sweeps:
+        notes.append("no sweep without DC current: Kittel and damping use all currents")
+    lowest = min(s["power"] for s in zero)
+    if any(s["power"] != lowest for s in zero):
+        notes.append(f"M_eff and alpha from the {lowest:g} dBm sweeps (RF heating shifts "
+                     "the others)")
+    return [s for s in zero if s["power"] == lowest]
+
+
+def _kittel(reference: list[dict], previous: dict | None, b_k: float | None) -> dict:
+    f = np.array([s["frequency"] for s in reference])
+    angle = np.radians([s["angle"] for s in reference])
+    b = np.array([s["fit"]["b_res"] for s in reference])
+    err = np.array([s["fit"]["b_res_stderr"] for s in reference])
+    width = None
+    if previous is not None:
+        kappa = linewidth_factor(b - _shifts(previous, angle), angle, previous["m_eff"],
+                                 previous["b_k"])
+        width = np.array([s["fit"]["linewidth"] for s in reference]) / kappa
+    result = fit_kittel(f, angle, b, err, width, fit_b_k="auto" if b_k is None else "fixed",
+                        b_k=b_k or 0.0, m_eff_start=previous["m_eff"] if previous else 0.9)
+    result["offsets"] = {round(a, 9): result[f"offset_{k}"]
+                         for k, a in enumerate(result["angles"])}
+    return result
+
+
+def _shifts(kittel: dict, angle: np.ndarray) -> np.ndarray:
+    return np.array([kittel["offsets"].get(round(float(a), 9), 0.0) for a in np.atleast_1d(angle)])
+
+
+def _terms(sweep: dict, kittel: dict) -> tuple[float, float, float, float]:
+    """(B_1, B_2, phi, kappa) at the sweep's resonance, on the true field."""
+    angle = math.radians(sweep["angle"])
+    b = sweep["fit"]["b_res"] - kittel["offsets"].get(round(angle, 9), 0.0)
+    b1, b2, phi = (float(v) for v in stiffness_fields(b, angle, kittel["m_eff"], kittel["b_k"]))
+    return b1, b2, phi, float(linewidth_factor(b, angle, kittel["m_eff"], kittel["b_k"]))
+
+
+def fit_stfmr_run(run: RunData, *, ms: float | None = None, thickness_f: float | None = None,
+                  width: float | None = None, thickness: float | None = None,
+                  b_k: float | None = None, **_: Any) -> dict:
+    """Fit one STFMR run (module doc); a flat dict with the verdict keys."""
+    notes: list[str] = []
+    sweeps = _sweeps(run)
+    _fit_lines(sweeps, None, notes)
+    reference = _reference(_usable(sweeps, []), notes)
+    if len({(s["frequency"], s["angle"]) for s in reference}) < 2:
+        raise DataError(f"{len(reference)} usable line(s) without DC current: M_eff and "
+                        "alpha need resonances at two or more frequencies")
+    kittel = _kittel(reference, None, b_k)
+    for last in (False, True):  # the lines with the slow changes, then Kittel again
+        _fit_lines(sweeps, kittel, notes if last else [])
+        reference = _reference(_usable(sweeps, notes if last else []), [])
+        kittel = _kittel(reference, kittel, b_k)
+    out: dict[str, Any] = {"n_sweeps": len(sweeps), "n_lines": len(reference),
+                           "n_frequencies": len({s["frequency"] for s in reference})}
+    for key in ("m_eff", "b_k"):
+        out[key], out[f"{key}_stderr"] = kittel[key], kittel[f"{key}_stderr"]
+    offsets = [kittel[f"offset_{k}"] for k, done in enumerate(kittel["offsets_fitted"]) if done]
+    if offsets:
+        out["field_offset"] = float(np.mean(offsets))
+        out["field_offset_stderr"] = float(np.mean([kittel[f"offset_{k}_stderr"] for k, d in
+                                                    enumerate(kittel["offsets_fitted"]) if d]))
+    out["kittel_redchi"] = kittel["redchi"]
+    if kittel["b_k_bounded"]:
+        notes.append("one field angle: B_K fitted with the easy axis along y (B_K >= 0)")
+    if not kittel["b_k_fitted"] and b_k is None:
+        out["_assumed"] = ("fewer than 3 frequencies: B_K taken as 0 (m along the field), "
+                           "which M_eff and alpha then assume")
+    terms = [_terms(s, kittel) for s in reference]
+    damping = fit_damping([s["frequency"] for s in reference],
+                          [s["fit"]["linewidth"] / t[3] for s, t in zip(reference, terms,
+                                                                         strict=True)],
+                          [s["fit"]["linewidth_stderr"] / t[3] for s, t in zip(reference, terms,
+                                                                               strict=True)])
+    out.update({k: damping[k] for k in ("alpha", "alpha_stderr", "linewidth_0",
+                                         "linewidth_0_stderr")})
+    out["damping_redchi"] = damping["redchi"]
+    torques(run, reference, _usable(sweeps, []), kittel, out, notes,
+            ms=ms, thickness_f=thickness_f, width=width, thickness=thickness)
+    out["note"] = "; ".join(dict.fromkeys(notes))
+    return _verdict(out, kittel, damping)
+
+
+def _worsen(out: dict, level: str, reason: str, quantities: Iterable[str] = ()) -> None:
+    if _LEVELS[level] > _LEVELS[out["verdict"]]:
+        out["verdict"] = level
+    out["_reasons"].append(reason)
+    for name in quantities:
+        if name not in out["_undetermined"]:
+            out["_undetermined"].append(name)
+
+
+def _verdict(out: dict, kittel: dict, damping: dict) -> dict:
+    out["verdict"], out["_reasons"], out["_undetermined"] = "ok", [], []
+    if "_assumed" in out:
+        _worsen(out, "poor", out.pop("_assumed"))
+    if "_xi_reason" in out:
+        _worsen(out, "poor", f"xi_fmr: {out.pop('_xi_reason')}", ["xi_fmr"])
+    for name in HEADLINE:
+        value, err = out.get(name, math.nan), out.get(f"{name}_stderr", math.nan)
+        if name in out["_undetermined"] or not math.isfinite(value):
+            continue
+        if not math.isfinite(err) or err >= abs(value):
+            _worsen(out, "poor", f"{name}: {value:.3g} ± {err:.2g}, sigma as large as the "
+                    "value" + (" (consistent with zero)" if abs(value) < 2 * err else ""),
+                    [name])
+        elif err > 0.3 * abs(value):
+            _worsen(out, "poor", f"{name}: sigma {err:.2g} is {100 * err / abs(value):.0f} % "
+                    "of the value")
+    for what, fit in (("Kittel", kittel), ("damping", damping)):
+        if fit["nfree"] == 0:
+            _worsen(out, "poor", f"{what} fit: as many unknowns as frequencies, no check of "
+                    "the model (measure more frequencies)")
+        elif fit["redchi"] > 10:
+            _worsen(out, "poor", f"{what} fit: reduced chi-square {fit['redchi']:.3g} "
+                    "(expected about 1)")
+    if all(n in out["_undetermined"] for n in HEADLINE):
+        out["verdict"] = "not determined"
+    for name in out["_undetermined"]:
+        out[name] = out[f"{name}_stderr"] = math.nan
+    out["verdict_reason"] = "; ".join(out.pop("_reasons"))
+    out["undetermined"] = ",".join(out.pop("_undetermined"))
+    return out
