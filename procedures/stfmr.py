@@ -189,7 +189,7 @@ class STFMR(SpintronicsProcedure):
                 guard.check_rf(self.peak_level(power), frequency)
             rf_peak = nominal_bar_current(self.peak_level(power), resistance)
             guard.check_current(largest_dc + rf_peak,
-                                "DC bias plus the largest RF current (peak) the level can drive")
+                                "DC bias plus peak RF current")
         for angle in self.angle_list():
             top = max(float(self.sweep_fields(f, angle)[0]) for f in self.frequency_list())
             if self.angle_control == ROTATOR:
