@@ -57,7 +57,7 @@ def fit_line(params, frequency, angle_deg=45.0, *, dc=0.0, broadening=0.0, stray
 def test_the_resonance_sits_at_the_kittel_field(frequency):
     params = cold(preset("py-alox"))
     m = params.ferromagnet.effective_magnetization  # 0.95 T
-    *_, b_res, width = fit_line(params, frequency, stray=1e-3)
+    *_, b_res, _ = fit_line(params, frequency, stray=1e-3)
     w = frequency / GAMMA_HZ
     kittel = (math.sqrt(m**2 + 4 * w**2) - m) / 2  # f = gamma' sqrt(B (B + M_eff))
     # damping moves the line by -Delta^2 / (2 B + M_eff) (2 microtesla here), no more

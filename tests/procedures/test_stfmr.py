@@ -15,7 +15,6 @@ from labspin.procedures import procedure_class
 from labspin.procedures.stfmr import STFMR, ListValueError
 from labspin.runs import open_catalog, run_procedure
 from labspin.safety import LimitError
-from labspin.station import InstrumentFault
 
 from .harness import assert_bench_safe, run
 from .test_loops import record_messages

@@ -137,7 +137,7 @@ def test_labspin_sim_serve_prints_its_ports_and_stops_cleanly_on_ctrl_c():
         text = "".join(lines)
         ports = {m.group(1): int(m.group(2)) for m in re.finditer(
             r"(\w+)\W+(\d+)\W+TCPIP::127\.0\.0\.1::\d+::SOCKET", text)}
-        assert len(ports) == 13, text
+        assert len(ports) == 14, text  # DEFAULT_INSTRUMENTS, the RF generator included
         meter = Keithley2182(f"TCPIP::127.0.0.1::{ports['voltmeter']}::SOCKET",
                              visa_library="@py", timeout=2000)
         assert meter.id.startswith("KEITHLEY")
