@@ -161,6 +161,28 @@ def _terms(sweep: dict, kittel: dict) -> tuple[float, float, float, float]:
     return b1, b2, phi, float(linewidth_factor(b, angle, kittel["m_eff"], kittel["b_k"]))
 
 
+def _damping(reference: list[dict], kittel: dict) -> dict:
+    """alpha and Delta B_0 from Delta B / kappa against f; kappa depends on M_eff and
+    B_K, whose errors are carried into alpha and Delta B_0 (shifted one at a time)."""
+    def fit(k: dict) -> dict:
+        kappa = [_terms(s, k)[3] for s in reference]
+        return fit_damping([s["frequency"] for s in reference],
+                           [s["fit"]["linewidth"] / c for s, c in zip(reference, kappa,
+                                                                      strict=True)],
+                           [s["fit"]["linewidth_stderr"] / c
+                            for s, c in zip(reference, kappa, strict=True)])
+    result = fit(kittel)
+    for key in ("m_eff", "b_k"):
+        err = kittel[f"{key}_stderr"]
+        if not (math.isfinite(err) and err > 0):
+            continue
+        shifted = fit({**kittel, key: kittel[key] + err})
+        for name in ("alpha", "linewidth_0"):
+            result[f"{name}_stderr"] = math.hypot(result[f"{name}_stderr"],
+                                                  shifted[name] - result[name])
+    return result
+
+
 def fit_stfmr_run(run: RunData, *, ms: float | None = None, thickness_f: float | None = None,
                   width: float | None = None, thickness: float | None = None,
                   b_k: float | None = None, **_: Any) -> dict:
@@ -190,14 +212,11 @@ def fit_stfmr_run(run: RunData, *, ms: float | None = None, thickness_f: float |
     if kittel["b_k_bounded"]:
         notes.append("one field angle: B_K fitted with the easy axis along y (B_K >= 0)")
     if not kittel["b_k_fitted"] and b_k is None:
-        out["_assumed"] = ("fewer than 3 frequencies: B_K taken as 0 (m along the field), "
-                           "which M_eff and alpha then assume")
-    terms = [_terms(s, kittel) for s in reference]
-    damping = fit_damping([s["frequency"] for s in reference],
-                          [s["fit"]["linewidth"] / t[3] for s, t in zip(reference, terms,
-                                                                         strict=True)],
-                          [s["fit"]["linewidth_stderr"] / t[3] for s, t in zip(reference, terms,
-                                                                               strict=True)])
+        out["_assumed"] = (f"{out['n_frequencies']} usable frequencies: M_eff, the in-plane "
+                           "anisotropy B_K and the linewidth law need 3 or more (or B_K "
+                           "given); measure more frequencies, with each resonance inside "
+                           "its window")
+    damping = _damping(reference, kittel)
     out.update({k: damping[k] for k in ("alpha", "alpha_stderr", "linewidth_0",
                                          "linewidth_0_stderr")})
     out["damping_redchi"] = damping["redchi"]
@@ -219,7 +238,7 @@ def _worsen(out: dict, level: str, reason: str, quantities: Iterable[str] = ()) 
 def _verdict(out: dict, kittel: dict, damping: dict) -> dict:
     out["verdict"], out["_reasons"], out["_undetermined"] = "ok", [], []
     if "_assumed" in out:
-        _worsen(out, "poor", out.pop("_assumed"))
+        _worsen(out, "not determined", out.pop("_assumed"), HEADLINE)
     if "_xi_reason" in out:
         _worsen(out, "poor", f"xi_fmr: {out.pop('_xi_reason')}", ["xi_fmr"])
     for name in HEADLINE:

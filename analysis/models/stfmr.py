@@ -57,10 +57,23 @@ def _drive_weight(phi):
     return np.cos(phi) * np.sin(2 * phi)
 
 
-def stfmr_line(b, s, a, b_res, linewidth, offset=0.0, slope=0.0, curvature=0.0, *,
-               frequency: float, angle: float, m_eff: float, b_k: float = 0.0):
+def thermal_shape(b, angle: float, m_eff: float, b_k: float = 0.0) -> np.ndarray:
+    """The part of m_y = sin(phi(B)) that a straight line through the sweep misses: the
+    shape of a background that follows m_y (the anomalous Nernst voltage of the RF
+    heating, V_xx ~ -I_rms^2 m_y), where the anisotropy turns m with the field."""
+    b = np.asarray(b, dtype=float)
+    m_y = np.sin(stiffness_fields(b, angle, m_eff, b_k)[2])
+    design = np.column_stack([np.ones_like(b), b])
+    coef, *_ = np.linalg.lstsq(design, m_y, rcond=None)
+    return m_y - design @ coef
+
+
+def stfmr_line(b, s, a, b_res, linewidth, offset=0.0, slope=0.0, curvature=0.0,
+               thermal=0.0, *, frequency: float, angle: float, m_eff: float,
+               b_k: float = 0.0):
     """The line with the slow changes of an in-plane macrospin kept (module doc): near
-    B_res it is :func:`stfmr_lorentzian` with the same parameters."""
+    B_res it is :func:`stfmr_lorentzian` with the same parameters; ``thermal`` is the
+    amplitude of a background following m_y (:func:`thermal_shape`)."""
     b = np.asarray(b, dtype=float)
     b1, b2, phi = stiffness_fields(b, angle, m_eff, b_k)
     b1r, b2r, phir, s_r = _kittel_terms(float(b_res), angle, m_eff, b_k)
@@ -71,7 +84,10 @@ def stfmr_line(b, s, a, b_res, linewidth, offset=0.0, slope=0.0, curvature=0.0, 
     q = _drive_weight(phi) / weight_r if abs(weight_r) > 1e-3 else 1.0
     numerator = s_r * linewidth * (1j * s + a * (b2 + 1j * width) / b2r)
     x = b - b_res
-    return np.real(q * numerator / denominator) + offset + x * (slope + curvature * x)
+    background = offset + x * (slope + curvature * x)
+    if thermal:
+        background = background + thermal * thermal_shape(b, angle, m_eff, b_k)
+    return np.real(q * numerator / denominator) + background
 
 
 def guess_line(b: np.ndarray, v: np.ndarray) -> dict[str, float]:
@@ -117,16 +133,25 @@ def fit_line(field, voltage, *, frequency: float, angle: float, m_eff: float | N
     else:
         model = lmfit.Model(stfmr_line, independent_vars=["b"],
                             param_names=["s", "a", "b_res", "linewidth", "offset", "slope",
-                                         "curvature"])
+                                         "curvature", "thermal"])
         model.opts.update(frequency=frequency, angle=angle, m_eff=m_eff, b_k=b_k)
     params = model.make_params(**start, curvature=0.0)
     params["curvature"].set(vary=quadratic)
+    if m_eff is not None:
+        params.add("thermal", value=0.0, vary=False)
     span = float(np.ptp(b))
     params["linewidth"].set(min=1e-3 * span, max=2 * span)
     params["b_res"].set(min=float(b.min()) - span, max=float(b.max()) + span)
     result = model.fit(v, params, b=b)
-    values = correlated(result, ["s", "a", "b_res", "linewidth", "offset", "slope",
-                                 "curvature"])
+    if m_eff is not None and float(np.ptp(thermal_shape(b, angle, m_eff, b_k))) > 5e-3:
+        # where the anisotropy turns m over the sweep (m_y bends by more than 0.5 % from
+        # a straight line), a background following m_y (the Nernst voltage of the RF
+        # heat) bends with it: fitted there, left out where it would only trade with
+        # the wings of the line
+        params["thermal"].set(vary=True)
+        result = model.fit(v, params, b=b)
+    names = ["s", "a", "b_res", "linewidth", "offset", "slope", "curvature"]
+    values = correlated(result, names + (["thermal"] if "thermal" in result.params else []))
     out = {name: float(x.nominal_value) if hasattr(x, "nominal_value") else float(x)
            for name, x in values.items()}
     for name, x in values.items():
