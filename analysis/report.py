@@ -168,6 +168,10 @@ def draw_run(ax, run: RunData, row: dict) -> None:
         _plot_field_sweep(ax, run)
     elif kind == "harmonic_hall" and {"Field angle (deg)", "V_xy 2w (V)"} <= columns:
         _plot_harmonic(ax, run, row)
+    elif kind == "stfmr" and {"Field (T)", "Mixing voltage (V)", "DC current (A)"} <= columns:
+        from labspin.analysis.stfmr_plot import plot_stfmr
+
+        plot_stfmr(ax, run, row)
     else:
         _plot_data(ax, run)
     if ax.get_legend_handles_labels()[0]:

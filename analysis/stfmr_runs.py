@@ -189,15 +189,18 @@ def fit_stfmr_run(run: RunData, *, ms: float | None = None, thickness_f: float |
     """Fit one STFMR run (module doc); a flat dict with the verdict keys."""
     notes: list[str] = []
     sweeps = _sweeps(run)
-    _fit_lines(sweeps, None, notes)
-    reference = _reference(_usable(sweeps, []), notes)
+    candidates = _reference(sweeps, notes)  # no DC current, lowest level: by settings
+    _fit_lines(candidates, None, [])
+    reference = _usable(candidates, [])
     if len({(s["frequency"], s["angle"]) for s in reference}) < 2:
         raise DataError(f"{len(reference)} usable line(s) without DC current: M_eff and "
                         "alpha need resonances at two or more frequencies")
     kittel = _kittel(reference, None, b_k)
-    for last in (False, True):  # the lines with the slow changes, then Kittel again
-        _fit_lines(sweeps, kittel, notes if last else [])
-        reference = _reference(_usable(sweeps, notes if last else []), [])
+    # the lines again with the slow changes of the macrospin, then Kittel again; the
+    # last pass fits every sweep (those with DC currents too)
+    for group, last in ((candidates, False), (sweeps, True)):
+        _fit_lines(group, kittel, notes if last else [])
+        reference = _reference(_usable(group, notes if last else []), [])
         kittel = _kittel(reference, kittel, b_k)
     out: dict[str, Any] = {"n_sweeps": len(sweeps), "n_lines": len(reference),
                            "n_frequencies": len({s["frequency"] for s in reference})}

@@ -3,9 +3,11 @@
 On the built-in simulated probe station: for ``py-nio`` (the paper's geometry) a USMR
 field loop, a current-switching loop read by R_xx^2w, a deterministic pulse sequence
 and a harmonic Hall angle scan; for the references ``pt-py`` and ``py-alox`` a USMR
-loop and a switching loop. Every run goes into a catalog under ``out/data``; the fits
-give xi_DL, the critical currents and the switching energies, compared with what the
-device model predicts; ``out/report`` holds the plots and tables.
+loop and a switching loop; spin-torque FMR of ``py-nio`` and ``py-alox``
+(``demo_stfmr``: the damping the AFMI adds, and xi_DL once more). Every run goes into a
+catalog under ``out/data``; the fits give xi_DL, the critical currents, the switching
+energies and the damping, compared with what the device model predicts; ``out/report``
+holds the plots and tables.
 
 Energies are I_c^2 R_xx t_p with the four-terminal R_xx read cold (the USMR loop's
 1w signal), for measurement and model alike, so the two columns compare like for like.
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labspin import demo_stfmr
 from labspin.analysis.batch import fit_run
 from labspin.analysis.loaders import load_run
 from labspin.physics import preset, spin_transport
@@ -91,6 +94,9 @@ def _device_runs(preset_name: str, catalog: Any, seed: int, progress: Any,
             if preset_name == "py-nio":
                 raise
             notes.append(f"{preset_name}: the switching loop stopped: {exc}")
+        if preset_name in demo_stfmr.DEVICES:
+            progress(f"{preset_name}: spin-torque FMR")
+            runs["stfmr"] = _run(station, catalog, "STFMR", **demo_stfmr.settings(preset_name))
         if preset_name == "py-nio":
             progress("py-nio: deterministic pulse sequence")
             runs["sequence"] = _run(station, catalog, "PulseSequence", sequence=SEQUENCE)
@@ -169,6 +175,8 @@ def run_demo(out_dir: str | Path = "labspin-demo", seed: int = 1,
         ratio = e_pt / e_ni
         result.rows.append(DemoRow("energy ratio pt-py / py-nio", ratio,
                                    ratio * math.hypot(rel_pt, rel_ni), m_pt / m_ni, ""))
+
+    demo_stfmr.add_rows(result, runs, DemoRow)
 
     sequence = load_run(runs["py-nio"]["sequence"].file).data
     signal = sequence["R_xx 2w (ohm)"].to_numpy()
