@@ -103,7 +103,7 @@ class STFMR(SpintronicsProcedure):
     ``Field angle (deg)`` the nominal angle of the field from x in the sample frame."""
 
     frequencies = TextParameter("RF frequencies (GHz)", default="6, 8, 10, 12")
-    powers = TextParameter("RF powers (dBm)", default="10")
+    powers = TextParameter("RF powers (dBm)", default="5")
     field_angles = TextParameter("Field angles (deg)", default="45")
     dc_currents = TextParameter("DC bias currents (mA)", default="0")
     """Through the bias tee from the 6221: with two or more (one each side of zero),
@@ -127,8 +127,8 @@ class STFMR(SpintronicsProcedure):
                                  minimum=2e-9, maximum=1.0)
     settle_time = FloatParameter("Settle time", units="s", default=0.0, minimum=0.0,
                                  maximum=600.0)
-    lockin_wait = FloatParameter("Lock-in wait", units="time constants", default=8.0,
-                                 minimum=1.0, maximum=100.0)
+    lockin_wait = FloatParameter("Lock-in wait (time constants)", default=8.0, minimum=1.0,
+                                 maximum=100.0)
     """Time constants waited after each field step: the output filter leaves e^-n of the
     previous point in the reading, which drags the line along the sweep and mixes S into
     A (5 leaves 0.7 %, 8 leaves 0.03 %)."""

@@ -115,6 +115,13 @@ def test_an_am_depth_that_keeps_the_peak_inside_the_limit_is_allowed(open_statio
     proc.check_limits(station.guard)
 
 
+def test_the_defaults_fit_the_example_station_limits(open_station):
+    station = open_station("py-nio")
+    proc = STFMR()
+    proc.check_limits(station.guard)
+    assert proc.planned_points() == 4 * 41
+
+
 def test_bad_lists_are_named(open_station):
     with pytest.raises(ListValueError, match="RF frequencies"):
         STFMR(frequencies="6 GHz, 8").frequency_list()
