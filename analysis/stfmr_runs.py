@@ -226,7 +226,10 @@ def fit_stfmr_run(run: RunData, *, ms: float | None = None, thickness_f: float |
     torques(run, reference, _usable(sweeps, []), kittel, out, notes,
             ms=ms, thickness_f=thickness_f, width=width, thickness=thickness)
     out["note"] = "; ".join(dict.fromkeys(notes))
-    return _verdict(out, kittel, damping)
+    out["_angle_control"] = str(run.parameters.get("In-plane angle by", ""))
+    result = _verdict(out, kittel, damping)
+    result.pop("_angle_control", None)
+    return result
 
 
 def _worsen(out: dict, level: str, reason: str, quantities: Iterable[str] = ()) -> None:
@@ -260,8 +263,13 @@ def _verdict(out: dict, kittel: dict, damping: dict) -> dict:
             _worsen(out, "poor", f"{what} fit: as many unknowns as frequencies, no check of "
                     "the model (measure more frequencies)")
         elif fit["redchi"] > 10:
+            hint = ""
+            if what == "Kittel" and len(kittel["angles"]) > 1 and \
+                    out.get("_angle_control") == "vector magnet":
+                hint = (": with the vector magnet the coils' remanence turns the field off "
+                        "its nominal angle; turn the sample with the rotator instead")
             _worsen(out, "poor", f"{what} fit: reduced chi-square {fit['redchi']:.3g} "
-                    "(expected about 1)")
+                    f"(expected about 1){hint}")
     if all(n in out["_undetermined"] for n in HEADLINE):
         out["verdict"] = "not determined"
     for name in out["_undetermined"]:

@@ -78,6 +78,13 @@ def parse_list(text: Any, label: str, example: str, *, positive: bool = False) -
     return values
 
 
+def rotator_angle(field_angle: float) -> float:
+    """The stage angle (deg, -180..180) that puts a field along the magnet's x at
+    ``field_angle`` from the current: the stage turns the sample by +angle, so the sample
+    sees the field at -angle."""
+    return (-field_angle + 180.0) % 360.0 - 180.0
+
+
 @dataclass(frozen=True)
 class Sweep:
     """One field sweep: its settings and the fields (T, descending)."""
@@ -103,7 +110,9 @@ class STFMR(SpintronicsProcedure):
     ``Field angle (deg)`` the nominal angle of the field from x in the sample frame."""
 
     frequencies = TextParameter("RF frequencies (GHz)", default="6, 8, 10, 12")
-    powers = TextParameter("RF powers (dBm)", default="5")
+    powers = TextParameter("RF powers (dBm)", default="0")
+    """The RF heats the bar (M_s, M_eff and the resonance move with it): the analysis
+    takes M_eff and alpha from the lowest level."""
     field_angles = TextParameter("Field angles (deg)", default="45")
     dc_currents = TextParameter("DC bias currents (mA)", default="0")
     """Through the bias tee from the 6221: with two or more (one each side of zero),
@@ -195,9 +204,6 @@ class STFMR(SpintronicsProcedure):
         for angle in self.angle_list():
             top = max(float(self.sweep_fields(f, angle)[0]) for f in self.frequency_list())
             if self.angle_control == ROTATOR:
-                if not -180.0 <= -angle <= 180.0:
-                    raise LimitError(f"field angle {angle:g} deg needs the rotator at "
-                                     f"{-angle:g} deg, outside its -180..180 deg")
                 guard.check_field("x", top)
             else:
                 a = math.radians(angle)
@@ -279,7 +285,8 @@ class STFMR(SpintronicsProcedure):
         from labspin.drivers.rotator import Rotator
 
         with self.station.talking_to("rotator", f"a rotation to {-angle:g} deg"):
-            Rotator(self.station["rotator"], sleep=self.station.sleep).move_to(-angle)
+            Rotator(self.station["rotator"], sleep=self.station.sleep).move_to(
+                rotator_angle(angle))
 
     def _set_field(self, field: float, angle: float) -> float:
         """The field of this point; returns the in-plane magnitude read back."""

@@ -110,6 +110,19 @@ def test_a_control_bar_gives_alpha_and_says_why_xi_is_not_determined(monkeypatch
     assert "DC bias currents" in row["verdict_reason"] and math.isnan(row["xi_fmr"])
 
 
+def test_two_angles_with_the_rotator_separate_m_eff_from_the_anisotropy(monkeypatch,
+                                                                        tmp_path):
+    """At 30 and 60 deg the anisotropy moves the lines oppositely: B_K is fitted with its
+    sign free (no assumption about the easy axis)."""
+    params, path = measure(monkeypatch, tmp_path, thin_py_nio, field_angles="30, 60",
+                           angle_control="rotator", m_eff_estimate=0.8, frequencies="5, 8, 11")
+    row = fit_run(load_run(path))
+    within(row, "m_eff", params.ferromagnet.effective_magnetization)
+    within(row, "b_k", params.ferromagnet.anisotropy_field)
+    within(row, "alpha", truth.damping(params))
+    assert "easy axis along y" not in row["note"]
+
+
 def test_sigma_covers_the_truth_over_seeds(monkeypatch, tmp_path):
     """alpha and M_eff over five seeds: each within 3 sigma, and the normalised errors
     neither all tiny (sigma inflated) nor large (sigma too small)."""

@@ -122,6 +122,14 @@ def test_the_defaults_fit_the_example_station_limits(open_station):
     assert proc.planned_points() == 4 * 41
 
 
+@pytest.mark.parametrize("field, stage", [(45, -45), (-90, 90), (225, 135), (180, -180),
+                                          (-200, -160)])
+def test_the_rotator_angle_wraps_into_its_range(field, stage):
+    from labspin.procedures.stfmr import rotator_angle
+
+    assert rotator_angle(field) == pytest.approx(stage)
+
+
 def test_bad_lists_are_named(open_station):
     with pytest.raises(ListValueError, match="RF frequencies"):
         STFMR(frequencies="6 GHz, 8").frequency_list()
