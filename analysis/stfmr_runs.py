@@ -1,7 +1,9 @@
 """Batch fit of an STFMR run: lines, Kittel, damping and the torque efficiencies.
 
 1. Each sweep (one angle, RF level, frequency and DC current) is fitted with
-   :func:`~labspin.analysis.models.stfmr.fit_line`, first as plain Lorentzians.
+   :func:`~labspin.analysis.models.stfmr.fit_line`, first as plain Lorentzians; the
+   lines of step 2 go into the row as ``frequency_k``, ``angle_k``, ``b_res_k``,
+   ``linewidth_k``, ``s_k``, ``a_k`` (with errors).
 2. The sweeps without DC current at the lowest RF level give M_eff, B_K and a field
    offset per angle (Kittel); the lines are refitted with the slow changes an in-plane
    macrospin adds (``stfmr_line``) and the Kittel fit repeated, twice.
@@ -161,6 +163,20 @@ def _terms(sweep: dict, kittel: dict) -> tuple[float, float, float, float]:
     return b1, b2, phi, float(linewidth_factor(b, angle, kittel["m_eff"], kittel["b_k"]))
 
 
+def _line_columns(reference: list[dict]) -> dict[str, float]:
+    """Each line of the fit (no DC current, lowest level) as flat columns, numbered in
+    order of angle and frequency: frequency_1, angle_1, b_res_1, linewidth_1, s_1, a_1
+    (with their _stderr)."""
+    out: dict[str, float] = {}
+    ordered = sorted(reference, key=lambda s: (s["angle"], s["frequency"]))
+    for k, sweep in enumerate(ordered, start=1):
+        fit = sweep["fit"]
+        out[f"frequency_{k}"], out[f"angle_{k}"] = sweep["frequency"], sweep["angle"]
+        for name in ("b_res", "linewidth", "s", "a"):
+            out[f"{name}_{k}"], out[f"{name}_{k}_stderr"] = fit[name], fit[f"{name}_stderr"]
+    return out
+
+
 def _damping(reference: list[dict], kittel: dict) -> dict:
     """alpha and Delta B_0 from Delta B / kappa against f; kappa depends on M_eff and
     B_K, whose errors are carried into alpha and Delta B_0 (shifted one at a time)."""
@@ -204,6 +220,7 @@ def fit_stfmr_run(run: RunData, *, ms: float | None = None, thickness_f: float |
         kittel = _kittel(reference, kittel, b_k)
     out: dict[str, Any] = {"n_sweeps": len(sweeps), "n_lines": len(reference),
                            "n_frequencies": len({s["frequency"] for s in reference})}
+    out.update(_line_columns(reference))
     for key in ("m_eff", "b_k"):
         out[key], out[f"{key}_stderr"] = kittel[key], kittel[f"{key}_stderr"]
     offsets = [kittel[f"offset_{k}"] for k, done in enumerate(kittel["offsets_fitted"]) if done]

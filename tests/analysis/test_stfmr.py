@@ -204,7 +204,10 @@ def test_labspin_fit_and_report_show_alpha_m_eff_and_xi(monkeypatch, tmp_path):
 
     summary = pd.read_csv(tmp_path / "s.csv")
     assert {"alpha", "alpha_stderr", "m_eff", "m_eff_stderr", "xi_fmr", "xi_fmr_stderr",
-            "verdict"} <= set(summary.columns)
+            "verdict", "b_res_1", "linewidth_3_stderr", "s_2", "a_2"} <= set(summary.columns)
+    assert list(summary.loc[0, ["frequency_1", "frequency_2", "frequency_3"]]) == \
+        [6e9, 8e9, 10e9]
+    assert summary.loc[0, "b_res_1"] < summary.loc[0, "b_res_2"] < summary.loc[0, "b_res_3"]
     report = CliRunner().invoke(main, ["report", str(folder), "--out", str(tmp_path / "r"),
                                        "--workers", "1"])
     assert report.exit_code == 0, report.output
