@@ -42,6 +42,7 @@ from labspin.analysis.probability_runs import fit_probability_run
 from labspin.analysis.run_checks import check_run
 from labspin.analysis.run_columns import SkipRun, column, finite, flat
 from labspin.analysis.sequence_runs import fit_sequence_run
+from labspin.analysis.stfmr_runs import fit_stfmr_run
 from labspin.analysis.verdicts import UNDETERMINED, settle, worsen
 
 __all__ = ["KINDS", "METADATA_PREFIX", "PARAMETER_PREFIX", "fit_many", "fit_run",
@@ -57,6 +58,7 @@ KINDS = {
     "HarmonicHall": "harmonic_hall",
     "SwitchingProbability": "switching_probability",
     "PulseSequence": "pulse_sequence",
+    "STFMR": "stfmr",
 }
 _LEADING = ("file", "procedure", "kind", "fitted", "verdict", "verdict_reason",
             "undetermined", "error", "note")
@@ -165,6 +167,7 @@ _FITTERS: dict[str, Callable[..., dict]] = {
     "harmonic_hall": fit_harmonic_run,
     "switching_probability": fit_probability_run,
     "pulse_sequence": fit_sequence_run,
+    "stfmr": fit_stfmr_run,
 }
 
 

@@ -216,6 +216,10 @@ def _draw_single(ax, run: RunData, row: dict) -> None:
         panels.draw_field_sweeps(ax, run)
     elif kind == "harmonic_hall" and {"Field angle (deg)", "V_xy 2w (V)"} <= columns:
         panels.draw_angle_scans(ax, run, row)
+    elif kind == "stfmr" and {"Field (T)", "Mixing voltage (V)", "DC current (A)"} <= columns:
+        from labspin.analysis.stfmr_plot import plot_stfmr
+
+        plot_stfmr(ax, run, row)
     else:
         panels.draw_data(ax, run)
 

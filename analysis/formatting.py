@@ -32,6 +32,8 @@ QUANTITIES = {
                       ("r_phe", "R_PHE", "Ω"), ("dl_amplitude_low", "A(B_low)", "V"),
                       ("fl_amplitude_low", "C(B_low)", "V")],
     "pulse_sequence": [("contrast", "ΔR", "Ω"), ("state_changes", "state changes", "")],
+    "stfmr": [("alpha", "α", ""), ("m_eff", "μ0M_eff", "T"), ("xi_fmr", "ξ_FMR", ""),
+              ("linewidth_0", "ΔB_0", "T"), ("b_k", "B_K", "T")],
 }
 #: other quantities' units, for reasons and axes
 _UNITS = {"exchange_bias": "T", "coercivity": "T", "half_step": "Ω", "r_ohe": "Ω/T",

@@ -1,7 +1,8 @@
 """Instrument drivers (pymeasure ``Instrument`` classes) and composites such as the magnet.
 
 pymeasure's own drivers are used wherever they exist; labspin adds only what they lack
-(the 6221's pulse modes, an electromagnet with ramp limits and gaussmeter feedback).
+(the 6221's pulse modes, an electromagnet with ramp limits and gaussmeter feedback, range
+checks and an RF-first shutdown for the E8257D).
 Drivers never know whether the instrument behind their resource is real or simulated.
 ``DRIVERS`` is the registry a station file's ``driver:`` names are looked up in.
 """
@@ -21,6 +22,8 @@ DRIVERS: dict[str, str] = {
     "LakeShore425": "pymeasure.instruments.lakeshore:LakeShore425",
     "ESP300": "pymeasure.instruments.newport:ESP300",
     "LakeShore331": "pymeasure.instruments.lakeshore:LakeShore331",
+    "Agilent8257D": "pymeasure.instruments.agilent:Agilent8257D",
+    "Agilent8257DRF": "labspin.drivers.agilent8257d:Agilent8257DRF",
 }
 
 

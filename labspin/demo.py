@@ -3,9 +3,11 @@
 On the built-in simulated probe station: for ``py-nio`` (the paper's geometry) a USMR
 field loop, a current-switching loop read by R_xx^2w, a deterministic pulse sequence
 and a harmonic Hall angle scan; for the references ``pt-py`` and ``py-alox`` a USMR
-loop and a switching loop. Every run goes into a catalog under ``out/data``; the fits
-give xi_DL, the critical currents and the switching energies, compared with what the
-device model predicts; ``out/report`` holds the plots and tables.
+loop and a switching loop; spin-torque FMR of ``py-nio`` and ``py-alox``
+(``demo_stfmr``: the damping the AFMI adds, and xi_DL once more). Every run goes into a
+catalog under ``out/data``; the fits give xi_DL, the critical currents, the switching
+energies and the damping, compared with what the device model predicts; ``out/report``
+holds the plots and tables.
 
 Energies per switching event are measured, not estimated: the 6221's pulse-delta mode
 has the 2182A read the voltage across the V_xx probes during every pulse of a
@@ -27,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from labspin import demo_stfmr
 from labspin.analysis.batch import fit_run
 from labspin.analysis.formatting import reason_of, verdict_of
 from labspin.analysis.loaders import load_run
@@ -138,6 +141,9 @@ def _device_runs(preset_name: str, catalog: Any, seed: int, progress: Any,
             if preset_name == "py-nio":
                 raise
             notes.append(f"{preset_name}: the switching loop stopped: {exc}")
+        if preset_name in demo_stfmr.DEVICES:
+            progress(f"{preset_name}: spin-torque FMR")
+            runs["stfmr"] = _run(station, catalog, "STFMR", **demo_stfmr.settings(preset_name))
         if preset_name == "py-nio":
             progress("py-nio: deterministic pulse sequence")
             runs["sequence"] = _run(station, catalog, "PulseSequence", sequence=SEQUENCE)
@@ -271,6 +277,8 @@ def run_demo(out_dir: str | Path = "labspin-demo", seed: int = 1,
                             "the 6221's pulse delta read across the V_xx probes during the "
                             "pulses (the bar hot), model: I_c² ∫R(T(t))dt over the same "
                             "section")
+
+    demo_stfmr.add_rows(result, runs, DemoRow)
 
     sequence = load_run(runs["py-nio"]["sequence"].file).data
     signal = sequence["R_xx 2w (ohm)"].to_numpy()

@@ -88,6 +88,27 @@ class SafetyGuard:
             self._refuse("field ramp rate", _fmt(rate, "T/s"), "max_ramp_rate",
                          _fmt(self.limits.max_ramp_rate, "T/s"))
 
+    def check_rf(self, power_dbm: float, frequency: float) -> None:
+        """An RF level at the generator's output (dBm, the peak envelope) and frequency."""
+        for value, what, unit in ((power_dbm, "RF level", "dBm"), (frequency, "RF frequency",
+                                                                       "Hz")):
+            if not math.isfinite(value):
+                raise LimitError(f"{what} must be a finite number of {unit}, got {value!r}")
+        limit, band = self.limits.max_rf_power, self.limits.rf_frequency_range
+        for key, given in (("max_rf_power", limit), ("rf_frequency_range", band)):
+            if given is None:
+                raise LimitError(f"station '{self.station}' has no limits.{key}: no RF may be "
+                                 "sent until the station file sets it")
+        if power_dbm > limit:
+            self._refuse("RF level (peak envelope)", f"{power_dbm:.4g} dBm", "max_rf_power",
+                         f"{limit:.4g} dBm")
+        if not band[0] <= frequency <= band[1]:
+            raise LimitError(f"RF frequency {frequency / 1e9:.4g} GHz is outside "
+                             f"limits.rf_frequency_range = [{band[0] / 1e9:.4g} GHz, "
+                             f"{band[1] / 1e9:.4g} GHz] of station '{self.station}'; choose "
+                             "frequencies inside it or, if the bias tee and probe allow, "
+                             "widen the range in the station file")
+
     def check_temperature(self, temperature: float) -> None:
         if not (math.isfinite(temperature) and temperature > 0):
             raise LimitError(f"temperature must be a positive number of kelvin, "

@@ -140,6 +140,38 @@ def _pulser_safe(station: Any, role: str, pulser: Any) -> str | None:
     return None
 
 
+# -- the RF generator (spin-torque FMR) ---------------------------------------------------------
+def rf_exposure(station: Any, role: str) -> str:
+    """What the RF generator may emit, from what labspin last set on it."""
+    settings = station.io.settings.get(role, {})
+    power, frequency = settings.get("power"), settings.get("frequency")
+    level = f" at {power:.3g} dBm" if isinstance(power, int | float) else ""
+    at = f", {frequency / 1e9:.4g} GHz" if isinstance(frequency, int | float) else ""
+    return f"emit RF{level}{at}"
+
+
+def _rf_safe(station: Any, role: str, generator: Any) -> str | None:
+    from labspin.drivers.agilent8257d import rf_off
+
+    name = _name(station, role)
+    try:
+        rf_off(generator)
+    except Exception as error:
+        exc = station.explain(error)
+        log.error("could not switch the RF of %s off: %s", name, exc)
+        return f"{name} may still {rf_exposure(station, role)} ({_reason(exc)}): {BY_HAND}"
+    try:
+        on = bool(generator.output_enabled)
+    except Exception as error:
+        exc = station.explain(error)
+        log.error("could not confirm that the RF of %s is off: %s", name, exc)
+        return (f"{name}: its RF output was switched off by writes only ({_reason(exc)}), "
+                "which could not be confirmed: check that it is off")
+    if on:
+        return f"{name} still reports its RF output on after being switched off: {BY_HAND}"
+    return None
+
+
 # -- magnets ------------------------------------------------------------------------------------
 def _field_text(magnet: Any, current: float) -> str:
     return f"{current:.3g} A (about {_milli(magnet.calibration.field(current), 'T')})"
@@ -182,8 +214,9 @@ def _magnet_left_on(name: str, magnet: Any, exc: BaseException) -> str:
 
 # -- the whole bench ----------------------------------------------------------------------------
 def make_safe(station: Any) -> dict[str, str]:
-    """Every source, pulse generator and magnet made safe, each tried whatever the others
-    did; returns, per item not confirmed safe, the line that says what may still be on."""
+    """Every source, pulse generator, RF generator and magnet made safe, each tried
+    whatever the others did; returns, per item not confirmed safe, the line that says
+    what may still be on."""
     warnings: dict[str, str] = {}
     entries = station.config.entries()
     for role, instrument in station.instruments.items():
@@ -192,6 +225,8 @@ def make_safe(station: Any) -> dict[str, str]:
             warning = _source_safe(station, role, instrument)
         elif driver == "Keysight81160A":
             warning = _pulser_safe(station, role, instrument)
+        elif driver.startswith("Agilent8257D"):
+            warning = _rf_safe(station, role, instrument)
         else:
             continue
         if warning:

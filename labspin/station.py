@@ -87,7 +87,8 @@ def _default_sim_data() -> dict[str, Any]:
             "magnets": magnets,
             "limits": {"max_current": 0.1, "max_current_density": 2.5e12,
                        "max_field": {"x": 0.5, "y": 0.5, "z": 0.3}, "max_ramp_rate": 0.5,
-                       "max_pulse_width": 0.01, "max_pulse_energy": 1e-3}}
+                       "max_pulse_width": 0.01, "max_pulse_energy": 1e-3,
+                       "max_rf_power": 15.0, "rf_frequency_range": [1e9, 20e9]}}
 
 
 class Station:
@@ -329,8 +330,8 @@ class Station:
 
     # -- safety ---------------------------------------------------------------------------
     def make_safe(self) -> list[str]:
-        """Current outputs off, pulser off, magnets ramped to zero at the allowed rate,
-        each confirmed by reading it back (``labspin.shutdown``).
+        """Current outputs off, pulser and RF off, magnets ramped to zero at the allowed
+        rate, each confirmed by reading it back (``labspin.shutdown``).
 
         Every item is tried even if an earlier one fails; nothing is raised, so that an
         exception already on its way out is not masked. Returns the warnings, one line per

@@ -29,7 +29,11 @@ SETTINGS: dict[str, tuple[str, ...]] = {
     "LakeShore425": ("unit", "range", "field"),
     "ESP300": ("x.position", "x.enabled", "x.units"),
     "LakeShore331": ("input_A.kelvin", "output_1.setpoint", "output_1.range"),
+    "Agilent8257D": ("frequency", "power", "is_enabled", "has_modulation",
+                     "has_amplitude_modulation", "amplitude_depth", "internal_frequency",
+                     "internal_shape"),
 }
+SETTINGS["Agilent8257DRF"] = SETTINGS["Agilent8257D"]
 SETTINGS["Keithley6221Pulse"] = SETTINGS["Keithley6221"] + (
     "pulse_high", "pulse_low", "pulse_width", "pulse_count")
 

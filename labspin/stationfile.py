@@ -32,7 +32,10 @@ from labspin.configfiles import (
 
 #: pymeasure / labspin drivers a station may name (labspin.drivers.DRIVERS is the source)
 KNOWN_DRIVERS = ("Keithley6221", "Keithley6221Pulse", "Keithley2182", "SR830",
-                 "Keysight81160A", "KepcoBOP3612", "LakeShore425", "ESP300", "LakeShore331")
+                 "Keysight81160A", "KepcoBOP3612", "LakeShore425", "ESP300", "LakeShore331",
+                 "Agilent8257D", "Agilent8257DRF")
+#: drivers of RF generators: a station with one needs the RF limits
+RF_DRIVERS = ("Agilent8257D", "Agilent8257DRF")
 CONTACT_PAIRS = ("xx", "xy")
 
 
@@ -86,6 +89,32 @@ Energy = Annotated[float, _quantity("J", "1e-4 or '100 uJ'")]
 Temperature = Annotated[float, _quantity("K", "300 or '300 K'")]
 CoilConstant = Annotated[float, _quantity("T/A", "0.02 or '20 mT/A'")]
 Resistance = Annotated[float, _quantity("ohm", "25 or '25 ohm'")]
+Frequency = Annotated[float, _quantity("Hz", "20e9 or '20 GHz'")]
+
+
+def _rf_level(value: Any) -> float:
+    """An RF level in dBm: a number (dBm), '10 dBm', or a power such as '10 mW'."""
+    import math
+
+    if isinstance(value, str) and value.strip().lower().endswith("dbm"):
+        value = value.strip()[:-3]
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"{value!r} dBm is not a number; write it like '10 dBm'") \
+                from None
+    if isinstance(value, str):
+        watts = _quantity("W", "'10 dBm' or '10 mW'").func(value)
+        if not watts > 0:
+            raise ValueError(f"an RF power of {value!r} is not positive; write it like "
+                             "'10 dBm' or '10 mW'")
+        return 10 * math.log10(watts / 1e-3)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError("expected an RF level, like 10 (dBm), '10 dBm' or '10 mW'")
+
+
+PowerLevel = Annotated[float, BeforeValidator(_rf_level)]
 
 
 class _Strict(BaseModel):
@@ -154,6 +183,18 @@ class Limits(_Strict):
     max_pulse_width: Duration = Field(gt=0)
     max_pulse_energy: Energy = Field(gt=0)
     max_temperature: Temperature = Field(default=400.0, gt=0)
+    #: largest RF level at the generator's output, dBm (peak envelope: AM included)
+    max_rf_power: PowerLevel | None = None
+    #: lowest and highest RF frequency the bar, bias tee and probe are rated for, Hz
+    rf_frequency_range: tuple[Frequency, Frequency] | None = None
+
+    @field_validator("rf_frequency_range")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not 0 < value[0] < value[1]:
+            raise ValueError(f"give [lowest, highest] frequency, both positive and the "
+                             f"first below the second, like ['1 GHz', '20 GHz'], got {value}")
+        return value
 
     @field_validator("max_field", mode="before")
     @classmethod
@@ -210,6 +251,15 @@ class StationFile(_Strict):
                 raise ValueError(f"magnets.{axis} has no limits.max_field.{axis}: give the "
                                  "largest field this sample may see along that axis")
         self._within_ratings()
+        for role, entry in self.instruments.items():
+            missing = [key for key in ("max_rf_power", "rf_frequency_range")
+                       if entry.driver in RF_DRIVERS and getattr(self.limits, key) is None]
+            if missing:
+                raise ValueError(f"instruments.{role} is an RF generator but the limits have "
+                                 f"no {' and no '.join(missing)}: give the largest RF level "
+                                 "(e.g. max_rf_power: 10 dBm) and the frequency range "
+                                 "(e.g. rf_frequency_range: [1 GHz, 20 GHz]) this sample "
+                                 "may receive")
         for name in self.sim.faults:
             if name not in self.role_names:
                 raise ValueError(f"sim.faults names {name!r}, which is not an instrument of "

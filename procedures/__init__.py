@@ -15,6 +15,7 @@ PROCEDURES: dict[str, str] = {
     "PulseSequence": "labspin.procedures.switching:PulseSequence",
     "SwitchingProbability": "labspin.procedures.switching:SwitchingProbability",
     "HarmonicHall": "labspin.procedures.harmonic:HarmonicHall",
+    "STFMR": "labspin.procedures.stfmr:STFMR",
 }
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from labspin.physics import Device, DeviceParameters, preset
 from labspin.physics.device import PulseOutcome
+from labspin.physics.stfmr import RFCircuit
 from labspin.simulated_instruments.clock import Clock, VirtualClock, WallClock
 from labspin.simulated_instruments.faults import FaultState, InstrumentFaults
 
@@ -198,6 +199,9 @@ class Bench:
         self.pulse_log: list[PulseOutcome] = []
         self.lock = threading.RLock()
         self._fault_states: dict[str, FaultState] = {}
+        #: RF generators by name, and the line between them and the bar (``rf``)
+        self.rf_sources: dict[str, object] = {}
+        self.rf_circuit = RFCircuit()
 
     # -- randomness ---------------------------------------------------------------------
     def _rng(self, name: str) -> np.random.Generator:
@@ -325,6 +329,16 @@ class Bench:
                 return s
         return None
 
+    def lockin_reference(self) -> float | None:
+        """Frequency at the lock-ins' reference input: the sine current's, else the AM
+        rate on an RF generator's LF output (spin-torque FMR); None when nothing."""
+        ac = self.ac_source()
+        if ac is not None:
+            return ac.frequency
+        from labspin.simulated_instruments import rf
+
+        return rf.reference_frequency(self)
+
     def heating_current(self) -> float:
         """DC-equivalent (rms) current for Joule heating and the bar's resistance.
 
@@ -391,6 +405,10 @@ class Bench:
         """Peak (V_1w in phase, V_2w) across a contact pair for the present sine current,
         with V = V_0 + V_1w sin wt - V_2w cos 2wt."""
         ac = self.ac_source()
+        if ac is None and not self.device.is_open:
+            from labspin.simulated_instruments import rf
+
+            return rf.harmonic_voltages(self, contacts)  # an AM-modulated RF current
         if ac is None or self.device.is_open:
             return 0.0, 0.0
         h = self.device.harmonic_voltages(ac.ac_amplitude)

@@ -4,7 +4,8 @@ A station's instruments are named by role (``source``, ``voltmeter``, ``magnet_y
 and by the pymeasure driver that talks to them; the simulated bench puts the model of
 that instrument type under the same resource name. ``DEFAULT_INSTRUMENTS`` is the probe
 station a preset bench gets: every instrument of ARCHITECTURE.md, a 2-axis in-plane plus
-a perpendicular electromagnet with one gaussmeter each, and two lock-ins (V_xy, V_xx).
+a perpendicular electromagnet with one gaussmeter each, two lock-ins (V_xy, V_xx) and an
+RF generator for spin-torque FMR.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ MODELS: dict[str, str] = {
     "LakeShore425": "lakeshore425:LakeShore425Model",
     "ESP300": "esp300:ESP300Model",
     "LakeShore331": "lakeshore331:LakeShore331Model",
+    "Agilent8257D": "agilent8257d:Agilent8257DModel",
+    "Agilent8257DRF": "agilent8257d:Agilent8257DModel",
 }
 
 
@@ -58,6 +61,7 @@ DEFAULT_INSTRUMENTS: tuple[InstrumentSpec, ...] = (
     InstrumentSpec("gaussmeter_z", "LakeShore425", "ASRL3::INSTR", {"axis": "z"}),
     InstrumentSpec("rotator", "ESP300", "GPIB0::20::INSTR"),
     InstrumentSpec("temperature", "LakeShore331", "GPIB0::15::INSTR"),
+    InstrumentSpec("rf_source", "Agilent8257DRF", "GPIB0::19::INSTR"),
 )
 
 

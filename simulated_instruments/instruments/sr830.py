@@ -9,8 +9,10 @@ by its reference sin(n w t + phi) at the detection harmonic n = HARM, phi = PHAS
 low-pass filters: an input V_s sin(n w t + theta) reads X = V_s cos(theta - phi) / sqrt 2,
 Y = V_s sin(theta - phi) / sqrt 2 (volts rms). With the external reference (FMOD 0) the
 reference is the current source's sine I = I_0 sin(w t) (a falling-edge trigger, RSLP 2,
-turns it by 180 deg per harmonic). The bench gives V = V_0 + V_1w sin wt - V_2w cos 2wt
-(peak values), and -V_2w cos 2wt = V_2w sin(2wt - 90 deg), so:
+turns it by 180 deg per harmonic) or,
+without one, the AM rate on an RF generator's LF output (spin-torque FMR). The bench gives
+V = V_0 + V_1w sin wt - V_2w cos 2wt (peak values), and -V_2w cos 2wt = V_2w sin(2wt - 90
+deg), so:
 * HARM 1, PHAS 0:   X = +V_1w / sqrt 2, Y = 0;
 * HARM 2, PHAS 0:   X = 0, Y = -V_2w / sqrt 2;
 * HARM 2, PHAS -90: X = +V_2w / sqrt 2, Y = 0.
@@ -149,11 +151,11 @@ class SR830Model(SimulatedInstrument):
         """(locked, reference frequency in Hz)."""
         if self.settings["FMOD"] == 1:
             return True, self.settings["FREQ"]
-        ac = self.bench.ac_source()
-        if ac is None or not 1e-3 <= ac.frequency * self.settings["HARM"] <= MAX_FREQUENCY:
+        frequency = self.bench.lockin_reference()  # the sine current's, or an RF AM rate
+        if frequency is None or not 1e-3 <= frequency * self.settings["HARM"] <= MAX_FREQUENCY:
             return False, self._frequency
-        self._frequency = ac.frequency
-        return True, ac.frequency
+        self._frequency = frequency
+        return True, frequency
 
     def _input(self) -> complex:
         """Settled X + iY (V rms) of the present input; flags unlock and input overload."""

@@ -28,6 +28,14 @@ def test_demo_recovers_the_model_torque_currents_and_energy_ratio(tmp_path):
         assert energy.measured > 1.1 * cold  # the hot bar, not the cold R_xx
     ratio = result.row("energy ratio pt-py / py-nio")
     assert ratio.measured > 2 and abs(ratio.agreement) < 0.02
+    # spin loss measured as damping (ST-FMR): the AFMI's delta alpha, and xi once more
+    delta = result.row("Δα = α(py-nio) − α(py-alox)")
+    assert abs(delta.measured - delta.model) < 3 * delta.stderr
+    assert delta.stderr < 0.1 * delta.model
+    for name in ("α py-nio (ST-FMR)", "α py-alox (ST-FMR)",
+                 "ξ_DL py-nio (ST-FMR, linewidth vs DC)"):
+        row = result.row(name)
+        assert abs(row.measured - row.model) < 3 * row.stderr, name
     assert any("py-alox: no switching" in note for note in result.notes)
     assert any("changed sign 4 times" in note for note in result.notes)
     assert (tmp_path / "demo" / "report" / "index.html").exists()

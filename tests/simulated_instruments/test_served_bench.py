@@ -142,7 +142,7 @@ def test_labspin_sim_serve_prints_its_ports_and_stops_cleanly_on_ctrl_c():
         text = "".join(lines)
         ports = {m.group(1): int(m.group(2)) for m in re.finditer(
             r"(\w+)\W+(\d+)\W+TCPIP::127\.0\.0\.1::\d+::SOCKET", text)}
-        assert len(ports) == 13, text
+        assert len(ports) == 14, text  # DEFAULT_INSTRUMENTS, the RF generator included
         terminations = {m.group(1): m.group(2).encode().decode("unicode_escape")
                         for m in re.finditer(r"(\w+)\W+\d+\W+TCPIP::\S+::SOCKET[\s\u2502|]+"
                                              r"((?:\\[rn])+)\s", text)}

@@ -18,7 +18,7 @@ def test_preset_name_opens_a_full_default_bench():
     rm = pyvisa.ResourceManager("py-coo@labspin")
     resources = rm.list_resources()
     assert "GPIB0::12::INSTR" in resources and "GPIB0::7::INSTR" in resources
-    assert len(resources) == 13
+    assert len(resources) == 14  # DEFAULT_INSTRUMENTS, the RF generator included
 
 
 def test_unknown_resource_is_refused(voltmeter_bench):

@@ -18,7 +18,8 @@ from labspin.stationfile import StationFileError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ROLES = {"source", "voltmeter", "lockin", "lockin_xx", "pulser", "rotator", "temperature",
-         "magnet_x", "magnet_y", "magnet_z", "gaussmeter_x", "gaussmeter_y", "gaussmeter_z"}
+         "magnet_x", "magnet_y", "magnet_z", "gaussmeter_x", "gaussmeter_y", "gaussmeter_z",
+         "rf_source"}
 
 
 @pytest.fixture
