@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labspin.observe import observe_queue
 from labspin.procedures import procedure_class
 from labspin.queues import PlannedRun, QueueFileError, QueuePlan
 from labspin.runs import Catalog, RunRecord, run_procedure
@@ -72,6 +73,7 @@ def run_queue(plan: QueuePlan, station: Any, catalog: Catalog, *, resume: bool =
     that run, as after Ctrl+C.
     """
     stop = should_stop or (lambda: False)
+    watch = observe_queue(plan, station, catalog)  # checks notify settings, publishes plan
     queue_id, done = start_or_resume(catalog, plan, resume)
     outcome = QueueOutcome(queue_id, len(plan.runs), skipped=len(done))
     log_file = catalog.data_dir / "queues" / f"queue-{queue_id:04d}.log"
@@ -124,6 +126,7 @@ def run_queue(plan: QueuePlan, station: Any, catalog: Catalog, *, resume: bool =
         raise
     finally:
         catalog.set_queue_status(queue_id, status)
+        watch.close(outcome, status)  # the queue's end message
         root.removeHandler(handler)
         handler.close()
     return outcome

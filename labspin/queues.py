@@ -36,6 +36,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from labspin.configfiles import describe, read_yaml
+from labspin.notify_settings import NotifySettings
 from labspin.procedures import UnknownProcedureError, procedure_class
 from labspin.safety import LimitError, SafetyGuard
 
@@ -75,6 +76,7 @@ class QueueFile(_Strict):
     name: str = "queue"
     station: str | None = None
     steps: list[Step] = Field(min_length=1)
+    notify: NotifySettings | None = None  # labspin.notify; overrides the station file's
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class QueuePlan:
     file: str
     station: str | None
     runs: list[PlannedRun] = field(default_factory=list)
+    notify: NotifySettings | None = None  # the queue file's notify section
 
     @property
     def duration(self) -> float:
@@ -229,7 +232,7 @@ def check_procedure(procedure: Any, guard: SafetyGuard) -> None:
 def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> QueuePlan:
     """Expand every step and validate every run: procedure, parameter names, types,
     ranges and (given a guard) the station limits. Touches no instrument."""
-    plan = QueuePlan(queue.name, source, queue.station)
+    plan = QueuePlan(queue.name, source, queue.station, notify=queue.notify)
     index = 0
     for number, step in enumerate(queue.steps, start=1):
         where = f"{source}: step {number} ({step.procedure}" + \

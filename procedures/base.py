@@ -18,6 +18,7 @@ from pymeasure.experiment import FloatParameter, Metadata, Procedure
 
 from labspin import __version__
 from labspin.procedures.apparatus import Apparatus
+from labspin.provenance import provenance
 from labspin.safety import SafetyGuard
 
 
@@ -50,6 +51,10 @@ class SpintronicsProcedure(Procedure):
     station_name = Metadata("Station", default="")
     bench_description = Metadata("Bench", default="")
     labspin_version = Metadata("labspin version", default=__version__)
+    labspin_commit = Metadata("labspin commit", default="")  # provenance, set in startup
+    dependencies = Metadata("Dependencies", default="")
+    host = Metadata("Host", default="")
+    station_file_hash = Metadata("Station file sha256", default="")
     started_at = Metadata("Started", default="")
 
     stage_temperature = FloatParameter(
@@ -107,6 +112,10 @@ class SpintronicsProcedure(Procedure):
         self.station_name = config.name
         self.bench_description = self.station.description
         self.started_at = time.strftime("%Y-%m-%d %H:%M:%S")
+        trace = provenance(config)
+        self.labspin_commit = trace["labspin commit"] or "not a checkout"
+        self.dependencies, self.host = trace["Dependencies"], trace["Host"]
+        self.station_file_hash = trace["Station file sha256"]
         self._t0 = self.station.now()
 
     def shutdown(self) -> None:
