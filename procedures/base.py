@@ -55,6 +55,7 @@ class SpintronicsProcedure(Procedure):
     dependencies = Metadata("Dependencies", default="")
     host = Metadata("Host", default="")
     station_file_hash = Metadata("Station file sha256", default="")
+    coil_constants = Metadata("Coil constants", default="")  # calibration, per magnet axis
     started_at = Metadata("Started", default="")
 
     stage_temperature = FloatParameter(
@@ -116,6 +117,8 @@ class SpintronicsProcedure(Procedure):
         self.labspin_commit = trace["labspin commit"] or "not a checkout"
         self.dependencies, self.host = trace["Dependencies"], trace["Host"]
         self.station_file_hash = trace["Station file sha256"]
+        self.coil_constants = ", ".join(f"{axis} {magnet.coil_constant:g} T/A"
+                                        for axis, magnet in config.magnets.items())
         self._t0 = self.station.now()
 
     def shutdown(self) -> None:
