@@ -58,6 +58,7 @@ main { display: grid; grid-template-columns: minmax(360px, 1fr) minmax(360px, 1f
        gap: 14px; padding: 14px 18px; }
 section { background: white; border: 1px solid #dde1e4; border-radius: 6px;
           padding: 8px 14px 12px; }
+#running-section { grid-column: 2; grid-row: 1 / span 2; }
 #runs-section { grid-column: 1 / -1; }
 h2 { font-size: 15px; margin: 4px 0 8px; color: #37474f; }
 .bar { height: 14px; background: #e0e0e0; border-radius: 7px; overflow: hidden;
@@ -89,6 +90,7 @@ function el(tag, text, cls) {
 }
 function duration(s) {
   if (s === null || s === undefined || !isFinite(s)) return "—";
+  if (s < 60) return s < 1 ? "under a second" : Math.round(s) + " s";
   s = Math.round(s);
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
   return h + ":" + String(m).padStart(2, "0") + ":" + String(r).padStart(2, "0");

@@ -96,3 +96,80 @@ def files_containing(folder: Path, text: str) -> list[Path]:
     """Every file under ``folder`` whose bytes contain ``text``."""
     needle = text.encode()
     return [p for p in folder.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+@dataclass
+class Night:
+    """A queue running in a thread on the simulated bench, held mid-run."""
+
+    data_dir: Path
+    queue_file: Path
+    gate: object
+    reached: object
+    thread: object
+    outcome: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+    def release(self, timeout: float = 60) -> None:
+        self.gate.set()
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the queue did not finish"
+        assert not self.errors, self.errors
+
+
+HALL = {"field_max": "50 mT", "field_step": "10 mT"}  # 22 rows per loop
+PAUSE_RUN, PAUSE_ROW = 1, 8
+
+
+@pytest.fixture
+def night(tmp_path):
+    """Three Hall loops; the second stops after its 8th row until ``release()``."""
+    import threading
+
+    from labspin.queue_runner import run_queue
+    from labspin.queues import load_queue_file, plan_queue
+    from labspin.runs import open_catalog
+    from labspin.safety import SafetyGuard
+    from labspin.station import Station
+    from labspin.stationfile import load_station_file
+
+    station = station_file(tmp_path)
+    queue_file = tmp_path / "night.yaml"
+    queue_file.write_text(yaml.safe_dump({
+        "name": "Hall loops", "station": str(station), "steps": [{
+            "procedure": "HallLoop", "label": "z loops", "parameters": HALL,
+            "sweep": [{"stage_temperature": {"values": [300, 305, 310]}}]}]}))
+    data_dir = tmp_path / "data"
+    gate, reached = threading.Event(), threading.Event()
+    state = {"run": -1, "rows": 0}
+    night = Night(data_dir, queue_file, gate, reached, None)
+
+    def run_start(run, queue_id):
+        state["run"], state["rows"] = run.index, 0
+
+    def on_row(row):
+        state["rows"] += 1
+        if state["run"] == PAUSE_RUN and state["rows"] == PAUSE_ROW:
+            reached.set()
+            gate.wait(60)
+
+    def work():
+        try:
+            queue = load_queue_file(queue_file)
+            config = load_station_file(station)
+            plan = plan_queue(queue, str(queue_file),
+                              SafetyGuard(config.limits, config.sample, config.name))
+            with Station.open(station) as st, open_catalog(data_dir) as catalog:
+                night.outcome.append(run_queue(plan, st, catalog, on_run_start=run_start,
+                                               on_row=on_row))
+        except BaseException as exc:
+            night.errors.append(repr(exc))
+            reached.set()
+
+    night.thread = threading.Thread(target=work, daemon=True)
+    night.thread.start()
+    assert reached.wait(60), "the queue never reached its pause"
+    assert not night.errors, night.errors
+    yield night
+    gate.set()
+    night.thread.join(60)
