@@ -1,11 +1,154 @@
-"""The status page: static HTML and a small script that polls ``api/status``.
+"""The status page, rendered on the server from :meth:`StatusSource.status`.
 
-Everything from the data directory is put into the page with ``textContent`` (never as
-HTML), so a run's error text cannot inject markup. The page has no form, button or
-input: it only shows.
+Every text from the data directory is escaped here, so a run's error cannot inject
+markup; the page reads the same without JavaScript, and its small script only fetches
+a fresh ``<main>`` every few seconds. There is no form, button or input: it only shows.
 """
 
-HTML = """<!doctype html>
+from __future__ import annotations
+
+import datetime as dt
+import math
+from html import escape
+from typing import Any
+
+REFRESH_MS = 3000
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "—"
+    if seconds < 60:
+        return "under a second" if seconds < 1 else f"{seconds:.0f} s"
+    h, rest = divmod(round(seconds), 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def when(timestamp: float | None) -> str:
+    if not timestamp:
+        return ""
+    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _kv(pairs: list[tuple[str, str] | tuple[str, str, str]]) -> str:
+    items = []
+    for pair in pairs:
+        key, value, cls = (*pair, "")[:3]
+        items.append(f'<span class="k">{escape(key)}</span>'
+                     f'<span class="{escape(cls)}">{escape(value)}</span>')
+    return f'<div class="kv">{"".join(items)}</div>'
+
+
+def _bar(fraction: float | None) -> str:
+    width = 100 * min(max(fraction or 0.0, 0.0), 1.0)
+    return f'<div class="bar"><div style="width:{width:.1f}%"></div></div>'
+
+
+def _status_class(status: str) -> str:
+    return "status-" + status.split(" ")[0]
+
+
+def _queue(q: dict[str, Any] | None) -> str:
+    if not q:
+        return "no queue has run in this data directory"
+    current = q.get("current")
+    now = "—"
+    if current:
+        now = f"run {current['run']} ({current['index'] + 1} of {q['total']}" \
+              + (f": {current['label']}" if current["label"] else "") + ")"
+    progress = f"{q['finished']} of {q['total']} runs finished, {q['failed']} failed" \
+        + (f", {q['aborted']} aborted" if q["aborted"] else "")
+    left = "—" if q["time_left"] is None else f"about {duration(q['time_left'])}"
+    html = _kv([("queue", f"{q['id']} '{q['name']}'"), ("file", q["file"]),
+                ("status", q["status"], _status_class(q["status"])), ("progress", progress),
+                ("now", now), ("time left", left)]) + _bar(q["progress"])
+    if q["time_left_basis"]:
+        html += f'<div class="small">time left from the {escape(q["time_left_basis"])}</div>'
+    return html
+
+
+def _number(value: Any) -> str:
+    return f"{value:.5g}" if isinstance(value, int | float) else str(value)
+
+
+def _running(r: dict[str, Any] | None) -> str:
+    if not r:
+        return "nothing is running"
+    last = ", ".join(f"{k} = {_number(v)}" for k, v in (r.get("last_row") or {}).items())
+    pairs = [("run", f"{r['id']}: {r['procedure']}, sample {r['sample']}"),
+             ("started", when(r["started"])),
+             ("rows", f"{r['rows']}" + (f" of {r['planned']}" if r["planned"] else "")),
+             ("time left", "—" if r["time_left"] is None else f"about {duration(r['time_left'])}"),
+             ("last row", last or "—")]
+    if r.get("process_alive") is False:
+        pairs.append(("process", "gone: the run will be marked interrupted", "unsafe"))
+    plot = f'<img id="plot" alt="live plot of run {r["id"]}" ' \
+           f'src="plot.png?run={r["id"]}&amp;rows={r["rows"]}">'
+    return _kv(pairs) + _bar(r["progress"]) + plot
+
+
+def _bench(b: dict[str, Any] | None, running: dict[str, Any] | None) -> str:
+    if not b:
+        return "no bench state yet (written after each run)"
+    pairs: list[tuple[str, str] | tuple[str, str, str]] = [
+        ("state", "safe" if b["safe"] else "NOT confirmed safe", "safe" if b["safe"] else "unsafe"),
+        ("as of", f"end of run {b['after_run']} ({b['run_status']}), {when(b['when'])}")]
+    pairs += [(f"field {axis}", f"{value * 1e3:.2f} mT") for axis, value in b["fields"].items()]
+    pairs += [(name, "ON" if on else "off", "unsafe" if on else "")
+              for name, on in b["outputs"].items()]
+    pairs.append(("stage temperature",
+                  "—" if b["temperature"] is None else f"{b['temperature']:.2f} K"))
+    pairs += [("make-safe failed", failure, "unsafe") for failure in b["safety_failures"]]
+    pairs += [(f"not read: {what}", why) for what, why in b["unread"].items()]
+    html = _kv(pairs)
+    if running:
+        html += (f'<div class="small">run {running["id"]} is measuring now: its outputs are on '
+                 "as it needs them; the state above is from before it started.</div>")
+    return html
+
+
+def _runs(runs: list[dict[str, Any]]) -> str:
+    rows = []
+    for r in runs:
+        fit = r.get("fit") or {}
+        fitted = fit.get("error") or "; ".join(fit.get("quantities") or [])
+        verdict, cls = "", ""
+        if fit.get("verdict"):
+            verdict = fit["verdict"] + (f": {fit['verdict_reason']}" if fit.get(
+                "verdict_reason") else "")
+            cls = "verdict-" + fit["verdict"].replace(" ", "-")
+        elif r.get("fit"):
+            verdict = "—"
+        status = r["status"] + (f": {r['error']}" if r.get("error") else "")
+        cells = [(str(r["id"]), ""), (r["procedure"], ""), (r["sample"] or "", ""),
+                 (status, _status_class(r["status"])), (when(r["finished"]), ""),
+                 (fitted, ""), (verdict, cls)]
+        rows.append("<tr>" + "".join(f'<td class="{c}">{escape(t)}</td>' for t, c in cells)
+                    + "</tr>")
+    return "".join(rows)
+
+
+def render_main(status: dict[str, Any]) -> str:
+    """The ``<main>`` of the page: every section, from one status snapshot."""
+    catalog = status["catalog"]
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(catalog["by_status"].items()))
+    return f"""<main data-updated="{escape(when(status['now']))}">
+<section id="queue-section"><h2>Queue</h2><div id="queue">{_queue(status['queue'])}</div>
+</section>
+<section id="running-section"><h2>Running run</h2>
+<div id="running">{_running(status['running'])}</div></section>
+<section id="bench-section"><h2>Bench</h2>
+<div id="bench">{_bench(status['bench'], status['running'])}</div></section>
+<section id="runs-section"><h2>Last runs</h2>
+<table id="runs"><thead><tr><th>run</th><th>procedure</th><th>sample</th><th>status</th>
+<th>ended</th><th>fitted</th><th>verdict</th></tr></thead>
+<tbody>{_runs(status['last_runs'])}</tbody></table>
+<p id="catalog">catalog: {catalog['total']} runs ({escape(counts)})</p></section>
+</main>"""
+
+
+def render_page(status: dict[str, Any]) -> str:
+    return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -17,35 +160,16 @@ HTML = """<!doctype html>
 <body>
 <header>
   <h1>labspin watch</h1>
-  <span id="where"></span>
+  <span id="where">{escape(status['data_dir'])}</span>
   <span class="readonly">read-only: nothing here can change the bench or the runs</span>
-  <span id="updated"></span>
+  <span id="updated">updated {escape(when(status['now']))}</span>
 </header>
-<main>
-<section id="queue-section">
-  <h2>Queue</h2>
-  <div id="queue">no queue has run in this data directory</div>
-</section>
-<section id="running-section">
-  <h2>Running run</h2>
-  <div id="running">nothing is running</div>
-  <img id="plot" alt="live plot of the running run" hidden>
-</section>
-<section id="bench-section">
-  <h2>Bench</h2>
-  <div id="bench">no bench state yet (written after each run)</div>
-</section>
-<section id="runs-section">
-  <h2>Last runs</h2>
-  <table id="runs"><thead><tr><th>run</th><th>procedure</th><th>sample</th><th>status</th>
-  <th>ended</th><th>fitted</th><th>verdict</th></tr></thead><tbody></tbody></table>
-  <p id="catalog"></p>
-</section>
-</main>
+{render_main(status)}
 <script src="app.js"></script>
 </body>
 </html>
 """
+
 
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
@@ -55,7 +179,7 @@ header h1 { font-size: 20px; margin: 0; }
 .readonly { font-size: 12px; color: #b0bec5; }
 #updated { margin-left: auto; font-size: 12px; }
 main { display: grid; grid-template-columns: minmax(360px, 1fr) minmax(360px, 1fr);
-       gap: 14px; padding: 14px 18px; }
+       gap: 14px; padding: 14px 18px; align-items: start; }
 section { background: white; border: 1px solid #dde1e4; border-radius: 6px;
           padding: 8px 14px 12px; }
 #running-section { grid-column: 2; grid-row: 1 / span 2; }
@@ -72,6 +196,7 @@ th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eceff1;
          vertical-align: top; }
 .status-finished { color: #2e7d32; } .status-failed, .status-interrupted { color: #c62828; }
 .status-running { color: #1565c0; font-weight: 600; } .status-aborted { color: #ef6c00; }
+.status-stopped { color: #ef6c00; }
 .verdict-ok { color: #2e7d32; } .verdict-poor { color: #ef6c00; }
 .verdict-not-determined { color: #c62828; }
 .safe { color: #2e7d32; font-weight: 600; } .unsafe { color: #c62828; font-weight: 700; }
@@ -79,112 +204,23 @@ th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eceff1;
 #plot { max-width: 100%; margin-top: 8px; border: 1px solid #eceff1; }
 """
 
-JS = r"""
+JS = f"""
 "use strict";
-const $ = (id) => document.getElementById(id);
-function el(tag, text, cls) {
-  const e = document.createElement(tag);
-  if (text !== undefined && text !== null) e.textContent = String(text);
-  if (cls) e.className = cls;
-  return e;
-}
-function duration(s) {
-  if (s === null || s === undefined || !isFinite(s)) return "—";
-  if (s < 60) return s < 1 ? "under a second" : Math.round(s) + " s";
-  s = Math.round(s);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  return h + ":" + String(m).padStart(2, "0") + ":" + String(r).padStart(2, "0");
-}
-function when(t) { return t ? new Date(t * 1000).toLocaleString() : ""; }
-function kv(pairs) {
-  const d = el("div", null, "kv");
-  for (const [k, v, cls] of pairs) { d.append(el("span", k, "k"), el("span", v, cls)); }
-  return d;
-}
-function bar(fraction) {
-  const b = el("div", null, "bar"), f = el("div");
-  f.style.width = (100 * Math.max(0, Math.min(1, fraction || 0))).toFixed(1) + "%";
-  b.append(f); return b;
-}
-function showQueue(q) {
-  const box = $("queue");
-  if (!q) { box.textContent = "no queue has run in this data directory"; return; }
-  box.replaceChildren(
-    kv([["queue", q.id + " '" + q.name + "'"], ["file", q.file],
-        ["status", q.status, "status-" + q.status.split(" ")[0]],
-        ["progress", q.finished + " of " + q.total + " runs finished, " + q.failed +
-          " failed" + (q.aborted ? ", " + q.aborted + " aborted" : "")],
-        ["now", q.current ? "run " + q.current.run + " (" + (q.current.index + 1) + " of " +
-          q.total + (q.current.label ? ": " + q.current.label : "") + ")" : "—"],
-        ["time left", q.time_left === null ? "—" : "about " + duration(q.time_left)]]),
-    bar(q.progress));
-  if (q.time_left_basis) box.append(el("div", "time left from the " + q.time_left_basis, "small"));
-}
-let plotKey = "";
-function showRunning(r) {
-  const box = $("running"), img = $("plot");
-  if (!r) { box.textContent = "nothing is running"; img.hidden = true; plotKey = ""; return; }
-  const last = Object.entries(r.last_row || {}).map(([k, v]) =>
-    k + " = " + (typeof v === "number" ? v.toPrecision(5) : v)).join(", ");
-  const pairs = [["run", r.id + ": " + r.procedure + ", sample " + r.sample],
-    ["started", when(r.started)],
-    ["rows", r.rows + (r.planned ? " of " + r.planned : "")],
-    ["time left", r.time_left === null ? "—" : "about " + duration(r.time_left)],
-    ["last row", last || "—"]];
-  if (r.process_alive === false)
-    pairs.push(["process", "gone: the run will be marked interrupted", "unsafe"]);
-  box.replaceChildren(kv(pairs), bar(r.progress));
-  const key = r.id + "-" + r.rows;
-  if (key !== plotKey) { img.src = "plot.png?run=" + r.id + "&rows=" + r.rows; plotKey = key; }
-  img.hidden = false;
-}
-function showBench(b, running) {
-  const box = $("bench");
-  if (!b) { box.textContent = "no bench state yet (written after each run)"; return; }
-  const pairs = [["state", b.safe ? "safe" : "NOT confirmed safe", b.safe ? "safe" : "unsafe"],
-    ["as of", "end of run " + b.after_run + " (" + b.run_status + "), " + when(b.when)]];
-  for (const [axis, value] of Object.entries(b.fields || {}))
-    pairs.push(["field " + axis, (value * 1e3).toFixed(2) + " mT"]);
-  for (const [name, on] of Object.entries(b.outputs || {}))
-    pairs.push([name, on ? "ON" : "off", on ? "unsafe" : ""]);
-  pairs.push(["stage temperature", b.temperature === null ? "—" : b.temperature.toFixed(2) + " K"]);
-  for (const f of b.safety_failures || []) pairs.push(["make-safe failed", f, "unsafe"]);
-  for (const [what, why] of Object.entries(b.unread || {})) pairs.push(["not read: " + what, why]);
-  box.replaceChildren(kv(pairs));
-  if (running) box.append(el("div", "run " + running.id + " is measuring now: its outputs are on " +
-    "as it needs them; the state above is from before it started.", "small"));
-}
-function showRuns(runs, catalog) {
-  const body = $("runs").tBodies[0];
-  body.replaceChildren(...runs.map((r) => {
-    const tr = el("tr");
-    const fit = r.fit || {};
-    const fitted = fit.error ? fit.error : (fit.quantities || []).join("; ");
-    const reason = fit.verdict_reason ? ": " + fit.verdict_reason : "";
-    const verdict = fit.verdict ? fit.verdict + reason : (r.fit ? "—" : "");
-    tr.append(el("td", r.id), el("td", r.procedure), el("td", r.sample),
-      el("td", r.status + (r.error ? ": " + r.error : ""), "status-" + r.status),
-      el("td", when(r.finished)), el("td", fitted),
-      el("td", verdict, fit.verdict ? "verdict-" + fit.verdict.replace(" ", "-") : ""));
-    return tr;
-  }));
-  $("catalog").textContent = "catalog: " + catalog.total + " runs (" +
-    Object.entries(catalog.by_status).map(([s, n]) => n + " " + s).join(", ") + ")";
-}
-async function refresh() {
-  try {
-    const response = await fetch("api/status", {cache: "no-store"});
+// Fetch a fresh <main> (rendered and escaped by the server) and swap it in.
+async function refresh() {{
+  const updated = document.getElementById("updated");
+  try {{
+    const response = await fetch("fragment", {{cache: "no-store"}});
     if (!response.ok) throw new Error(response.status + " " + response.statusText);
-    const s = await response.json();
-    $("where").textContent = s.data_dir;
-    showQueue(s.queue); showRunning(s.running); showBench(s.bench, s.running);
-    showRuns(s.last_runs, s.catalog);
-    $("updated").textContent = "updated " + new Date(s.now * 1000).toLocaleTimeString();
+    const html = await response.text();
+    const next = new DOMParser().parseFromString(html, "text/html").querySelector("main");
+    document.querySelector("main").replaceWith(next);
+    updated.textContent = "updated " + next.dataset.updated;
     document.body.dataset.loaded = "1";
-  } catch (e) {
-    $("updated").textContent = "cannot reach labspin watch: " + e.message;
-  }
-}
-refresh();
-setInterval(refresh, 3000);
+  }} catch (e) {{
+    updated.textContent = "cannot reach labspin watch: " + e.message;
+  }}
+}}
+document.body.dataset.loaded = "1";
+setInterval(refresh, {REFRESH_MS});
 """

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from labspin.watch.page import CSS, HTML, JS
+from labspin.watch.page import CSS, JS, render_main, render_page
 from labspin.watch.status import StatusSource, WatchError
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,11 @@ def _handler(source: StatusSource, token: str | None) -> type[BaseHTTPRequestHan
 
         def _route(self, path: str, query: dict[str, list[str]], extra: dict[str, str]) -> None:
             if path in ("/", "/index.html"):
-                self._send(HTTPStatus.OK, HTML.encode(), "text/html; charset=utf-8", extra)
+                self._send(HTTPStatus.OK, render_page(source.status()).encode(),
+                           "text/html; charset=utf-8", extra)
+            elif path == "/fragment":
+                self._send(HTTPStatus.OK, render_main(source.status()).encode(),
+                           "text/html; charset=utf-8", extra)
             elif path == "/app.js":
                 self._send(HTTPStatus.OK, JS.encode(), "text/javascript; charset=utf-8", extra)
             elif path == "/style.css":
@@ -158,7 +162,9 @@ def _handler(source: StatusSource, token: str | None) -> type[BaseHTTPRequestHan
                 self._text(HTTPStatus.NOT_FOUND, f"no run {run} with a file", extra)
                 return
             png = run_plot_png(rows[0]["file"], f"run {run}: {rows[0]['procedure']}")
-            self._send(HTTPStatus.OK, png, "image/png", extra)
+            # the URL names the rows drawn: the same URL is the same picture
+            self._send(HTTPStatus.OK, png, "image/png",
+                       {**extra, "Cache-Control": "private, max-age=600"})
 
         do_HEAD = do_GET
 

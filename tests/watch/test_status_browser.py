@@ -62,7 +62,24 @@ def server(night):
 
 
 def text(driver, element_id):
-    return driver.find_element(By.ID, element_id).text
+    return driver.execute_script(
+        "const e = document.getElementById(arguments[0]); return e ? e.innerText : ''",
+        element_id)
+
+
+SEEN = """
+const t = (id) => { const e = document.getElementById(id); return e ? e.innerText : ""; };
+const plot = document.getElementById("plot");
+return {queue: t("queue"), running: t("running"), bench: t("bench"),
+        rows: [...document.querySelectorAll("#runs tbody tr")].map((r) => r.innerText),
+        plot: plot && plot.complete ? plot.naturalWidth : 0,
+        loaded: document.body.dataset.loaded === "1"};
+"""
+
+
+def seen(driver):
+    """What the page shows, read in one go (the page swaps its content every 3 s)."""
+    return driver.execute_script(SEEN)
 
 
 def wait_for(driver, condition, timeout=20):
@@ -72,25 +89,21 @@ def wait_for(driver, condition, timeout=20):
 def test_a_person_sees_the_night_progress_plot_bench_and_fits(night, server, browser, tmp_path):
     watch = server()
     browser.get(watch.url)
-    wait_for(browser, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute(
-        "data-loaded") == "1")
-    queue = text(browser, "queue")
+    page = wait_for(browser, lambda d: (lambda s: s if s["loaded"] and s["plot"] > 300
+                                        else None)(seen(d)))
+    queue = page["queue"]
     assert "'Hall loops'" in queue and "1 of 3 runs finished, 0 failed" in queue
-    assert re.search(r"time left\nabout (under a second|\d+ s)", queue)
+    assert re.search(r"time left\s+about (under a second|\d+ s)", queue)
     assert "(2 of 3: z loops" in queue
-    running = text(browser, "running")
+    running = page["running"]
     assert f"{PAUSE_ROW} of 22" in running and "HallLoop" in running
-    plot = browser.find_element(By.ID, "plot")
-    wait_for(browser, lambda d: d.execute_script(
-        "return arguments[0].complete && arguments[0].naturalWidth", plot) > 300)
-    bench = text(browser, "bench")
-    assert bench.startswith("state\nsafe") and "source output\noff" in bench
-    kelvin = float(re.search(r"stage temperature\n([\d.]+) K", bench)[1])
+    bench = page["bench"]
+    assert re.match(r"state\s+safe", bench) and re.search(r"source output\s+off", bench)
+    kelvin = float(re.search(r"stage temperature\s+([\d.]+) K", bench)[1])
     assert kelvin == pytest.approx(300.0, abs=0.5)
-    rows = browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr")
+    rows = page["rows"]
     assert len(rows) == 2
-    assert "running" in rows[0].text and "finished" in rows[1].text
-    assert "R_AHE =" in rows[1].text
+    assert "running" in rows[0] and "finished" in rows[1] and "R_AHE =" in rows[1]
     for tag in ("form", "button", "input", "select", "textarea"):
         assert browser.find_elements(By.TAG_NAME, tag) == []
     assert browser.execute_script("return document.querySelectorAll('[onclick]').length") == 0
@@ -101,7 +114,7 @@ def test_a_person_sees_the_night_progress_plot_bench_and_fits(night, server, bro
     wait_for(browser, lambda d: "3 of 3 runs finished" in text(d, "queue"))
     wait_for(browser, lambda d: text(d, "running") == "nothing is running")
     assert "finished" in text(browser, "queue")
-    kelvin = float(re.search(r"stage temperature\n([\d.]+) K", text(browser, "bench"))[1])
+    kelvin = float(re.search(r"stage temperature\s+([\d.]+) K", text(browser, "bench"))[1])
     assert kelvin == pytest.approx(310.0, abs=0.5)
 
 

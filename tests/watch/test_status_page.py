@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -65,6 +64,9 @@ def test_the_status_follows_a_queue_mid_run_and_to_its_end(night, serve):
     assert bench["temperature"] == pytest.approx(300.0, abs=0.5)
     response, png = get(server, f"/plot.png?run={running['id']}")
     assert response.status == 200 and png.startswith(b"\x89PNG")
+    html = get(server, "/")[1].decode()  # the page itself holds the data (no script needed)
+    assert "1 of 3 runs finished, 0 failed" in html and f"{PAUSE_ROW} of 22" in html
+    assert "R_AHE = " in html and f'plot.png?run={running["id"]}' in html
 
     night.release()
     status = json.loads(get(server, "/api/status")[1])
@@ -147,4 +149,18 @@ def test_a_folder_without_a_catalog_is_a_message(tmp_path):
     assert result.exit_code != 0 and "no runs catalog" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "none").exists()
-    time.sleep(0)
+
+
+def test_text_from_the_catalog_is_shown_as_text_not_markup(tmp_path, serve):
+    from labspin.runs import Catalog
+
+    catalog = Catalog(tmp_path)
+    run = catalog.create_run("HallLoop", {}, "<b>sample</b>")
+    catalog.finish_run(run, "failed", "<script>alert('x')</script><img src=x onerror=alert(1)>")
+    catalog.close()
+    server = serve(tmp_path)
+    for path in ("/", "/fragment"):
+        html = get(server, path)[1].decode()
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+        assert "&lt;b&gt;sample&lt;/b&gt;" in html
