@@ -40,8 +40,8 @@ def _kv(pairs: list[tuple[str, str] | tuple[str, str, str]]) -> str:
 
 
 def _bar(fraction: float | None) -> str:
-    width = 100 * min(max(fraction or 0.0, 0.0), 1.0)
-    return f'<div class="bar"><div style="width:{width:.1f}%"></div></div>'
+    value = min(max(fraction or 0.0, 0.0), 1.0)  # a <progress>: no inline style (CSP)
+    return f'<progress max="1" value="{value:.4f}">{100 * value:.0f} %</progress>'
 
 
 def _status_class(status: str) -> str:
@@ -133,17 +133,21 @@ def render_main(status: dict[str, Any]) -> str:
     catalog = status["catalog"]
     counts = ", ".join(f"{n} {s}" for s, n in sorted(catalog["by_status"].items()))
     return f"""<main data-updated="{escape(when(status['now']))}">
+<div class="column">
 <section id="queue-section"><h2>Queue</h2><div id="queue">{_queue(status['queue'])}</div>
 </section>
-<section id="running-section"><h2>Running run</h2>
-<div id="running">{_running(status['running'])}</div></section>
 <section id="bench-section"><h2>Bench</h2>
 <div id="bench">{_bench(status['bench'], status['running'])}</div></section>
+</div>
+<div class="column">
+<section id="running-section"><h2>Running run</h2>
+<div id="running">{_running(status['running'])}</div></section>
+</div>
 <section id="runs-section"><h2>Last runs</h2>
 <table id="runs"><thead><tr><th>run</th><th>procedure</th><th>sample</th><th>status</th>
 <th>ended</th><th>fitted</th><th>verdict</th></tr></thead>
 <tbody>{_runs(status['last_runs'])}</tbody></table>
-<p id="catalog">catalog: {catalog['total']} runs ({escape(counts)})</p></section>
+<p id="catalog" class="small">catalog: {catalog['total']} runs ({escape(counts)})</p></section>
 </main>"""
 
 
@@ -182,12 +186,10 @@ main { display: grid; grid-template-columns: minmax(360px, 1fr) minmax(360px, 1f
        gap: 14px; padding: 14px 18px; align-items: start; }
 section { background: white; border: 1px solid #dde1e4; border-radius: 6px;
           padding: 8px 14px 12px; }
-#running-section { grid-column: 2; grid-row: 1 / span 2; }
+.column { display: flex; flex-direction: column; gap: 14px; }
 #runs-section { grid-column: 1 / -1; }
 h2 { font-size: 15px; margin: 4px 0 8px; color: #37474f; }
-.bar { height: 14px; background: #e0e0e0; border-radius: 7px; overflow: hidden;
-       margin: 6px 0; }
-.bar > div { height: 100%; background: #43a047; }
+progress { width: 100%; height: 14px; margin: 6px 0; accent-color: #43a047; }
 .kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px;
       font-size: 14px; }
 .kv .k { color: #607d8b; }

@@ -73,6 +73,7 @@ const plot = document.getElementById("plot");
 return {queue: t("queue"), running: t("running"), bench: t("bench"),
         rows: [...document.querySelectorAll("#runs tbody tr")].map((r) => r.innerText),
         plot: plot && plot.complete ? plot.naturalWidth : 0,
+        bars: [...document.querySelectorAll("progress")].map((p) => p.position),
         loaded: document.body.dataset.loaded === "1"};
 """
 
@@ -95,6 +96,7 @@ def test_a_person_sees_the_night_progress_plot_bench_and_fits(night, server, bro
     assert "'Hall loops'" in queue and "1 of 3 runs finished, 0 failed" in queue
     assert re.search(r"time left\s+about (under a second|\d+ s)", queue)
     assert "(2 of 3: z loops" in queue
+    assert page["bars"] == pytest.approx([1 / 3, PAUSE_ROW / 22], abs=1e-3)  # queue, run
     running = page["running"]
     assert f"{PAUSE_ROW} of 22" in running and "HallLoop" in running
     bench = page["bench"]
