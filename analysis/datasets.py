@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from labspin.analysis.loaders import RunData, find_run_files, load_run
+from labspin.analysis.loaders import RunData, RunFileError, find_run_files, load_run
 
 #: columns that make a good x axis, in order of preference
 X_PREFERENCE = ("Field angle (deg)", "Field (T)", "Pulse current (A)", "Pulse amplitude (A)",
@@ -106,8 +106,12 @@ def run_dataset(run: RunData) -> Any:
     return ds.set_coords(names[x])
 
 
-def load_dataset(path: str | Path) -> Any:
-    """A run file (CSV) as an xarray Dataset."""
+def load_dataset(run: str | Path | Any) -> Any:
+    """A run as an xarray Dataset: its file (CSV), or anything with a ``file``
+    attribute (a catalog record, ``labspin.api.run``'s result)."""
+    path = getattr(run, "file", run)
+    if path is None:
+        raise RunFileError(f"run {getattr(run, 'id', '?')} has no data file")
     return run_dataset(load_run(path))
 
 

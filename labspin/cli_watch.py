@@ -59,8 +59,8 @@ def watch_command(data_dir: str, host: str, port: int) -> None:
 
 @main.command("export")
 @click.argument("sources", nargs=-1)
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="HDF5/NeXus file to write (replaced).")
+@click.option("--out", "-o", type=click.Path(dir_okay=False), default="labspin-export.h5",
+              show_default=True, help="HDF5/NeXus file to write (replaced).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default="labspin-data",
               show_default=True, help="Catalog for run ids, status, times and snapshots.")
 def export_command(sources: tuple[str, ...], out: str, data_dir: str) -> None:

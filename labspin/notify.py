@@ -21,13 +21,15 @@ from __future__ import annotations
 import logging
 import os
 import re
+import weakref
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from labspin.notify_settings import EVENTS, PLACEHOLDER, NotifySettings
 from labspin.stationfile import StationFileError
 
 log = logging.getLogger(__name__)
-__all__ = ["EVENTS", "Notifier", "NotifyConfigError", "NotifySettings", "expand"]
+__all__ = ["EVENTS", "Notifier", "NotifyConfigError", "NotifySettings", "expand", "flush_all"]
 
 class NotifyConfigError(StationFileError):
     """A notify section that cannot be used (a secret in the file, a variable not set,
@@ -50,7 +52,12 @@ def expand(url: str, where: str, env: Mapping[str, str] | None = None) -> str:
 
 
 class Notifier:
-    """Sends labspin's messages to every URL of one notify section."""
+    """Sends labspin's messages to every URL of one notify section.
+
+    Messages go out in order from one background thread, so a slow or unreachable
+    service never holds up the bench; :meth:`flush` waits for them (a queue's end does,
+    and the interpreter does at exit).
+    """
 
     def __init__(self, settings: NotifySettings, source: str,
                  env: Mapping[str, str] | None = None) -> None:
@@ -67,15 +74,23 @@ class Notifier:
                     "the apprise wiki for the URL of your service (mailto://, ntfy://, ...)")
         self.sent = 0
         self.failures_sent = 0
+        self._pending: list[Future[bool]] = []
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labspin-notify")
+        _notifiers.add(self)
 
     def wants(self, event: str) -> bool:
         return event in self.settings.on
 
     def send(self, event: str, title: str, body: str) -> bool:
-        """Send when ``event`` is enabled; True when every service took the message.
-        Never raises: a notification must not stop a measurement."""
+        """Queue the message when ``event`` is enabled (True when queued). Never raises:
+        a notification must not stop a measurement."""
         if not self.wants(event):
             return False
+        self._pending = [f for f in self._pending if not f.done()]
+        self._pending.append(self._sender.submit(self._deliver, event, title, body))
+        return True
+
+    def _deliver(self, event: str, title: str, body: str) -> bool:
         import apprise
 
         try:
@@ -92,6 +107,23 @@ class Notifier:
             log.warning("notification '%s' from %s was not accepted by every service "
                         "(see the messages above)", title, self.source)
         return ok
+
+    def flush(self, timeout: float | None = 120.0) -> bool:
+        """Wait until every queued message has been sent or has failed (True), at most
+        ``timeout`` seconds."""
+        _, waiting = wait(self._pending, timeout=timeout)
+        if waiting:
+            log.warning("%d notification(s) from %s still being sent after %.0f s",
+                        len(waiting), self.source, timeout or 0)
+        return not waiting
+
+
+_notifiers: weakref.WeakSet[Notifier] = weakref.WeakSet()
+
+
+def flush_all(timeout: float | None = 120.0) -> bool:
+    """Wait for the messages of every notifier of this process."""
+    return all([n.flush(timeout) for n in list(_notifiers)])
 
 
 def notifier_for(settings: NotifySettings | None, source: str) -> Notifier | None:

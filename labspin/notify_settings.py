@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 EVENTS = ("failure", "safety", "end")
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
@@ -25,6 +25,22 @@ class NotifySettings(BaseModel):
     urls: list[str] = Field(min_length=1)
     on: list[Literal["failure", "safety", "end"]] = Field(default_factory=lambda: [*EVENTS])
     max_failure_messages: int = Field(default=10, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_url(cls, data: Any) -> Any:
+        """``url: ...`` for one service, or ``urls:`` as a single string."""
+        if isinstance(data, dict):
+            data = dict(data)
+            if "url" in data and "urls" not in data:
+                data["urls"] = data.pop("url")
+            if isinstance(data.get("urls"), str):
+                data["urls"] = [data["urls"]]
+            if isinstance(data.get("on"), str):
+                data["on"] = [data["on"]]
+        elif isinstance(data, str | list):
+            data = {"urls": [data] if isinstance(data, str) else data}
+        return data
 
     @field_validator("urls")
     @classmethod

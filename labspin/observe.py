@@ -184,6 +184,8 @@ class QueueObserver:
             _queue.set(None)
         try:
             self._end_message(outcome, status)
+            if self.notifier is not None:
+                self.notifier.flush()  # before the queue's command returns and prints
         except Exception:
             log.exception("queue %s: could not send its end message", outcome.queue_id)
 

@@ -46,10 +46,39 @@ def git_commit() -> str:
     if not (_CHECKOUT / ".git").exists() or not (_CHECKOUT / "pyproject.toml").is_file():
         return ""
     commit = _git("rev-parse", "HEAD")
-    if not commit:
-        return ""
+    if not commit:  # no git program here: read the checkout's files
+        return _head_from_files(_CHECKOUT / ".git")
     dirty = _git("status", "--porcelain", "--untracked-files=no")
     return commit + ("+dirty" if dirty else "")
+
+
+def _head_from_files(dot_git: Path) -> str:
+    """HEAD's commit from a .git folder (or a worktree's .git file), without git."""
+    try:
+        if dot_git.is_file():  # a worktree: "gitdir: <path>"
+            dot_git = (dot_git.parent / dot_git.read_text().split(":", 1)[1].strip()).resolve()
+        head = (dot_git / "HEAD").read_text().strip()
+        if not head.startswith("ref:"):
+            return head
+        ref = head.split(":", 1)[1].strip()
+        for base in (dot_git, _common_dir(dot_git)):
+            if (base / ref).is_file():
+                return (base / ref).read_text().strip()
+            packed = base / "packed-refs"
+            if packed.is_file():
+                for line in packed.read_text().splitlines():
+                    if line.endswith(" " + ref):
+                        return line.split()[0]
+    except (OSError, IndexError):
+        pass
+    return ""
+
+
+def _common_dir(dot_git: Path) -> Path:
+    common = dot_git / "commondir"
+    if common.is_file():
+        return (dot_git / common.read_text().strip()).resolve()
+    return dot_git
 
 
 @functools.lru_cache(maxsize=1)

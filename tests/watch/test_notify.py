@@ -7,7 +7,7 @@ import logging
 import pytest
 import yaml
 
-from labspin.notify import NotifyConfigError
+from labspin.notify import NotifyConfigError, flush_all
 from labspin.queue_runner import run_queue
 from labspin.queues import load_queue_file, plan_queue
 from labspin.runs import open_catalog, run_procedure
@@ -24,6 +24,7 @@ def run_once(path, data_dir, procedure):
         record = run_procedure(procedure, station, catalog)
         truth = {"dc_current": station.bench.dc_current(),
                  "field_y": float(station.bench.lab_field()[1])}
+    assert flush_all(30)  # messages leave from a background thread
     return record, truth
 
 
@@ -170,3 +171,56 @@ def test_an_unreachable_mail_server_does_not_stop_the_run(tmp_path, monkeypatch,
     assert record.status == "failed"
     assert any("not accepted" in r.getMessage() or "not sent" in r.getMessage()
                for r in caplog.records)
+
+
+def test_labspin_run_mails_an_instrument_timeout_naming_the_instrument(mailbox, tmp_path):
+    from click.testing import CliRunner
+
+    from labspin.cli import main
+
+    path = station_file(tmp_path, {"url": mailbox.url, "on": "failure"})
+    data = yaml.safe_load(path.read_text())
+    data["sim"]["faults"] = {"voltmeter": {"timeout_after": 40}}
+    path.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(main, [
+        "run", "HallLoop", "--station", str(path), "--set", "field_step=20 mT",
+        "--data-dir", str(tmp_path / "data")])
+    assert flush_all(30)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(mailbox.messages) == 1
+    body = mailbox.bodies()[0]
+    assert "failed" in mailbox.subjects()[0]
+    assert "'voltmeter' (Keithley2182 at GPIB0::7::INSTR) did not answer" in body
+    assert "Bench: safe:" in body and "source output off" in body
+
+
+def test_labspin_run_refuses_to_start_without_the_secret(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from labspin.cli import main
+
+    monkeypatch.delenv(PASSWORD_VARIABLE, raising=False)
+    url = f"mailto://lab:${{{PASSWORD_VARIABLE}}}@127.0.0.1?to=a@b.org"
+    path = station_file(tmp_path, {"urls": [url]})
+    result = CliRunner().invoke(main, ["run", "HallLoop", "--station", str(path),
+                                       "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert PASSWORD_VARIABLE in result.output and "not set" in result.output
+    with open_catalog(tmp_path / "data") as catalog:
+        assert catalog.query() == []
+
+
+def test_a_refused_login_leaves_the_secret_in_no_file_or_log(mailbox, tmp_path,
+                                                             test_procedures, monkeypatch):
+    wrong = "wrong-" + mailbox.password
+    monkeypatch.setenv(PASSWORD_VARIABLE, wrong)
+    station = station_file(tmp_path)
+    # a server that never answers a refused login: give up after 2 s (apprise's cto)
+    queue = write_queue(tmp_path, station, {"urls": [mailbox.url + "&cto=2"],
+                                            "max_failure_messages": 1})
+    outcome = run_queue_file(queue, tmp_path / "data")
+    assert outcome.failed == 3
+    assert mailbox.messages == [] and mailbox.logins and not any(mailbox.logins)
+    logs = list((tmp_path / "data" / "queues").glob("*.log"))
+    assert logs and "not accepted" in logs[0].read_text()
+    assert files_containing(tmp_path, wrong) == []

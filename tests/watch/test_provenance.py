@@ -54,3 +54,9 @@ def test_the_built_in_station_records_a_hash_of_its_settings(tmp_path):
     with Station.open(sim=True) as station, open_catalog(tmp_path) as catalog:
         record = run_procedure(ReadResistance(points=1), station, catalog)
     assert load_run(record.file).metadata["Station file sha256"].startswith("settings:")
+
+
+def test_the_commit_is_found_without_the_git_program_too():
+    from labspin.provenance import _head_from_files, git_commit
+
+    assert _head_from_files(CHECKOUT / ".git") == git_commit().split("+")[0]
