@@ -126,8 +126,9 @@ def run_ended(station: Any, catalog: Any, record: Any) -> None:
                 event = next(e for e in events_of(record, state) if notifier.wants(e)
                              or e == "end")
                 notifier.send(event, *run_message(record, state, event))
-    except Exception:  # the run is recorded already; a watcher's problem must not hide it
-        log.exception("run %s: could not publish the bench state or notify", record.id)
+    except Exception as exc:  # the run is recorded already; a watcher's problem must not hide it
+        log.warning("run %s: could not publish the bench state or notify: %s", record.id, exc)
+        log.debug("details", exc_info=True)
 
 
 @dataclass
@@ -186,8 +187,9 @@ class QueueObserver:
             self._end_message(outcome, status)
             if self.notifier is not None:
                 self.notifier.flush()  # before the queue's command returns and prints
-        except Exception:
-            log.exception("queue %s: could not send its end message", outcome.queue_id)
+        except Exception as exc:
+            log.warning("queue %s: could not send its end message: %s", outcome.queue_id, exc)
+            log.debug("details", exc_info=True)
 
     def _end_message(self, outcome: Any, status: str) -> None:
         if self.notifier is None:
