@@ -216,7 +216,7 @@ def station_check(station_file: str | None, sim: bool) -> None:
 
 
 # the other commands register themselves on ``main`` when imported
-from labspin import cli_analysis, cli_gui, cli_measure, cli_report  # noqa: E402,F401
+from labspin import cli_analysis, cli_gui, cli_measure, cli_report, cli_watch  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

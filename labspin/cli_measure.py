@@ -167,6 +167,7 @@ def procedures_command() -> None:
 def run_command(procedure: str, settings: tuple[str, ...], station_file: str | None,
                 sim: bool, preset: str | None, seed: int | None, data_dir: str) -> None:
     """Run one PROCEDURE on the probe station or the simulated bench."""
+    from labspin.observe import station_notifier
     from labspin.runs import open_catalog, run_procedure
     from labspin.station import terminate_on_sigterm
 
@@ -179,6 +180,7 @@ def run_command(procedure: str, settings: tuple[str, ...], station_file: str | N
         station = open_station(station_file, sim, preset, seed)
         try:
             with station:
+                station_notifier(station)  # a notify variable not set: say so before running
                 record = run_procedure(proc, station, catalog)
         except KeyboardInterrupt:
             console.print("Stopped; " + ("the bench is NOT confirmed safe:" if station.hazards

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labspin.observe import observe_queue
 from labspin.procedures import procedure_class
 from labspin.queue_lock import QueueLock
 from labspin.queues import PlannedRun, QueueFileError, QueuePlan
@@ -110,6 +111,7 @@ def _run_locked(plan: QueuePlan, station: Any, catalog: Catalog, lock: QueueLock
                 on_row: Callable[[dict[str, Any]], None] | None,
                 should_stop: Callable[[], bool] | None) -> QueueOutcome:
     stop = should_stop or (lambda: False)
+    watch = observe_queue(plan, station, catalog)  # checks notify settings, publishes plan
     queue_id, done = start_or_resume(catalog, plan, resume)
     lock.note_queue(queue_id)
     assert lock.runner is not None
@@ -165,6 +167,7 @@ def _run_locked(plan: QueuePlan, station: Any, catalog: Catalog, lock: QueueLock
         raise
     finally:
         catalog.set_queue_status(queue_id, status)
+        watch.close(outcome, status)  # the queue's end message
         root.removeHandler(handler)
         handler.close()
     return outcome

@@ -39,6 +39,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from labspin.configfiles import QuantityError, describe, parse_quantity, read_yaml
+from labspin.notify_settings import NotifySettings
 from labspin.procedures import UnknownProcedureError, procedure_class
 from labspin.safety import LimitError, SafetyGuard
 from labspin.settings import SettingError, configure
@@ -79,6 +80,7 @@ class QueueFile(_Strict):
     name: str = "queue"
     station: str | None = None
     steps: list[Step] = Field(min_length=1)
+    notify: NotifySettings | None = None  # labspin.notify; overrides the station file's
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class QueuePlan:
     file: str
     station: str | None
     runs: list[PlannedRun] = field(default_factory=list)
+    notify: NotifySettings | None = None  # the queue file's notify section
 
     @property
     def duration(self) -> float:
@@ -234,7 +237,7 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> Queu
 
     The number of runs is counted before any run is built: a queue of more than
     :data:`MAX_QUEUE_RUNS` is refused at once."""
-    plan = QueuePlan(queue.name, source, queue.station)
+    plan = QueuePlan(queue.name, source, queue.station, notify=queue.notify)
     steps = []
     templates: dict[tuple[type, frozenset[str]], Any] = {}  # pymeasure procedures are slow
     for number, step in enumerate(queue.steps, start=1):

@@ -28,6 +28,8 @@ from typing import Any
 
 from pymeasure.experiment import Results
 
+from labspin import observe
+
 log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "finished", "failed", "aborted", "interrupted")
@@ -387,7 +389,9 @@ def run_procedure(procedure: Any, station: Any, catalog: Catalog, *,
                 status = "failed"
         writer.close()
         catalog.finish_run(run_id, status, error, writer.rows)
-    return catalog.get(run_id)
+    record = catalog.get(run_id)
+    observe.run_ended(station, catalog, record)  # bench state for watchers; notifications
+    return record
 
 
 @contextlib.contextmanager

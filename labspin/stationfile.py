@@ -29,6 +29,7 @@ from labspin.configfiles import (
     parse_quantity,
     read_yaml,
 )
+from labspin.notify_settings import NotifySettings
 
 #: pymeasure / labspin drivers a station may name (labspin.drivers.DRIVERS is the source)
 KNOWN_DRIVERS = ("Keithley6221", "Keithley6221Pulse", "Keithley2182", "SR830",
@@ -242,6 +243,7 @@ class StationFile(_Strict):
     instruments: dict[str, InstrumentEntry] = Field(default_factory=dict)
     magnets: dict[Literal["x", "y", "z"], MagnetEntry] = Field(default_factory=dict)
     sim: SimSection = Field(default_factory=SimSection)
+    notify: NotifySettings | None = None  # labspin.notify: messages on failure, trip, end
     source_path: str | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")

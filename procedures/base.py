@@ -20,6 +20,7 @@ from pymeasure.experiment import FloatParameter, Metadata, Procedure
 
 from labspin import __version__
 from labspin.procedures.apparatus import Apparatus
+from labspin.provenance import provenance
 from labspin.safety import SafetyGuard
 from labspin.shutdown import UnsafeShutdown
 
@@ -65,6 +66,11 @@ class SpintronicsProcedure(Procedure):
     station_name = Metadata("Station", default="")
     bench_description = Metadata("Bench", default="")
     labspin_version = Metadata("labspin version", default=__version__)
+    labspin_commit = Metadata("labspin commit", default="")  # provenance, set in startup
+    dependencies = Metadata("Dependencies", default="")
+    host = Metadata("Host", default="")
+    station_file_hash = Metadata("Station file sha256", default="")
+    coil_constants = Metadata("Coil constants", default="")  # calibration, per magnet axis
     started_at = Metadata("Started", default="")
     #: rows the run will write, so an analysis can tell a file cut short
     planned_rows = Metadata("Planned points", default=0)
@@ -125,6 +131,12 @@ class SpintronicsProcedure(Procedure):
         self.bench_description = self.station.description
         self.started_at = time.strftime("%Y-%m-%d %H:%M:%S")
         self.planned_rows = self.planned_points()
+        trace = provenance(config)
+        self.labspin_commit = trace["labspin commit"] or "not a checkout"
+        self.dependencies, self.host = trace["Dependencies"], trace["Host"]
+        self.station_file_hash = trace["Station file sha256"]
+        self.coil_constants = ", ".join(f"{axis} {magnet.coil_constant:g} T/A"
+                                        for axis, magnet in config.magnets.items())
         self._t0 = self.station.now()
 
     def shutdown(self) -> None:

@@ -116,12 +116,17 @@ def landings(tmp_path_factory) -> dict[tuple[str, str], Landing]:
         assert record.status == "finished", record.error
         middle = len(marks) // 2
         at_middle = marks[middle - 1] if middle else opened
+        # the last row, not the run's end: after it come the shutdown and the bench state
+        # read back for watchers, where a fault no longer fails the run
+        last = marks[-1] if marks else ended
         for role in config.roles:
             assert ended[role] > opened[role], f"{name} does not use {role}"
-            if ended[role] > at_middle[role]:
+            if last[role] > at_middle[role]:
                 out[name, role] = Landing(at_middle[role], middle)
-            else:  # only talked to early on (a gaussmeter during the bias ramp)
-                out[name, role] = Landing((opened[role] + ended[role]) // 2, 0)
+            else:  # only talked to before the first row (a gaussmeter during the bias
+                # ramp, the stage controller settling)
+                first = marks[0] if marks else ended
+                out[name, role] = Landing((opened[role] + first[role]) // 2, 0)
     catalog.close()
     return out
 

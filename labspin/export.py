@@ -1,0 +1,233 @@
+"""``labspin export``: runs as HDF5/NeXus, for readers that do not speak labspin's CSV.
+
+The CSV stays the primary record; the export is made from it (plus what the catalog
+knows: status, times, station snapshot) and names it, with its sha256, in every entry.
+One NeXus ``NXentry`` per run::
+
+    run_00012/                      NXentry   @default="data", @procedure, @source_file ...
+        title, start_time, end_time, program_name (@version, @commit)
+        data/                       NXdata    @signal, @axes, one dataset per column
+                                              (@units, @long_name)
+        parameters/                 NXcollection, the run's parameters as attributes
+        metadata/                   NXcollection, the file header's metadata (provenance)
+        sample/                     NXsample  name; geometry as attributes (SI)
+        calibration/                NXcollection, coil constants, two-terminal R, sim seed
+        instrument/                 NXinstrument  @station_snapshot (JSON)
+
+Parameters and metadata are attributes named by their header label; a unit is in the
+attribute ``"<label> [units]"`` beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labspin import __version__
+from labspin.analysis.datasets import natural_axes, split_label, variable_names
+from labspin.analysis.loaders import RunData, RunFileError, find_run_files, load_run
+
+
+class ExportError(RuntimeError):
+    """The export cannot be written (no runs, unknown run id, file not writable)."""
+
+
+@dataclass
+class Exported:
+    path: Path
+    entries: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # file, why
+
+
+def catalog_records(data_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """Catalog rows by resolved file path, read without writing (empty if none)."""
+    path = Path(data_dir) / "catalog.sqlite"
+    if not path.is_file():
+        return {}
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        rows = db.execute("SELECT * FROM runs WHERE file IS NOT NULL").fetchall()
+    except sqlite3.Error as exc:
+        raise ExportError(f"cannot read the runs catalog {path}: {exc}") from None
+    finally:
+        db.close()
+    return {str(Path(r["file"]).resolve()): dict(r) for r in rows}
+
+
+def _iso(timestamp: float | None) -> str:
+    if not timestamp:
+        return ""
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).astimezone().isoformat()
+
+
+def _attr(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return np.bool_(value)
+    if isinstance(value, int | float | str):
+        return value
+    return json.dumps(value, default=str)
+
+
+def _set_attrs(group: Any, entries: dict[str, Any], units: dict[str, str]) -> None:
+    for label, value in entries.items():
+        group.attrs[label] = _attr(value)
+        if units.get(label):
+            group.attrs[f"{label} [units]"] = units[label]
+
+
+def _string(group: Any, name: str, text: str) -> Any:
+    import h5py
+
+    return group.create_dataset(name, data=text, dtype=h5py.string_dtype())
+
+
+def write_entry(f: Any, name: str, run: RunData, record: dict[str, Any] | None) -> None:
+    """One run as a NeXus NXentry named ``name`` in the open HDF5 file ``f``."""
+    import h5py
+
+    record = record or {}
+    station = json.loads(record["station"]) if record.get("station") else {}
+    entry = f.create_group(name)
+    entry.attrs.update(NX_class="NXentry", default="data", procedure=run.procedure,
+                       source_file=str(run.path),
+                       source_sha256=hashlib.sha256(run.path.read_bytes()).hexdigest())
+    if record:
+        entry.attrs.update(run_id=int(record["id"]), status=record["status"],
+                           error=record.get("error") or "")
+    if run.notes:
+        entry.attrs["notes"] = "; ".join(run.notes)
+    sample_id = run.metadata.get("Sample", record.get("sample") or "")
+    _string(entry, "title", f"{run.procedure} of {sample_id}"
+            + (f", run {record['id']}" if record else ""))
+    _string(entry, "start_time", _iso(record.get("started")) or str(run.metadata.get(
+        "Started", "")))
+    _string(entry, "end_time", _iso(record.get("finished")))
+    program = _string(entry, "program_name", "labspin")
+    program.attrs["version"] = str(run.metadata.get("labspin version", ""))
+    program.attrs["commit"] = str(run.metadata.get("labspin commit", ""))
+    program.attrs["exported_by"] = f"labspin {__version__}"
+
+    data = entry.create_group("data")
+    names = variable_names(run.data.columns)
+    for label, var in names.items():
+        values = run.data[label].to_numpy()
+        if values.dtype == object:
+            ds = data.create_dataset(var, data=values.astype(str).astype(object),
+                                     dtype=h5py.string_dtype())
+        else:
+            ds = data.create_dataset(var, data=values)
+        ds.attrs["long_name"] = label
+        ds.attrs["units"] = split_label(label)[1]
+    x, y = natural_axes(run.data.columns, run.data)
+    data.attrs.update(NX_class="NXdata", signal=names[y], axes=[names[x]])
+    data.attrs[f"{names[x]}_indices"] = 0
+
+    for group_name, entries in (("parameters", run.parameters), ("metadata", run.metadata)):
+        group = entry.create_group(group_name)
+        group.attrs["NX_class"] = "NXcollection"
+        _set_attrs(group, entries, run.units)
+
+    sample = entry.create_group("sample")
+    sample.attrs["NX_class"] = "NXsample"
+    _string(sample, "name", str(sample_id))
+    geometry = dict(station.get("sample") or {})
+    for label, key in (("Sample stack", "stack"), ("Bar width", "width"),
+                       ("Bar length", "length"), ("FM thickness", "fm_thickness"),
+                       ("Conducting thickness", "conducting_thickness")):
+        if label in run.metadata and key not in geometry:
+            geometry[key] = run.metadata[label]
+    geometry.pop("id", None)
+    _set_attrs(sample, geometry, {k: "m" for k in ("width", "length", "fm_thickness",
+                                                   "conducting_thickness")}
+               | {"two_terminal_resistance": "ohm"})
+
+    calibration = entry.create_group("calibration")
+    calibration.attrs["NX_class"] = "NXcollection"
+    for part in str(run.metadata.get("Coil constants", "") or "").split(","):
+        axis, _, rest = part.strip().partition(" ")
+        if axis and rest:
+            value, _, unit = rest.partition(" ")
+            calibration.attrs[f"coil_constant_{axis}"] = float(value)
+            calibration.attrs[f"coil_constant_{axis} [units]"] = unit
+    if geometry.get("two_terminal_resistance"):
+        calibration.attrs["two_terminal_resistance"] = geometry["two_terminal_resistance"]
+        calibration.attrs["two_terminal_resistance [units]"] = "ohm"
+    if station.get("sim"):
+        calibration.attrs["simulated_preset"] = station["sim"].get("preset", "")
+        calibration.attrs["simulated_seed"] = int(station["sim"].get("seed", 0))
+
+    instrument = entry.create_group("instrument")
+    instrument.attrs["NX_class"] = "NXinstrument"
+    _string(instrument, "name", str(station.get("station") or run.metadata.get("Station", "")))
+    instrument.attrs["station_snapshot"] = json.dumps(station, default=str) if station else ""
+    for label in ("Station file sha256", "Bench", "Host", "Dependencies"):
+        if label in run.metadata:
+            instrument.attrs[label] = str(run.metadata[label])
+
+
+def _sources(sources: Iterable[str], data_dir: Path,
+             records: dict[str, dict[str, Any]]) -> list[Path]:
+    by_id = {int(r["id"]): path for path, r in records.items()}
+    files: list[Path] = []
+    for source in sources:
+        if source.isdigit():
+            if int(source) not in by_id:
+                raise ExportError(f"no run {source} with a file in the catalog of {data_dir}; "
+                                  "'labspin runs' lists them")
+            files.append(Path(by_id[int(source)]))
+        else:
+            try:
+                files += find_run_files(source)
+            except (OSError, ValueError) as exc:
+                raise ExportError(str(exc)) from None
+    if not sources:
+        files = [Path(p) for p in records]
+    return files
+
+
+def export_runs(sources: Iterable[str], out: str | Path, data_dir: str | Path) -> Exported:
+    """Write the runs named by ``sources`` (run ids of ``data_dir``'s catalog, files or
+    folders; none: every run of the catalog) to the HDF5 file ``out`` (replaced)."""
+    import h5py
+
+    data_dir = Path(data_dir)
+    records = catalog_records(data_dir)
+    files = _sources(list(sources), data_dir, records)
+    if not files:
+        raise ExportError(f"no runs to export (none named, and no catalog in {data_dir})")
+    result = Exported(Path(out))
+    try:
+        handle = h5py.File(out, "w")
+    except OSError as exc:
+        raise ExportError(f"cannot write {out}: {exc}") from None
+    with handle as f:
+        f.attrs.update(NX_class="NXroot", creator=f"labspin {__version__}",
+                       file_name=str(Path(out).name), HDF5_Version=h5py.version.hdf5_version,
+                       h5py_version=h5py.version.version,
+                       file_time=dt.datetime.now().astimezone().isoformat())
+        for file in files:
+            try:
+                run = load_run(file)
+            except (RunFileError, OSError) as exc:
+                result.skipped.append((str(file), str(exc)))
+                continue
+            record = records.get(str(Path(file).resolve()))
+            name = f"run_{int(record['id']):05d}" if record else f"file_{Path(file).stem}"
+            while name in f:
+                name += "_"
+            write_entry(f, name, run, record)
+            result.entries.append(name)
+        if result.entries:
+            f.attrs["default"] = result.entries[0]
+    return result
