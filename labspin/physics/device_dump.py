@@ -51,7 +51,7 @@ def device_yaml(params: DeviceParameters, *, comments: bool = False,
             lines.append(f"  type: {type(part).__name__}")
         for field in fields(part):
             spec = specs[field.name]
-            line = f"  {field.name}: {_value(spec, getattr(part, field.name))}"
+            line = f"  {field.name}: {value_text(spec, getattr(part, field.name))}"
             if comments:
                 line += _pad(line, _note(spec))
             lines.append(line)
@@ -81,7 +81,7 @@ def _pad(line: str, note: str) -> str:
     return " " * max(2, _COMMENT_COLUMN - len(line)) + f"# {note}" if note else ""
 
 
-def _value(spec: Spec, value: Any) -> str:
+def value_text(spec: Spec, value: Any) -> str:
     if value is None:
         return "null"
     if spec.kind == "text":
