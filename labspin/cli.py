@@ -181,11 +181,11 @@ def sim_serve(station_file: str | None, preset: str | None, device_file: str | N
     console.print("Set each client's read termination as listed (replies end with it). "
                   "Bench time follows the wall clock: a ramp or a settling lock-in "
                   "proceeds while the client waits.", highlight=False)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before "Serving": a client may stop us
+        signal.signal(sig, lambda *_: stop.set())
     console.print("Serving; Ctrl+C stops.", highlight=False)
     sys.stdout.flush()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     try:
         while not stop.wait(0.2):
             pass

@@ -263,6 +263,12 @@ def _part(where: str, cls: type, given: Any, start: Any, problems: _Problems) ->
     bad = False
     for key, raw in given.items():
         key = str(key)
+        if key == "type" and where not in ("bottom", "top"):  # as_dict() writes it
+            if str(raw) != cls.__name__:
+                problems.add(f"{where}.type", f"{where} is always a {cls.__name__}; leave "
+                             "type out")
+                bad = True
+            continue
         if key not in specs:
             problems.add(f"{where}.{key}", _unknown_key(key, cls, where))
             bad = True
