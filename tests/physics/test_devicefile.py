@@ -328,3 +328,11 @@ def test_the_loader_accepts_presets_parameters_and_relative_paths(tmp_path):
     write(tmp_path, "base: py-nio\nname: here\n", "rel.yaml")
     assert load_device("rel.yaml", base_dir=tmp_path).name == "here"
     assert isinstance(load_device(yaml.safe_load(device_yaml(params))), DeviceParameters)
+
+
+def test_the_shipped_template_is_what_labspin_device_template_writes():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "device-template.yaml"
+    assert path.read_text(encoding="utf-8") == device_yaml(preset("py-nio"), comments=True)
+    assert load_device(path) == preset("py-nio")
