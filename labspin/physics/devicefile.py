@@ -326,12 +326,54 @@ def _number(spec: Spec, raw: Any, example: str) -> float:
         raise ValueError(f"{raw!r}: a temperature difference; write it in K, like {example}")
     if not spec.shown and isinstance(raw, str) and raw.strip().endswith("%"):
         raw = raw.strip()[:-1] + " percent"
+    if isinstance(raw, str):
+        raw = _written_units(raw, spec.unit)
+        if isinstance(raw, float):
+            return raw
     target = "dimensionless" if spec.unit == "1" else spec.unit
     try:
         return parse_quantity(raw, target, example)
     except QuantityError as exc:
         text = str(exc).replace("units of dimensionless", "a pure number (no unit)")
         raise ValueError(text) from None
+
+
+_SUPERSCRIPT = re.compile("[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_PLAIN = str.maketrans("⁻⁺⁰¹²³⁴⁵⁶⁷⁸⁹", "-+0123456789")
+_NUMBER_UNIT = re.compile(r"\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?)\s*(.*?)\s*")
+#: units of magnetism people write that pint cannot convert to SI (Gaussian units):
+#: (SI unit of the key, unit written) -> SI value of one, B = mu0 H for oersted
+_GAUSSIAN = {("T", "Oe"): 1e-4, ("T", "kOe"): 0.1, ("T", "G"): 1e-4, ("T", "kG"): 0.1,
+             ("T", "mG"): 1e-7, ("A/m", "emu/cm^3"): 1e3, ("A/m", "emu/cc"): 1e3,
+             ("A/m", "emu/cm3"): 1e3}
+
+
+def _written_units(text: str, unit: str) -> str | float:
+    """Units as people write them, made readable to the quantity parser: superscripts
+    (A/m², Ω⁻¹), 'Ohm', inverse units (1/K, 1/(ohm m^2)); Oe, G and emu/cm^3 for the
+    fields and magnetisations where they are unambiguous (a float: already SI)."""
+    text = _SUPERSCRIPT.sub(lambda m: "^" + m[0].translate(_PLAIN), text)
+    text = re.sub(r"(\^[+-]?\d+)(?=[A-Za-zµμΩ])", r"\1 ", text).replace("·", " ")
+    text = re.sub(r"(?i)ohm", "ohm", text)
+    match = _NUMBER_UNIT.fullmatch(text)
+    if match is None or not match[2]:
+        return text
+    number, written = match[1], match[2]
+    factor = _GAUSSIAN.get((unit, written.replace(" ", "")))
+    if factor is not None:
+        return float(f"{float(number) * factor:.12g}")
+    inverse = re.fullmatch(r"(?:1\s*)?/\s*\(?([^()/]+?)\)?", written)
+    if inverse:  # 1/K -> K^-1, 1/(ohm m^2) -> ohm^-1 m^-2
+        factors = []
+        for part in re.split(r"[\s*]+", inverse[1].strip()):
+            base, _, power = part.partition("^")
+            try:
+                exponent = -int(power or "1")
+            except ValueError:
+                return text
+            factors.append(f"{base}^{exponent}")
+        return f"{number} {' '.join(factors)}"
+    return text
 
 
 def _integer(raw: Any, example: str) -> int:

@@ -283,6 +283,15 @@ def test_units_and_signs_people_write_are_understood():
     assert device.ferromagnet.easy_axis == (0.0, 0.0, -1.0)
     assert device.ferromagnet.resistivity == pytest.approx(1.6e-6)
     assert device.readout.amr_ratio == pytest.approx(3e-3)
+    written = load_device({"base": "py-nio", "ferromagnet": {
+        "saturation_magnetization": "800 emu/cm^3", "anisotropy_field": "150 Oe",
+        "effective_magnetization": "9.5 kG", "resistivity": "25 µΩ·cm",
+        "resistivity_temperature_coefficient": "2e-3 1/K"},
+        "top": {"spin_conductance": "2e15 Ω⁻¹m⁻²"}, "bottom": {"spin_conductance":
+                                                              "1e13 1/(Ohm m²)"}})
+    assert written.ferromagnet == preset("py-nio").ferromagnet
+    assert written.top == preset("py-nio").top
+    assert written.bottom.spin_conductance == pytest.approx(1e13)
     tilted = load_device({"base": "py-nio", "ferromagnet": {"easy_axis": [0, 1, 1]}})
     assert tilted.ferromagnet.easy_axis == pytest.approx((0, math.sqrt(0.5), math.sqrt(0.5)))
 
