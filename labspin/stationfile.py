@@ -401,7 +401,11 @@ def parse_station(data: Any, source: str = "station file", *, base_dir: Any = No
         raise StationFileError(f"{source}: expected a mapping of keys (name, sample, limits, "
                                f"instruments, ...) at the top level, got {type(data).__name__}")
     from labspin import station_device
+    from labspin.physics.devicefile import looks_like_device_file
 
+    if looks_like_device_file(data):
+        raise StationFileError(f"{source} is a device file, not a station file: give it as "
+                               "--device FILE (with --sim) or as sim.device in a station file")
     sim_device = station_device.from_station_data(data, source, base_dir, device)
     if sim_device is not None:  # a sim station may leave the sample's geometry to it
         data = station_device.with_sample_from_device(data, sim_device)

@@ -131,6 +131,10 @@ def _build(data: Any, source: str, stem: str | None, base_dir: Any,
                               f"ferromagnet, top, ...), got {type(data).__name__}", source)
     problems = _Problems()
     data = {str(k): v for k, v in data.items()}
+    if {"instruments", "limits"} & set(data) and not {"ferromagnet", "base"} & set(data):
+        raise DeviceFileError(f"{source} is a station file, not a device file: give it as "
+                              "--station FILE; a device file has base: PRESET or a "
+                              "ferromagnet section (labspin device template)", source)
     for key in data:
         if key not in _TOP_KEYS:
             problems.add(key, _unknown_top_key(key))
@@ -162,6 +166,13 @@ def _build(data: Any, source: str, stem: str | None, base_dir: Any,
             parts[section] = _layer(section, given, start, problems)
         else:
             parts[section] = _part(section, cls, given, start, problems)
+    fm, thermal = parts.get("ferromagnet"), parts.get("thermal")
+    if fm is not None and thermal is not None and \
+            fm.curie_temperature <= thermal.stage_temperature:
+        problems.add("ferromagnet.curie_temperature",
+                     f"{fm.curie_temperature:g} K is not above thermal.stage_temperature "
+                     f"({thermal.stage_temperature:g} K): the ferromagnet would be no "
+                     "magnet on the stage")
     name = _text(data, "name", problems)
     description = _text(data, "description", problems)
     if problems.items:

@@ -266,6 +266,8 @@ readout: {amr_ratio: 60 %}
     ({"base": "py-nio", "ferromagnet": {"thickness": "nan nm"}}, "not a finite number"),
     ({"base": "py-nio", "top": {"type": "HeavyMetal", "name": "W", "thickness": "4 nm"}},
      "(a layer of another type than the base's starts afresh)"),
+    ({"base": "py-nio", "ferromagnet": {"curie_temperature": "250 K"}},
+     "ferromagnet.curie_temperature: 250 K is not above thermal.stage_temperature (300 K)"),
     ({"base": "py-nio", "antiferromagnet": {}}, "layers go under bottom (grown first) or "
                                                 "top"),
 ])
@@ -345,3 +347,35 @@ def test_the_shipped_template_is_what_labspin_device_template_writes():
     path = Path(__file__).resolve().parents[2] / "examples" / "device-template.yaml"
     assert path.read_text(encoding="utf-8") == device_yaml(preset("py-nio"), comments=True)
     assert load_device(path) == preset("py-nio")
+
+
+def test_every_value_at_the_edge_of_its_range_still_simulates():
+    """The ranges admit nothing the model cannot compute: each key at its largest (and
+    smallest non-zero) allowed value, one at a time, on py-nio and pt-py."""
+    import warnings
+
+    from labspin.physics import Device
+
+    checked = 0
+    for name in ("py-nio", "pt-py"):
+        base = preset(name)
+        for section in ("ferromagnet", "bottom", "top", "hall_bar", "readout", "thermal",
+                        "kinetics"):
+            part = getattr(base, section)
+            for key, spec in FIELDS[type(part)].items():
+                if spec.kind != "float":
+                    continue
+                edges = [spec.high] + ([spec.low] if spec.low else [spec.high * 1e-6])
+                for value in edges:
+                    try:
+                        device = load_device({"base": name, section: {key: value}})
+                    except DeviceFileError:
+                        continue  # refused with a message: fine
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)  # a bar burning
+                        dev = Device(device, seed=1)
+                        r = dev.resistances(1e-4)
+                        dev.apply_pulse(1e-3, 1e-6)
+                    assert math.isfinite(r.xx) and math.isfinite(r.xy), (section, key, value)
+                    checked += 1
+    assert checked > 100

@@ -171,3 +171,13 @@ def test_api_open_station_takes_a_file_keys_or_parameters():
     with api.open_station(sim=True, device={"base": "py-coo", "name": "keys"}) as station:
         assert station.bench.device.params.top.name == "CoO"
         assert station.description == "simulated: keys, seed 0"
+
+
+def test_a_device_file_given_as_station_and_the_reverse_say_which_is_which():
+    with pytest.raises(StationFileError, match="is a device file, not a station file: give "
+                                               "it as --device FILE"):
+        load_station_file(DEVICE)
+    from labspin.physics.devicefile import DeviceFileError
+
+    with pytest.raises(DeviceFileError, match="is a station file, not a device file"):
+        load_device(EXAMPLES / "station-sim.yaml")
