@@ -45,9 +45,12 @@ def resolve(spec: Any, *, base_dir: Any = None, where: str = "sim.device",
             source: str = "station file") -> SimDevice:
     """The device ``spec`` names (a preset, a file, inline keys or parameters);
     StationFileError naming ``source`` and ``where`` if it cannot be used."""
+    inline = isinstance(spec, dict)
     try:
-        params = load_device(spec, base_dir=base_dir, label=where)
+        params = load_device(spec, base_dir=base_dir, label=f"{source}: {where}")
     except DeviceFileError as exc:
+        if inline:  # the message already names the station file and the key
+            raise StationFileError(str(exc)) from None
         raise StationFileError(f"{source}: {where}: {_indent(str(exc))}") from None
     if is_preset_name(spec):
         return SimDevice(params, False, f"the {spec} preset", where)
