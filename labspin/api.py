@@ -25,10 +25,15 @@ from labspin.station import Station
 
 
 def open_station(station_file: str | Path | None = None, *, sim: bool = False,
-                 preset: str | None = None, seed: int | None = None) -> Station:
+                 preset: str | None = None, seed: int | None = None,
+                 device: Any = None) -> Station:
     """Open a station file (or, with ``sim=True`` and no file, the built-in simulated
-    station); use it in a ``with`` block so it is always closed safely."""
-    return Station.open(station_file, sim=sim, preset=preset, seed=seed)
+    station); use it in a ``with`` block so it is always closed safely.
+
+    ``device`` is what the simulated bench simulates instead of the file's sim device:
+    a device file (``"chip7.yaml"``), its keys as a dict, or a
+    ``labspin.physics.DeviceParameters`` (``preset`` takes a preset name)."""
+    return Station.open(station_file, sim=sim, preset=preset, seed=seed, device=device)
 
 
 def run(station: Station, procedure: str | type, *, data_dir: str | Path = DEFAULT_DATA_DIR,

@@ -27,15 +27,16 @@ def model_table(presets: tuple[str, ...]) -> None:
     """What the device model predicts for each preset: xi_DL, damping, Liu's threshold
     J_c0, and the current density and energy that switch half of the bar for 1 us and
     1 ms pulses (Joule heating included)."""
+    from labspin.physics.devicefile import DeviceFileError, load_device
     from labspin.physics.predictions import predict
-    from labspin.physics.presets import UnknownPresetError, preset, preset_names
+    from labspin.physics.presets import preset_names
 
     console = Console()
     names = list(presets) or preset_names()
-    try:
-        devices = [preset(n) for n in names]
-    except UnknownPresetError as exc:
-        raise click.BadParameter(str(exc), param_hint="--preset") from None
+    try:  # a preset name or a device file (--device)
+        devices = [load_device(n) for n in names]
+    except DeviceFileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--preset/--device") from None
     table = Table(title="Device model: pulse switching of half the bar (Joule heating included)")
     for col in ("preset", "ξ_DL", "α", "J_c0 Liu (A/m²)", "J_c 1 µs", "E 1 µs", "J_c 1 ms",
                 "E 1 ms", "ΔT 1 ms"):
@@ -79,7 +80,10 @@ def model_table(presets: tuple[str, ...]) -> None:
               help="Only print the device model's predictions per preset (a second).")
 @click.option("--preset", "presets", multiple=True,
               help="With --model-only: preset(s) to show (default: all).")
-def demo(out_dir: str, seed: int, model_only: bool, presets: tuple[str, ...]) -> None:
+@click.option("--device", "devices", multiple=True, type=click.Path(dir_okay=False),
+              help="With --model-only: device file(s) to show (labspin device template).")
+def demo(out_dir: str, seed: int, model_only: bool, presets: tuple[str, ...],
+         devices: tuple[str, ...]) -> None:
     """The paper's experiments on the simulated bench, fitted and reported.
 
     py-nio: USMR loop, switching loop, pulse sequence, harmonic Hall angle scans;
@@ -87,8 +91,12 @@ def demo(out_dir: str, seed: int, model_only: bool, presets: tuple[str, ...]) ->
     J_c and switching-energy ratio beside the device model, writes OUT/report.
     """
     if model_only:
-        model_table(presets)
+        model_table(presets + devices)
         return
+    if devices:
+        raise click.UsageError("the demo measures the presets; use --device with "
+                               "--model-only, or measure your device with labspin run "
+                               "PROCEDURE --sim --device FILE")
     from labspin.demo import run_demo
 
     console = Console()
@@ -121,13 +129,15 @@ def sim() -> None:
               help="Station file describing the bench (instruments, wiring, faults).")
 @click.option("--preset", default=None, help="Device preset for the default bench "
               "(default py-nio; with --station: overrides the file's sim.preset).")
+@click.option("--device", "device_file", type=click.Path(dir_okay=False), default=None,
+              help="Device file of the bench (your own stack; instead of --preset).")
 @click.option("--seed", type=int, default=None, help="Random seed of the bench.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind; keep the loopback unless you mean to share it.")
 @click.option("--port-base", type=click.IntRange(0, 65000), default=5025, show_default=True,
               help="First port; instruments get consecutive ports (0: any free ports).")
-def sim_serve(station_file: str | None, preset: str | None, seed: int | None, host: str,
-              port_base: int) -> None:
+def sim_serve(station_file: str | None, preset: str | None, device_file: str | None,
+              seed: int | None, host: str, port_base: int) -> None:
     """Serve the simulated bench's instruments as raw SCPI sockets, one port each.
 
     Reach them from any VISA client as TCPIP::127.0.0.1::PORT::SOCKET, with the read
@@ -137,17 +147,20 @@ def sim_serve(station_file: str | None, preset: str | None, seed: int | None, ho
     import signal
     import threading
 
-    from labspin.physics.presets import UnknownPresetError
+    from labspin.physics.devicefile import DeviceFileError, load_device
     from labspin.simulated_instruments.layout import bench_from_preset
     from labspin.simulated_instruments.server import BenchServer
     from labspin.stationfile import StationFileError, load_station_file
 
+    if preset and device_file:
+        raise click.UsageError("give --preset or --device, not both")
+    chosen = device_file or preset
     try:
         if station_file:
-            bench = load_station_file(station_file).build_bench(seed=seed, preset=preset)
+            bench = load_station_file(station_file, device=chosen).build_bench(seed=seed)
         else:
-            bench = bench_from_preset(preset or "py-nio", seed=seed or 0)
-    except (StationFileError, UnknownPresetError) as exc:
+            bench = bench_from_preset(load_device(chosen or "py-nio"), seed=seed or 0)
+    except (StationFileError, DeviceFileError) as exc:
         raise click.ClickException(str(exc)) from None
     server = BenchServer(bench, host=host, base_port=port_base)
     try:
@@ -168,11 +181,11 @@ def sim_serve(station_file: str | None, preset: str | None, seed: int | None, ho
     console.print("Set each client's read termination as listed (replies end with it). "
                   "Bench time follows the wall clock: a ramp or a settling lock-in "
                   "proceeds while the client waits.", highlight=False)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before "Serving": a client may stop us
+        signal.signal(sig, lambda *_: stop.set())
     console.print("Serving; Ctrl+C stops.", highlight=False)
     sys.stdout.flush()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     try:
         while not stop.wait(0.2):
             pass
@@ -216,7 +229,14 @@ def station_check(station_file: str | None, sim: bool) -> None:
 
 
 # the other commands register themselves on ``main`` when imported
-from labspin import cli_analysis, cli_gui, cli_measure, cli_report, cli_watch  # noqa: E402,F401
+from labspin import (  # noqa: E402,F401
+    cli_analysis,
+    cli_device,
+    cli_gui,
+    cli_measure,
+    cli_report,
+    cli_watch,
+)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

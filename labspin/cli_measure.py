@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import sys
 import time
 from collections.abc import Iterator
@@ -49,17 +50,43 @@ def station_options(func: Any) -> Any:
                           "one)."),
         click.option("--preset", default=None, callback=_check_preset,
                      help="Device preset of the simulated bench (with --sim)."),
+        click.option("--device", "device_file", default=None, callback=_check_device,
+                     type=click.Path(dir_okay=False),
+                     help="Device file (YAML) of the simulated bench (with --sim): your own "
+                          "stack instead of a preset; see labspin device template."),
         click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None,
                      help="Seed of the simulated bench."),
         click.option("--data-dir", type=click.Path(file_okay=False), default="labspin-data",
                      show_default=True, help="Where run files and the catalog live."),
     ]
+    @functools.wraps(func)
+    def with_device(*args: Any, device_file: str | None = None, **kwargs: Any) -> Any:
+        if device_file is not None:  # a device file goes wherever a preset name goes
+            if kwargs.get("preset") is not None:
+                raise SettingRefused("give --preset or --device, not both: a device file "
+                                     "starts from a preset with `base: PRESET`")
+            kwargs["preset"] = device_file
+        return func(*args, **kwargs)
+
     for option in reversed(options):
-        func = option(func)
-    return func
+        with_device = option(with_device)
+    return with_device
+
+
+def _check_device(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return value
+    from labspin.physics.devicefile import DeviceFileError, load_device
+
+    try:
+        load_device(value)
+    except DeviceFileError as exc:
+        raise SettingRefused(f"--device {exc}") from None
+    return value
 
 
 def _errors() -> tuple[type[BaseException], ...]:
+    from labspin.physics.devicefile import DeviceFileError
     from labspin.physics.presets import UnknownPresetError
     from labspin.queue_lock import QueueLockError
     from labspin.queues import QueueFileError
@@ -70,7 +97,7 @@ def _errors() -> tuple[type[BaseException], ...]:
     from labspin.stationfile import StationFileError
 
     return (StationFileError, StationError, QueueFileError, CatalogError, LimitError,
-            SettingError, UnknownPresetError, QueueLockError)
+            SettingError, UnknownPresetError, QueueLockError, DeviceFileError)
 
 
 @contextlib.contextmanager
@@ -118,7 +145,7 @@ def check_before_opening(proc: Any, station_file: str | None, sim: bool,
     from labspin.stationfile import load_station_file
 
     if station_file is not None:
-        config = load_station_file(station_file)
+        config = load_station_file(station_file, device=preset)
     elif sim:
         config = default_sim_config(preset or "py-nio", 0 if seed is None else seed)
     else:

@@ -46,19 +46,27 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: stop like Ctrl+C, making the bench safe on the way out."""
 
 
-def default_sim_config(preset: str = "py-nio", seed: int = 0) -> StationFile:
-    """The station of ``examples/station-sim.yaml`` with another preset and seed."""
-    from labspin.physics import preset as device_preset
+def default_sim_config(preset: Any = "py-nio", seed: int = 0) -> StationFile:
+    """The station of ``examples/station-sim.yaml`` with another device and seed:
+    ``preset`` is a preset name, a device file or a DeviceParameters (the sample is
+    its bar)."""
+    from labspin.physics.devicefile import is_preset_name
+    from labspin.station_device import resolve
 
-    params = device_preset(preset)
+    label = preset if is_preset_name(preset) else "--device"
+    device = resolve(preset, where=label, source="the built-in simulated station")
+    params = device.params
     data = _default_sim_data()
-    data["sim"] = {**data.get("sim", {}), "preset": preset, "seed": seed}
+    sim = {k: v for k, v in data.get("sim", {}).items() if k not in ("preset", "device")}
+    data["sim"] = {**sim, "seed": seed}
     fm, bar = params.ferromagnet, params.hall_bar
     t_conducting = fm.thickness + sum(hm.thickness for _, hm in params.heavy_metals)
-    data["sample"] = {"id": f"sim-{preset}", "stack": params.stack_label, "width": bar.width,
+    data["sample"] = {"id": f"sim-{params.name}" if not device.exact else params.name,
+                      "stack": params.stack_label, "width": bar.width,
                       "length": bar.length, "fm_thickness": fm.thickness,
                       "conducting_thickness": t_conducting}
-    config = parse_station(data, f"built-in simulated station ({preset})")
+    config = parse_station(data, f"built-in simulated station ({params.name})",
+                           device=preset)
     from labspin.physics.properties import channel_resistance
 
     # what an ohmmeter between the current pads reads on this bench
@@ -95,7 +103,7 @@ class Station:
     """An open station: instruments by role, magnets by axis, limits, clock."""
 
     def __init__(self, config: StationFile, *, sim: bool | None = None,
-                 seed: int | None = None, preset: str | None = None) -> None:
+                 seed: int | None = None, preset: Any = None) -> None:
         self.config = config
         self.sim = config.backend == "sim" if sim is None else sim
         self.guard = SafetyGuard(config.limits, config.sample, config.name)
@@ -119,22 +127,33 @@ class Station:
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path | None = None, *, sim: bool = False, preset: str | None = None,
-             seed: int | None = None, realtime: bool | None = None) -> Station:
+    def open(cls, path: str | Path | None = None, *, sim: bool = False, preset: Any = None,
+             seed: int | None = None, realtime: bool | None = None,
+             device: Any = None) -> Station:
         """Validate the station file (or take the built-in simulated station when no file
         is given), then open and check every instrument. ``realtime`` overrides the
-        simulated bench's clock (real waits for GUI demos, virtual time otherwise)."""
+        simulated bench's clock (real waits for GUI demos, virtual time otherwise).
+        ``device`` (a device file, its keys, or a DeviceParameters; ``preset`` a preset
+        name or a device file) replaces the file's simulated device."""
+        if device is not None and preset is not None:
+            raise StationFileError("give a preset or a device, not both: a device file "
+                                   "starts from a preset with `base: PRESET`")
+        chosen = device if device is not None else preset
         if path is None:
             if not sim:
                 raise StationFileError("no station file given: pass --station FILE for the "
                                        "probe station, or --sim for the simulated bench")
-            config = default_sim_config(preset or "py-nio", 0 if seed is None else seed)
+            config = default_sim_config(chosen or "py-nio", 0 if seed is None else seed)
         else:
-            config = load_station_file(path)
+            config = load_station_file(path, device=chosen)
+            if chosen is not None and not (sim or config.backend == "sim"):
+                raise StationFileError(
+                    f"{path}: a device preset or device file describes the simulated bench, "
+                    "but this station opens the hardware (backend: visa): add --sim")
         if realtime is not None:
             config = config.model_copy(
                 update={"sim": config.sim.model_copy(update={"realtime": realtime})})
-        station = cls(config, sim=sim or config.backend == "sim", seed=seed, preset=preset)
+        station = cls(config, sim=sim or config.backend == "sim", seed=seed)
         station.connect()
         return station
 

@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -213,9 +214,12 @@ class FaultEntry(_Strict):
 
 
 class SimSection(_Strict):
-    """How to build the simulated bench for this station (``backend: sim`` or ``--sim``)."""
+    """How to build the simulated bench for this station (``backend: sim`` or ``--sim``):
+    a device ``preset``, or a ``device`` (a device file, relative to the station file,
+    or its keys inline; labspin.physics.devicefile)."""
 
     preset: str = "py-nio"
+    device: str | dict[Any, Any] | None = None
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     realtime: bool = False
     burn_current: Current | None = Field(default=None, gt=0)
@@ -229,8 +233,19 @@ class SimSection(_Strict):
 
         if value not in preset_names():
             raise ValueError(f"unknown device preset {value!r}; use one of "
-                             f"{', '.join(preset_names())}")
+                             f"{', '.join(preset_names())}, or describe your own device "
+                             "under sim.device (labspin device template)")
         return value
+
+    @model_validator(mode="after")
+    def _preset_or_device(self) -> SimSection:
+        if self.device is not None and "preset" in self.model_fields_set:
+            raise ValueError("give sim.preset or sim.device, not both: a device file starts "
+                             "from a preset with `base: PRESET`")
+        return self
+
+    #: the device resolved when the file was read (labspin.station_device.SimDevice)
+    _resolved: Any = PrivateAttr(default=None)
 
 
 class StationFile(_Strict):
@@ -319,23 +334,38 @@ class StationFile(_Strict):
                 out[f"gaussmeter_{axis}"] = magnet.gaussmeter
         return out
 
-    def build_bench(self, seed: int | None = None, preset: str | None = None):
-        """The simulated bench this file describes (``backend: sim`` or ``--sim``)."""
-        from labspin.physics import preset as device_preset
+    def simulated_device(self, device: Any = None) -> Any:
+        """The device of the simulated bench (labspin.station_device.SimDevice):
+        ``device`` (a preset name, device file or DeviceParameters) if given, else the
+        file's sim.device or sim.preset."""
+        from labspin import station_device
+        from labspin.physics.devicefile import is_preset_name
+
+        source = self.source_path or "station file"
+        if device is not None:
+            where = "--preset" if is_preset_name(device) else "--device"
+            return station_device.resolve(device, where=where, source=source)
+        if self.sim._resolved is not None:
+            return self.sim._resolved
+        if self.sim.device is not None:
+            base_dir = Path(source).parent if Path(source).is_file() else None
+            return station_device.resolve(self.sim.device, base_dir=base_dir, source=source)
+        return station_device.resolve(self.sim.preset, where="sim.preset", source=source)
+
+    def build_bench(self, seed: int | None = None, preset: Any = None, device: Any = None):
+        """The simulated bench this file describes (``backend: sim`` or ``--sim``), around
+        ``device`` or ``preset`` if given (a preset name, a device file or a
+        DeviceParameters), else the file's own sim device."""
+        from labspin import station_device
         from labspin.simulated_instruments.bench import Bench, BenchOptions, Coil
         from labspin.simulated_instruments.clock import RealTimeClock, VirtualClock
         from labspin.simulated_instruments.faults import InstrumentFaults
         from labspin.simulated_instruments.layout import InstrumentSpec, populate
 
-        params = device_preset(preset or self.sim.preset)
-        fm = params.ferromagnet
-        if abs(fm.thickness - self.sample.fm_thickness) > 1e-3 * fm.thickness:
-            raise StationFileError(
-                f"{self.source_path or 'station file'}: sample.fm_thickness "
-                f"({self.sample.fm_thickness:g} m) differs from the {params.name} preset's "
-                f"{fm.name} ({fm.thickness:g} m); make them agree to simulate this sample")
-        params = params.with_(hall_bar=params.hall_bar.with_(width=self.sample.width,
-                                                             length=self.sample.length))
+        chosen = self.simulated_device(device if device is not None else preset)
+        params = station_device.matched(self.sample, chosen,
+                                        source=self.source_path or "station file",
+                                        derivable=self.backend == "sim")
         coils = {axis: Coil(axis) for axis in ("x", "y", "z")}
         for axis, magnet in self.magnets.items():
             coils[axis] = Coil(axis, coil_constant=magnet.coil_constant)
@@ -362,20 +392,37 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc if not str(p).startswith("function-"))
 
 
-def parse_station(data: Any, source: str = "station file") -> StationFile:
-    """Validate already-loaded YAML data; raise StationFileError listing every problem."""
+def parse_station(data: Any, source: str = "station file", *, base_dir: Any = None,
+                  device: Any = None) -> StationFile:
+    """Validate already-loaded YAML data; raise StationFileError listing every problem.
+    ``device`` (a preset name, device file or DeviceParameters) replaces the file's
+    sim device; relative device files are found from ``base_dir``."""
     if not isinstance(data, dict):
         raise StationFileError(f"{source}: expected a mapping of keys (name, sample, limits, "
                                f"instruments, ...) at the top level, got {type(data).__name__}")
+    from labspin import station_device
+    from labspin.physics.devicefile import looks_like_device_file
+
+    if looks_like_device_file(data):
+        raise StationFileError(f"{source} is a device file, not a station file: give it as "
+                               "--device FILE (with --sim) or as sim.device in a station file")
+    sim_device = station_device.from_station_data(data, source, base_dir, device)
+    if sim_device is not None:  # a sim station may leave the sample's geometry to it
+        data = station_device.with_sample_from_device(data, sim_device)
     try:
         station = StationFile.model_validate({**data, "source_path": source})
     except ValidationError as exc:
         details = describe(exc, _location)  # checks across sections name their keys
         raise StationFileError(f"{source} is not a valid station file:\n{details}") from None
+    if sim_device is not None:
+        station.sim._resolved = sim_device
+        if station.backend == "sim":  # the sample and the device agree, or say how
+            station_device.matched(station.sample, sim_device, source=source, derivable=True)
     return station
 
 
-def load_station_file(path: str | Path) -> StationFile:
-    """Read and validate a station file; errors name the file, the key and the fix."""
+def load_station_file(path: str | Path, *, device: Any = None) -> StationFile:
+    """Read and validate a station file; errors name the file, the key and the fix.
+    ``device`` replaces the file's sim device (``--preset``, ``--device``)."""
     data = read_yaml(path, StationFileError, "station file")
-    return parse_station(data, str(path))
+    return parse_station(data, str(path), base_dir=Path(path).parent, device=device)

@@ -87,9 +87,10 @@ def populate(bench: Bench, instruments: tuple[InstrumentSpec, ...] | list[Instru
     return bench
 
 
-def bench_from_preset(preset_name: str, seed: int = 0, realtime: bool = False,
+def bench_from_preset(preset_name: Any, seed: int = 0, realtime: bool = False,
                       options: BenchOptions | None = None) -> Bench:
-    """A bench with the default probe-station instruments around a preset device."""
+    """A bench with the default probe-station instruments around a preset device (a
+    name, or a DeviceParameters such as a device file gives)."""
     clock = RealTimeClock() if realtime else VirtualClock()
     if options is None:  # the magnets of examples/station-sim.yaml: 12 A supplies
         options = BenchOptions(coils={"x": Coil("x", coil_constant=0.05),
@@ -100,8 +101,13 @@ def bench_from_preset(preset_name: str, seed: int = 0, realtime: bool = False,
 
 
 def bench_from_station(path: Path) -> Bench:
-    """The bench a station file describes (its ``sim`` section and instruments)."""
-    from labspin.stationfile import load_station_file
+    """The bench a station file describes (its ``sim`` section and instruments), or the
+    default probe station around the device a device file describes."""
+    from labspin.configfiles import read_yaml
+    from labspin.physics.devicefile import load_device, looks_like_device_file
+    from labspin.stationfile import StationFileError, load_station_file
 
+    if looks_like_device_file(read_yaml(path, StationFileError, "station or device file")):
+        return bench_from_preset(load_device(path))
     station = load_station_file(path)
     return station.build_bench()

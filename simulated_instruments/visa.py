@@ -10,7 +10,8 @@ so one ARG is one bench. ARG is
 * a device preset (``py-nio@labspin``): a default bench with every instrument a probe
   station has, or
 * the path of a station file (``examples/station-sim.yaml@labspin``): the bench it
-  describes.
+  describes, or of a device file (``examples/device-cofeb-nio.yaml@labspin``): the
+  default probe station around that device.
 
 A preset or station-file bench is opened by a script outside labspin, which waits on
 its own wall clock: such a bench follows the wall (``Bench.follow_wall``), so a coil

@@ -84,6 +84,11 @@ class SpinTransport:
         return current * self.fm_current_fraction / (width * fm_thickness)
 
 
+
+def _sech(x: float) -> float:
+    """1 / cosh(x) without overflow for thick films (x = t / lambda above 710)."""
+    return 0.0 if abs(x) > 700 else 1.0 / math.cosh(x)
+
 def sink_conductance(layer: Layer | None, temperature: float) -> float:
     """Spin conductance (ohm^-1 m^-2) with which a neighbouring layer absorbs spin from
     the FM: magnons in an AFMI, nothing much in an oxide, the interface in series with
@@ -117,7 +122,7 @@ def heavy_metal_efficiency(hm: HeavyMetal) -> float:
     ratio = hm.thickness / hm.spin_diffusion_length
     transparency = hm.interface_conductance / (
         hm.interface_conductance + hm.spin_conductance / math.tanh(ratio))
-    return hm.spin_hall_angle * (1.0 - 1.0 / math.cosh(ratio)) * transparency * (
+    return hm.spin_hall_angle * (1.0 - _sech(ratio)) * transparency * (
         1.0 - hm.spin_memory_loss)
 
 
@@ -137,7 +142,7 @@ def spin_transport(device: DeviceParameters, temperature: float | None = None) -
         return g / (g + g_f * coth)
 
     eta_bottom, eta_top = absorption(device.bottom), absorption(device.top)
-    xi_self = fm.spin_hall_angle * (eta_bottom - eta_top) * (1.0 - 1.0 / math.cosh(ratio))
+    xi_self = fm.spin_hall_angle * (eta_bottom - eta_top) * (1.0 - _sech(ratio))
 
     # Current sharing between the FM and heavy metals (parallel sheets).
     g_sheet_fm = fm.thickness / rho_f
