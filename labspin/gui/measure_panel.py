@@ -60,6 +60,8 @@ class MeasurePanel(QWidget):
 
     #: a procedure and parameters were put in the form: (procedure, names left out)
     parameters_loaded = pyqtSignal(str, list)
+    #: the procedure or a parameter changed (``last_check`` holds the form checked)
+    settings_changed = pyqtSignal()
 
     def __init__(self, session: StationSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -229,6 +231,7 @@ class MeasurePanel(QWidget):
 
     def _show_estimate(self, check: FormCheck) -> None:
         self.last_check = check
+        self.settings_changed.emit()
         if not check.ok:
             self.estimate.setText(f"<span style='color:#b35900'>Outside what may run: "
                                   f"{check.summary}</span>")

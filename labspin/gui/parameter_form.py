@@ -95,6 +95,7 @@ class FormCheck:
     procedure: Any | None  # configured, in range and (given a guard) within the limits
     problems: dict[str, str] = field(default_factory=dict)  # name ("" = form) -> why
     values: dict[str, Any] = field(default_factory=dict)  # the values that converted
+    converted: bool = False  # every box converted (problems, if any, are limits or text)
 
     @property
     def ok(self) -> bool:
@@ -236,6 +237,7 @@ class ParameterForm(QWidget):
                 result.values[name] = convert(name, item.param, item.raw())
             except SettingError as exc:
                 result.problems[name] = str(exc)
+        result.converted = not result.problems
         if not result.problems:
             try:
                 result.procedure = configure(self.cls, result.values,

@@ -52,9 +52,8 @@ def details_html(record: RunRecord, row: dict | None) -> str:
         parts.append(f"<p style='color:#c62828'><b>Error:</b> {e(record.error)}</p>")
     parameters = ""
     if record.parameters:
-        parameters = "<h4>Parameters</h4>" + _table(
-            [(label, text) for _, label, text in labelled(record.procedure,
-                                                          record.parameters)])
+        parameters = "<h4>Parameters</h4>" + _parameter_table(
+            labelled(record.procedure, record.parameters))
     # two columns: the fit and the run's facts beside its parameters, so that the usual
     # run fits the pane without scrolling
     return (f"{title}<table width='100%' cellspacing='0' cellpadding='0'><tr>"
@@ -65,4 +64,14 @@ def details_html(record: RunRecord, row: dict | None) -> str:
 def _table(pairs: list[tuple[str, str]]) -> str:
     cells = "".join(f"<tr><td style='color:#555;padding-right:12px'>{html.escape(k)}</td>"
                     f"<td>{html.escape(v)}</td></tr>" for k, v in pairs)
+    return f"<table cellspacing='0' cellpadding='1'>{cells}</table>"
+
+
+def _parameter_table(rows: list[tuple[str, str, str]]) -> str:
+    """Label, value with its unit, and the name a queue file or ``--set`` uses."""
+    e = html.escape
+    cells = "".join(f"<tr><td style='color:#555;padding-right:10px'>{e(label)}</td>"
+                    f"<td style='padding-right:10px'>{e(text)}</td>"
+                    f"<td style='color:#999'>{e(name) if name != label else ''}</td></tr>"
+                    for name, label, text in rows)
     return f"<table cellspacing='0' cellpadding='1'>{cells}</table>"

@@ -191,7 +191,7 @@ class StationSession(QObject):
         from labspin.procedures import procedure_class
         from labspin.queue_runner import run_queue
 
-        varying = _varying(plan)
+        varying = varying_parameters(plan)
 
         def started(run: Any, queue_id: int) -> None:
             procedure = procedure_class(run.procedure)()
@@ -212,7 +212,7 @@ class StationSession(QObject):
                                 on_progress=self.progress.emit,
                                 should_stop=self._stop.is_set)
             text = (f"queue {outcome.queue_id}: {outcome.finished} finished now, "
-                    f"{outcome.skipped} before, {outcome.failed} failed")
+                    f"{outcome.skipped} before, {outcome.failed} failed or aborted")
             return text + (" — stopped early" if outcome.stopped_early else "")
 
         self._start(work)
@@ -302,7 +302,7 @@ class StationSession(QObject):
         self.view_catalog.close()
 
 
-def _varying(plan: Any) -> dict[str, tuple[str, ...]]:
+def varying_parameters(plan: Any) -> dict[str, tuple[str, ...]]:
     """Per procedure of a queue plan, the parameters whose values differ between its
     runs (in the order the procedure lists them)."""
     first: dict[str, dict[str, Any]] = {}
