@@ -94,7 +94,8 @@ class LivePlot(QWidget):
         self.overlay_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.plot = pg.PlotWidget(background="w")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor="#222222",
+                                          brush=(255, 255, 255, 200))
         self._runs: list[dict[str, Any]] = []  # {"id", "name", "rows", "curve", "label"}
         self._overlays: dict[int, dict[str, Any]] = {}  # id -> {"frame", "curve", "label"}
         self.info: Any = None  # RunInfo of the latest run

@@ -9,6 +9,7 @@ place in a queue, and its parameters (whoever started it, this view or the Queue
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -233,8 +234,11 @@ class MeasurePanel(QWidget):
         self.last_check = check
         self.settings_changed.emit()
         if not check.ok:
-            self.estimate.setText(f"<span style='color:#b35900'>Outside what may run: "
-                                  f"{check.summary}</span>")
+            boxes = [self.form.fields[name].param.name for name in check.problems
+                     if name in self.form.fields]
+            text = (f"Would not run: see under {', '.join(boxes)}." if boxes
+                    else f"Would not run: {html.escape(check.summary)}")
+            self.estimate.setText(f"<span style='color:#b35900'>{text}</span>")
             return
         procedure = check.procedure
         self.estimate.setText(

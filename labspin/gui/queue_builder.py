@@ -49,7 +49,7 @@ KIND_HINTS = {
     "range": "start, stop, step: 0 mT, 10 mT, 2 mT",
 }
 COMBINE = {"grid": "grid: every combination", "zip": "zip: side by side"}
-_NONE = "— none —"
+_NONE = ("— choose a parameter —", "— none —")
 
 
 class BuilderError(ValueError):
@@ -190,10 +190,14 @@ class QueueBuilder(QGroupBox):
         """The Measure view's procedure or parameters changed."""
         if self._source is None:
             return
-        procedure, _ = self._source()
+        procedure, check = self._source()
         if procedure != self.procedure:
             self.procedure = procedure
             self._fill_parameters()
+        fixed = fixed_parameters(procedure, check.values, set()) if check.converted else {}
+        self.procedure_label.setText(
+            f"<b>{procedure}</b> with the Measure view's parameters"
+            + (f" ({len(fixed)} not at their default)" if fixed else " (the defaults)"))
         self.replan()
 
     def _fill_parameters(self) -> None:
@@ -204,8 +208,7 @@ class QueueBuilder(QGroupBox):
         for i, combo in enumerate(self.parameter):
             combo.blockSignals(True)
             combo.clear()
-            if i == 1:
-                combo.addItem(_NONE, "")
+            combo.addItem(_NONE[i], "")
             for name in parameter_names(cls):
                 units = getattr(objects[name], "units", None)
                 combo.addItem(f"{objects[name].name}{f' ({units})' if units else ''}", name)

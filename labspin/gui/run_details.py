@@ -68,10 +68,5 @@ def _table(pairs: list[tuple[str, str]]) -> str:
 
 
 def _parameter_table(rows: list[tuple[str, str, str]]) -> str:
-    """Label, value with its unit, and the name a queue file or ``--set`` uses."""
-    e = html.escape
-    cells = "".join(f"<tr><td style='color:#555;padding-right:10px'>{e(label)}</td>"
-                    f"<td style='padding-right:10px'>{e(text)}</td>"
-                    f"<td style='color:#999'>{e(name) if name != label else ''}</td></tr>"
-                    for name, label, text in rows)
-    return f"<table cellspacing='0' cellpadding='1'>{cells}</table>"
+    """Label and value with its unit, as the Measure view's form shows them."""
+    return _table([(label, text) for _, label, text in rows])
