@@ -117,6 +117,9 @@ class LivePlot(QWidget):
         layout.addWidget(self.plot, 1)
         self.x_column.currentTextChanged.connect(self._axes_changed)
         self.y_column.currentTextChanged.connect(self._axes_changed)
+        self._chosen = False  # the user picked an axis (kept for the next runs)
+        for combo in (self.x_column, self.y_column):
+            combo.activated.connect(self._user_chose)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.redraw)
         self._timer.start(refresh_ms)
@@ -124,17 +127,19 @@ class LivePlot(QWidget):
     # -- axes -----------------------------------------------------------------------------
     def _set_columns(self, columns: list[str], x: str, y: str) -> None:
         present = [self.x_column.itemText(i) for i in range(self.x_column.count())]
-        if present != columns:
-            for combo in (self.x_column, self.y_column):
-                combo.blockSignals(True)
+        for combo, current in ((self.x_column, x), (self.y_column, y)):
+            combo.blockSignals(True)
+            if present != columns:
                 combo.clear()
                 combo.addItems(columns)
-                combo.blockSignals(False)
-            self.x_column.blockSignals(True)
-            self.x_column.setCurrentText(x)
-            self.x_column.blockSignals(False)
-            self.y_column.setCurrentText(y)
+            combo.setCurrentText(current)
+            combo.blockSignals(False)
+        if present != columns:
+            self._chosen = False
         self._axes_changed()
+
+    def _user_chose(self, *_: Any) -> None:
+        self._chosen = True
 
     def prepare(self, procedure: Any) -> None:
         """Offer the columns of ``procedure`` (an instance) before anything ran, with its
@@ -151,7 +156,8 @@ class LivePlot(QWidget):
         procedure = info.procedure
         name = info.procedure_name
         columns = list(procedure.DATA_COLUMNS)
-        if [self.x_column.itemText(i) for i in range(self.x_column.count())] != columns:
+        same = [self.x_column.itemText(i) for i in range(self.x_column.count())] == columns
+        if not (same and self._chosen):  # axes the user chose stay while the columns do
             self._set_columns(columns, *default_axes(procedure))
         colour = _COLOURS[info.run_id % len(_COLOURS)]
         label = self._curve_label(info)

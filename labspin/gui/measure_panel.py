@@ -308,6 +308,9 @@ class MeasurePanel(QWidget):
         if missing:
             self.message.warning(f"Run {run_id} ({record.procedure}) has no column "
                                  f"{' or '.join(missing)}: choose axes it has to see it.")
+        elif not self.plot.overlay_data(run_id)[0].size:
+            self.message.warning(f"Run {run_id} has no values in {ycol} against {xcol}: "
+                                 "choose other axes to see it.")
         return True
 
     def _fill_overlay_menu(self) -> None:
@@ -321,8 +324,7 @@ class MeasurePanel(QWidget):
             menu.addAction(f"Cannot read the catalog: {exc}").setEnabled(False)
             return
         shown = set(self.plot.overlay_ids)
-        live = {run["id"] for run in self.plot._runs}
-        records = [r for r in reversed(records) if r.file and r.id not in live]
+        records = [r for r in reversed(records) if r.file and r.status != "running"]
         if not records:
             menu.addAction("No past runs in the catalog yet").setEnabled(False)
         for record in records:

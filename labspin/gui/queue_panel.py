@@ -72,7 +72,9 @@ class QueuePanel(QWidget):
         self.progress.setMinimumWidth(260)
         self.progress.setVisible(False)
         self._position = 0  # 1-based place of the running run, 0 when none
-        self.builder = QueueBuilder(session.guard, session.station.config.source_path)
+        source = session.station.config.source_path
+        self.builder = QueueBuilder(session.guard,
+                                    source if source and Path(source).is_file() else None)
         self.builder.saved.connect(self._builder_saved)
         self.table = QTableWidget(0, len(_COLUMNS))
         self.table.setHorizontalHeaderLabels(_COLUMNS)

@@ -126,7 +126,11 @@ class StationSession(QObject):
         procedure, context = pending
         parameters = {name: param.value
                       for name, param in procedure.parameter_objects().items()}
-        self.run_started.emit(RunInfo(procedure, run_id, parameters, **context))
+        info = RunInfo(procedure, run_id, parameters, **context)
+        where = (f" (queue {info.queue_id} '{info.queue_name}', run {info.queue_position} "
+                 f"of {info.queue_total})" if info.queue_position is not None else "")
+        log.info("run %d: %s starts%s", run_id, info.procedure_name, where)
+        self.run_started.emit(info)
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -181,6 +185,9 @@ class StationSession(QObject):
                                        on_row=self.row.emit, on_progress=self.progress.emit,
                                        should_stop=self._stop.is_set)
                 self.run_finished.emit(record)
+                log.info("run %d: %s %s, %d rows%s", record.id, record.procedure,
+                         record.status, record.rows,
+                         f": {record.error}" if record.error else "")
                 done.append(f"run {record.id} {record.status}")
             return ", ".join(done) or "nothing ran"
 
