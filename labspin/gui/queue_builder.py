@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -154,6 +154,10 @@ class QueueBuilder(QGroupBox):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.save_button = QPushButton("Save queue file…")
+        self._replan_soon = QTimer(self)  # typing in the Measure view replans once it pauses
+        self._replan_soon.setSingleShot(True)
+        self._replan_soon.setInterval(250)
+        self._replan_soon.timeout.connect(self.replan)
         self._build()
         for widget in (*self.parameter, *self.kind, self.combine):
             widget.currentIndexChanged.connect(self.replan)
@@ -198,7 +202,7 @@ class QueueBuilder(QGroupBox):
         self.procedure_label.setText(
             f"<b>{procedure}</b> with the Measure view's parameters"
             + (f" ({len(fixed)} not at their default)" if fixed else " (the defaults)"))
-        self.replan()
+        self._replan_soon.start()
 
     def _fill_parameters(self) -> None:
         from labspin.gui.parameter_form import parameter_names

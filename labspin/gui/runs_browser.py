@@ -79,6 +79,7 @@ class RunsBrowser(QWidget):
         self._shown_id: int | None = None
         self._shown_record: RunRecord | None = None
         self._shown_mtime: int | None = None
+        self._placeholder_lists_runs = True
         self._row: dict | None = None
 
         self._table = RunsTable(self)
@@ -167,6 +168,8 @@ class RunsBrowser(QWidget):
             return
         self._table.set_records(records, self._shown_id)
         if self._shown_id is None:
+            if bool(records) != self._placeholder_lists_runs:
+                self._show_placeholder(bool(records))
             return
         record = self._table.model.find(self._shown_id)
         if record is not None and (record != self._shown_record
@@ -322,8 +325,14 @@ class RunsBrowser(QWidget):
         self._details.clear()
         self._update_buttons()
 
-    def _show_placeholder(self) -> None:
-        self._draw_text("Select a run in the table to see its data and fit.")
+    def _show_placeholder(self, runs: bool = True) -> None:
+        self._placeholder_lists_runs = runs
+        if runs:
+            self._draw_text("Select a run in the table to see its data and fit.")
+        else:
+            self._draw_text(f"No runs in {self._catalog.data_dir} yet.\nMeasure in the "
+                            "Measure or Queue view, or start the window\nwith --data-dir "
+                            "FOLDER where your runs are.")
         self._details.setHtml("<p style='color:#666'>No run selected.</p>")
 
     def _set_message(self, kind: str, text: str) -> None:

@@ -70,6 +70,12 @@ def test_closing_the_window_removes_its_log_handler(qtbot, session):
     logging.getLogger("labspin.gui.test").warning("after the window closed")  # no crash
 
 
+def test_an_empty_catalog_says_where_it_looked(window, session):
+    window.show_view("runs")
+    text = window.runs.figure.axes[0].texts[0].get_text()
+    assert f"No runs in {session.catalog.data_dir} yet" in text and "--data-dir" in text
+
+
 # -- past runs beside the live one ------------------------------------------------------
 def test_a_past_run_is_drawn_beside_the_live_plot(qtbot, window, session):
     first = measure(qtbot, window, session, max_pulse_current=0.03)
