@@ -375,6 +375,8 @@ class MeasurePanel(QWidget):
 
     def _busy_changed(self, busy: bool) -> None:
         self.abort_button.setEnabled(busy)
+        # while a run goes, its own parameters are shown above the plot
+        self._inputs_box.setTitle("Parameters of the next run" if busy else "Parameters")
 
     def _job_finished(self, outcome: str, error: str) -> None:
         if error:
