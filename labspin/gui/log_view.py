@@ -45,9 +45,11 @@ class _Handler(logging.Handler):
     """Formats a record (message and exception in one line, no traceback) and hands it
     to the GUI thread."""
 
-    def __init__(self, bridge: _Bridge) -> None:
+    def __init__(self, bridge: _Bridge, logger: logging.Logger) -> None:
         super().__init__(logging.DEBUG)
         self.bridge = bridge
+        self.logger = logger
+        self.restore_level: int | None = None  # the logger's level before the view
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -58,6 +60,10 @@ class _Handler(logging.Handler):
             stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
             line = f"{stamp} {record.levelname:<7} {record.name}: {text}"
             self.bridge.record.emit(record.levelno, line)
+        except RuntimeError:  # the view was deleted without detaching: stop listening
+            self.logger.removeHandler(self)
+            if self.restore_level is not None:
+                self.logger.setLevel(self.restore_level)
         except Exception:  # logging must never take the caller down
             self.handleError(record)
 
@@ -108,10 +114,10 @@ class LogView(QWidget):
         back by :meth:`detach`), so that run and queue messages arrive."""
         if self._handler is not None:
             return
-        self._handler = _Handler(self._bridge)
+        self._handler = _Handler(self._bridge, self._logger)
         self._logger.addHandler(self._handler)
         if self._logger.getEffectiveLevel() > logging.INFO:
-            self._old_level = self._logger.level
+            self._old_level = self._handler.restore_level = self._logger.level
             self._logger.setLevel(logging.INFO)
 
     def detach(self) -> None:

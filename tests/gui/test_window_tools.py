@@ -76,6 +76,20 @@ def test_an_empty_catalog_says_where_it_looked(window, session):
     assert f"No runs in {session.catalog.data_dir} yet" in text and "--data-dir" in text
 
 
+def test_a_log_view_deleted_without_detaching_stops_listening(qapp):
+    from PyQt6 import sip
+
+    from labspin.gui.log_view import LogView
+
+    logger = logging.getLogger("labspin")
+    before, level = list(logger.handlers), logger.level
+    view = LogView()
+    view.attach()
+    sip.delete(view)  # as when a parent window is destroyed without closing
+    logging.getLogger("labspin.gui.test").warning("nobody listens")  # no error, no crash
+    assert logger.handlers == before and logger.level == level
+
+
 # -- past runs beside the live one ------------------------------------------------------
 def test_a_past_run_is_drawn_beside_the_live_plot(qtbot, window, session):
     first = measure(qtbot, window, session, max_pulse_current=0.03)
