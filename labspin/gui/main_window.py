@@ -4,6 +4,7 @@ view's handler removed, any run stopped, the station made safe)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -17,6 +18,8 @@ from labspin.gui.runs_browser import RunsBrowser
 from labspin.gui.session import StationSession
 from labspin.gui.station_panel import StationPanel
 from labspin.runs import RunRecord
+
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -70,6 +73,8 @@ class MainWindow(QMainWindow):
         self.log_view.unseen_changed.connect(self._log_unseen)
         self._busy_changed(session.busy)
         self.resize(1280, 820)
+        log.info("window open on station '%s' (%s); runs and catalog in %s",
+                 station.config.name, station.description, session.catalog.data_dir)
 
     def show_view(self, view: str) -> None:
         """Bring one of VIEWS to the front."""
