@@ -2,10 +2,12 @@
 
     python docs/screenshots.py [--out docs]
 
-Runs a switching loop from the Measure view, sets a field and checks the instruments
-in the Station view, runs part of examples/queues/pulse-width.yaml in the Queue view
-and opens the loop in Past runs, saving each view as a PNG. Real measurements on the
-simulated bench (virtual clock), nothing staged; about half a minute.
+Runs a switching loop from the Measure view, builds a pulse-width queue in the Queue
+view (a sweep of the Measure view's loop, saved as a queue file) and runs it, types a
+pulse current beyond the station limits to show the refusal under its box, checks the
+instruments in the Station view, opens a loop in Past runs and shows the log: each view
+saved as a PNG at the window's default size. Real measurements on the simulated bench
+(virtual clock), nothing staged; about half a minute.
 """
 
 from __future__ import annotations
@@ -45,21 +47,32 @@ def main() -> None:
         catalog = Catalog(Path(tmp) / "data")
         session = StationSession(Station.open(ROOT / "examples" / "station-sim.yaml"), catalog)
         window = MainWindow(session)
-        window.resize(1280, 820)
         window.show()
+        settle(app, 20)
 
         measure = window.measure
         measure.select_procedure("SwitchingLoop")
-        measure.set_parameters({"max_pulse_current": 0.04, "pulse_steps": 40,
+        measure.set_parameters({"max_pulse_current": 0.04, "pulse_steps": 25,
                                 "pulse_width": 1e-3})
         measure.run_current()
         wait_idle(app, session)
-        for width in (5e-4, 2e-4):  # two more lined up, not started
-            measure.set_parameters({"pulse_width": width})
-            measure.queue_current()
+
+        queue = window.queue
+        queue.builder.choose(0, "pulse_width", "100 us, 300 us, 1 ms")
+        queue.builder.name.setText("pulse-width sweep")
+        queue.builder.replan()
+        queue.builder.save(Path(tmp) / "pulse-width-sweep.yaml")
+        queue.run()
+        wait_idle(app, session)
+        window.show_view("queue")
+        settle(app, 20)
+        print(grab(window, args.out / "gui-queue.png"))
+
+        measure.form.type_text("max_pulse_current", "150 mA")  # beyond the 100 mA limit
         window.show_view("measure")
         settle(app, 20)
         print(grab(window, args.out / "gui-measure.png"))
+        measure.set_parameters({"max_pulse_current": 0.04})
 
         session.station.magnet("y").ramp_to(0.02)
         window.station_panel.check_instruments()
@@ -69,21 +82,15 @@ def main() -> None:
         print(grab(window, args.out / "gui-station.png"))
         window.station_panel.make_safe()
 
-        queue = window.queue
-        queue.load(ROOT / "examples" / "queues" / "pulse-width.yaml")
-        session.queue_run_finished.connect(
-            lambda index, record: session.stop() if index == 2 else None)
-        queue.run()
-        wait_idle(app, session)
-        window.show_view("queue")
-        settle(app, 20)
-        print(grab(window, args.out / "gui-queue.png"))
-
         window.show_view("runs")
         first = catalog.query(procedure="SwitchingLoop")[0]
         window.runs.select_run(first.id)
         settle(app, 20)
         print(grab(window, args.out / "gui-runs.png"))
+
+        window.show_view("log")
+        settle(app, 20)
+        print(grab(window, args.out / "gui-log.png"))
 
         window.close()
         catalog.close()

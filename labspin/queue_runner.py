@@ -80,13 +80,15 @@ def run_queue(plan: QueuePlan, station: Any, catalog: Catalog, *, resume: bool =
               on_run_start: Callable[[PlannedRun, int], None] | None = None,
               on_run_end: Callable[[PlannedRun, RunRecord], None] | None = None,
               on_row: Callable[[dict[str, Any]], None] | None = None,
-              should_stop: Callable[[], bool] | None = None) -> QueueOutcome:
+              should_stop: Callable[[], bool] | None = None,
+              on_progress: Callable[[float], None] | None = None) -> QueueOutcome:
     """Run (or resume) a queue on an open station; journaled in ``catalog``.
 
     ``lock``: the queue's lock when the caller took it already (before opening the
     station, so that a refused runner touches no instrument); otherwise it is taken
     here, and :class:`~labspin.queue_lock.QueueBusy` raised when another process runs
-    the queue. ``should_stop`` (the GUI's Stop button) is polled inside every run and
+    the queue. ``on_row`` and ``on_progress`` (percent of the running run) are handed to
+    every run. ``should_stop`` (the GUI's Stop button) is polled inside every run and
     between runs: the running run ends aborted, the queue ends "stopped" and resumes
     later at that run, as after Ctrl+C.
     """
@@ -99,7 +101,7 @@ def run_queue(plan: QueuePlan, station: Any, catalog: Catalog, *, resume: bool =
         catalog.mark_interrupted()
         catalog.interrupt_queue_leftovers(str(Path(plan.file).resolve()))
         return _run_locked(plan, station, catalog, lock, resume, on_run_start, on_run_end,
-                           on_row, should_stop)
+                           on_row, should_stop, on_progress)
     finally:
         if own:
             lock.release()
@@ -109,7 +111,8 @@ def _run_locked(plan: QueuePlan, station: Any, catalog: Catalog, lock: QueueLock
                 resume: bool, on_run_start: Callable[[PlannedRun, int], None] | None,
                 on_run_end: Callable[[PlannedRun, RunRecord], None] | None,
                 on_row: Callable[[dict[str, Any]], None] | None,
-                should_stop: Callable[[], bool] | None) -> QueueOutcome:
+                should_stop: Callable[[], bool] | None,
+                on_progress: Callable[[float], None] | None = None) -> QueueOutcome:
     stop = should_stop or (lambda: False)
     watch = observe_queue(plan, station, catalog)  # checks notify settings, publishes plan
     queue_id, done = start_or_resume(catalog, plan, resume)
@@ -142,9 +145,10 @@ def _run_locked(plan: QueuePlan, station: Any, catalog: Catalog, lock: QueueLock
             procedure = procedure_class(run.procedure)()
             procedure.set_parameters(run.parameters)
             record = run_procedure(procedure, station, catalog, queue_id=queue_id,
-                                   queue_index=run.index, on_row=on_row, should_stop=stop)
+                                   queue_index=run.index, on_row=on_row, should_stop=stop,
+                                   on_progress=on_progress)
             outcome.records.append(record)
-            log.info("run %d (index %d, %s): %s%s", record.id, run.index, run.label,
+            log.info("run %d (queue run #%d, %s): %s%s", record.id, run.index + 1, run.label,
                      record.status, f": {record.error}" if record.error else "")
             if on_run_end is not None:
                 on_run_end(run, record)

@@ -1,23 +1,29 @@
-"""The probe-station window: four views over one station session, Make safe always in
-reach (toolbar and Ctrl+Shift+S), and a clean shutdown when the window closes."""
+"""The probe-station window: five views over one station session, Make safe always in
+reach (toolbar and Ctrl+Shift+S), and a clean shutdown when the window closes (the log
+view's handler removed, any run stopped, the station made safe)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence
 from PyQt6.QtWidgets import QLabel, QMainWindow, QTabWidget, QToolBar, QWidget
 
 from labspin.gui import VIEWS
+from labspin.gui.log_view import LogView
 from labspin.gui.measure_panel import MeasurePanel
 from labspin.gui.queue_panel import QueuePanel
 from labspin.gui.runs_browser import RunsBrowser
 from labspin.gui.session import StationSession
 from labspin.gui.station_panel import StationPanel
+from labspin.runs import RunRecord
+
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    """Measure, Station, Queue and Past runs for one open station and catalog."""
+    """Measure, Station, Queue, Past runs and Log for one open station and catalog."""
 
     def __init__(self, session: StationSession, parent: QWidget | None = None,
                  fit_options: dict[str, Any] | None = None) -> None:
@@ -25,13 +31,16 @@ class MainWindow(QMainWindow):
         self.session = session
         station = session.station
         self.setWindowTitle(f"labspin — {station.config.name} ({station.description})")
+        self.log_view = LogView()
+        self.log_view.attach()  # first, so that what the other views log is shown
         self.measure = MeasurePanel(session)
         self.station_panel = StationPanel(session)
         self.queue = QueuePanel(session)
         self.runs = RunsBrowser(session.view_catalog, fit_options=fit_options)
         self.tabs = QTabWidget()
-        for widget, title in ((self.measure, "Measure"), (self.station_panel, "Station"),
-                              (self.queue, "Queue"), (self.runs, "Past runs")):
+        self._titles = ("Measure", "Station", "Queue", "Past runs", "Log")
+        for widget, title in zip((self.measure, self.station_panel, self.queue, self.runs,
+                                  self.log_view), self._titles, strict=True):
             self.tabs.addTab(widget, title)
         self.setCentralWidget(self.tabs)
         self.tabs.currentChanged.connect(self._tab_changed)
@@ -56,16 +65,44 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Data and catalog in {session.catalog.data_dir}")
         session.busy_changed.connect(self._busy_changed)
         session.run_finished.connect(lambda record: self.runs.refresh())
+        self.runs.use_parameters.connect(self.use_run_parameters)
+        self.runs.overlay_requested.connect(self.overlay_run)
+        self.queue.builder.set_source(lambda: (self.measure.procedure_name,
+                                               self.measure.last_check))
+        self.measure.settings_changed.connect(self.queue.builder.source_changed)
+        self.log_view.unseen_changed.connect(self._log_unseen)
         self._busy_changed(session.busy)
         self.resize(1280, 820)
+        log.info("window open on station '%s' (%s); runs and catalog in %s",
+                 station.config.name, station.description, session.catalog.data_dir)
 
     def show_view(self, view: str) -> None:
         """Bring one of VIEWS to the front."""
         self.tabs.setCurrentIndex(VIEWS.index(view))
 
+    def use_run_parameters(self, record: RunRecord) -> bool:
+        """Past runs' "Use these parameters": the run's procedure and parameters in the
+        Measure view, which comes to the front."""
+        if self.measure.use_parameters(record.procedure, record.parameters,
+                                       f"run {record.id}"):
+            self.show_view("measure")
+            return True
+        return False
+
+    def overlay_run(self, run_id: int) -> bool:
+        """Past runs' "Draw beside the live plot"."""
+        if self.measure.overlay_run(run_id):
+            self.show_view("measure")
+            return True
+        return False
+
     def _tab_changed(self, index: int) -> None:
         if VIEWS[index] == "runs":
             self.runs.refresh()
+
+    def _log_unseen(self, count: int) -> None:
+        index = VIEWS.index("log")
+        self.tabs.setTabText(index, f"Log ({count} ⚠)" if count else self._titles[index])
 
     def _busy_changed(self, busy: bool) -> None:
         self.abort_action.setEnabled(busy)
@@ -76,4 +113,5 @@ class MainWindow(QMainWindow):
         """Closing stops any run and leaves the station safe before the window goes."""
         self.statusBar().showMessage("Stopping and making the station safe…")
         self.session.close()
+        self.log_view.detach()
         super().closeEvent(event)

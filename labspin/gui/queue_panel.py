@@ -5,38 +5,48 @@ file (by its resolved path) gives each run's status, Resume continues at the fir
 unfinished run and never repeats a finished one, whichever of the two started it.
 Who runs the queue (this window or another process, its pid, host and start) is read
 from the queue's lock and shown above the table; Run and Resume refuse while another
-process holds it.
+process holds it. Runs are counted from 1 (the "#" column), as the live plot and the
+Past runs view count them; "Catalog run" is the run's number in the catalog.
+
+Beside the table, :class:`QueueBuilder` makes a new queue file from the Measure view's
+procedure (a sweep of one or two of its parameters) and loads it here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import QTimer
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from labspin.gui.describe import summary
 from labspin.gui.message_bar import MessageBar
+from labspin.gui.queue_builder import QueueBuilder
 from labspin.gui.runs_table import STATUS_COLOURS
-from labspin.gui.session import StationSession
+from labspin.gui.session import StationSession, varying_parameters
 from labspin.procedures.base import format_duration
 from labspin.queue_lock import QueueLockError, Runner, current_runner
 from labspin.queue_runner import queue_progress
-from labspin.queues import QueueFileError, QueuePlan, load_queue_file, plan_queue, varying_settings
+from labspin.queues import QueueFileError, QueuePlan, load_queue_file, plan_queue
 
 #: the catalog's status colours, and grey for a run not started yet
 QUEUE_COLOURS = {**STATUS_COLOURS, "planned": STATUS_COLOURS["queued"]}
-_COLUMNS = ["#", "Step", "Procedure", "Settings that vary", "Estimate", "Status", "Run"]
+_COLUMNS = ["#", "Step", "Procedure", "Settings that vary", "Estimate", "Status",
+            "Catalog run"]
+_STATUS, _RUN = 5, 6
 
 
 class QueuePanel(QWidget):
@@ -57,6 +67,15 @@ class QueuePanel(QWidget):
         self.run_button = QPushButton("Run from the start")
         self.resume_button = QPushButton("Resume")
         self.stop_button = QPushButton("Stop")
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setMinimumWidth(260)
+        self.progress.setVisible(False)
+        self._position = 0  # 1-based place of the running run, 0 when none
+        source = session.station.config.source_path
+        self.builder = QueueBuilder(session.guard,
+                                    source if source and Path(source).is_file() else None)
+        self.builder.saved.connect(self._builder_saved)
         self.table = QTableWidget(0, len(_COLUMNS))
         self.table.setHorizontalHeaderLabels(_COLUMNS)
         self.table.verticalHeader().setVisible(False)
@@ -71,19 +90,40 @@ class QueuePanel(QWidget):
         buttons.addStretch(1)
         for button in (self.run_button, self.resume_button, self.stop_button):
             buttons.addWidget(button)
+        foot = QHBoxLayout()
+        foot.addWidget(self.summary, 1)
+        foot.addWidget(self.progress)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 4, 0)
+        left_layout.addWidget(self.file_label)
+        left_layout.addWidget(self.runner_label)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.table, 1)
+        left_layout.addLayout(foot)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(4, 0, 0, 0)
+        right_layout.addWidget(self.builder)
+        right_layout.addStretch(1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
+        splitter.setSizes([850, 400])
+        splitter.setChildrenCollapsible(False)
+        self.file_label.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
-        layout.addWidget(self.file_label)
-        layout.addWidget(self.runner_label)
-        layout.addLayout(buttons)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.summary)
+        layout.addWidget(splitter, 1)
         self.load_button.clicked.connect(self._choose_file)
         self.run_button.clicked.connect(lambda: self.run(resume=False))
         self.resume_button.clicked.connect(lambda: self.run(resume=True))
         self.stop_button.clicked.connect(session.stop)
         session.queue_run_started.connect(self._run_started)
         session.queue_run_finished.connect(self._run_finished)
+        session.progress.connect(self._run_progress)
         session.busy_changed.connect(lambda busy: self._update_buttons())
         session.job_finished.connect(self._job_finished)
         self._running_here = False
@@ -129,13 +169,23 @@ class QueuePanel(QWidget):
             self.message.info(f"The file changed since queue {latest['id']} ran it: Resume "
                               "is not possible; Run starts a new queue.")
 
+    def _builder_saved(self, path: str) -> None:
+        if self._running_here:
+            self.message.info(f"Saved {path}; load it here when the queue that runs has "
+                              "ended.")
+        elif self.load(path):
+            self.message.ok(f"Saved {path} and loaded it: Run from the start when ready, or "
+                            f"from a shell: labspin queue run {path}")
+
     def _fill_table(self) -> None:
         assert self.plan is not None
-        settings = varying_settings(self.plan)
+        varying = varying_parameters(self.plan)
         self.table.setRowCount(len(self.plan.runs))
         for run in self.plan.runs:
-            cells = [str(run.index + 1), f"{run.step} {run.label}", run.procedure,
-                     settings[run.index], format_duration(run.duration), "", ""]
+            settings = summary(run.procedure, run.parameters, varying.get(run.procedure, ()),
+                               sep=", ")
+            cells = [str(run.index + 1), f"{run.step}: {run.label}", run.procedure,
+                     settings, format_duration(run.duration), "", ""]
             for col, text in enumerate(cells):
                 self.table.setItem(run.index, col, QTableWidgetItem(text))
             self._set_status(run.index, self.statuses.get(run.index, "planned"))
@@ -144,14 +194,14 @@ class QueuePanel(QWidget):
 
     # -- status -------------------------------------------------------------------------
     def status_of(self, index: int) -> str:
-        return self.table.item(index, 5).text()
+        return self.table.item(index, _STATUS).text()
 
     def _set_status(self, index: int, status: str, run_id: int | None = None) -> None:
         item = QTableWidgetItem(status)
         item.setForeground(QColor(QUEUE_COLOURS.get(status, "#000000")))
-        self.table.setItem(index, 5, item)
+        self.table.setItem(index, _STATUS, item)
         if run_id is not None:
-            self.table.setItem(index, 6, QTableWidgetItem(str(run_id)))
+            self.table.setItem(index, _RUN, QTableWidgetItem(str(run_id)))
 
     def _update_summary(self) -> None:
         if self.plan is None:
@@ -232,6 +282,20 @@ class QueuePanel(QWidget):
         self._set_status(index, "running")
         self.table.scrollToItem(self.table.item(index, 0))
         self._update_summary()
+        self._position = index + 1
+        self._run_progress(0.0)
+
+    def _run_progress(self, percent: float) -> None:
+        """The queue's progress: finished runs plus the part of the running one."""
+        if not self._running_here or self.plan is None or not self._position:
+            return
+        total = len(self.plan.runs)
+        done = sum(1 for r in self.plan.runs if self.statuses.get(r.index) == "finished")
+        self.progress.setRange(0, 100 * total)
+        self.progress.setValue(min(100 * total, round(100 * done + percent)))
+        self.progress.setFormat(f"run {self._position} of {total}: {percent:.0f} % "
+                                f"(queue %p %)")
+        self.progress.setVisible(True)
 
     def _run_finished(self, index: int, record: object) -> None:
         if not self._running_here:
@@ -244,6 +308,8 @@ class QueuePanel(QWidget):
         if not self._running_here:
             return
         self._running_here = False
+        self._position = 0
+        self.progress.setVisible(False)
         self.refresh_runner()
         if self.plan is not None:
             self._read_journal()

@@ -14,13 +14,11 @@ failure becomes a message in the panel, never a dialog or an exception.
 
 from __future__ import annotations
 
-import html
 import inspect
 import logging
 import sqlite3
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg, NavigationToolbar2QT
 from matplotlib.figure import Figure
@@ -30,6 +28,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSplitter,
     QTextBrowser,
     QVBoxLayout,
@@ -38,15 +37,11 @@ from PyQt6.QtWidgets import (
 
 from labspin.analysis.batch import KINDS, fit_run
 from labspin.analysis.figures import draw_figure
-from labspin.analysis.formatting import (
-    VERDICT_COLOURS,
-    format_quantities,
-    reason_of,
-    verdict_of,
-)
+from labspin.analysis.formatting import reason_of, verdict_of
 from labspin.analysis.loaders import RunData, RunFileError, load_run
 from labspin.gui.message_bar import MessageBar
-from labspin.gui.runs_table import STATUS_COLOURS, RunsTable, format_time
+from labspin.gui.run_details import details_html
+from labspin.gui.runs_table import RunsTable
 from labspin.runs import Catalog, CatalogError, RunRecord
 
 __all__ = ["RunsBrowser"]
@@ -65,6 +60,10 @@ class RunsBrowser(QWidget):
 
     #: catalog id of the run now shown
     run_selected = pyqtSignal(int)
+    #: "Use these parameters": the shown run's record, for the Measure view
+    use_parameters = pyqtSignal(object)
+    #: "Draw beside the live plot": the shown run's catalog id
+    overlay_requested = pyqtSignal(int)
 
     def __init__(self, catalog: Catalog, parent: QWidget | None = None,
                  fit_options: dict | None = None) -> None:
@@ -80,6 +79,7 @@ class RunsBrowser(QWidget):
         self._shown_id: int | None = None
         self._shown_record: RunRecord | None = None
         self._shown_mtime: int | None = None
+        self._placeholder_lists_runs = True
         self._row: dict | None = None
 
         self._table = RunsTable(self)
@@ -99,6 +99,7 @@ class RunsBrowser(QWidget):
         layout.addWidget(splitter)
 
         self._show_placeholder()
+        self._update_buttons()
         self.refresh()
 
     def _build_panel(self) -> None:
@@ -135,9 +136,20 @@ class RunsBrowser(QWidget):
         self._file = QLineEdit(objectName="runFile")
         self._file.setReadOnly(True)
         self._file.setPlaceholderText("no data file")
+        self.use_button = QPushButton("Use these parameters", objectName="useParameters")
+        self.use_button.setToolTip("Put this run's procedure and parameters in the Measure "
+                                   "view, to measure it again or change one value")
+        self.overlay_button = QPushButton("Draw beside the live plot",
+                                          objectName="overlayRun")
+        self.overlay_button.setToolTip("Show this run's data in the Measure view's plot, "
+                                       "dashed, beside the running measurement")
+        self.use_button.clicked.connect(self._use_clicked)
+        self.overlay_button.clicked.connect(self._overlay_clicked)
         file_row = QHBoxLayout()
         file_row.addWidget(QLabel("File"))
         file_row.addWidget(self._file, 1)
+        file_row.addWidget(self.use_button)
+        file_row.addWidget(self.overlay_button)
 
         layout = QVBoxLayout(self._panel)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -156,6 +168,8 @@ class RunsBrowser(QWidget):
             return
         self._table.set_records(records, self._shown_id)
         if self._shown_id is None:
+            if bool(records) != self._placeholder_lists_runs:
+                self._show_placeholder(bool(records))
             return
         record = self._table.model.find(self._shown_id)
         if record is not None and (record != self._shown_record
@@ -181,6 +195,23 @@ class RunsBrowser(QWidget):
         read, or the run is still running (not fitted)."""
         return dict(self._row) if self._row is not None else None
 
+    def shown_record(self) -> RunRecord | None:
+        """The catalog record of the run shown (None when none is)."""
+        return self._shown_record
+
+    def _use_clicked(self) -> None:
+        if self._shown_record is not None:
+            self.use_parameters.emit(self._shown_record)
+
+    def _overlay_clicked(self) -> None:
+        if self._shown_record is not None and self._shown_record.file:
+            self.overlay_requested.emit(self._shown_record.id)
+
+    def _update_buttons(self) -> None:
+        record = self._shown_record
+        self.use_button.setEnabled(record is not None and bool(record.parameters))
+        self.overlay_button.setEnabled(record is not None and bool(record.file))
+
     # -- showing a run ---------------------------------------------------------------------
     def _picked(self, run_id: int) -> None:
         self._show_safely(run_id)
@@ -196,6 +227,7 @@ class RunsBrowser(QWidget):
                                        f"{type(exc).__name__}: {exc}")
         finally:
             QApplication.restoreOverrideCursor()
+            self._update_buttons()
 
     def _show(self, run_id: int) -> None:
         self._clear()
@@ -210,7 +242,7 @@ class RunsBrowser(QWidget):
         self._file.setText(str(path) if path else "")
         self._file.setCursorPosition(0)
         if path is None:
-            self._details.setHtml(_details_html(record, None))
+            self._details.setHtml(details_html(record, None))
             self._set_message("info", f"Run {run_id} has no data file yet (it is "
                                       f"{record.status}).")
             self._draw_text("no data file")
@@ -218,7 +250,7 @@ class RunsBrowser(QWidget):
         self._shown_mtime = mtime = self._mtime(path)
         running = record.status == "running"
         if mtime is None:
-            self._details.setHtml(_details_html(record, None))
+            self._details.setHtml(details_html(record, None))
             self._set_message("error", f"The data file of run {run_id} is missing: {path}")
             self._draw_text("data file missing")
             return
@@ -230,7 +262,7 @@ class RunsBrowser(QWidget):
             try:
                 run = load_run(path)
             except RunFileError as exc:
-                self._details.setHtml(_details_html(record, None))
+                self._details.setHtml(details_html(record, None))
                 hint = " (the run is still writing it: Refresh to retry)" if running else ""
                 self._set_message("error", f"Cannot read the data file{hint}: {exc}")
                 self._draw_text("unreadable data file")
@@ -243,7 +275,7 @@ class RunsBrowser(QWidget):
                 row = fit_run(run, **self._fit_options)
                 self._remember((run_id, mtime), run, row)
         self._row = None if running else row
-        self._details.setHtml(_details_html(record, None if running else row))
+        self._details.setHtml(details_html(record, None if running else row))
         if run.data.empty:
             self._set_message("warning", f"Run {run_id} has no data rows"
                                          f"{' yet' if running else ''}: {path}")
@@ -291,9 +323,16 @@ class RunsBrowser(QWidget):
         self._message.clear()
         self._file.clear()
         self._details.clear()
+        self._update_buttons()
 
-    def _show_placeholder(self) -> None:
-        self._draw_text("Select a run in the table to see its data and fit.")
+    def _show_placeholder(self, runs: bool = True) -> None:
+        self._placeholder_lists_runs = runs
+        if runs:
+            self._draw_text("Select a run in the table to see its data and fit.")
+        else:
+            self._draw_text(f"No runs in {self._catalog.data_dir} yet.\nMeasure in the "
+                            "Measure or Queue view, or start the window\nwith --data-dir "
+                            "FOLDER where your runs are.")
         self._details.setHtml("<p style='color:#666'>No run selected.</p>")
 
     def _set_message(self, kind: str, text: str) -> None:
@@ -318,58 +357,3 @@ class RunsBrowser(QWidget):
         ax.text(0.5, 0.5, text, ha="center", va="center", color="#777777",
                 transform=ax.transAxes, wrap=True)
         self.canvas.draw_idle()
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def _details_html(record: RunRecord, row: dict | None) -> str:
-    """Fit, run facts and parameters as rich text (selectable, copyable)."""
-    e = html.escape
-    colour = STATUS_COLOURS.get(record.status, "#000000")
-    title = (f"<p style='font-size:large; margin-bottom:6px'><b>Run {record.id}</b>"
-             f" &nbsp;{e(record.procedure)} on {e(record.sample or '?')}"
-             f" &nbsp;<b style='color:{colour}'>{e(record.status)}</b></p>")
-    parts = []
-    if row is not None:
-        parts.append("<h4>Fit</h4>")
-        if row.get("fitted"):
-            verdict, reason = verdict_of(row), reason_of(row)
-            parts.append(f"<p style='margin:0 0 4px 0'><b style='color:"
-                         f"{VERDICT_COLOURS[verdict]}'>{e(verdict)}</b>"
-                         + (f": {e(reason)}" if reason and verdict != "ok" else "")
-                         + "</p>")
-            lines = format_quantities(row) or ["fitted (no headline quantity)"]
-            parts.append("<br>".join(e(line) for line in lines))
-        else:
-            parts.append(f"<span style='color:#b26a00'>not fitted: "
-                         f"{e(str(row.get('error') or ''))}</span>")
-        if isinstance(row.get("note"), str) and row["note"]:
-            parts.append(f"<br><i style='color:#555'>{e(row['note'])}</i>")
-    facts = [("Created", format_time(record.created)), ("Started", format_time(record.started)),
-             ("Finished", format_time(record.finished)), ("Rows", str(record.rows))]
-    if record.started is not None and record.finished is not None:
-        facts.append(("Duration", f"{record.finished - record.started:.1f} s"))
-    if record.queue_id is not None:
-        facts.append(("Queue", f"{record.queue_id}, step {record.queue_index}"))
-    parts.append("<h4>Run</h4>" + _table(facts))
-    if record.error:
-        parts.append(f"<p style='color:#c62828'><b>Error:</b> {e(record.error)}</p>")
-    parameters = ""
-    if record.parameters:
-        parameters = "<h4>Parameters</h4>" + _table(
-            [(k, _value(v)) for k, v in record.parameters.items()])
-    # two columns: the fit and the run's facts beside its parameters, so that the usual
-    # run fits the pane without scrolling
-    return (f"{title}<table width='100%' cellspacing='0' cellpadding='0'><tr>"
-            f"<td width='50%' valign='top' style='padding-right:16px'>{''.join(parts)}</td>"
-            f"<td width='50%' valign='top'>{parameters}</td></tr></table>")
-
-
-def _table(pairs: list[tuple[str, str]]) -> str:
-    cells = "".join(f"<tr><td style='color:#555;padding-right:12px'>{html.escape(k)}</td>"
-                    f"<td>{html.escape(v)}</td></tr>" for k, v in pairs)
-    return f"<table cellspacing='0' cellpadding='1'>{cells}</table>"

@@ -29,7 +29,8 @@ from PyQt6.QtWidgets import (
 
 from labspin.runs import STATUSES, RunRecord
 
-__all__ = ["ALL", "STATUS_COLOURS", "RunsTable", "RunsTableModel", "format_time"]
+__all__ = ["ALL", "STATUS_COLOURS", "RunsTable", "RunsTableModel", "format_time",
+           "queue_place"]
 
 #: the filter value that lets everything through
 ALL = "all"
@@ -51,6 +52,18 @@ def format_time(timestamp: float | None, seconds: bool = True) -> str:
         return "—"
     return time.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M",
                          time.localtime(timestamp))
+
+
+def queue_place(record: RunRecord, long: bool = False) -> str:
+    """Where a run stands in its queue, counted from 1 as the Queue view counts:
+    ``'2 #5'`` (queue 2, its run 5), or ``'queue 2, run 5'`` when ``long``."""
+    if record.queue_id is None:
+        return ""
+    if record.queue_index is None:
+        return f"queue {record.queue_id}" if long else str(record.queue_id)
+    if long:
+        return f"queue {record.queue_id}, run {record.queue_index + 1}"
+    return f"{record.queue_id} #{record.queue_index + 1}"
 
 
 class RunsTableModel(QAbstractTableModel):
@@ -149,6 +162,8 @@ class RunsTableModel(QAbstractTableModel):
             lines.append(f"started {format_time(record.started)}")
         if record.finished is not None:
             lines.append(f"ended {format_time(record.finished)}")
+        if record.queue_id is not None:
+            lines.append(queue_place(record, long=True))
         if record.error:
             lines.append(record.error)
         return "\n".join(lines)
@@ -169,10 +184,7 @@ class RunsTableModel(QAbstractTableModel):
             return record.status
         if name == "Rows":
             return str(record.rows)
-        if record.queue_id is None:
-            return ""
-        index = "" if record.queue_index is None else f"/{record.queue_index}"
-        return f"{record.queue_id}{index}"
+        return queue_place(record)
 
 
 class RunsTable(QWidget):

@@ -6,6 +6,11 @@ readings) holds ``lock``. Runs and queues go through ``labspin.runs.run_procedur
 ``labspin.queue_runner.run_queue`` in a ``QThread``, exactly as on the command line, so
 the window journals, writes and shuts down the same way; its signals carry rows and
 progress back to the GUI thread (queued connections).
+
+``run_started`` carries a :class:`RunInfo` as soon as the catalog has given the run its
+id (the worker's catalog is wrapped to say so), so the window names every run by the
+number the Past runs view and ``labspin runs`` show, and a queued run by its place in
+the queue, counted from 1.
 """
 
 from __future__ import annotations
@@ -22,6 +27,41 @@ from PyQt6.QtCore import QObject, QThread, pyqtSignal
 from labspin.runs import Catalog, RunRecord
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run that is starting: what the window shows about it."""
+
+    procedure: Any  # the configured procedure (read it, do not change it)
+    run_id: int  # catalog id
+    parameters: dict[str, Any]  # name -> value in SI units, as the catalog records them
+    queue_id: int | None = None
+    queue_name: str = ""
+    queue_position: int | None = None  # 1-based place in the queue
+    queue_total: int | None = None
+    varying: tuple[str, ...] = ()  # parameters that differ between the queue's runs
+
+    @property
+    def procedure_name(self) -> str:
+        return type(self.procedure).__name__
+
+
+class _AnnouncingCatalog:
+    """The worker's catalog, calling ``announce(run_id)`` when a run is created (before
+    its first row); everything else goes to the catalog unchanged."""
+
+    def __init__(self, catalog: Catalog, announce: Callable[[int], None]) -> None:
+        self._catalog = catalog
+        self._announce = announce
+
+    def create_run(self, *args: Any, **kwargs: Any) -> int:
+        run_id = self._catalog.create_run(*args, **kwargs)
+        self._announce(run_id)
+        return run_id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._catalog, name)
 
 
 @dataclass
@@ -56,7 +96,7 @@ class StationSession(QObject):
 
     row = pyqtSignal(dict)  # one measured row of the running run
     progress = pyqtSignal(float)  # percent of the running run
-    run_started = pyqtSignal(object)  # the procedure instance about to run
+    run_started = pyqtSignal(object)  # RunInfo of the run that starts
     run_finished = pyqtSignal(object)  # its RunRecord
     queue_run_started = pyqtSignal(int, int)  # queue id, index of the planned run
     queue_run_finished = pyqtSignal(int, object)  # index, RunRecord
@@ -74,6 +114,23 @@ class StationSession(QObject):
         self._stop = threading.Event()
         self._job: _Job | None = None
         self._safe_after_job = False
+        #: the procedure about to run and its queue context, until the catalog names it
+        self._next: tuple[Any, dict[str, Any]] | None = None
+        self._announcing = _AnnouncingCatalog(catalog, self._announce)
+
+    def _announce(self, run_id: int) -> None:
+        """Called in the worker thread when the catalog creates a run."""
+        pending, self._next = self._next, None
+        if pending is None:
+            return
+        procedure, context = pending
+        parameters = {name: param.value
+                      for name, param in procedure.parameter_objects().items()}
+        info = RunInfo(procedure, run_id, parameters, **context)
+        where = (f" (queue {info.queue_id} '{info.queue_name}', run {info.queue_position} "
+                 f"of {info.queue_total})" if info.queue_position is not None else "")
+        log.info("run %d: %s starts%s", run_id, info.procedure_name, where)
+        self.run_started.emit(info)
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -123,11 +180,14 @@ class StationSession(QObject):
             for procedure in procedures:
                 if self._stop.is_set():
                     break
-                self.run_started.emit(procedure)
-                record = run_procedure(procedure, self.station, self.catalog,
+                self._next = (procedure, {})
+                record = run_procedure(procedure, self.station, self._announcing,
                                        on_row=self.row.emit, on_progress=self.progress.emit,
                                        should_stop=self._stop.is_set)
                 self.run_finished.emit(record)
+                log.info("run %d: %s %s, %d rows%s", record.id, record.procedure,
+                         record.status, record.rows,
+                         f": {record.error}" if record.error else "")
                 done.append(f"run {record.id} {record.status}")
             return ", ".join(done) or "nothing ran"
 
@@ -138,25 +198,36 @@ class StationSession(QObject):
         from labspin.procedures import procedure_class
         from labspin.queue_runner import run_queue
 
+        varying = varying_parameters(plan)
+
         def started(run: Any, queue_id: int) -> None:
             procedure = procedure_class(run.procedure)()
             procedure.set_parameters(run.parameters)
+            self._next = (procedure, {
+                "queue_id": queue_id, "queue_name": plan.name,
+                "queue_position": run.index + 1, "queue_total": len(plan.runs),
+                "varying": varying.get(run.procedure, ())})
             self.queue_run_started.emit(queue_id, run.index)
-            self.run_started.emit(procedure)
 
         def ended(run: Any, record: RunRecord) -> None:
             self.queue_run_finished.emit(run.index, record)
             self.run_finished.emit(record)
 
         def work() -> str:
-            outcome = run_queue(plan, self.station, self.catalog, resume=resume,
+            outcome = run_queue(plan, self.station, self._announcing, resume=resume,
                                 on_run_start=started, on_run_end=ended, on_row=self.row.emit,
+                                on_progress=self.progress.emit,
                                 should_stop=self._stop.is_set)
             text = (f"queue {outcome.queue_id}: {outcome.finished} finished now, "
-                    f"{outcome.skipped} before, {outcome.failed} failed")
+                    f"{outcome.skipped} before, {outcome.failed} failed or aborted")
             return text + (" — stopped early" if outcome.stopped_early else "")
 
         self._start(work)
+
+    @property
+    def guard(self) -> Any:
+        """The station's limits (SafetyGuard), for checks before anything runs."""
+        return self.station.guard
 
     def wait(self, timeout_ms: int = 60_000) -> bool:
         """Block until the running job ends (tests, closing the window)."""
@@ -236,3 +307,17 @@ class StationSession(QObject):
         with self.lock:
             self.station.close()
         self.view_catalog.close()
+
+
+def varying_parameters(plan: Any) -> dict[str, tuple[str, ...]]:
+    """Per procedure of a queue plan, the parameters whose values differ between its
+    runs (in the order the procedure lists them)."""
+    first: dict[str, dict[str, Any]] = {}
+    varying: dict[str, list[str]] = {}
+    for run in plan.runs:
+        reference = first.setdefault(run.procedure, run.parameters)
+        names = varying.setdefault(run.procedure, [])
+        names.extend(k for k, v in run.parameters.items()
+                     if reference.get(k) != v and k not in names)
+    return {name: tuple(k for k in first[name] if k in names)
+            for name, names in varying.items()}

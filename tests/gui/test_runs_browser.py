@@ -160,7 +160,9 @@ def test_hall_loop_is_fitted_and_drawn_with_its_fit(browser, bench, qtbot):
     assert len(fits) == 2  # up and down branches
     assert _message(browser) == ""
     details = browser.findChild(QTextBrowser, "runDetails").toPlainText()
-    assert "R_AHE" in details and "±" in details and "field_max" in details
+    assert "R_AHE" in details and "±" in details
+    # parameters by their label, with units
+    assert "Maximum field\n20 mT" in details and "Field step\n2 mT" in details
     assert browser.findChild(QLineEdit, "runFile").text() == str(bench.files["hall"])
     assert browser._table.current_id() == bench.ids["hall"]
 

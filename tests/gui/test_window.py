@@ -87,7 +87,7 @@ def test_a_value_outside_the_station_limits_is_refused_and_nothing_runs(window, 
     assert not session.busy and not panel.todo
     assert session.catalog.query() == []
     panel.update_estimate()
-    assert "Outside what may run" in panel.estimate.text()
+    assert "Would not run" in panel.estimate.text()
 
 
 def test_make_safe_ramps_the_magnets_down_and_turns_the_source_off(qtbot, window, session):
