@@ -76,7 +76,7 @@ def model_table(presets: tuple[str, ...]) -> None:
               show_default=True, help="Where the runs, the catalog and the report go.")
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--model-only", is_flag=True,
-              help="Only print the device model's predictions per preset (a second).")
+              help="Only print the device model's predictions per preset (a few seconds).")
 @click.option("--preset", "presets", multiple=True,
               help="With --model-only: preset(s) to show (default: all).")
 def demo(out_dir: str, seed: int, model_only: bool, presets: tuple[str, ...]) -> None:
