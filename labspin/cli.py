@@ -7,11 +7,12 @@ import sys
 
 import click
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from labspin import __version__
-from labspin.analysis.formatting import si
+
+# Only click and rich here and in the command modules: numpy, pymeasure, pandas and the
+# analysis are imported by the commands that use them, so that ``labspin --help`` and
+# every ``--help`` answer in a fraction of a second (tests/runs/test_cli_startup.py).
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +28,9 @@ def model_table(presets: tuple[str, ...]) -> None:
     """What the device model predicts for each preset: xi_DL, damping, Liu's threshold
     J_c0, and the current density and energy that switch half of the bar for 1 us and
     1 ms pulses (Joule heating included)."""
+    from rich.table import Table
+
+    from labspin.analysis.formatting import si
     from labspin.physics.predictions import predict
     from labspin.physics.presets import UnknownPresetError, preset, preset_names
 
@@ -89,6 +93,9 @@ def demo(out_dir: str, seed: int, model_only: bool, presets: tuple[str, ...]) ->
     if model_only:
         model_table(presets)
         return
+    from rich.table import Table
+    from rich.text import Text
+
     from labspin.demo import run_demo
 
     console = Console()
@@ -136,6 +143,8 @@ def sim_serve(station_file: str | None, preset: str | None, seed: int | None, ho
     """
     import signal
     import threading
+
+    from rich.table import Table
 
     from labspin.physics.presets import UnknownPresetError
     from labspin.simulated_instruments.layout import bench_from_preset
@@ -191,6 +200,8 @@ def station() -> None:
 @click.option("--sim", is_flag=True, help="Open the station on the simulated bench.")
 def station_check(station_file: str | None, sim: bool) -> None:
     """Validate a station file, open every instrument, show what answers, make safe."""
+    from rich.table import Table
+
     from labspin.station import Station, StationError
     from labspin.stationfile import StationFileError
 
@@ -216,7 +227,14 @@ def station_check(station_file: str | None, sim: bool) -> None:
 
 
 # the other commands register themselves on ``main`` when imported
-from labspin import cli_analysis, cli_gui, cli_measure, cli_report, cli_watch  # noqa: E402,F401
+from labspin import (  # noqa: E402,F401
+    cli_analysis,
+    cli_gui,
+    cli_measure,
+    cli_queue,
+    cli_report,
+    cli_watch,
+)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

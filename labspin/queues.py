@@ -40,9 +40,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from labspin.configfiles import QuantityError, describe, parse_quantity, read_yaml
 from labspin.notify_settings import NotifySettings
+from labspin.plan_problems import PlanProblems
 from labspin.procedures import UnknownProcedureError, procedure_class
 from labspin.safety import LimitError, SafetyGuard
 from labspin.settings import SettingError, configure
+from labspin.station_needs import check_station, station_problems
 
 
 class QueueFileError(ValueError):
@@ -223,51 +225,73 @@ def _queue_location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
-def check_procedure(procedure: Any, guard: SafetyGuard) -> None:
-    """Everything a configured procedure would apply, against the station limits, before
-    any instrument is touched (queue plans and the GUI). Raises LimitError/ValueError."""
+def check_procedure(procedure: Any, guard: SafetyGuard, config: Any = None) -> None:
+    """Everything a configured procedure would apply, against the station limits, and
+    (given the station file ``config``) every instrument and wiring it needs, before any
+    instrument is touched (``labspin run``, queue plans and the GUI). Raises LimitError
+    or ValueError for a limit, :class:`~labspin.station_needs.StationMismatch` listing
+    every missing instrument or wiring."""
     procedure.check_limits(guard)
     if getattr(procedure, "stage_temperature", 0) > 0:
         guard.check_temperature(procedure.stage_temperature)
+    if config is not None:
+        check_station(procedure, config)
 
 
-def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> QueuePlan:
+def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None,
+               config: Any = None) -> QueuePlan:
     """Expand every step and validate every run: procedure, parameter names, types,
-    ranges and (given a guard) the station limits. Touches no instrument.
+    ranges, (given a guard) the station limits and (given the station file ``config``)
+    the instruments and wiring each run needs. Touches no instrument.
 
-    The number of runs is counted before any run is built: a queue of more than
-    :data:`MAX_QUEUE_RUNS` is refused at once."""
+    Every problem in the file is reported at once: one QueueFileError listing each with
+    its step and runs. The number of runs is counted before any run is built: a queue of
+    more than :data:`MAX_QUEUE_RUNS` is refused at once."""
     plan = QueuePlan(queue.name, source, queue.station, notify=queue.notify)
+    problems = PlanProblems(source)
     steps = []
     templates: dict[tuple[type, frozenset[str]], Any] = {}  # pymeasure procedures are slow
     for number, step in enumerate(queue.steps, start=1):
-        where = f"{source}: step {number} ({step.procedure}" + \
+        where = f"step {number} ({step.procedure}" + \
             (f" '{step.label}')" if step.label else ")")
         try:
             cls = procedure_class(step.procedure)
         except UnknownProcedureError as exc:
-            raise QueueFileError(f"{where}: {exc}") from None
+            problems.add(where, str(exc))
+            continue
         # one instance per procedure and set of parameter names, configured for each run
         names = frozenset(step.parameters).union(*step.sweep)
         if (cls, names) not in templates:
             templates[cls, names] = cls()
         template = templates[cls, names]
-        combos = _combinations(step, where, template.parameter_objects())
+        try:
+            combos = _combinations(step, where, template.parameter_objects())
+        except QueueFileError as exc:
+            problems.add(where, str(exc).removeprefix(f"{where}: "))
+            continue
         steps.append((number, step, where, template, combos))
     total = sum(len(combos) * step.repeat for _, step, _, _, combos in steps)
     if total > MAX_QUEUE_RUNS:
         raise QueueFileError(f"{source}: the queue expands to {total:,} runs, more than "
                              f"{MAX_QUEUE_RUNS:,}; split it into several queues or sweep "
                              "fewer values")
+    counted = 0  # runs before this step, refused ones included
     for number, step, where, template, combos in steps:
-        runs = [_planned_run(template, {**step.parameters, **combo}, where, guard)
-                for combo in combos]
+        runs = [_planned_run(template, {**step.parameters, **combo}, combo, where, guard,
+                             config, problems,
+                             [counted + k + 1 + r * len(combos) for r in range(step.repeat)])
+                for k, combo in enumerate(combos)]
+        counted += len(combos) * step.repeat
         for _ in range(step.repeat):
-            for duration, parameters in runs:
-                plan.runs.append(PlannedRun(
-                    index=len(plan.runs), step=number, label=step.label or step.procedure,
-                    procedure=step.procedure, parameters=parameters,
-                    on_error=step.on_error, duration=duration))
+            for planned in runs:
+                if planned is not None:
+                    duration, parameters = planned
+                    plan.runs.append(PlannedRun(
+                        index=len(plan.runs), step=number,
+                        label=step.label or step.procedure, procedure=step.procedure,
+                        parameters=parameters, on_error=step.on_error, duration=duration))
+    if problems:
+        raise QueueFileError(problems.message())
     return plan
 
 
@@ -293,20 +317,30 @@ def _combinations(step: Step, where: str, known: dict[str, Any]) -> list[dict[st
             for combo in itertools.product(*levels)] or [{}]
 
 
-def _planned_run(template: Any, values: dict[str, Any], where: str,
-                 guard: SafetyGuard | None) -> tuple[float, dict[str, Any]]:
+def _planned_run(template: Any, values: dict[str, Any], swept: dict[str, Any], where: str,
+                 guard: SafetyGuard | None, config: Any, problems: PlanProblems,
+                 numbers: list[int]) -> tuple[float, dict[str, Any]] | None:
     """The step's procedure configured with ``values``: its duration and parameters,
-    checked against the limits; QueueFileError naming the step, the parameter and its
-    range otherwise."""
+    checked against the limits and the station; None, with the problems noted for the
+    runs ``numbers`` (the parameter and its range, or the instrument and the fix)."""
     try:
         procedure = configure(type(template), values, template)
     except SettingError as exc:
-        raise QueueFileError(f"{where}: {exc}") from None
+        problems.add(where, str(exc), numbers)
+        return None
+    refused = False
     if guard is not None:
         try:
             check_procedure(procedure, guard)
         except (LimitError, ValueError) as exc:
-            raise QueueFileError(f"{where}: {_describe(values)}: {exc}") from None
+            problems.add(where, f"{_describe(swept)}: {exc}" if swept else str(exc), numbers)
+            refused = True
+    if config is not None:
+        for problem in station_problems(procedure, config):
+            problems.add(where, problem, numbers)
+            refused = True
+    if refused:
+        return None
     parameters = {k: _plain(v) for k, v in procedure.parameter_values().items()}
     return procedure.estimated_duration(), parameters
 
@@ -318,7 +352,8 @@ def _plain(value: Any) -> Any:
 
 
 def _describe(params: dict[str, Any]) -> str:
-    text = ", ".join(f"{k}={v}" for k, v in params.items()) or "default parameters"
+    text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in params.items()) or "default parameters"
     return text if len(text) <= 300 else text[:300] + "…"
 
 
