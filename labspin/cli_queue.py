@@ -223,8 +223,8 @@ def queue_status(file: str | None, data_dir: str) -> None:
         highlight=False, soft_wrap=True)
     if 0 < remaining:  # queue_index is 0-based in the catalog; runs count from 1
         todo = [i + 1 for i in range(queue["total"]) if states.get(i) != "finished"]
-        console.print(f"  still to run{runs_text(todo).removeprefix(',')}", highlight=False,
-                      soft_wrap=True)
+        console.print(f"  still to run: {runs_text(todo).removeprefix(', ')}",
+                      highlight=False, soft_wrap=True)
     console.print("  all attempts: " + ", ".join(f"{n} {s}" for s, n in sorted(tried.items())),
                   highlight=False, soft_wrap=True)
     if queue.get("log_file"):

@@ -6,6 +6,8 @@ lists them): a sweep of 40 runs on a station without a lock-in is one line, not 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 #: problems listed before "... and N more"
 MAX_PROBLEMS_SHOWN = 40
 
@@ -15,17 +17,24 @@ class PlanProblems:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.found: dict[tuple[str, str], list[int]] = {}  # (where, problem) -> runs
+        #: (step number, where, problem) -> the runs it concerns
+        self.found: dict[tuple[int, str, str], list[int]] = {}
 
-    def add(self, where: str, problem: str, runs: list[int] | None = None) -> None:
-        self.found.setdefault((where, problem), []).extend(runs or [])
+    def add(self, step: int, where: str, problem: str, runs: list[int] | None = None) -> None:
+        """A problem of step ``step`` (1-based; ``where`` names it), for ``runs``."""
+        self.found.setdefault((step, where, problem), []).extend(runs or [])
+
+    def for_runs(self, step: int, where: str, runs: list[int]) -> Callable[[str], None]:
+        """A function noting one problem of those runs of a step."""
+        return lambda problem: self.add(step, where, problem, runs)
 
     def __bool__(self) -> bool:
         return bool(self.found)
 
     def lines(self) -> list[str]:
+        ordered = sorted(self.found.items(), key=lambda item: item[0][0])  # by step
         return [f"{where}{runs_text(runs)}: {problem}"
-                for (where, problem), runs in self.found.items()]
+                for (_, where, problem), runs in ordered]
 
     def message(self) -> str:
         """One line for one problem; otherwise a count and one indented line each."""

@@ -31,6 +31,7 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -257,7 +258,7 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None,
         try:
             cls = procedure_class(step.procedure)
         except UnknownProcedureError as exc:
-            problems.add(where, str(exc))
+            problems.add(number, where, str(exc))
             continue
         # one instance per procedure and set of parameter names, configured for each run
         names = frozenset(step.parameters).union(*step.sweep)
@@ -267,7 +268,7 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None,
         try:
             combos = _combinations(step, where, template.parameter_objects())
         except QueueFileError as exc:
-            problems.add(where, str(exc).removeprefix(f"{where}: "))
+            problems.add(number, where, str(exc).removeprefix(f"{where}: "))
             continue
         steps.append((number, step, where, template, combos))
     total = sum(len(combos) * step.repeat for _, step, _, _, combos in steps)
@@ -277,9 +278,10 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None,
                              "fewer values")
     counted = 0  # runs before this step, refused ones included
     for number, step, where, template, combos in steps:
-        runs = [_planned_run(template, {**step.parameters, **combo}, combo, where, guard,
-                             config, problems,
-                             [counted + k + 1 + r * len(combos) for r in range(step.repeat)])
+        runs = [_planned_run(template, {**step.parameters, **combo}, guard, config,
+                             problems.for_runs(number, where, [
+                                 counted + k + 1 + r * len(combos)
+                                 for r in range(step.repeat)]))
                 for k, combo in enumerate(combos)]
         counted += len(combos) * step.repeat
         for _ in range(step.repeat):
@@ -317,27 +319,26 @@ def _combinations(step: Step, where: str, known: dict[str, Any]) -> list[dict[st
             for combo in itertools.product(*levels)] or [{}]
 
 
-def _planned_run(template: Any, values: dict[str, Any], swept: dict[str, Any], where: str,
-                 guard: SafetyGuard | None, config: Any, problems: PlanProblems,
-                 numbers: list[int]) -> tuple[float, dict[str, Any]] | None:
+def _planned_run(template: Any, values: dict[str, Any], guard: SafetyGuard | None,
+                 config: Any, note: Callable[[str], None]) -> tuple[float, dict[str, Any]] | None:
     """The step's procedure configured with ``values``: its duration and parameters,
-    checked against the limits and the station; None, with the problems noted for the
-    runs ``numbers`` (the parameter and its range, or the instrument and the fix)."""
+    checked against the limits and the station; None, with each problem given to
+    ``note`` (the parameter and its range, the limit, or the instrument and the fix)."""
     try:
         procedure = configure(type(template), values, template)
     except SettingError as exc:
-        problems.add(where, str(exc), numbers)
+        note(str(exc))
         return None
     refused = False
     if guard is not None:
         try:
             check_procedure(procedure, guard)
         except (LimitError, ValueError) as exc:
-            problems.add(where, f"{_describe(swept)}: {exc}" if swept else str(exc), numbers)
+            note(str(exc))
             refused = True
     if config is not None:
         for problem in station_problems(procedure, config):
-            problems.add(where, problem, numbers)
+            note(problem)
             refused = True
     if refused:
         return None
@@ -349,12 +350,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def _describe(params: dict[str, Any]) -> str:
-    text = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in params.items()) or "default parameters"
-    return text if len(text) <= 300 else text[:300] + "…"
 
 
 def varying_settings(plan: QueuePlan) -> list[str]:

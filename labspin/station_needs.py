@@ -63,9 +63,9 @@ class _Needs:
 
     def magnet(self, axis: str, why: str) -> None:
         if axis not in self.config.magnets:
-            self._add(f"{why} needs a field along {axis}, and station "
-                      f"'{self.config.name}' has no magnet along {axis}; add magnets.{axis} "
-                      "to the station file")
+            self._add(f"{why} needs a magnet along {axis}, which station "
+                      f"'{self.config.name}' does not have; add magnets.{axis} to the "
+                      "station file")
 
     def lockin(self, contacts: str, why: str) -> None:
         if not any(entry.driver in LOCKIN_DRIVERS and contacts in entry.wiring.values()
@@ -92,10 +92,10 @@ class _Needs:
             return
         if any(w < SOURCE_MIN_PULSE * (1 - _WIDTH_TOLERANCE) for w in widths):
             shortest = min(widths)
-            self.role("pulser", f"{why} ({shortest * 1e6:.3g} us pulses, shorter than the "
-                                "6221's 50 us)", "a pulse generator")
+            self.role("pulser", f"a {shortest * 1e6:.3g} us {why} (shorter than the 6221's "
+                                "50 us)", "a pulse generator")
         if any(w >= SOURCE_MIN_PULSE * (1 - _WIDTH_TOLERANCE) for w in widths):
-            self.source(why, pulses=True)
+            self.source(f"a {why} of 50 us or more", pulses=True)
 
 
 def _base(p: Any, needs: _Needs) -> None:
@@ -108,7 +108,7 @@ def _pulsed(p: Any, needs: _Needs) -> None:
     if p.bias_field:
         needs.magnet(p.bias_axis, f"bias_field along {p.bias_axis}")
     widths = sorted({pulse.width for pulse in p.planned_pulses() if pulse.amplitude})
-    needs.pulses(widths, "the pulses")
+    needs.pulses(widths, "pulse")
     readout = f"readout {p.readout!r}"
     if p.readout == "R_xx 2w":
         needs.source(readout)
@@ -117,8 +117,8 @@ def _pulsed(p: Any, needs: _Needs) -> None:
         needs.source(readout)
         needs.voltmeter("xy", readout, channel=1 if p.readout == "R_xy delta" else None)
     if needs.config.sample.two_terminal_resistance is None:
-        needs.voltmeter("xx", "measuring the bar's resistance before the pulses (no "
-                              "sample.two_terminal_resistance)")
+        needs.voltmeter("xx", "measuring the bar's resistance before pulsing (the station "
+                              "file gives no sample.two_terminal_resistance)")
 
 
 def _field_loop(p: Any, needs: _Needs) -> None:
@@ -147,7 +147,7 @@ def _harmonic(p: Any, needs: _Needs) -> None:
             needs.magnet("z", "initial_field_z")
     else:
         for axis in ("x", "y"):
-            needs.magnet(axis, "an in-plane angle scan")
+            needs.magnet(axis, "an in-plane angle scan (mode 'angle scan')")
 
 
 def _stfmr(p: Any, needs: _Needs) -> None:
@@ -160,9 +160,10 @@ def _stfmr(p: Any, needs: _Needs) -> None:
         needs.magnet("x", "angle_control 'rotator'")
     else:
         for axis in ("x", "y"):
-            needs.magnet(axis, "in-plane field angles by vector magnet")
+            needs.magnet(axis, "a field angle set by the vector magnet (angle_control "
+                               "'vector magnet')")
     if any(p.current_list()):
-        needs.source("DC bias currents through the bias tee")
+        needs.source("a DC bias current through the bias tee (dc_currents)")
 
 
 #: per procedure class name, what it needs beyond its bases (applied base first)
