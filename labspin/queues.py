@@ -44,7 +44,7 @@ from labspin.notify_settings import NotifySettings
 from labspin.plan_problems import PlanProblems
 from labspin.procedures import UnknownProcedureError, procedure_class
 from labspin.safety import LimitError, SafetyGuard
-from labspin.settings import SettingError, configure
+from labspin.settings import SettingError, configure, quantity_text
 from labspin.station_needs import check_station, station_problems
 
 
@@ -354,14 +354,23 @@ def _plain(value: Any) -> Any:
 
 def varying_settings(plan: QueuePlan) -> list[str]:
     """Per planned run, the parameters that differ between the runs of its procedure
-    ("pulse_width=0.001, bias_field=0.01"): what a table of the plan needs to show."""
+    ("pulse_width=1 ms, bias_field=10 mT", in the parameter's unit with a prefix): what
+    a table of the plan needs to show."""
     first: dict[str, dict[str, Any]] = {}
     varying: dict[str, set[str]] = {}
     for run in plan.runs:
         reference = first.setdefault(run.procedure, run.parameters)
         varying.setdefault(run.procedure, set()).update(
             k for k, v in run.parameters.items() if reference.get(k) != v)
-    return [", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                      for k, v in run.parameters.items() if k in varying[run.procedure])
-            for run in plan.runs]
+    units = {name: {k: getattr(p, "units", None)
+                    for k, p in procedure_class(name)().parameter_objects().items()}
+             for name in varying if varying[name]}
 
+    def shown(procedure: str, key: str, value: Any) -> str:
+        if isinstance(value, float):
+            return quantity_text(value, units[procedure].get(key))
+        return str(value)
+
+    return [", ".join(f"{k}={shown(run.procedure, k, v)}" for k, v in run.parameters.items()
+                      if k in varying[run.procedure])
+            for run in plan.runs]

@@ -169,7 +169,7 @@ class MeasurePanel(QWidget):
     def _configured(self) -> Any:
         procedure = self.inputs.get_procedure()
         procedure.parameter_values()  # every value valid for its type and range
-        check_procedure(procedure, self.session.station.guard)
+        check_procedure(procedure, self.session.station.guard, self.session.station.config)
         return procedure
 
     def make_procedure(self) -> Any | None:

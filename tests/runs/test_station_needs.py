@@ -116,8 +116,8 @@ def test_every_procedure_with_its_defaults_fits_the_example_station():
 
 
 def test_a_plan_lists_every_problem_of_the_file_at_once_by_step_with_run_numbers(tmp_path):
-    path, config = _station(tmp_path, lambda d: (_drop("lockin", "pulser")(d),
-                                                 _no_magnet("x")(d)))
+    _, config = _station(tmp_path, lambda d: (_drop("lockin", "pulser")(d),
+                                              _no_magnet("x")(d)))
     queue = parse_queue({"steps": [
         {"procedure": "USMRLoop", "parameters": SMALL_LOOP},  # fine: runs 1-2 (repeat)
         {"procedure": "HarmonicHall", "sweep": [{"current": {"values": ["1 mA", "2 mA"]}}]},
