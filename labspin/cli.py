@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -114,8 +115,20 @@ def demo(out_dir: str, seed: int, model_only: bool, presets: tuple[str, ...]) ->
         console.print(f"  • {note}", highlight=False)
     console.print(f"{len(result.runs)} runs in {result.out_dir / 'data'}; report: "
                   f"{result.out_dir / 'report' / 'index.html'}", highlight=False)
-    console.print("Next: labspin demo --model-only (the presets), labspin procedures, "
-                  "labspin queue plan examples/queues/phase-diagram.yaml", highlight=False)
+    for line in next_steps(result.out_dir):
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+def next_steps(out_dir) -> list[str]:
+    """What to try after the demo; first, the window on the demo's own runs (its Past
+    runs view reads the catalog of --data-dir, labspin-data by default)."""
+    import shlex
+
+    data = shlex.quote(str(Path(out_dir) / "data"))
+    return [f"See these runs in the window: labspin gui --sim --data-dir {data}",
+            f"Fit them again: labspin fit {data}",
+            "Next: labspin demo --model-only (the presets), labspin procedures, "
+            "labspin queue plan examples/queues/phase-diagram.yaml"]
 
 
 @main.group()
