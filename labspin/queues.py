@@ -219,11 +219,20 @@ def parse_queue(data: Any, source: str = "queue file") -> QueueFile:
 
 
 def _queue_location(loc: tuple[Any, ...]) -> str:
-    """'steps.1.parameters.x' as the user counts it: 'step 2.parameters.x'."""
-    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
-        return f"step {loc[1] + 1}" + ("." + ".".join(str(p) for p in loc[2:])
-                                        if loc[2:] else "")
-    return ".".join(str(p) for p in loc)
+    """A place in the file as the user counts it, from 1 ('steps.1.sweep.0.x' is 'step
+    2.sweep level 1.x'; 'notify.urls.0' is 'notify.urls item 1')."""
+    parts: list[str] = []
+    for k, part in enumerate(loc):
+        if isinstance(part, int) and k > 0:
+            owner = loc[k - 1]
+            name = {"steps": "step", "sweep": "sweep level"}.get(str(owner))
+            if name is not None:
+                parts[-1] = f"{name} {part + 1}"
+            else:
+                parts[-1] += f" item {part + 1}"
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
 
 
 def check_procedure(procedure: Any, guard: SafetyGuard, config: Any = None) -> None:
