@@ -76,8 +76,10 @@ class _Needs:
 
     def voltmeter(self, contacts: str, why: str, channel: int | None = None) -> None:
         entry = self.config.instruments.get("voltmeter")
-        wired = [int(c) for c, pair in (entry.wiring if entry else {}).items()
-                 if pair == contacts]
+        if entry is None:
+            self.role("voltmeter", why, "the 2182A nanovoltmeter")
+            return
+        wired = [int(c) for c, pair in entry.wiring.items() if pair == contacts]
         if not wired:
             self._add(f"{why} needs the 2182A on the {contacts} contacts: no 2182A channel "
                       f"is wired to them; set instruments.voltmeter.wiring in the station "

@@ -75,6 +75,7 @@ CASES = {
     "USMR without a lock-in on xx": ("USMRLoop", SMALL_LOOP, _drop("lockin_xx"), "{1: xx}"),
     "Hall loop without xx on the 2182A": (
         "HallLoop", SMALL_LOOP, _wire({1: "xy"}), "xx contacts"),
+    "Hall loop without a voltmeter": ("HallLoop", SMALL_LOOP, _drop("voltmeter"), "voltmeter"),
     "a stage temperature without a controller": (
         "HallLoop", SMALL_LOOP | {"stage_temperature": 300}, _drop("temperature"),
         "temperature"),
