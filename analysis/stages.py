@@ -346,8 +346,15 @@ def phase_diagram_stage(summary: pd.DataFrame, *, ms: float | None = None,
                           "J_c stderr (A/m^2)": err})[keep].sort_values("Bias field (T)")
     distinct = sorted(set(np.abs(table["Bias field (T)"])))
     if len(distinct) < 3:
-        raise StageError(f"a phase diagram needs J_c at 3 or more distinct |{_LEE_BIAS}|; "
-                         f"the fitted switching loops have {distinct or 'none'} T")
+        other = int((~along_x).sum())
+        raise StageError(
+            f"a phase diagram needs J_c at 3 or more distinct |{_LEE_BIAS}| along x: the "
+            "Lee threshold is that of a perpendicular magnet in an in-plane field along "
+            "the current (x), which tilts m so that the damping-like torque reverses it "
+            "deterministically; the fitted switching loops have "
+            f"{[float(b) for b in distinct] or 'none'} T along x"
+            + (f" ({other} loop(s) with the bias along y or z left out: measure with "
+               "bias_axis x)" if other else ""))
     try:
         fit = fit_lee_phase_diagram(table["Bias field (T)"], table["J_c (A/m^2)"],
                                     ms=ms, t_f=t_f)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 import sys
+from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from labspin import __version__
-from labspin.analysis.formatting import si
+
+# Only click and rich here and in the command modules: numpy, pymeasure, pandas and the
+# analysis are imported by the commands that use them, so that ``labspin --help`` and
+# every ``--help`` answer in a fraction of a second (tests/runs/test_cli_startup.py).
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +29,9 @@ def model_table(presets: tuple[str, ...]) -> None:
     """What the device model predicts for each preset: xi_DL, damping, Liu's threshold
     J_c0, and the current density and energy that switch half of the bar for 1 us and
     1 ms pulses (Joule heating included)."""
+    from rich.table import Table
+
+    from labspin.analysis.formatting import si
     from labspin.physics.devicefile import DeviceFileError, load_device
     from labspin.physics.predictions import predict
     from labspin.physics.presets import preset_names
@@ -77,7 +82,7 @@ def model_table(presets: tuple[str, ...]) -> None:
               show_default=True, help="Where the runs, the catalog and the report go.")
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--model-only", is_flag=True,
-              help="Only print the device model's predictions per preset (a second).")
+              help="Only print the device model's predictions per preset (a few seconds).")
 @click.option("--preset", "presets", multiple=True,
               help="With --model-only: preset(s) to show (default: all).")
 @click.option("--device", "devices", multiple=True, type=click.Path(dir_okay=False),
@@ -97,6 +102,9 @@ def demo(out_dir: str, seed: int, model_only: bool, presets: tuple[str, ...],
         raise click.UsageError("the demo measures the presets; use --device with "
                                "--model-only, or measure your device with labspin run "
                                "PROCEDURE --sim --device FILE")
+    from rich.table import Table
+    from rich.text import Text
+
     from labspin.demo import run_demo
 
     console = Console()
@@ -115,8 +123,20 @@ def demo(out_dir: str, seed: int, model_only: bool, presets: tuple[str, ...],
         console.print(f"  • {note}", highlight=False)
     console.print(f"{len(result.runs)} runs in {result.out_dir / 'data'}; report: "
                   f"{result.out_dir / 'report' / 'index.html'}", highlight=False)
-    console.print("Next: labspin demo --model-only (the presets), labspin procedures, "
-                  "labspin queue plan examples/queues/phase-diagram.yaml", highlight=False)
+    for line in next_steps(result.out_dir):
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+def next_steps(out_dir) -> list[str]:
+    """What to try after the demo; first, the window on the demo's own runs (its Past
+    runs view reads the catalog of --data-dir, labspin-data by default)."""
+    import shlex
+
+    data = shlex.quote(str(Path(out_dir) / "data"))
+    return [f"See these runs in the window: labspin gui --sim --data-dir {data}",
+            f"Fit them again: labspin fit {data}",
+            "Next: labspin demo --model-only (the presets), labspin procedures, "
+            "labspin queue plan examples/queues/phase-diagram.yaml"]
 
 
 @main.group()
@@ -146,6 +166,8 @@ def sim_serve(station_file: str | None, preset: str | None, device_file: str | N
     """
     import signal
     import threading
+
+    from rich.table import Table
 
     from labspin.physics.devicefile import DeviceFileError, load_device
     from labspin.simulated_instruments.layout import bench_from_preset
@@ -204,6 +226,8 @@ def station() -> None:
 @click.option("--sim", is_flag=True, help="Open the station on the simulated bench.")
 def station_check(station_file: str | None, sim: bool) -> None:
     """Validate a station file, open every instrument, show what answers, make safe."""
+    from rich.table import Table
+
     from labspin.station import Station, StationError
     from labspin.stationfile import StationFileError
 
@@ -234,6 +258,7 @@ from labspin import (  # noqa: E402,F401
     cli_device,
     cli_gui,
     cli_measure,
+    cli_queue,
     cli_report,
     cli_watch,
 )

@@ -11,13 +11,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from labspin.analysis.formatting import (
-    VERDICT_COLOURS,
-    format_quantities,
-    reason_of,
-    si,
-    verdict_of,
-)
 from labspin.cli import main
 from labspin.cli_options import fit_inputs, torque_inputs
 
@@ -123,6 +116,8 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
         _series(summary, series, quantity, trend, series_out)
     if phase_diagram:
         _phase_diagram(summary, ms, thickness_f if thickness_f is not None else thickness)
+    from labspin.analysis.formatting import verdict_of
+
     undetermined = sum(verdict_of(r) == "not determined" for r in summary.to_dict("records"))
     if skipped:
         console.print(f"[red]{len(skipped)} file(s) could not be read (listed above)[/red]")
@@ -193,6 +188,8 @@ def _load(paths: tuple[str, ...], queries: tuple[str, ...],
 
 
 def _verdict_cell(row: dict) -> str:
+    from labspin.analysis.formatting import VERDICT_COLOURS, reason_of, verdict_of
+
     verdict = verdict_of(row)
     colour = VERDICT_COLOURS[verdict]
     reason = reason_of(row)
@@ -203,6 +200,8 @@ def _verdict_cell(row: dict) -> str:
 
 
 def _print_fits(summary, n_runs: int, skipped: list[tuple[Path, str]]) -> None:
+    from labspin.analysis.formatting import format_quantities, verdict_of
+
     table = Table(title=f"Fits of {n_runs} run(s)")
     for col in ("file", "kind", "verdict", "quantities", "notes"):
         table.add_column(col, overflow="fold")
@@ -229,6 +228,8 @@ def _print_fits(summary, n_runs: int, skipped: list[tuple[Path, str]]) -> None:
 
 def _value(value: float, err: float, unit: str) -> str:
     """"4.1 mT ± 0.2 mT" with SI prefixes when the unit is known, else plain numbers."""
+    from labspin.analysis.formatting import si
+
     if unit:
         text = si(value, unit)
         return text + (f" ± {si(err, unit, 2)}" if math.isfinite(err) else "")
@@ -265,6 +266,7 @@ def _series(summary, parameter: str, quantity: str, trend: str,
 
 
 def _phase_diagram(summary, ms: float | None, t_f: float | None) -> None:
+    from labspin.analysis.formatting import si
     from labspin.analysis.stages import StageError, phase_diagram_stage
 
     try:

@@ -38,6 +38,9 @@ class QueueOutcome:
     failed: int = 0
     stopped_early: bool = False
     records: list[RunRecord] = field(default_factory=list)
+    #: what may still be on after the run that stopped the queue (instrument -> line);
+    #: empty unless the queue stopped because the bench was not confirmed safe
+    unsafe: dict[str, str] = field(default_factory=dict)
 
 
 def queue_progress(catalog: Catalog, queue_id: int) -> dict[int, str]:
@@ -148,14 +151,28 @@ def _run_locked(plan: QueuePlan, station: Any, catalog: Catalog, lock: QueueLock
                                    queue_index=run.index, on_row=on_row, should_stop=stop,
                                    on_progress=on_progress)
             outcome.records.append(record)
-            log.info("run %d (queue run #%d, %s): %s%s", record.id, run.index + 1, run.label,
-                     record.status, f": {record.error}" if record.error else "")
+            # run numbers count from 1 as people count; run.index is the 0-based plan index
+            log.info("run %d (queue run %d of %d, %s): %s%s", record.id, run.index + 1,
+                     len(plan.runs), run.label, record.status,
+                     f": {record.error}" if record.error else "")
             if on_run_end is not None:
                 on_run_end(run, record)
             if record.status == "finished":
                 outcome.finished += 1
             else:
                 outcome.failed += 1
+            hazards = dict(getattr(station, "hazards", None) or {})
+            if hazards:
+                # whatever on_error says: the next run would start on a bench that may
+                # still carry a field or a current
+                outcome.stopped_early = True
+                outcome.unsafe = hazards
+                status = "stopped"
+                log.error("queue %d stops after run %d: the bench is not confirmed safe "
+                          "(%s); make it safe, then continue with --resume", queue_id,
+                          record.id, "; ".join(hazards.values()))
+                break
+            if record.status != "finished":
                 if run.on_error == "stop":
                     outcome.stopped_early = True
                     status = "stopped"

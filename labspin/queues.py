@@ -31,6 +31,7 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -40,9 +41,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from labspin.configfiles import QuantityError, describe, parse_quantity, read_yaml
 from labspin.notify_settings import NotifySettings
+from labspin.plan_problems import PlanProblems
 from labspin.procedures import UnknownProcedureError, procedure_class
 from labspin.safety import LimitError, SafetyGuard
-from labspin.settings import SettingError, configure
+from labspin.settings import SettingError, configure, quantity_text
+from labspin.station_needs import check_station, station_problems
 
 
 class QueueFileError(ValueError):
@@ -216,58 +219,90 @@ def parse_queue(data: Any, source: str = "queue file") -> QueueFile:
 
 
 def _queue_location(loc: tuple[Any, ...]) -> str:
-    """'steps.1.parameters.x' as the user counts it: 'step 2.parameters.x'."""
-    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
-        return f"step {loc[1] + 1}" + ("." + ".".join(str(p) for p in loc[2:])
-                                        if loc[2:] else "")
-    return ".".join(str(p) for p in loc)
+    """A place in the file as the user counts it, from 1 ('steps.1.sweep.0.x' is 'step
+    2.sweep level 1.x'; 'notify.urls.0' is 'notify.urls item 1')."""
+    parts: list[str] = []
+    for k, part in enumerate(loc):
+        if isinstance(part, int) and k > 0:
+            owner = loc[k - 1]
+            name = {"steps": "step", "sweep": "sweep level"}.get(str(owner))
+            if name is not None:
+                parts[-1] = f"{name} {part + 1}"
+            else:
+                parts[-1] += f" item {part + 1}"
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
 
 
-def check_procedure(procedure: Any, guard: SafetyGuard) -> None:
-    """Everything a configured procedure would apply, against the station limits, before
-    any instrument is touched (queue plans and the GUI). Raises LimitError/ValueError."""
+def check_procedure(procedure: Any, guard: SafetyGuard, config: Any = None) -> None:
+    """Everything a configured procedure would apply, against the station limits, and
+    (given the station file ``config``) every instrument and wiring it needs, before any
+    instrument is touched (``labspin run``, queue plans and the GUI). Raises LimitError
+    or ValueError for a limit, :class:`~labspin.station_needs.StationMismatch` listing
+    every missing instrument or wiring."""
     procedure.check_limits(guard)
     if getattr(procedure, "stage_temperature", 0) > 0:
         guard.check_temperature(procedure.stage_temperature)
+    if config is not None:
+        check_station(procedure, config)
 
 
-def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None) -> QueuePlan:
+def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None,
+               config: Any = None) -> QueuePlan:
     """Expand every step and validate every run: procedure, parameter names, types,
-    ranges and (given a guard) the station limits. Touches no instrument.
+    ranges, (given a guard) the station limits and (given the station file ``config``)
+    the instruments and wiring each run needs. Touches no instrument.
 
-    The number of runs is counted before any run is built: a queue of more than
-    :data:`MAX_QUEUE_RUNS` is refused at once."""
+    Every problem in the file is reported at once: one QueueFileError listing each with
+    its step and runs. The number of runs is counted before any run is built: a queue of
+    more than :data:`MAX_QUEUE_RUNS` is refused at once."""
     plan = QueuePlan(queue.name, source, queue.station, notify=queue.notify)
+    problems = PlanProblems(source)
     steps = []
     templates: dict[tuple[type, frozenset[str]], Any] = {}  # pymeasure procedures are slow
     for number, step in enumerate(queue.steps, start=1):
-        where = f"{source}: step {number} ({step.procedure}" + \
+        where = f"step {number} ({step.procedure}" + \
             (f" '{step.label}')" if step.label else ")")
         try:
             cls = procedure_class(step.procedure)
         except UnknownProcedureError as exc:
-            raise QueueFileError(f"{where}: {exc}") from None
+            problems.add(number, where, str(exc))
+            continue
         # one instance per procedure and set of parameter names, configured for each run
         names = frozenset(step.parameters).union(*step.sweep)
         if (cls, names) not in templates:
             templates[cls, names] = cls()
         template = templates[cls, names]
-        combos = _combinations(step, where, template.parameter_objects())
+        try:
+            combos = _combinations(step, where, template.parameter_objects())
+        except QueueFileError as exc:
+            problems.add(number, where, str(exc).removeprefix(f"{where}: "))
+            continue
         steps.append((number, step, where, template, combos))
     total = sum(len(combos) * step.repeat for _, step, _, _, combos in steps)
     if total > MAX_QUEUE_RUNS:
         raise QueueFileError(f"{source}: the queue expands to {total:,} runs, more than "
                              f"{MAX_QUEUE_RUNS:,}; split it into several queues or sweep "
                              "fewer values")
+    counted = 0  # runs before this step, refused ones included
     for number, step, where, template, combos in steps:
-        runs = [_planned_run(template, {**step.parameters, **combo}, where, guard)
-                for combo in combos]
+        runs = [_planned_run(template, {**step.parameters, **combo}, guard, config,
+                             problems.for_runs(number, where, [
+                                 counted + k + 1 + r * len(combos)
+                                 for r in range(step.repeat)]))
+                for k, combo in enumerate(combos)]
+        counted += len(combos) * step.repeat
         for _ in range(step.repeat):
-            for duration, parameters in runs:
-                plan.runs.append(PlannedRun(
-                    index=len(plan.runs), step=number, label=step.label or step.procedure,
-                    procedure=step.procedure, parameters=parameters,
-                    on_error=step.on_error, duration=duration))
+            for planned in runs:
+                if planned is not None:
+                    duration, parameters = planned
+                    plan.runs.append(PlannedRun(
+                        index=len(plan.runs), step=number,
+                        label=step.label or step.procedure, procedure=step.procedure,
+                        parameters=parameters, on_error=step.on_error, duration=duration))
+    if problems:
+        raise QueueFileError(problems.message())
     return plan
 
 
@@ -293,20 +328,29 @@ def _combinations(step: Step, where: str, known: dict[str, Any]) -> list[dict[st
             for combo in itertools.product(*levels)] or [{}]
 
 
-def _planned_run(template: Any, values: dict[str, Any], where: str,
-                 guard: SafetyGuard | None) -> tuple[float, dict[str, Any]]:
+def _planned_run(template: Any, values: dict[str, Any], guard: SafetyGuard | None,
+                 config: Any, note: Callable[[str], None]) -> tuple[float, dict[str, Any]] | None:
     """The step's procedure configured with ``values``: its duration and parameters,
-    checked against the limits; QueueFileError naming the step, the parameter and its
-    range otherwise."""
+    checked against the limits and the station; None, with each problem given to
+    ``note`` (the parameter and its range, the limit, or the instrument and the fix)."""
     try:
         procedure = configure(type(template), values, template)
     except SettingError as exc:
-        raise QueueFileError(f"{where}: {exc}") from None
+        note(str(exc))
+        return None
+    refused = False
     if guard is not None:
         try:
             check_procedure(procedure, guard)
         except (LimitError, ValueError) as exc:
-            raise QueueFileError(f"{where}: {_describe(values)}: {exc}") from None
+            note(str(exc))
+            refused = True
+    if config is not None:
+        for problem in station_problems(procedure, config):
+            note(problem)
+            refused = True
+    if refused:
+        return None
     parameters = {k: _plain(v) for k, v in procedure.parameter_values().items()}
     return procedure.estimated_duration(), parameters
 
@@ -317,21 +361,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _describe(params: dict[str, Any]) -> str:
-    text = ", ".join(f"{k}={v}" for k, v in params.items()) or "default parameters"
-    return text if len(text) <= 300 else text[:300] + "…"
-
-
 def varying_settings(plan: QueuePlan) -> list[str]:
     """Per planned run, the parameters that differ between the runs of its procedure
-    ("pulse_width=0.001, bias_field=0.01"): what a table of the plan needs to show."""
+    ("pulse_width=1 ms, bias_field=10 mT", in the parameter's unit with a prefix): what
+    a table of the plan needs to show."""
     first: dict[str, dict[str, Any]] = {}
     varying: dict[str, set[str]] = {}
     for run in plan.runs:
         reference = first.setdefault(run.procedure, run.parameters)
         varying.setdefault(run.procedure, set()).update(
             k for k, v in run.parameters.items() if reference.get(k) != v)
-    return [", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                      for k, v in run.parameters.items() if k in varying[run.procedure])
-            for run in plan.runs]
+    units = {name: {k: getattr(p, "units", None)
+                    for k, p in procedure_class(name)().parameter_objects().items()}
+             for name in varying if varying[name]}
 
+    def shown(procedure: str, key: str, value: Any) -> str:
+        if isinstance(value, float):
+            return quantity_text(value, units[procedure].get(key))
+        return str(value)
+
+    return [", ".join(f"{k}={shown(run.procedure, k, v)}" for k, v in run.parameters.items()
+                      if k in varying[run.procedure])
+            for run in plan.runs]

@@ -213,10 +213,14 @@ class MeasurePanel(QWidget):
         if info is not None:
             self.use_parameters(info.procedure_name, info.parameters, f"run {info.run_id}")
 
+    def _station_config(self) -> Any:
+        station = getattr(self.session, "station", None)
+        return getattr(station, "config", None)
+
     def make_procedure(self) -> Any | None:
         """The procedure as set in the form, checked against the station limits; None
         (and a message saying why) when it would not be allowed to run."""
-        check = self.form.check(self.session.guard, fresh=True)
+        check = self.form.check(self.session.guard, fresh=True, config=self._station_config())
         self._show_estimate(check)
         if not check.ok:
             self.message.error(f"{self.procedure_name} not started: {check.summary}")
@@ -226,7 +230,7 @@ class MeasurePanel(QWidget):
 
     def update_estimate(self) -> FormCheck:
         """Check the form as it stands and say what it would do (or why it would not)."""
-        check = self.form.check(self.session.guard)
+        check = self.form.check(self.session.guard, config=self._station_config())
         self._show_estimate(check)
         return check
 

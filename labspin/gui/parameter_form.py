@@ -38,6 +38,7 @@ from labspin.procedures.base import ProcedureError
 from labspin.queues import check_procedure
 from labspin.safety import LimitError
 from labspin.settings import SettingError, configure, convert, describe_parameter, quantity_text
+from labspin.station_needs import StationMismatch, check_station
 
 __all__ = ["FormCheck", "ParameterForm", "format_value", "parameter_names"]
 
@@ -227,10 +228,12 @@ class ParameterForm(QWidget):
         return self.fields[name].note.text()
 
     # -- checking -------------------------------------------------------------------------
-    def check(self, guard: Any = None, fresh: bool = False) -> FormCheck:
+    def check(self, guard: Any = None, fresh: bool = False, config: Any = None) -> FormCheck:
         """Convert every box, configure the procedure and, given the station's guard,
-        check it against the limits; each problem is shown under its box. ``fresh``: a
-        new procedure instance (to keep or run) instead of the form's reused one."""
+        check it against the limits, and given the station file ``config``, against the
+        instruments and wiring it needs (``labspin.station_needs``, as ``labspin run`` and
+        queue plans do); each problem is shown under its box. ``fresh``: a new procedure
+        instance (to keep or run) instead of the form's reused one."""
         result = FormCheck(None)
         for name, item in self.fields.items():
             try:
@@ -253,6 +256,11 @@ class ParameterForm(QWidget):
                 text = f"beyond the station limits: {exc}"
                 for name in self._blame(result.values, guard) or [""]:
                     result.problems[name] = text
+        if result.procedure is not None and config is not None and not result.problems:
+            try:
+                check_station(result.procedure, config)
+            except StationMismatch as exc:
+                result.problems[""] = f"this station cannot run it: {exc}"
         if result.problems:
             result.procedure = None
         self._show_problems(result.problems)

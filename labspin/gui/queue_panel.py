@@ -144,7 +144,8 @@ class QueuePanel(QWidget):
         show it and keep what was loaded before."""
         try:
             queue = load_queue_file(path)
-            plan = plan_queue(queue, str(path), self.session.station.guard)
+            plan = plan_queue(queue, str(path), self.session.station.guard,
+                              self.session.station.config)
         except QueueFileError as exc:
             self.message.error(f"Queue not loaded: {exc}")
             return False

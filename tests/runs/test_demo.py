@@ -49,3 +49,23 @@ def test_model_only_prints_every_preset_and_the_energy_ratio():
     for name in ("py-nio", "py-coo", "py-alox", "pt-py", "cofeb-nio-pma"):
         assert name in out.output
     assert "pt-py / py-nio" in out.output
+
+
+def test_the_demo_ends_with_the_exact_command_that_opens_its_runs_in_the_window(
+        tmp_path, monkeypatch):
+    import shlex
+    from types import SimpleNamespace
+
+    import labspin.demo
+    from labspin.cli_gui import gui
+
+    out = tmp_path / "my demo"  # a space: the command must still be one to paste
+    monkeypatch.setattr(labspin.demo, "run_demo", lambda out_dir, seed, progress: (
+        SimpleNamespace(rows=[], notes=[], runs=[], out_dir=out)))
+    result = CliRunner().invoke(main, ["demo", "--out", str(out)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    [line] = [x for x in result.output.splitlines() if "labspin gui" in x]
+    command = shlex.split(line.split(": ", 1)[1])
+    assert command[:3] == ["labspin", "gui", "--sim"]
+    ctx = gui.make_context("gui", command[2:])  # the options exist and parse
+    assert ctx.params["sim"] and ctx.params["data_dir"] == str(out / "data")

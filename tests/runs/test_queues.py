@@ -72,7 +72,7 @@ def test_logspace_and_range_specs(guard):
     ({"procedure": "ReadResistance", "sweep": [{"points": {"values": []}}]},
      "sweep level 1: points: values is empty"),
     ({"procedure": "ReadResistance", "sweep": [{"points": {"linspace": [1, 2]}}]},
-     "step 1.sweep.0.points.linspace"),
+     "step 1.sweep level 1.points.linspace"),
     ({"procedure": "ReadResistance", "sweep": [{"points": {"values": [1, 2]},
                                                 "mode": {"values": ["dc"]}}]},
      "different lengths"),
