@@ -44,14 +44,36 @@ def _never_switched(result: dict, loop: LoopFit) -> str | None:
     return None
 
 
+def _unswitched_branch(y: np.ndarray, x: np.ndarray, sel: np.ndarray, result: dict,
+                       loop: LoopFit) -> str | None:
+    """Why a branch shows no reversal of its own (None when it does): its points must
+    visit both fitted levels. A loop swept from a state the bar already left (the first
+    loop after a bias change, a branch cut short) has a fitted threshold that no data
+    point put there."""
+    high, low = result.get("level_high", math.nan), result.get("level_low", math.nan)
+    if not (math.isfinite(high) and math.isfinite(low)) or high == low:
+        return None
+    slope = result.get("slope", 0.0)
+    slope = slope if math.isfinite(slope) else 0.0
+    centred = y[sel] - slope * x[sel] - 0.5 * (high + low)
+    margin = 0.25 * abs(high - low)  # half way from the middle to either level
+    if np.any(centred > margin) and np.any(centred < -margin):
+        return None
+    level = "upper" if np.all(centred >= -margin) else "lower" \
+        if np.all(centred <= margin) else "neither"
+    return f"its points stay at the {level} level: the branch shows no reversal"
+
+
 def judge_loop(result: dict, loop: LoopFit, x: np.ndarray, branch: np.ndarray, *, plus: str,
                minus: str, unit: str, sigma_given: bool,
-               also: Mapping[str, Iterable[str]], step_names: Iterable[str]) -> dict:
+               also: Mapping[str, Iterable[str]], step_names: Iterable[str],
+               signal: np.ndarray | None = None) -> dict:
     """Set the verdict of a loop result: not determined when the loop did not switch;
-    a threshold outside the range its branch swept, or with a sigma as large as itself,
-    is not determined (with the quantities built on it, ``also``); poor for a sigma
-    above 30 % of the value, and (errors given as ``sigma``) for a reduced chi-square
-    far from 1. Returns ``result``."""
+    a threshold outside the range its branch swept, of a branch whose points never left
+    one level (``signal`` given), or with a sigma as large as itself, is not determined
+    (with the quantities built on it, ``also``); poor for a sigma above 30 % of the
+    value, and (errors given as ``sigma``) for a reduced chi-square far from 1.
+    Returns ``result``."""
     why = _never_switched(result, loop)
     if why:
         return worsen(result, NOT_DETERMINED, why)
@@ -59,7 +81,11 @@ def judge_loop(result: dict, loop: LoopFit, x: np.ndarray, branch: np.ndarray, *
         sel = branch == sign
         low, high = float(np.min(x[sel])), float(np.max(x[sel]))
         value = result.get(name, math.nan)
-        if math.isfinite(value) and not (low <= value <= high):
+        flat = _unswitched_branch(np.asarray(signal, dtype=float).ravel(), x, sel, result,
+                                  loop) if signal is not None else None
+        if flat is not None and math.isfinite(value):
+            worsen(result, POOR, f"{name}: {flat}", [name, *also.get(name, ())])
+        elif math.isfinite(value) and not (low <= value <= high):
             worsen(result, POOR, f"{name}: threshold {si(value, unit)} outside the swept "
                    f"range {si(low, unit)}..{si(high, unit)}", [name, *also.get(name, ())])
     if loop.single_jump:

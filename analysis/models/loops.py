@@ -297,7 +297,8 @@ def fit_hysteresis_loop(field, signal, branch=None, *, sigma=None, shape: str = 
                       unit="T", sigma_given=sigma is not None,
                       also={"b_c_plus": ("exchange_bias", "coercivity"),
                             "b_c_minus": ("exchange_bias", "coercivity")},
-                      step_names=("step", "half_step", "level_high", "level_low"))
+                      step_names=("step", "half_step", "level_high", "level_low"),
+                      signal=signal)
 
 
 def fit_hysteresis_branches(up_field, up_signal, down_field, down_signal, **kwargs) -> dict:

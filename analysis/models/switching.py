@@ -121,4 +121,4 @@ def fit_switching_loop(current, signal, branch=None, *, width: float, thickness:
     return judge_loop(result, loop, x, branch_arr, plus="i_c_plus", minus="i_c_minus",
                       unit="A", sigma_given=sigma is not None, also=per_polarity,
                       step_names=("step", "half_step", "level_high", "level_low",
-                                  "switching_ratio"))
+                                  "switching_ratio"), signal=signal)

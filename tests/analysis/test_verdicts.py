@@ -164,3 +164,26 @@ def test_a_probability_curve_that_never_reaches_half_is_not_determined():
     fit = fit_switching_probability(current, share, pulse_width=1e-3, trials=50)
     assert fit["verdict"] == NOT_DETERMINED
     assert_not_quoted(fit, ["i_50", "delta_0", "i_c0"])
+
+
+def test_a_branch_that_never_left_its_level_has_no_threshold():
+    """The first loop after a bias sign change: the up sweep finds the bar already in the
+    state it would switch to, so only the down branch reverses. The fit still places an
+    I_c+ somewhere; no point of the data put it there, so it is not determined."""
+    from labspin.analysis.models.switching import fit_switching_loop
+
+    rng = np.random.default_rng(4)
+    up = np.arange(-40e-3, 40.1e-3, 1e-3)
+    down = up[::-1]
+    level = 650e-6
+    noise = 5e-6
+    signal_up = np.full(up.size, level)
+    signal_down = np.where(down > -25.5e-3, level, -level)
+    current = np.concatenate([up, down])
+    signal = np.concatenate([signal_up, signal_down]) + rng.normal(0, noise, 2 * up.size)
+    branch = np.concatenate([np.ones(up.size), -np.ones(down.size)])
+    result = fit_switching_loop(current, signal, branch, width=5e-6, thickness=5e-9)
+    assert "i_c_plus" in result["undetermined"] and math.isnan(result["i_c_plus"])
+    assert "i_c_plus: its points stay at the upper level" in result["verdict_reason"]
+    assert "i_c_minus" not in result["undetermined"]
+    assert result["i_c_minus"] == pytest.approx(-25.5e-3, abs=1.5e-3)
