@@ -15,6 +15,12 @@ does not say which instrument failed. So the station hands out its instruments *
   unreadable reply) and the settings labspin made (to say what may still be on when an
   instrument cannot be switched off).
 
+The log also keeps an ``epoch``: what a run remembers of the instruments' state (so that
+unchanged settings are not sent again, ``labspin.procedures.apparatus``) holds only
+within one epoch. Any fault, any error raised while talking to an instrument, a reset
+(``*RST``, ``SYST:PRES``) and every ``make_safe`` start a new one (:meth:`ExchangeLog.
+invalidate`), so after anything unexpected every setting is sent again.
+
 Guarding changes the class of the open instance to a subclass of its driver with the same
 name; nothing in pymeasure is patched.
 """
@@ -97,6 +103,18 @@ class ExchangeLog:
         self.settings: dict[str, dict[str, Any]] = defaultdict(dict)
         #: role -> the latest commands it accepted
         self.commands: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=64))
+        #: a new epoch begins whenever the instruments' state may differ from what was
+        #: set (a fault, an error, a reset, make_safe): remembered state of older epochs
+        #: is void
+        self.epoch = 0
+        #: called at every invalidation (the magnets forget that their supply is on)
+        self.listeners: list[Callable[[], None]] = []
+
+    def invalidate(self) -> None:
+        """Whatever labspin remembers of the instruments' state no longer holds."""
+        self.epoch += 1
+        for forget in self.listeners:
+            forget()
 
     # -- recording ------------------------------------------------------------------------
     def sent(self, role: str, command: str) -> None:
@@ -126,6 +144,7 @@ class ExchangeLog:
     def fault(self, role: str, command: str, exc: BaseException, *, reading: bool,
               ) -> InstrumentFault:
         """The InstrumentFault for a VISA or OS error while sending or reading."""
+        self.invalidate()
         who = self.describe(role)
         text = str(exc)
         if isinstance(exc, pyvisa.errors.VisaIOError) and (
@@ -157,6 +176,7 @@ class ExchangeLog:
                   or f"Value {piece} " in message for piece in pieces)
         if not any(quoted):
             return None
+        self.invalidate()
         shown = last.reply.strip()[:40]
         return InstrumentReplyError(
             f"{self.describe(last.role)} answered {shown!r} to {last.command!r}, which is "
@@ -166,6 +186,8 @@ class ExchangeLog:
 
 # -- the guard ------------------------------------------------------------------------------
 _IO_ERRORS = (pyvisa.errors.Error, OSError)
+#: commands that put an instrument back to its power-on settings
+_RESETS = re.compile(r"\*RST|SYST(?:em)?:PRES", re.IGNORECASE)
 
 
 class _Guarded:
@@ -194,6 +216,8 @@ class _GuardedInstrument(_Guarded):
             raise self._labspin_log.fault(self._labspin_role, command, exc,
                                           reading=False) from None
         self._labspin_log.sent(self._labspin_role, command)
+        if _RESETS.search(command):
+            self._labspin_log.invalidate()
 
     def read(self, **kwargs: Any) -> str:
         log = self._labspin_log

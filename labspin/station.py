@@ -184,10 +184,13 @@ class Station:
     def _electromagnet(self, axis: str, magnet: Any, supply: Any, gaussmeter: Any) -> Any:
         from labspin.drivers.electromagnet import Electromagnet
 
-        return Electromagnet(supply, gaussmeter, coil_constant=magnet.coil_constant,
-                             max_field=self.config.limits.max_field[axis],
-                             max_ramp_rate=self.config.limits.max_ramp_rate,
-                             max_current=magnet.max_current, sleep=self.sleep)
+        electromagnet = Electromagnet(
+            supply, gaussmeter, coil_constant=magnet.coil_constant,
+            max_field=self.config.limits.max_field[axis],
+            max_ramp_rate=self.config.limits.max_ramp_rate,
+            max_current=magnet.max_current, sleep=self.sleep)
+        self.io.listeners.append(electromagnet.forget_state)
+        return electromagnet
 
     # -- using ----------------------------------------------------------------------------
     def __getitem__(self, role: str) -> Any:
@@ -211,26 +214,34 @@ class Station:
     def talking_to(self, role: str, doing: str = "a command") -> Iterator[Any]:
         """Use an instrument. A failure names the instrument that actually failed (a
         gaussmeter inside a magnet's ramp), the command and ``doing``; a reply that cannot
-        be read becomes an InstrumentReplyError quoting it."""
-        from pyvisa.errors import VisaIOError
-
+        be read becomes an InstrumentReplyError quoting it. Any exception also voids what
+        the run remembers of the instruments' state (``ExchangeLog.invalidate``)."""
         instrument = self[role]
         try:
             yield instrument
-        except InstrumentFault as exc:
+        except BaseException as exc:
+            self.io.invalidate()  # what a run remembers of the instruments is void now
+            attributed = self._attributed(exc, role, doing)
+            if attributed is exc:
+                raise
+            raise attributed from None
+
+    def _attributed(self, exc: BaseException, role: str, doing: str) -> BaseException:
+        """The exception ``talking_to`` raises for ``exc``: attributed and explained."""
+        from pyvisa.errors import VisaIOError
+
+        if isinstance(exc, InstrumentFault):
             if exc.context is None:
                 exc.context = doing
-            raise
-        except VisaIOError as exc:  # an instrument the station did not open and guard
-            raise self.io.fault(role, doing, exc, reading=True) from None
-        except OSError as exc:
-            raise self.io.fault(role, doing, exc, reading=True) from None
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            return exc
+        if isinstance(exc, VisaIOError | OSError):  # an instrument the station did not guard
+            return self.io.fault(role, doing, exc, reading=True)
+        if isinstance(exc, ValueError | TypeError | KeyError | IndexError):
             unreadable = self.io.unreadable_reply(exc)
-            if unreadable is None:
-                raise
-            unreadable.context = doing
-            raise unreadable from None
+            if unreadable is not None:
+                unreadable.context = doing
+                return unreadable
+        return exc
 
     def explain(self, exc: BaseException) -> BaseException:
         """``exc``, or the InstrumentReplyError behind it when it came from parsing the
@@ -251,6 +262,7 @@ class Station:
                     break
                 errors.append(reply)
         if errors:
+            self.io.invalidate()
             raise InstrumentReportedError(
                 f"{self._describe(role)} reports {'; '.join(errors)} after {after}",
                 "What it reports was not done as asked: correct the setting it names",
@@ -340,7 +352,9 @@ class Station:
         """
         from labspin.shutdown import make_safe
 
+        self.io.invalidate()  # the shutdown changes what the instruments do
         self.hazards = make_safe(self)
+        self.io.invalidate()
         self.safety_failures.extend(self.hazards.values())
         return list(self.hazards.values())
 

@@ -274,8 +274,7 @@ class HarmonicHall(ACDriven, SpintronicsProcedure):
             previous_axis = axis
             readback = self._set_field(axis, field, angle)
             self.station.sleep(self.settle_time)
-            h = reader.read()
-            self._drive.check()
+            h = reader.read()  # checks the compliance after its readings
             self.emit_row({
                 "Field setpoint (T)": field, "Field (T)": readback,
                 "Field angle (deg)": angle,

@@ -314,10 +314,10 @@ class HallLoop(FieldLoop):
                         "is wired to: both pairs are read by current reversal")
 
     def measure(self) -> dict[str, float]:
-        row = {f"R_{pair} (ohm)": self.apparatus.read_voltage(pair, self.read_current, mode,
-                                                               self.nplc)
-               for pair, mode in self._modes.items()}  # each read checks the compliance
-        return row
+        # both pairs with one read current; one compliance check covers every reading
+        resistances = self.apparatus.read_resistances(self._modes, self.read_current,
+                                                      self.nplc)
+        return {f"R_{pair} (ohm)": r for pair, r in resistances.items()}
 
 
 class USMRLoop(ACDriven, FieldLoop):
@@ -378,8 +378,7 @@ class USMRLoop(ACDriven, FieldLoop):
         self._reader.configure(self.time_constant)
 
     def measure(self) -> dict[str, float]:
-        h = self._reader.read()
-        self._drive.check()
+        h = self._reader.read()  # checks the compliance after its readings
         return {"R_xx 1w (ohm)": h.r_1w, "R_xx 2w (ohm)": h.r_2w, "V_xx 2w (V)": h.v_2w}
 
     def finish(self) -> None:
