@@ -36,7 +36,13 @@ from labspin.physics.stfmr import nominal_bar_current
 from labspin.procedures.apparatus import COMPLIANCE_EVENT, ApparatusError, LockinOverload
 from labspin.procedures.base import SpintronicsProcedure
 from labspin.procedures.harmonic import TextParameter
-from labspin.procedures.loops import DEFAULT_RAMP_RATE, GPIB_TIME, ramp_seconds, truncated
+from labspin.procedures.timing import (
+    DEFAULT_RAMP_RATE,
+    Traffic,
+    ramp,
+    ramp_seconds,
+    truncated,
+)
 from labspin.safety import LimitError, SafetyGuard
 
 log = logging.getLogger(__name__)
@@ -220,11 +226,20 @@ class STFMR(SpintronicsProcedure):
         guard = self.station.guard if self.station is not None else self._guard
         return guard.limits.max_ramp_rate if guard is not None else DEFAULT_RAMP_RATE
 
+    def traffic_per_point(self) -> Traffic:
+        """The messages of a typical point: each magnet axis stepped and read back, the
+        lock-in's X and Y and its lock status, and the 6221's compliance register on
+        the points with a DC bias (``labspin.procedures.timing``)."""
+        axes = 1 if self.angle_control == ROTATOR else 2
+        currents = self.current_list()
+        biased = sum(1 for i in currents if i) / len(currents)
+        return axes * ramp(self.field_step, self.ramp_rate()) + Traffic(queries=2 + biased)
+
     def seconds_per_point(self) -> float:
         axes = 1 if self.angle_control == ROTATOR else 2
         tau = truncated(SR830.TIME_CONSTANTS, self.time_constant)
         return (axes * ramp_seconds(self.field_step, self.ramp_rate()) + self.settle_time
-                + self.lockin_wait * tau + 3 * GPIB_TIME)
+                + self.lockin_wait * tau + self.traffic_per_point().seconds())
 
     def estimated_duration(self) -> float:
         """Points, plus the ramp to the top of each sweep and the rotations."""

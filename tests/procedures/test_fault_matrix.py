@@ -219,7 +219,7 @@ def test_labspin_run_with_a_dropped_magnet_exits_non_zero_and_ends_with_the_warn
     import subprocess
     import sys
 
-    path = station_file(tmp_path / "station.yaml", {"magnet_z": {"drop_after": 45}})
+    path = station_file(tmp_path / "station.yaml", {"magnet_z": {"drop_after": 25}})
     done = subprocess.run(
         [sys.executable, "-m", "labspin", "run", "HallLoop", "--sim", "--station", str(path),
          "--data-dir", str(tmp_path / "data"), *CLI_SETTINGS],
