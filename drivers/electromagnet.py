@@ -260,7 +260,8 @@ class Electromagnet:
             if waited >= budget:
                 raise FieldNotReachedError(
                     f"{self.name}: the coil carries {actual:g} A, not {current:g} A, after "
-                    f"{waited:g} s (compliance {self.voltage_limit:g} V too low?)")
+                    f"{waited:g} s (compliance {self.voltage_limit:g} V too low, or the "
+                    "supply's output went off?)")
             self.sleep(self.step_interval)
             waited += self.step_interval
 
