@@ -28,6 +28,7 @@ name; nothing in pymeasure is patched.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
@@ -190,17 +191,45 @@ _IO_ERRORS = (pyvisa.errors.Error, OSError)
 _RESETS = re.compile(r"\*RST|SYST(?:em)?:PRES", re.IGNORECASE)
 
 
+_object_getattribute = object.__getattribute__
+
+
+class _Reserved:
+    """A name pymeasure reserves for the parameters of its dynamic properties
+    (``voltage_values``...): it stores them under a prefix and refuses to read the plain
+    name; in a guarded class this descriptor refuses it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        raise AttributeError(f"{self.name} is a reserved variable name and it cannot be read")
+
+    def __set__(self, obj: Any, value: Any) -> None:  # pymeasure renames before storing
+        object.__setattr__(obj, self.name, value)
+
+
 class _Guarded:
-    """Mixin put in front of a driver or channel class by :func:`guard`."""
+    """Mixin put in front of a driver or channel class by :func:`guard`.
+
+    pymeasure's ``CommonBase.__getattribute__`` runs in Python at every attribute access
+    of every message, only to refuse reading the reserved names of its dynamic
+    properties, scanning a list of them. A guarded class refuses those names with class
+    descriptors (:class:`_Reserved`) and looks everything else up as ``object`` does
+    (tests/station/test_instrument_guard.py holds pymeasure's method to that)."""
 
     _labspin_role: str
     _labspin_log: ExchangeLog
+    _labspin_reserved: frozenset[str]
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if not name.startswith("_") and not _known(self, name):
+        public = not name.startswith("_")
+        if public and not _known(self, name):
             raise AttributeError(_unknown_message(self, name))
         super().__setattr__(name, value)
-        if not name.startswith("_") and _is_property(type(self), name):
+        if public and _is_property(type(self), name):
             channel_id = getattr(self, "id", None) if isinstance(self, Channel) else None
             key = name if channel_id is None else f"ch{channel_id}.{name}"
             self._labspin_log.setting(self._labspin_role, key, value)
@@ -248,12 +277,14 @@ class _GuardedInstrument(_Guarded):
 _GUARDED_CLASSES: dict[tuple[type, type], type] = {}
 
 
-def _guarded_class(cls: type, mixin: type) -> type:
+def _guarded_class(cls: type, mixin: type, reserved: frozenset[str]) -> type:
     key = (cls, mixin)
     if key not in _GUARDED_CLASSES:
-        _GUARDED_CLASSES[key] = type(cls.__name__, (mixin, cls), {
+        namespace: dict[str, Any] = {
             "__module__": cls.__module__, "__qualname__": cls.__qualname__,
-            "__doc__": cls.__doc__})
+            "__doc__": cls.__doc__, "__getattribute__": _object_getattribute}
+        namespace.update({name: _Reserved() for name in reserved})
+        _GUARDED_CLASSES[key] = type(cls.__name__, (mixin, cls), namespace)
     return _GUARDED_CLASSES[key]
 
 
@@ -279,13 +310,16 @@ def guard(instrument: Any, role: str, log: ExchangeLog) -> Any:
     targets = [(instrument, _GuardedInstrument),
                *((channel, _Guarded) for channel in channels_of(instrument))]
     for obj, mixin in targets:
-        object.__setattr__(obj, "__class__", _guarded_class(type(obj), mixin))
+        reserved = frozenset(getattr(obj, "_special_names", ()))
+        object.__setattr__(obj, "_labspin_reserved", reserved)
+        object.__setattr__(obj, "__class__", _guarded_class(type(obj), mixin, reserved))
         object.__setattr__(obj, "_labspin_role", role)
         object.__setattr__(obj, "_labspin_log", log)
     return instrument
 
 
 # -- names ------------------------------------------------------------------------------------
+@functools.cache
 def _is_property(cls: type, name: str) -> bool:
     for klass in cls.__mro__:
         if name in vars(klass):
@@ -293,12 +327,17 @@ def _is_property(cls: type, name: str) -> bool:
     return False
 
 
+@functools.cache
+def _class_has(cls: type, name: str) -> bool:
+    return any(name in vars(klass) for klass in cls.__mro__)
+
+
 def _known(obj: Any, name: str) -> bool:
     """A name the object already has: a class attribute (property, method, setting), an
     instance attribute set by its driver, or a pymeasure dynamic-property parameter."""
-    if name in vars(obj) or any(name in vars(klass) for klass in type(obj).__mro__):
+    if name in vars(obj) or _class_has(type(obj), name):
         return True
-    return name in getattr(obj, "_special_names", ())
+    return name in _object_getattribute(obj, "_labspin_reserved")
 
 
 def _original(cls: type) -> type:
