@@ -266,12 +266,13 @@ def main() -> None:
           "   (the framework's own overhead)")
     print(f"  replay / minimal     {medians['replay'] / medians['minimal']:6.2f}"
           "   (the procedure's traffic against the fewest messages)")
+    if not hasattr(proc, "traffic_per_point"):  # a labspin before the traffic counts
+        return
     traffic = proc.traffic_per_point()
     print(f"hardware estimate of a point: {proc.seconds_per_point() * 1e3:.0f} ms, of which "
           f"{traffic.seconds() * 1e3:.0f} ms bus ({traffic.messages:g} messages: "
           f"{traffic.writes:g} GPIB writes x 2 ms, {traffic.queries:g} GPIB queries x 4 ms, "
           f"{traffic.serial:g} serial queries x 10 ms)")
-
 
 if __name__ == "__main__":
     main()

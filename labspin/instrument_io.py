@@ -32,8 +32,7 @@ import functools
 import re
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyvisa.errors
 from pymeasure.instruments import Channel
@@ -85,9 +84,9 @@ class InstrumentReportedError(InstrumentFault):
     """The instrument's own error queue holds an error (its text is in the message)."""
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """One command and, for a query, the reply read after it (None: none read yet)."""
+class Exchange(NamedTuple):
+    """One command and, for a query, the reply read after it (None: none read yet); a
+    tuple, made at every message."""
 
     role: str
     command: str
