@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 
 import pyvisa.errors
 from pymeasure.instruments import Channel
+from pymeasure.instruments.common_base import CommonBase
 
 #: VISA status of a read or write that timed out
 VI_ERROR_TMO = -1073807339
@@ -281,8 +282,11 @@ def _guarded_class(cls: type, mixin: type, reserved: frozenset[str]) -> type:
     if key not in _GUARDED_CLASSES:
         namespace: dict[str, Any] = {
             "__module__": cls.__module__, "__qualname__": cls.__qualname__,
-            "__doc__": cls.__doc__, "__getattribute__": _object_getattribute}
-        namespace.update({name: _Reserved() for name in reserved})
+            "__doc__": cls.__doc__}
+        # only pymeasure's own lookup is replaced; a driver with one of its own keeps it
+        if cls.__getattribute__ in (CommonBase.__getattribute__, _object_getattribute):
+            namespace["__getattribute__"] = _object_getattribute
+            namespace.update({name: _Reserved() for name in reserved})
         _GUARDED_CLASSES[key] = type(cls.__name__, (mixin, cls), namespace)
     return _GUARDED_CLASSES[key]
 

@@ -94,9 +94,6 @@ class ACDrive:
         self.started = True
         self.apparatus.start_ac(self.amplitude, self.frequency)  # sets and checks compliance
 
-    def check(self) -> None:
-        self.apparatus.check_compliance(self.amplitude)
-
     def stop(self) -> None:
         self.apparatus.stop_ac()
 
