@@ -3,10 +3,9 @@
 Every run writes pymeasure's CSV (header with parameters and metadata, one line per
 measured row, reloadable with ``Results.load``) and one row in ``catalog.sqlite`` in
 the same data directory: procedure, parameters, sample, station snapshot, file, status,
-times and error. Rows reach the file as they are measured (handed to the operating
-system within 0.1 s of wall time, so at once at a probe station; fsynced at least every
-second), so a crash, ``kill -9`` or power cut keeps them; the run is still marked
-``running`` then, and the next labspin process marks it ``interrupted``.
+times and error. Rows reach the file as they are measured (flushed at once, fsynced at
+least every second), so a crash, ``kill -9`` or power cut keeps them; the run is still
+marked ``running`` then, and the next labspin process marks it ``interrupted``.
 
 pymeasure keeps no run status in its files (a reloaded run always reads as finished):
 the catalog is where status lives.
@@ -299,34 +298,26 @@ def _safe_name(text: str) -> str:
 
 
 class _RowWriter:
-    """Appends formatted rows to the run file as they come: handed to the operating
-    system (flushed) when ``flush_interval`` seconds of wall time have passed since the
-    last hand-over, so at once on hardware, where points are tenths of a second apart,
-    and in batches on the simulated bench, where a write per row would cost more than
-    the row; fsynced at least every ``sync_interval`` seconds, when ``on_sync(rows)`` also
-    tells the catalog how many rows are safe on disk (a catalog update is a commit of its
-    own, milliseconds on a disk: once a second, not once a row). A kill -9 keeps every
-    row flushed; a power cut, every row fsynced."""
+    """Appends formatted rows to the run file as they come: flushed at once (a few
+    microseconds), fsynced at least every ``sync_interval`` seconds of wall time, when
+    ``on_sync(rows)`` also tells the catalog how many rows are safe on disk (a catalog
+    update is a commit of its own, milliseconds on a disk: once a second, not once every
+    few rows; watchers count the rows in the file)."""
 
     def __init__(self, results: Results, sync_interval: float = 1.0,
-                 on_sync: Callable[[int], None] | None = None,
-                 flush_interval: float = 0.1) -> None:
+                 on_sync: Callable[[int], None] | None = None) -> None:
         self.results = results
         self.file = open(results.data_filename, "a", encoding="utf-8")
         self.rows = 0
         self.sync_interval = sync_interval
-        self.flush_interval = flush_interval
         self.on_sync = on_sync
-        self._last_sync = self._last_flush = time.monotonic()
+        self._last_sync = time.monotonic()
 
     def write(self, record: dict[str, Any]) -> None:
         self.file.write(self.results.format(record) + "\n")
+        self.file.flush()
         self.rows += 1
         now = time.monotonic()
-        if now - self._last_flush < self.flush_interval:
-            return
-        self.file.flush()
-        self._last_flush = now
         if now - self._last_sync >= self.sync_interval:
             os.fsync(self.file.fileno())
             self._last_sync = now

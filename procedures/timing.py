@@ -115,10 +115,10 @@ def dc_reading(modes: tuple[str, ...], *, after_pulse: bool = False) -> Traffic:
 
 
 def harmonic_reading(harmonics: int, *, sensitivities_differ: bool = True) -> Traffic:
-    """``Apparatus.read_harmonics`` in the steady state: each harmonic read (its output
-    queried), the harmonic and its sensitivity switched once between points (the one the
-    lock-in is on is read first), and the compliance register read after."""
-    switch = 0 if harmonics < 2 else (2 if sensitivities_differ else 1)
+    """``Apparatus.read_harmonics`` in the steady state: each harmonic selected (with its
+    sensitivity, when they differ) and read, in the same order at every point, and the
+    compliance register read after; a single harmonic stays selected."""
+    switch = 0 if harmonics < 2 else harmonics * (2 if sensitivities_differ else 1)
     return Traffic(writes=switch, queries=harmonics + 1)
 
 

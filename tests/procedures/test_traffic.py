@@ -39,7 +39,7 @@ CASES: dict[str, tuple[str, tuple[str, ...], float]] = {
         "field_axis=z", "field_max=10 mT", "field_step=2 mT", "readout=delta"), 17.5),
     "USMRLoop": ("USMRLoop", (
         "field_max=4 mT", "field_step=1 mT", "time_constant=10 ms", "settle_time=10 ms"),
-        9.5),
+        11.5),
     "SwitchingLoop R_xy dc": ("SwitchingLoop", (
         "max_pulse_current=30 mA", "pulse_steps=4", "readout=R_xy dc", "bias_field=2 mT",
         "bias_axis=x", "settle_time=10 ms"), 15.5),
@@ -57,10 +57,10 @@ CASES: dict[str, tuple[str, tuple[str, ...], float]] = {
         "pulse_widths=1 ms", "trials=4", "readout=R_xx 2w", "settle_time=0 s"), 26.5),
     "HarmonicHall angle scan": ("HarmonicHall", (
         "mode=angle scan", "field_magnitudes=0.05", "angle_step=45 deg", "current=1 mA",
-        "time_constant=10 ms", "settle_time=10 ms"), 13.5),
+        "time_constant=10 ms", "settle_time=10 ms"), 15.5),
     "HarmonicHall field sweep": ("HarmonicHall", (
         "mode=field sweep", "current=1 mA", "time_constant=10 ms", "settle_time=10 ms"),
-        10.0),
+        12.0),
     "STFMR": ("STFMR", (
         "frequencies=6, 9", "field_window=0.008", "field_step=0.001"), 10.5),
     "STFMR with DC bias": ("STFMR", (
