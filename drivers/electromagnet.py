@@ -137,6 +137,16 @@ class Electromagnet:
         #: current a ramp by writes only started from, until a shutdown is confirmed
         self.unconfirmed_from: float | None = None
         self._gaussmeter_ready = False
+        #: the supply was found or switched on in current mode by this object and nothing
+        #: happened since that could change it (see :meth:`forget_state`)
+        self._known_on = False
+
+    def forget_state(self) -> None:
+        """Forget that the supply is on and the gaussmeter set up: the next ramp asks the
+        supply again. For anything that may have changed them behind this object's back
+        (an instrument fault, a reset, a shutdown)."""
+        self._known_on = False
+        self._gaussmeter_ready = False
 
     # -- limits -------------------------------------------------------------------------
     def check_field(self, field: float) -> None:
@@ -196,20 +206,27 @@ class Electromagnet:
         """Switch the supply on in current mode at zero current, if it is off.
 
         A supply already on in voltage mode is refused: changing mode under current
-        would step it.
+        would step it. Once found or switched on, the supply is not asked again until
+        something voids that (:meth:`forget_state`, a shutdown, a failed ramp): a supply
+        that tripped off meanwhile is caught by the ramp, whose coil current then does
+        not follow the setpoint.
         """
+        if self._known_on and self._setpoint is not None:
+            return
         if self.supply.output_enabled:
             if self.supply.operating_mode != "CURR":
                 raise MagnetError(f"{self.name}: the supply is on in voltage mode; ramp it "
                                   "down and switch it off first")
             if self._setpoint is None:
                 self._setpoint = float(self.supply.current_setpoint)
+            self._known_on = True
             return
         self.supply.operating_mode = "CURR"
         self.supply.voltage_setpoint = self.voltage_limit
         self.supply.current_setpoint = 0.0
         self._setpoint = 0.0
         self.supply.output_enabled = True
+        self._known_on = True
 
     def _ramp_current(self, current: float, rate: float) -> None:
         """Step the current to ``current`` (A) at no more than ``rate`` (T/s) and wait
@@ -219,6 +236,13 @@ class Electromagnet:
         it behind the staircase is never asked for more than one step per interval, and
         cannot catch up faster than the allowed rate.
         """
+        try:
+            self._step_current(current, rate)
+        except BaseException:
+            self.forget_state()
+            raise
+
+    def _step_current(self, current: float, rate: float) -> None:
         self.enable()
         setpoint = self._setpoint if self._setpoint is not None else 0.0
         step = rate / abs(self.calibration.coil_constant) * self.step_interval
@@ -236,7 +260,8 @@ class Electromagnet:
             if waited >= budget:
                 raise FieldNotReachedError(
                     f"{self.name}: the coil carries {actual:g} A, not {current:g} A, after "
-                    f"{waited:g} s (compliance {self.voltage_limit:g} V too low?)")
+                    f"{waited:g} s (compliance {self.voltage_limit:g} V too low, or the "
+                    "supply's output went off?)")
             self.sleep(self.step_interval)
             waited += self.step_interval
 
@@ -320,8 +345,10 @@ class Electromagnet:
     def shutdown(self) -> None:
         """Ramp to zero current at the allowed rate, switch the output off, and read back
         that it is off."""
+        self.forget_state()
         if self.supply.output_enabled:
             self.ramp_to_zero()
+            self.forget_state()
             self.supply.output_enabled = False
             if self.supply.output_enabled:
                 raise MagnetError(f"{self.name}: the supply still reports its output on "
@@ -343,6 +370,7 @@ class Electromagnet:
         known where a ramp would start).
         """
         rate = self.check_rate(rate)
+        self.forget_state()
         start = self._setpoint
         if start is None:
             raise MagnetError(f"{self.name}: no current was programmed since it was "

@@ -15,6 +15,12 @@ does not say which instrument failed. So the station hands out its instruments *
   unreadable reply) and the settings labspin made (to say what may still be on when an
   instrument cannot be switched off).
 
+The log also keeps an ``epoch``: what a run remembers of the instruments' state (so that
+unchanged settings are not sent again, ``labspin.procedures.apparatus``) holds only
+within one epoch. Any fault, any error raised while talking to an instrument, a reset
+(``*RST``, ``SYST:PRES``) and every ``make_safe`` start a new one (:meth:`ExchangeLog.
+invalidate`), so after anything unexpected every setting is sent again.
+
 Guarding changes the class of the open instance to a subclass of its driver with the same
 name; nothing in pymeasure is patched.
 """
@@ -22,14 +28,15 @@ name; nothing in pymeasure is patched.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyvisa.errors
 from pymeasure.instruments import Channel
+from pymeasure.instruments.common_base import CommonBase
 
 #: VISA status of a read or write that timed out
 VI_ERROR_TMO = -1073807339
@@ -78,9 +85,9 @@ class InstrumentReportedError(InstrumentFault):
     """The instrument's own error queue holds an error (its text is in the message)."""
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """One command and, for a query, the reply read after it (None: none read yet)."""
+class Exchange(NamedTuple):
+    """One command and, for a query, the reply read after it (None: none read yet); a
+    tuple, made at every message."""
 
     role: str
     command: str
@@ -97,6 +104,18 @@ class ExchangeLog:
         self.settings: dict[str, dict[str, Any]] = defaultdict(dict)
         #: role -> the latest commands it accepted
         self.commands: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=64))
+        #: a new epoch begins whenever the instruments' state may differ from what was
+        #: set (a fault, an error, a reset, make_safe): remembered state of older epochs
+        #: is void
+        self.epoch = 0
+        #: called at every invalidation (the magnets forget that their supply is on)
+        self.listeners: list[Callable[[], None]] = []
+
+    def invalidate(self) -> None:
+        """Whatever labspin remembers of the instruments' state no longer holds."""
+        self.epoch += 1
+        for forget in self.listeners:
+            forget()
 
     # -- recording ------------------------------------------------------------------------
     def sent(self, role: str, command: str) -> None:
@@ -126,6 +145,7 @@ class ExchangeLog:
     def fault(self, role: str, command: str, exc: BaseException, *, reading: bool,
               ) -> InstrumentFault:
         """The InstrumentFault for a VISA or OS error while sending or reading."""
+        self.invalidate()
         who = self.describe(role)
         text = str(exc)
         if isinstance(exc, pyvisa.errors.VisaIOError) and (
@@ -157,6 +177,7 @@ class ExchangeLog:
                   or f"Value {piece} " in message for piece in pieces)
         if not any(quoted):
             return None
+        self.invalidate()
         shown = last.reply.strip()[:40]
         return InstrumentReplyError(
             f"{self.describe(last.role)} answered {shown!r} to {last.command!r}, which is "
@@ -166,19 +187,49 @@ class ExchangeLog:
 
 # -- the guard ------------------------------------------------------------------------------
 _IO_ERRORS = (pyvisa.errors.Error, OSError)
+#: commands that put an instrument back to its power-on settings
+_RESETS = re.compile(r"\*RST|SYST(?:em)?:PRES", re.IGNORECASE)
+
+
+_object_getattribute = object.__getattribute__
+
+
+class _Reserved:
+    """A name pymeasure reserves for the parameters of its dynamic properties
+    (``voltage_values``...): it stores them under a prefix and refuses to read the plain
+    name; in a guarded class this descriptor refuses it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        raise AttributeError(f"{self.name} is a reserved variable name and it cannot be read")
+
+    def __set__(self, obj: Any, value: Any) -> None:  # pymeasure renames before storing
+        object.__setattr__(obj, self.name, value)
 
 
 class _Guarded:
-    """Mixin put in front of a driver or channel class by :func:`guard`."""
+    """Mixin put in front of a driver or channel class by :func:`guard`.
+
+    pymeasure's ``CommonBase.__getattribute__`` runs in Python at every attribute access
+    of every message, only to refuse reading the reserved names of its dynamic
+    properties, scanning a list of them. A guarded class refuses those names with class
+    descriptors (:class:`_Reserved`) and looks everything else up as ``object`` does
+    (tests/station/test_instrument_guard.py holds pymeasure's method to that)."""
 
     _labspin_role: str
     _labspin_log: ExchangeLog
+    _labspin_reserved: frozenset[str]
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if not name.startswith("_") and not _known(self, name):
+        public = not name.startswith("_")
+        if public and not _known(self, name):
             raise AttributeError(_unknown_message(self, name))
         super().__setattr__(name, value)
-        if not name.startswith("_") and _is_property(type(self), name):
+        if public and _is_property(type(self), name):
             channel_id = getattr(self, "id", None) if isinstance(self, Channel) else None
             key = name if channel_id is None else f"ch{channel_id}.{name}"
             self._labspin_log.setting(self._labspin_role, key, value)
@@ -194,6 +245,8 @@ class _GuardedInstrument(_Guarded):
             raise self._labspin_log.fault(self._labspin_role, command, exc,
                                           reading=False) from None
         self._labspin_log.sent(self._labspin_role, command)
+        if _RESETS.search(command):
+            self._labspin_log.invalidate()
 
     def read(self, **kwargs: Any) -> str:
         log = self._labspin_log
@@ -224,12 +277,17 @@ class _GuardedInstrument(_Guarded):
 _GUARDED_CLASSES: dict[tuple[type, type], type] = {}
 
 
-def _guarded_class(cls: type, mixin: type) -> type:
+def _guarded_class(cls: type, mixin: type, reserved: frozenset[str]) -> type:
     key = (cls, mixin)
     if key not in _GUARDED_CLASSES:
-        _GUARDED_CLASSES[key] = type(cls.__name__, (mixin, cls), {
+        namespace: dict[str, Any] = {
             "__module__": cls.__module__, "__qualname__": cls.__qualname__,
-            "__doc__": cls.__doc__})
+            "__doc__": cls.__doc__}
+        # only pymeasure's own lookup is replaced; a driver with one of its own keeps it
+        if cls.__getattribute__ in (CommonBase.__getattribute__, _object_getattribute):
+            namespace["__getattribute__"] = _object_getattribute
+            namespace.update({name: _Reserved() for name in reserved})
+        _GUARDED_CLASSES[key] = type(cls.__name__, (mixin, cls), namespace)
     return _GUARDED_CLASSES[key]
 
 
@@ -255,13 +313,16 @@ def guard(instrument: Any, role: str, log: ExchangeLog) -> Any:
     targets = [(instrument, _GuardedInstrument),
                *((channel, _Guarded) for channel in channels_of(instrument))]
     for obj, mixin in targets:
-        object.__setattr__(obj, "__class__", _guarded_class(type(obj), mixin))
+        reserved = frozenset(getattr(obj, "_special_names", ()))
+        object.__setattr__(obj, "_labspin_reserved", reserved)
+        object.__setattr__(obj, "__class__", _guarded_class(type(obj), mixin, reserved))
         object.__setattr__(obj, "_labspin_role", role)
         object.__setattr__(obj, "_labspin_log", log)
     return instrument
 
 
 # -- names ------------------------------------------------------------------------------------
+@functools.cache
 def _is_property(cls: type, name: str) -> bool:
     for klass in cls.__mro__:
         if name in vars(klass):
@@ -269,12 +330,17 @@ def _is_property(cls: type, name: str) -> bool:
     return False
 
 
+@functools.cache
+def _class_has(cls: type, name: str) -> bool:
+    return any(name in vars(klass) for klass in cls.__mro__)
+
+
 def _known(obj: Any, name: str) -> bool:
     """A name the object already has: a class attribute (property, method, setting), an
     instance attribute set by its driver, or a pymeasure dynamic-property parameter."""
-    if name in vars(obj) or any(name in vars(klass) for klass in type(obj).__mro__):
+    if name in vars(obj) or _class_has(type(obj), name):
         return True
-    return name in getattr(obj, "_special_names", ())
+    return name in _object_getattribute(obj, "_labspin_reserved")
 
 
 def _original(cls: type) -> type:

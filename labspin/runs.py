@@ -298,14 +298,19 @@ def _safe_name(text: str) -> str:
 
 
 class _RowWriter:
-    """Appends formatted rows to the run file as they come: flushed at once, fsynced at
-    least every ``sync_interval`` seconds of wall time."""
+    """Appends formatted rows to the run file as they come: flushed at once (a few
+    microseconds), fsynced at least every ``sync_interval`` seconds of wall time, when
+    ``on_sync(rows)`` also tells the catalog how many rows are safe on disk (a catalog
+    update is a commit of its own, milliseconds on a disk: once a second, not once every
+    few rows; watchers count the rows in the file)."""
 
-    def __init__(self, results: Results, sync_interval: float = 1.0) -> None:
+    def __init__(self, results: Results, sync_interval: float = 1.0,
+                 on_sync: Callable[[int], None] | None = None) -> None:
         self.results = results
         self.file = open(results.data_filename, "a", encoding="utf-8")
         self.rows = 0
         self.sync_interval = sync_interval
+        self.on_sync = on_sync
         self._last_sync = time.monotonic()
 
     def write(self, record: dict[str, Any]) -> None:
@@ -316,6 +321,8 @@ class _RowWriter:
         if now - self._last_sync >= self.sync_interval:
             os.fsync(self.file.fileno())
             self._last_sync = now
+            if self.on_sync is not None:
+                self.on_sync(self.rows)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -348,7 +355,7 @@ def run_procedure(procedure: Any, station: Any, catalog: Catalog, *,
     path.parent.mkdir(parents=True, exist_ok=True)
     results = Results(procedure, str(path))
     catalog.start_run(run_id, path, station.snapshot())
-    writer = _RowWriter(results)
+    writer = _RowWriter(results, on_sync=lambda rows: catalog.count_rows(run_id, rows))
     stop = should_stop or (lambda: False)
 
     def emit(topic: str, record: Any) -> None:
@@ -356,8 +363,6 @@ def run_procedure(procedure: Any, station: Any, catalog: Catalog, *,
             writer.write(record)
             if on_row is not None:
                 on_row(record)
-            if writer.rows % 20 == 0:
-                catalog.count_rows(run_id, writer.rows)
         elif topic == "progress" and on_progress is not None:
             on_progress(float(record))
 

@@ -99,6 +99,30 @@ def _default_sim_data() -> dict[str, Any]:
                        "max_rf_power": 15.0, "rf_frequency_range": [1e9, 20e9]}}
 
 
+class _Talking:
+    """The context manager of :meth:`Station.talking_to` (a class: it is entered a dozen
+    times a point, and a generator-based one costs several times more)."""
+
+    __slots__ = ("doing", "role", "station")
+
+    def __init__(self, station: Station, role: str, doing: str) -> None:
+        self.station, self.role, self.doing = station, role, doing
+
+    def __enter__(self) -> Any:
+        return self.station[self.role]
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 traceback: Any) -> bool:
+        if exc is None:
+            return False
+        station = self.station
+        station.io.invalidate()  # what a run remembers of the instruments is void now
+        attributed = station._attributed(exc, self.role, self.doing)
+        if attributed is exc:
+            return False
+        raise attributed from None
+
+
 class Station:
     """An open station: instruments by role, magnets by axis, limits, clock."""
 
@@ -203,10 +227,13 @@ class Station:
     def _electromagnet(self, axis: str, magnet: Any, supply: Any, gaussmeter: Any) -> Any:
         from labspin.drivers.electromagnet import Electromagnet
 
-        return Electromagnet(supply, gaussmeter, coil_constant=magnet.coil_constant,
-                             max_field=self.config.limits.max_field[axis],
-                             max_ramp_rate=self.config.limits.max_ramp_rate,
-                             max_current=magnet.max_current, sleep=self.sleep)
+        electromagnet = Electromagnet(
+            supply, gaussmeter, coil_constant=magnet.coil_constant,
+            max_field=self.config.limits.max_field[axis],
+            max_ramp_rate=self.config.limits.max_ramp_rate,
+            max_current=magnet.max_current, sleep=self.sleep)
+        self.io.listeners.append(electromagnet.forget_state)
+        return electromagnet
 
     # -- using ----------------------------------------------------------------------------
     def __getitem__(self, role: str) -> Any:
@@ -226,30 +253,30 @@ class Station:
             return f"'{role}'"
         return f"'{role}' ({entry.driver} at {entry.resource})"
 
-    @contextlib.contextmanager
-    def talking_to(self, role: str, doing: str = "a command") -> Iterator[Any]:
-        """Use an instrument. A failure names the instrument that actually failed (a
-        gaussmeter inside a magnet's ramp), the command and ``doing``; a reply that cannot
-        be read becomes an InstrumentReplyError quoting it."""
+    def talking_to(self, role: str, doing: str = "a command") -> _Talking:
+        """Use an instrument (``with station.talking_to(role, doing) as instrument``). A
+        failure names the instrument that actually failed (a gaussmeter inside a magnet's
+        ramp), the command and ``doing``; a reply that cannot be read becomes an
+        InstrumentReplyError quoting it. Any exception also voids what the run remembers
+        of the instruments' state (``ExchangeLog.invalidate``)."""
+        return _Talking(self, role, doing)
+
+    def _attributed(self, exc: BaseException, role: str, doing: str) -> BaseException:
+        """The exception ``talking_to`` raises for ``exc``: attributed and explained."""
         from pyvisa.errors import VisaIOError
 
-        instrument = self[role]
-        try:
-            yield instrument
-        except InstrumentFault as exc:
+        if isinstance(exc, InstrumentFault):
             if exc.context is None:
                 exc.context = doing
-            raise
-        except VisaIOError as exc:  # an instrument the station did not open and guard
-            raise self.io.fault(role, doing, exc, reading=True) from None
-        except OSError as exc:
-            raise self.io.fault(role, doing, exc, reading=True) from None
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            return exc
+        if isinstance(exc, VisaIOError | OSError):  # an instrument the station did not guard
+            return self.io.fault(role, doing, exc, reading=True)
+        if isinstance(exc, ValueError | TypeError | KeyError | IndexError):
             unreadable = self.io.unreadable_reply(exc)
-            if unreadable is None:
-                raise
-            unreadable.context = doing
-            raise unreadable from None
+            if unreadable is not None:
+                unreadable.context = doing
+                return unreadable
+        return exc
 
     def explain(self, exc: BaseException) -> BaseException:
         """``exc``, or the InstrumentReplyError behind it when it came from parsing the
@@ -270,6 +297,7 @@ class Station:
                     break
                 errors.append(reply)
         if errors:
+            self.io.invalidate()
             raise InstrumentReportedError(
                 f"{self._describe(role)} reports {'; '.join(errors)} after {after}",
                 "What it reports was not done as asked: correct the setting it names",
@@ -359,7 +387,9 @@ class Station:
         """
         from labspin.shutdown import make_safe
 
+        self.io.invalidate()  # the shutdown changes what the instruments do
         self.hazards = make_safe(self)
+        self.io.invalidate()
         self.safety_failures.extend(self.hazards.values())
         return list(self.hazards.values())
 

@@ -34,13 +34,13 @@ from pymeasure.experiment import (
 )
 
 from labspin.procedures.base import SpintronicsProcedure, cleanup_quietly
-from labspin.procedures.loops import (
+from labspin.procedures.loops import ACDrive, ACDriven, HarmonicReader
+from labspin.procedures.timing import (
     DEFAULT_RAMP_RATE,
-    FIELD_READBACK_TIME,
-    ACDrive,
-    ACDriven,
-    HarmonicReader,
+    Traffic,
+    harmonic_reading,
     lockin_seconds,
+    ramp,
     ramp_seconds,
 )
 from labspin.safety import SafetyGuard
@@ -209,16 +209,36 @@ class HarmonicHall(ACDriven, SpintronicsProcedure):
         guard = self.station.guard if self.station is not None else self._guard
         return guard.limits.max_ramp_rate if guard is not None else DEFAULT_RAMP_RATE
 
+    def _axis_changes(self) -> list[list[float]]:
+        """Per point, the change of each magnet axis that moves to reach it (T): a sweep
+        steps one axis; a scan turns the in-plane field, moving x and y (an axis whose
+        component stays is not touched). The scan of the largest magnitude stands for
+        all."""
+        if self.mode == FIELD_SWEEP:
+            return [[2 * self.field_max / (self.sweep_fields().size - 1)]]
+        a = np.radians(self.angles())
+        b = max(self.magnitudes())
+        components = np.round(b * np.stack([np.cos(a), np.sin(a)]), 12)
+        steps = np.abs(np.diff(components, axis=1))
+        return [[float(c) for c in column if c > 0] for column in steps.T]
+
     def field_seconds(self) -> float:
         rate = self.ramp_rate()
-        if self.mode == FIELD_SWEEP:
-            return ramp_seconds(2 * self.field_max / (self.sweep_fields().size - 1), rate)
-        # each in-plane axis moves by at most B * step (radians); z is only read back
-        chord = max(self.magnitudes()) * math.radians(360.0 / self.angles().size)
-        return 2 * ramp_seconds(chord, rate) + FIELD_READBACK_TIME
+        changes = self._axis_changes()
+        return sum(ramp_seconds(c, rate) for point in changes for c in point) / len(changes)
+
+    def traffic_per_point(self) -> Traffic:
+        """The messages of a typical point: each moving axis ramped and read back, both
+        harmonics read (``labspin.procedures.timing``)."""
+        rate = self.ramp_rate()
+        changes = self._axis_changes()
+        fields = sum((ramp(c, rate) for point in changes for c in point), Traffic())
+        return fields * (1 / len(changes)) + harmonic_reading(
+            2, sensitivities_differ=self.sensitivity != self.sensitivity_1w)
 
     def seconds_per_point(self) -> float:
-        return self.field_seconds() + self.settle_time + lockin_seconds(self.time_constant)
+        return (self.field_seconds() + self.settle_time + lockin_seconds(self.time_constant)
+                + self.traffic_per_point().seconds())
 
     def estimated_duration(self) -> float:
         """Points, plus the ramps into and out of each sweep or scan."""
@@ -274,8 +294,7 @@ class HarmonicHall(ACDriven, SpintronicsProcedure):
             previous_axis = axis
             readback = self._set_field(axis, field, angle)
             self.station.sleep(self.settle_time)
-            h = reader.read()
-            self._drive.check()
+            h = reader.read()  # checks the compliance after its readings
             self.emit_row({
                 "Field setpoint (T)": field, "Field (T)": readback,
                 "Field angle (deg)": angle,

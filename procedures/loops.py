@@ -16,7 +16,6 @@ et al., Nat. Commun. (2025), at J_AC = 1.3e11 A/m^2.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -28,58 +27,28 @@ from pymeasure.experiment import (
     ListParameter,
     Metadata,
 )
-from pymeasure.instruments.srs import SR830
 
 from labspin.procedures.apparatus import (
     Apparatus,
     Harmonics,
 )
 from labspin.procedures.base import SpintronicsProcedure, cleanup_quietly
+from labspin.procedures.timing import (
+    DEFAULT_RAMP_RATE,
+    Traffic,
+    dc_reading,
+    delta_seconds,
+    harmonic_reading,
+    lockin_seconds,
+    nanovoltmeter_seconds,
+    ramp,
+    ramp_seconds,
+)
 from labspin.safety import SafetyGuard
 
 log = logging.getLogger(__name__)
 
 DOWN, UP = -1, +1
-
-# -- hardware timing, for the duration estimates --------------------------------------
-#: the Electromagnet's ramp staircase: one current step per interval (drivers/electromagnet)
-MAGNET_STEP_INTERVAL = 0.1  # s
-#: ramp rate assumed when neither a station nor its limits are known, T/s
-DEFAULT_RAMP_RATE = 0.1
-#: one gaussmeter reading over RS-232 plus the supply's read-back, s
-FIELD_READBACK_TIME = 0.08
-#: one GPIB command/reply round trip, s
-GPIB_TIME = 0.01
-#: 50 Hz mains: the longer power-line cycle of the two
-LINE_PERIOD = 1 / 50
-#: the 6221 delta-mode cycles the apparatus averages (Apparatus._read_delta)
-DELTA_CYCLES = 4
-#: a lock-in reads after this many time constants (Apparatus.read_harmonics)
-LOCKIN_SETTLING = 5.0
-
-
-def ramp_seconds(change: float, rate: float) -> float:
-    """Time the Electromagnet takes for a field change (T) at ``rate`` (T/s): one step
-    per interval, at least one interval, plus reading the field back."""
-    steps = max(1, math.ceil(abs(change) / (rate * MAGNET_STEP_INTERVAL) - 1e-9))
-    return steps * MAGNET_STEP_INTERVAL + FIELD_READBACK_TIME
-
-
-def nanovoltmeter_seconds(nplc: float) -> float:
-    """One 2182A reading: NPLC line cycles, doubled by auto-zero, plus the transfer."""
-    return 2 * nplc * LINE_PERIOD + 2 * GPIB_TIME
-
-
-def truncated(values: list[float], value: float) -> float:
-    """The SR830 setting a request lands on: the next value up (pymeasure truncates)."""
-    return next((v for v in values if v >= value * (1 - 1e-9)), values[-1])
-
-
-def lockin_seconds(time_constant: float, harmonics: int = 2) -> float:
-    """Reading ``harmonics`` harmonics one after the other, each after 5 tau."""
-    tau = truncated(SR830.TIME_CONSTANTS, time_constant)
-    return harmonics * (LOCKIN_SETTLING * tau + 3 * GPIB_TIME)
-
 
 def loop_fields(field_max: float, field_step: float) -> np.ndarray:
     """The down branch, +field_max to -field_max; the step is adjusted so that both
@@ -124,9 +93,6 @@ class ACDrive:
     def start(self) -> None:
         self.started = True
         self.apparatus.start_ac(self.amplitude, self.frequency)  # sets and checks compliance
-
-    def check(self) -> None:
-        self.apparatus.check_compliance(self.amplitude)
 
     def stop(self) -> None:
         self.apparatus.stop_ac()
@@ -199,13 +165,25 @@ class FieldLoop(SpintronicsProcedure):
         guard = self.station.guard if self.station is not None else self._guard
         return guard.limits.max_ramp_rate if guard is not None else DEFAULT_RAMP_RATE
 
-    def seconds_per_point(self) -> float:
+    def field_step_size(self) -> float:
         fields = loop_fields(self.field_max, self.field_step)
-        step = abs(fields[0] - fields[1])
-        return (ramp_seconds(step, self.ramp_rate()) + self.settle_time
-                + self.readout_seconds())
+        return float(abs(fields[0] - fields[1]))
+
+    def seconds_per_point(self) -> float:
+        """Ramp, settling and readout on hardware, and the bus time of the point's
+        messages (:meth:`traffic_per_point`)."""
+        return (ramp_seconds(self.field_step_size(), self.ramp_rate()) + self.settle_time
+                + self.readout_seconds() + self.traffic_per_point().seconds())
+
+    def traffic_per_point(self) -> Traffic:
+        """The messages of a typical point: the ramp and read-back of one field step, and
+        the readout (``labspin.procedures.timing``)."""
+        return ramp(self.field_step_size(), self.ramp_rate()) + self.readout_traffic()
 
     def readout_seconds(self) -> float:
+        raise NotImplementedError
+
+    def readout_traffic(self) -> Traffic:
         raise NotImplementedError
 
     def estimated_duration(self) -> float:
@@ -290,34 +268,41 @@ class HallLoop(FieldLoop):
     def check_readout_limits(self, guard: SafetyGuard) -> None:
         guard.check_current(self.read_current, "read current")
 
-    def _pair_seconds(self, mode: str) -> float:
-        if mode == "delta":
-            return 2 * (DELTA_CYCLES + 2) * self.nplc * LINE_PERIOD + 8 * GPIB_TIME
-        readings = 1 if mode == "dc" else 2
-        return readings * (nanovoltmeter_seconds(self.nplc) + GPIB_TIME) + 2 * GPIB_TIME
+    def pair_modes(self) -> dict[str, str]:
+        """Readout per pair; in delta mode the pair on the 2182A's channel 1 only (the
+        station's wiring, or channel 1 on xy as in the default station)."""
+        if self.readout != "delta":
+            return {"xy": self.readout, "xx": self.readout}
+        wiring = {"1": "xy", "2": "xx"}
+        if self.station is not None and "voltmeter" in self.station.config.instruments:
+            wiring = {str(k): v for k, v in
+                      self.station.config.instruments["voltmeter"].wiring.items()}
+        return {pair: "delta" if wiring.get("1") == pair else "reversal"
+                for pair in ("xy", "xx")}
 
     def readout_seconds(self) -> float:
-        other = "reversal" if self.readout == "delta" else self.readout
-        return self._pair_seconds(self.readout) + self._pair_seconds(other)
+        readings = {"dc": nanovoltmeter_seconds(self.nplc),
+                    "reversal": 2 * nanovoltmeter_seconds(self.nplc),
+                    "delta": delta_seconds(self.nplc)}
+        return sum(readings[mode] for mode in self.pair_modes().values())
+
+    def readout_traffic(self) -> Traffic:
+        return dc_reading(tuple(self.pair_modes().values()))
 
     def prepare(self) -> None:
         """Readout per pair; in delta mode the pair on channel 1 only."""
-        self._modes = {}
         for pair in ("xy", "xx"):
-            on_channel_1 = self.apparatus.voltmeter_channel(pair) == 1
-            if self.readout != "delta":
-                self._modes[pair] = self.readout
-            else:
-                self._modes[pair] = "delta" if on_channel_1 else "reversal"
+            self.apparatus.voltmeter_channel(pair)  # a wiring error before anything moves
+        self._modes = self.pair_modes()
         if self.readout == "delta" and "delta" not in self._modes.values():
             log.warning("delta mode reads the 2182A's channel 1, which neither xy nor xx "
                         "is wired to: both pairs are read by current reversal")
 
     def measure(self) -> dict[str, float]:
-        row = {f"R_{pair} (ohm)": self.apparatus.read_voltage(pair, self.read_current, mode,
-                                                               self.nplc)
-               for pair, mode in self._modes.items()}  # each read checks the compliance
-        return row
+        # both pairs with one read current; one compliance check covers every reading
+        resistances = self.apparatus.read_resistances(self._modes, self.read_current,
+                                                      self.nplc)
+        return {f"R_{pair} (ohm)": r for pair, r in resistances.items()}
 
 
 class USMRLoop(ACDriven, FieldLoop):
@@ -365,6 +350,9 @@ class USMRLoop(ACDriven, FieldLoop):
     def readout_seconds(self) -> float:
         return lockin_seconds(self.time_constant)
 
+    def readout_traffic(self) -> Traffic:
+        return harmonic_reading(2, sensitivities_differ=self.sensitivity != self.sensitivity_1w)
+
     def startup(self) -> None:
         super().startup()
         self.ac_current = self.amplitude(self.station.guard)
@@ -378,8 +366,7 @@ class USMRLoop(ACDriven, FieldLoop):
         self._reader.configure(self.time_constant)
 
     def measure(self) -> dict[str, float]:
-        h = self._reader.read()
-        self._drive.check()
+        h = self._reader.read()  # checks the compliance after its readings
         return {"R_xx 1w (ohm)": h.r_1w, "R_xx 2w (ohm)": h.r_2w, "V_xx 2w (V)": h.v_2w}
 
     def finish(self) -> None:

@@ -36,7 +36,13 @@ from labspin.physics.stfmr import nominal_bar_current
 from labspin.procedures.apparatus import COMPLIANCE_EVENT, ApparatusError, LockinOverload
 from labspin.procedures.base import SpintronicsProcedure
 from labspin.procedures.harmonic import TextParameter
-from labspin.procedures.loops import DEFAULT_RAMP_RATE, GPIB_TIME, ramp_seconds, truncated
+from labspin.procedures.timing import (
+    DEFAULT_RAMP_RATE,
+    Traffic,
+    ramp,
+    ramp_seconds,
+    truncated,
+)
 from labspin.safety import LimitError, SafetyGuard
 
 log = logging.getLogger(__name__)
@@ -220,11 +226,20 @@ class STFMR(SpintronicsProcedure):
         guard = self.station.guard if self.station is not None else self._guard
         return guard.limits.max_ramp_rate if guard is not None else DEFAULT_RAMP_RATE
 
+    def traffic_per_point(self) -> Traffic:
+        """The messages of a typical point: each magnet axis stepped and read back, the
+        lock-in's X and Y and its lock status, and the 6221's compliance register on
+        the points with a DC bias (``labspin.procedures.timing``)."""
+        axes = 1 if self.angle_control == ROTATOR else 2
+        currents = self.current_list()
+        biased = sum(1 for i in currents if i) / len(currents)
+        return axes * ramp(self.field_step, self.ramp_rate()) + Traffic(queries=2 + biased)
+
     def seconds_per_point(self) -> float:
         axes = 1 if self.angle_control == ROTATOR else 2
         tau = truncated(SR830.TIME_CONSTANTS, self.time_constant)
         return (axes * ramp_seconds(self.field_step, self.ramp_rate()) + self.settle_time
-                + self.lockin_wait * tau + 3 * GPIB_TIME)
+                + self.lockin_wait * tau + self.traffic_per_point().seconds())
 
     def estimated_duration(self) -> float:
         """Points, plus the ramp to the top of each sweep and the rotations."""
@@ -242,6 +257,7 @@ class STFMR(SpintronicsProcedure):
         """AM from the internal source, LF output to the lock-in; RF still off."""
         with self._rf("configuring the RF and its AM") as rf:
             rf.disable()
+            self.apparatus.known.put("rf_source", "enabled", False)
             self._rf_started = True
             rf.config_amplitude_modulation(frequency=self.am_frequency, depth=self.am_depth,
                                            shape="sine")
@@ -249,35 +265,41 @@ class STFMR(SpintronicsProcedure):
 
     def _set_rf(self, sweep: Sweep) -> None:
         self.station.guard.check_rf(self.peak_level(sweep.power), sweep.frequency)
+        known = self.apparatus.known
         with self._rf(f"setting {sweep.frequency / 1e9:g} GHz at {sweep.power:g} dBm") as rf:
-            rf.frequency = sweep.frequency
-            rf.power = sweep.power
-            if not rf.is_enabled:
-                rf.enable()
+            known.ensure("rf_source", rf, "frequency", sweep.frequency)
+            known.ensure("rf_source", rf, "power", sweep.power)
+            enabled = known.get("rf_source", "enabled")
+            if enabled is not True:
+                if enabled is False or not rf.is_enabled:
+                    rf.enable()
+                known.put("rf_source", "enabled", True)
 
     _dc_on = False
 
     def _set_dc(self, current: float) -> None:
         """The 6221's DC bias through the bias tee; off (not 0 A on) when it is zero."""
+        ap = self.apparatus
         if current == 0:
             if self._dc_on:
-                with self.station.talking_to("source", "turning the DC bias off") as source:
-                    source.source_enabled = False
+                ap._source_off()
                 self._dc_on = False
             return
-        self.apparatus.set_compliance(current)
-        with self.station.talking_to("source", "a DC bias current") as source:
-            source.source_current = current
-            if not source.source_enabled:
-                source.source_enabled = True
+        ap.set_compliance(current)
+        with self.station.talking_to("source", "a DC bias current"):
+            ap._source_dc(current)
         self._dc_on = True
 
     def _check_dc(self, current: float) -> None:
+        """After every reading with a DC bias: the 6221 drove all of it."""
         if current and int(self.station.read_number("source", "measurement_events")) \
                 & COMPLIANCE_EVENT:
+            self.station.io.invalidate()
             raise ApparatusError(f"the 6221 reached its compliance driving a DC bias of "
                                  f"{current * 1e3:.3g} mA through the bias tee: check the DC "
                                  "port's wiring, or lower the current")
+        if current:
+            self.apparatus.known.put("source", "events_clear", True)
 
     def _set_angle(self, angle: float) -> None:
         if self.angle_control != ROTATOR:
@@ -348,6 +370,7 @@ class STFMR(SpintronicsProcedure):
                 readback = self._set_field(float(field), sweep.angle)
                 self.station.sleep(self.settle_time + self.lockin_wait * self._tau)
                 x, y = self._read(role)
+                self._check_dc(sweep.dc_current)  # before the row: it holds this reading
                 self.emit_row({
                     "Sweep": sweep.index, "Field angle (deg)": sweep.angle,
                     "RF frequency (Hz)": sweep.frequency, "RF power (dBm)": sweep.power,
@@ -356,7 +379,6 @@ class STFMR(SpintronicsProcedure):
                     "Mixing voltage (V)": to_mixing * x})
                 done += 1
                 self.report_progress(done, total)
-            self._check_dc(sweep.dc_current)
 
     def shutdown(self) -> None:
         """RF output off first (whatever state the run reached), then the station safe."""

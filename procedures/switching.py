@@ -29,26 +29,13 @@ Pulse columns (every switching procedure; ``labspin.procedures.pulse_record``):
 it), ``Pulse energy (J)`` (I V t_p measured, or the I^2 R_2t t_p estimate) and ``Pulse
 energy measured`` (1 or 0).
 
-Pulse-sequence grammar (:func:`parse_pulse_sequence`), items separated by commas::
-
-    item    := current "x" width [ "*" count ]       e.g.  +30 mA x 1 ms *5
-    current := [+|-] number ("A" | "mA" | "uA")       ("µA" also accepted)
-    width   := number ("s" | "ms" | "us" | "ns")       ("µs" also accepted)
-    count   := whole number from 1 to 10000 (repeats the pulse)
-    number  := digits with an optional decimal part and exponent: 30, 2.5, 1e-3
-
-Units are case-sensitive (mA is not MA); "×" may stand for "x". No expression is ever
-evaluated. Pulse widths for :class:`SwitchingProbability` are ``width`` items separated
-by commas ("100 us, 1 ms, 10 ms").
+Pulse sequences and width lists: ``labspin.procedures.pulse_sequence`` (the grammar).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import re
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import ClassVar
 
 import numpy as np
@@ -63,6 +50,17 @@ from pymeasure.experiment import (
 from labspin.procedures.apparatus import Apparatus, ApparatusError, check_pulse, uses_source
 from labspin.procedures.base import ProcedureError, SpintronicsProcedure, cleanup_quietly
 from labspin.procedures.pulse_record import energy_method, pulse_columns
+from labspin.procedures.pulse_sequence import (  # noqa: F401 (the names users import)
+    CURRENT_UNITS,
+    MAX_REPEAT,
+    TIME_UNITS,
+    Pulse,
+    SequenceError,
+    parse_pulse_sequence,
+    parse_pulse_widths,
+)
+from labspin.procedures.switching_timing import READ_NPLC, READ_TIME_CONSTANT, SwitchingTiming
+from labspin.procedures.timing import Traffic
 from labspin.safety import SafetyGuard
 
 log = logging.getLogger(__name__)
@@ -71,94 +69,9 @@ READOUTS = ("R_xx 2w", "R_xy dc", "R_xy delta")
 #: the column each readout fills
 READOUT_COLUMN = {"R_xy dc": "R_xy (ohm)", "R_xy delta": "R_xy (ohm)",
                   "R_xx 2w": "R_xx 2w (ohm)"}
-#: unit -> power of ten; values are scaled in decimal ("50 us" is exactly 5e-05 s, not
-#: 50 * 1e-6 = 4.9999999999999996e-05, which would fall below the 6221's 50 us)
-CURRENT_UNITS = {"A": 0, "mA": -3, "uA": -6, "µA": -6, "μA": -6}
-TIME_UNITS = {"s": 0, "ms": -3, "us": -6, "µs": -6, "μs": -6, "ns": -9}
-MAX_REPEAT = 10_000
-#: typical instrument time on hardware, s: one pulse (pulse-delta cycle or a generator
-#: shot with its set-up) and one read of each kind (configuration, integration, settling)
-PULSE_SECONDS = 0.3
-READ_SECONDS = {"R_xy dc": 0.3, "R_xy delta": 1.0, "R_xx 2w": 1.2}
-
-_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_CURRENT_UNIT = "|".join(sorted(map(re.escape, CURRENT_UNITS), key=len, reverse=True))
-_TIME_UNIT = "|".join(sorted(map(re.escape, TIME_UNITS), key=len, reverse=True))
-_WIDTH_RE = rf"(?P<width>{_NUMBER})\s*(?P<wunit>{_TIME_UNIT})"
-_ITEM = re.compile(rf"(?P<sign>[+-]?)\s*(?P<amp>{_NUMBER})\s*(?P<aunit>{_CURRENT_UNIT})\s*"
-                   rf"[x×]\s*{_WIDTH_RE}\s*(?:\*\s*(?P<count>\d+))?")
-_WIDTH = re.compile(_WIDTH_RE)
-_HELP = ("write items like '+30 mA x 1 ms *5' (current in A, mA or uA; width in s, ms, "
-         "us or ns; '*N' repeats), separated by commas")
 
 
-class SequenceError(ValueError):
-    """A pulse sequence or width list that cannot be read; names the bad item."""
-
-
-@dataclass(frozen=True)
-class Pulse:
-    """One current pulse: signed amplitude (A) and width (s)."""
-
-    amplitude: float
-    width: float
-
-
-def _si(number: str, power: int) -> float:
-    return float(Decimal(number).scaleb(power))
-
-
-def _items(text: str, what: str) -> list[str]:
-    if not isinstance(text, str) or not text.strip():
-        raise SequenceError(f"the {what} is empty")
-    items = [item.strip() for item in text.split(",")]
-    for k, item in enumerate(items, start=1):
-        if not item:
-            raise SequenceError(f"{what} item {k} is empty (two commas in a row, or a "
-                                "trailing comma)")
-    return items
-
-
-def parse_pulse_sequence(text: str) -> list[Pulse]:
-    """Pulses of a sequence like "+30 mA x 1 ms *5, -30 mA x 1 ms *5" (module docstring
-    gives the grammar), repeats expanded, in order."""
-    pulses: list[Pulse] = []
-    for k, item in enumerate(_items(text, "pulse sequence"), start=1):
-        match = _ITEM.fullmatch(item)
-        if match is None:
-            raise SequenceError(f"pulse sequence item {k} {item!r} is not understood; {_HELP}")
-        amplitude = _si(match["amp"], CURRENT_UNITS[match["aunit"]])
-        amplitude = -amplitude if match["sign"] == "-" else amplitude
-        width = _si(match["width"], TIME_UNITS[match["wunit"]])
-        count = int(match["count"]) if match["count"] is not None else 1
-        if amplitude == 0:
-            raise SequenceError(f"pulse sequence item {k} {item!r} has no current; leave "
-                                "it out instead")
-        if width <= 0:
-            raise SequenceError(f"pulse sequence item {k} {item!r} has a zero width")
-        if not 1 <= count <= MAX_REPEAT:
-            raise SequenceError(f"pulse sequence item {k} {item!r} repeats {count} times; "
-                                f"use 1 to {MAX_REPEAT}")
-        pulses.extend([Pulse(amplitude, width)] * count)
-    return pulses
-
-
-def parse_pulse_widths(text: str) -> list[float]:
-    """Widths (s) from a list like "100 us, 1 ms, 10 ms", in the order given."""
-    widths = []
-    for k, item in enumerate(_items(text, "pulse-width list"), start=1):
-        match = _WIDTH.fullmatch(item)
-        if match is None:
-            raise SequenceError(f"pulse width {k} {item!r} is not understood; write widths "
-                                "like '100 us, 1 ms' (units s, ms, us or ns)")
-        width = _si(match["width"], TIME_UNITS[match["wunit"]])
-        if width <= 0:
-            raise SequenceError(f"pulse width {k} {item!r} is zero")
-        widths.append(width)
-    return widths
-
-
-class PulsedSwitching(SpintronicsProcedure):
+class PulsedSwitching(SwitchingTiming, SpintronicsProcedure):
     """What the three switching measurements share: bias field, readout, pulses checked
     against the limits before anything is sent."""
 
@@ -222,7 +135,7 @@ class PulsedSwitching(SpintronicsProcedure):
         if self.bias_field:
             ap.set_field(self.bias_axis, self.bias_field)
         if self.readout == "R_xx 2w":
-            ap.configure_lockin("xx")
+            ap.configure_lockin("xx", READ_TIME_CONSTANT)
 
     def _check_wiring(self) -> None:
         ap = self.apparatus
@@ -258,10 +171,7 @@ class PulsedSwitching(SpintronicsProcedure):
             ap.stop_ac()
             return value
         mode = "delta" if self.readout == "R_xy delta" else "dc"
-        return ap.read_voltage("xy", current, mode)
-
-    def seconds_per_read(self) -> float:
-        return READ_SECONDS[self.readout]
+        return ap.read_voltage("xy", current, mode, READ_NPLC)
 
     def stopped(self, done: int) -> bool:
         if self.should_stop():
@@ -316,8 +226,8 @@ class SwitchingLoop(PulsedSwitching):
     def planned_points(self) -> int:
         return len(self.points())
 
-    def seconds_per_point(self) -> float:
-        return PULSE_SECONDS + self.settle_time + self.seconds_per_read()
+    def step_pulses(self) -> list[Pulse]:
+        return [Pulse(a, self.pulse_width) for a, _, _ in self.points()]
 
     def execute(self) -> None:
         area = self.station.config.sample.current_area
@@ -358,8 +268,8 @@ class PulseSequence(PulsedSwitching):
     def planned_points(self) -> int:
         return len(self.pulses()) + 1
 
-    def seconds_per_point(self) -> float:
-        return PULSE_SECONDS + self.settle_time + self.seconds_per_read()
+    def step_pulses(self) -> list[Pulse]:
+        return [Pulse(0.0, 0.0), *self.pulses()]
 
     def execute(self) -> None:
         pulses = [Pulse(0.0, 0.0), *self.pulses()]  # index 0: the state before any pulse
@@ -439,8 +349,17 @@ class SwitchingProbability(PulsedSwitching):
     def planned_points(self) -> int:
         return len(self.widths()) * len(self.amplitudes()) * self.trials
 
+    def step_pulses(self) -> list[Pulse]:
+        """Per row a reset pulse then the test pulse (two steps; costs are per step)."""
+        reset = Pulse(-self.polarity() * self.reset_amplitude, self.reset_width)
+        return [p for w in self.widths() for a in self.amplitudes()
+                for p in (reset, Pulse(a, w))]
+
+    def traffic_per_point(self) -> Traffic:
+        return 2 * super().traffic_per_point()
+
     def seconds_per_point(self) -> float:
-        return 2 * (PULSE_SECONDS + self.settle_time + self.seconds_per_read())
+        return 2 * super().seconds_per_point()
 
     def startup(self) -> None:
         super().startup()

@@ -66,6 +66,9 @@ BUFFER_SIZE = 16383
 MAX_FREQUENCY = 102e3  # Hz, detection frequency
 INPUT_LIMIT = 1.0  # V rms at the A/B input
 SETTLING = 5.0  # time constants
+#: bench time is a sum of floating-point steps: a wait of 5 tau may land an ulp short of
+#: it, and must still count as 5 tau
+_CLOCK_ROUNDING = 1e-9
 CHANGE_TOLERANCE = 1e-9  # relative change of the input that counts as a new state
 
 LIA_INPUT, LIA_OUTPUT, LIA_UNLOCK, LIA_TRIGGER = 1, 4, 8, 64
@@ -176,7 +179,7 @@ class SR830Model(SimulatedInstrument):
 
     def _filtered(self, t: float) -> complex:
         elapsed = max(t - self._since, 0.0)
-        if elapsed >= SETTLING * self.time_constant:
+        if elapsed >= SETTLING * self.time_constant * (1 - _CLOCK_ROUNDING):
             return self._target
         return self._target + (self._start - self._target) * math.exp(-elapsed / self.time_constant)
 

@@ -218,7 +218,7 @@ def test_gui_without_a_station_says_how_to_name_one():
 
 def test_an_instrument_that_times_out_mid_run_fails_the_run_with_a_message(
         qtbot, window_with_faults):
-    win, session = window_with_faults({"lockin_xx": {"timeout_after": 60}})
+    win, session = window_with_faults({"lockin_xx": {"timeout_after": 25}})
     panel = win.measure
     panel.select_procedure("SwitchingLoop")
     panel.set_parameters(SHORT_LOOP)

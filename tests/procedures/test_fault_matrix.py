@@ -219,7 +219,7 @@ def test_labspin_run_with_a_dropped_magnet_exits_non_zero_and_ends_with_the_warn
     import subprocess
     import sys
 
-    path = station_file(tmp_path / "station.yaml", {"magnet_z": {"drop_after": 45}})
+    path = station_file(tmp_path / "station.yaml", {"magnet_z": {"drop_after": 25}})
     done = subprocess.run(
         [sys.executable, "-m", "labspin", "run", "HallLoop", "--sim", "--station", str(path),
          "--data-dir", str(tmp_path / "data"), *CLI_SETTINGS],
@@ -231,6 +231,8 @@ def test_labspin_run_with_a_dropped_magnet_exits_non_zero_and_ends_with_the_warn
                         r"carry -?[\d.]+ A \(about -?[\d.]+ mT\) \(its connection is lost\): "
                         r"switch its output off by hand", last), last
     assert "failed" in done.stdout and "lost the connection to 'magnet_z'" in done.stdout
+    rows = int(re.search(r"failed, (\d+) rows", done.stdout).group(1))
+    assert 0 < rows < 10  # mid-run: the loop has 10 points
 
 
 CLI_SETTINGS = ("--set", "field_axis=z", "--set", "field_max=10 mT", "--set",

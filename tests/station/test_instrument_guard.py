@@ -111,3 +111,38 @@ def test_a_validation_error_is_not_mistaken_for_a_garbage_reply(station):
             station.talking_to("pulser", "a setting"):
         station["pulser"].ask("*OPC?")  # the last reply was "1"
         station["pulser"].ch_1.amplitude = 0.01  # pymeasure refuses: below 50 mV
+
+
+def test_pymeasure_attribute_lookup_does_only_what_the_guard_does_instead():
+    """The guard replaces pymeasure's ``CommonBase.__getattribute__`` (a Python call at
+    every attribute access) by the plain lookup plus descriptors refusing the reserved
+    names. If pymeasure's method starts doing anything else, this fails: read it again
+    and extend the guard."""
+    from pymeasure.instruments.common_base import CommonBase
+
+    code = CommonBase.__getattribute__.__code__
+    assert set(code.co_names) == {"super", "__getattribute__", "hasattr", "_special_names",
+                                  "AttributeError"}
+    assert code.co_consts.count("_special_names") >= 1
+
+
+def test_a_guarded_instrument_refuses_its_reserved_names_as_pymeasure_does(station):
+    from pymeasure.instruments.keithley import Keithley2182
+
+    meter = station["voltmeter"]
+    reserved = [n for n in meter._special_names if n.startswith("voltage_nplc_")]
+    assert reserved  # pymeasure still reserves the parameters of its dynamic properties
+    for name in reserved:
+        with pytest.raises(AttributeError, match="reserved variable name"):
+            getattr(meter, name)
+    plain = Keithley2182("GPIB0::7::INSTR",
+                         visa_library=f"{station.bench_name}@labspin")
+    try:
+        for name in reserved:
+            with pytest.raises(AttributeError, match="reserved variable name"):
+                getattr(plain, name)
+        # everything else reads the same through the guard
+        for name in ("voltage_nplc", "active_channel", "name", "adapter", "write"):
+            assert type(getattr(meter, name)) is type(getattr(plain, name))
+    finally:
+        plain.adapter.close()
