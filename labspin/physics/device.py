@@ -16,7 +16,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labspin.physics import activation, quasistatic, readout
+from labspin.physics import _activation_kernels as _ak
+from labspin.physics import _readout_kernels as _rk
+from labspin.physics import quasistatic, readout
+from labspin.physics._kernel_rows import (
+    activation_row,
+    activation_table,
+    kinetics_vector,
+    readout_consts,
+    readout_row,
+)
 from labspin.physics.formulas import barrier_volume
 from labspin.physics.parameters import DeviceParameters
 from labspin.physics.properties import (
@@ -37,6 +46,8 @@ _SIGMA = np.array([0.0, 1.0, 0.0])
 _SINE_SAMPLES, _SINE_WEIGHTS = np.unique(np.round(np.sin(2 * np.pi * np.arange(16) / 16), 12),
                                          return_counts=True)
 _SINE_WEIGHTS = _SINE_WEIGHTS / 16.0
+_DC_SAMPLES, _DC_WEIGHTS = np.zeros(1), np.ones(1)  # no sine: the DC rate itself
+_MEMO_SIZE = 512  # per-bar tables of pulses and lock-in points kept for reuse
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,10 @@ class Device:
         self.burnt = False
         self._branches: dict[int, np.ndarray] = {}
         self._saturated = False
+        self._kin = kinetics_vector(params)
+        self._readout_consts = readout_consts(params)
+        self._pulse_memo: dict[bytes, tuple] = {}
+        self._harmonic_memo: dict[tuple, tuple] = {}
         self._update_branches()
 
     # -- state ------------------------------------------------------------------------
@@ -175,58 +190,85 @@ class Device:
         """True once the bar has burnt open: no current can flow."""
         return self.burnt
 
+    def _branch_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The occupied branches as the readout kernel takes them: (state, share) rows
+        and the magnetisation each is solved from, the +1 branch first."""
+        n = self.states.size
+        rows, starts = [], []
+        for s in (1, -1):
+            count = int(np.count_nonzero(self.states == s))
+            if count:
+                rows.append((s, count / n))
+                starts.append(self._branches.get(s, s * self.easy_axis))
+        return (np.array(rows, dtype=float).reshape(-1, 2),
+                np.array(starts, dtype=float).reshape(-1, 3))
+
+    def _readout(self, currents: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """(V_xx, V_xy, R_xx, R_xy) at each current, properties ``rows`` (readout kernel)."""
+        branches, starts = self._branch_arrays()
+        out = np.empty((currents.size, 4))
+        _rk.branch_voltages(currents, rows, np.asarray(self.field, dtype=float), branches,
+                            starts, self._readout_consts, out)
+        return out
+
+    def _readout_at(self, current: float) -> np.ndarray:
+        row = readout_row(self._properties(current))
+        return self._readout(np.array([float(current)]), row.reshape(1, -1))[0]
+
     def resistances(self, current: float) -> readout.Resistances:
         """Grain-averaged R_xx and R_xy (ohm) with ``current`` flowing."""
         if self.burnt:
             return readout.Resistances(math.inf, math.inf)
-        props = self._properties(current)
-        xx = xy = 0.0
-        for s, m in self._branch_magnetizations(props, current).items():
-            share = float(np.mean(self.states == s))
-            r = readout.resistances(self.params, props, m, current, self.field[2])
-            xx += share * r.xx
-            xy += share * r.xy
-        return readout.Resistances(float(xx), float(xy))
+        out = self._readout_at(current)
+        return readout.Resistances(float(out[2]), float(out[3]))
 
     def voltages(self, current: float) -> tuple[float, float]:
         """(V_xx, V_xy) in volts with a DC ``current``, including the Nernst terms."""
         if self.burnt:
             return math.inf, math.inf
-        props = self._properties(current)
-        v_xx = v_xy = 0.0
-        for s, m in self._branch_magnetizations(props, current).items():
-            share = float(np.mean(self.states == s))
-            r = readout.resistances(self.params, props, m, current, self.field[2])
-            n_xx, n_xy = readout.nernst_voltages(self.params, m, current)
-            v_xx += share * (current * r.xx + n_xx)
-            v_xy += share * (current * r.xy + n_xy)
-        return v_xx, v_xy
+        out = self._readout_at(current)
+        return float(out[0]), float(out[1])
 
     def harmonic_voltages(self, amplitude: float, n_phase: int = 32) -> HarmonicVoltages:
         """1w and 2w voltages for I_0 sin(wt): quasi-static response at each phase."""
-        phases = 2 * np.pi * np.arange(n_phase) / n_phase
-        currents = np.round(amplitude * np.sin(phases), 15)
-        cache: dict[float, tuple[float, float]] = {}
-        v = np.array([cache.setdefault(i, self.voltages(i)) if i not in cache else cache[i]
-                      for i in currents])
+        key = (float(amplitude), int(n_phase), self.stage_temperature)
+        tables = self._harmonic_memo.get(key)
+        if tables is None:
+            phases = 2 * np.pi * np.arange(n_phase) / n_phase
+            currents = np.round(amplitude * np.sin(phases), 15)
+            distinct, where = np.unique(currents, return_inverse=True)
+            rows = np.array([readout_row(self._properties(float(i))) for i in distinct])
+            tables = self._remember(self._harmonic_memo, key, (distinct, rows, where))
+        distinct, rows, where = tables
+        v = self._readout(distinct, rows)[where]
         xx1, xx2 = readout.harmonic_projection(v[:, 0])
         xy1, xy2 = readout.harmonic_projection(v[:, 1])
         return HarmonicVoltages(xx1, xx2, xy1, xy2)
 
+    @staticmethod
+    def _remember(memo: dict, key, value):
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = value
+        return value
+
     # -- switching --------------------------------------------------------------------
     def _escape_rates(self, props: DeviceProperties, current: float,
                       states: np.ndarray | None = None) -> np.ndarray:
-        terms = self._terms(props, current)
-        delta = activation.barrier(self.params, props,
-                                   self.states if states is None else states,
-                                   terms.b_applied, terms.b_dl, self.barrier_scale,
-                                   self.nucleation_scale)
-        return activation.escape_rate(self.params, delta)
+        """Per grain, the rate (1/s) out of the well of ``states`` (default: the present
+        ones) at a DC ``current`` with the properties ``props``."""
+        states = self.states if states is None else np.asarray(states, dtype=np.int8)
+        return self._rate_pair(props, current, states)[0]
 
-    def _rate_pair(self, props: DeviceProperties, current: float) -> np.ndarray:
+    def _rate_pair(self, props: DeviceProperties, current: float,
+                   states: np.ndarray | None = None) -> np.ndarray:
         """Per grain, (rate out of its present well, rate back into it), shape (2, n)."""
-        return np.array([self._escape_rates(props, current),
-                         self._escape_rates(props, current, -self.states)])
+        states = self.states if states is None else states
+        row, r, tail = activation_row(props)
+        out = np.empty((2, states.size))
+        _ak.rate_pairs(out, states, np.asarray(self.field, dtype=float), float(current), row,
+                       self._kin, r, tail, self.barrier_scale, self.nucleation_scale)
+        return out
 
     def _flip(self, probability: np.ndarray) -> int:
         flips = self.rng.random(self.states.size) < probability
@@ -254,14 +296,13 @@ class Device:
         if t >= self.params.thermal.failure_temperature:
             self.burnt = True
             return 0
-        props = self._properties(heating)
-        if ac_amplitude:
-            out, back = np.tensordot(_SINE_WEIGHTS, [
-                self._rate_pair(props, current + ac_amplitude * s) for s in _SINE_SAMPLES],
-                axes=1)
-        else:
-            out, back = self._rate_pair(props, current)
-        flipped = self._flip(_reversed_share(np.zeros_like(out), out, back, duration))
+        row, r, tail = activation_row(self._properties(heating))
+        sine, weights = (_SINE_SAMPLES, _SINE_WEIGHTS) if ac_amplitude else (_DC_SAMPLES,
+                                                                            _DC_WEIGHTS)
+        flipped = self._flip(_ak.wait_reversal(
+            self.states, np.asarray(self.field, dtype=float), float(current),
+            float(ac_amplitude), sine, weights, float(duration), row, self._kin, r, tail,
+            self.barrier_scale, self.nucleation_scale))
         if flipped:
             self._update_branches()
         return flipped
@@ -304,12 +345,18 @@ class Device:
         fast, q tends to r_out / (r_out + r_back) instead of flipping every grain.
         Rates are held constant over each step of the heating transient, then at their
         steady value for the rest of the pulse."""
-        pairs = np.array([self._rates_at(amplitude, t) for t in temps])  # (k, 2, n)
-        q = np.zeros(self.states.size)
-        for k in range(len(times) - 1):
-            mid = 0.5 * (pairs[k] + pairs[k + 1])
-            q = _reversed_share(q, mid[0], mid[1], times[k + 1] - times[k])
-        return _reversed_share(q, pairs[-1][0], pairs[-1][1], max(width - times[-1], 0.0))
+        times = np.ascontiguousarray(times, dtype=float)
+        temps = np.ascontiguousarray(temps, dtype=float)
+        key = times.tobytes() + temps.tobytes()
+        tables = self._pulse_memo.get(key)
+        if tables is None:
+            tables = self._remember(self._pulse_memo, key, activation_table(
+                [properties_at(self.params, float(t)) for t in temps]))
+        rows, which, r_tables, tail_tables = tables
+        return _ak.pulse_reversal(self.states, np.asarray(self.field, dtype=float),
+                                  float(amplitude), float(width), times, rows, which,
+                                  self._kin, r_tables, tail_tables, self.barrier_scale,
+                                  self.nucleation_scale)
 
     def switching_probability(self, amplitude: float, width: float) -> float:
         """Expected share of grains that one pulse reverses, without applying it
@@ -320,10 +367,6 @@ class Device:
         if temps[-1] >= th.failure_temperature:
             return math.nan
         return float(np.mean(self._pulse_reversal(amplitude, width, times, temps)))
-
-    def _rates_at(self, current: float, temperature: float) -> np.ndarray:
-        """(rate out, rate back) per grain at a bar temperature, shape (2, n)."""
-        return self._rate_pair(properties_at(self.params, temperature), current)
 
     def _pulse_llg(self, amplitude: float, width: float) -> None:
         """Stochastic LLG of each occupied branch through the pulse and 5 ns after it.
@@ -364,14 +407,3 @@ class Device:
                                                      seed=int(self.rng.integers(2**31))))
             self.states[members] = np.where(m @ u >= 0, 1, -1).astype(np.int8)
 
-
-def _reversed_share(q: np.ndarray, out: np.ndarray, back: np.ndarray,
-                    duration: float) -> np.ndarray:
-    """Probability to be in the other well after ``duration`` at constant rates, from
-    ``q``: the two-state master equation, q -> q_eq + (q - q_eq) exp(-(out + back) t)."""
-    total = out + back
-    if duration <= 0:
-        return q
-    with np.errstate(invalid="ignore", divide="ignore"):
-        q_eq = np.where(total > 0, out / np.where(total > 0, total, 1.0), q)
-    return q_eq + (q - q_eq) * np.exp(-total * duration)
