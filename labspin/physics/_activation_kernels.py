@@ -43,56 +43,72 @@ def _fraction(drive, r, tail):
 
 
 @njit(cache=True)
-def _rate(s, bx, by, bz, b_dl, row, kin, r, tail, barrier_scale, nucleation_scale):
-    """Escape rate (1/s) of one grain in state ``s`` (+1.0/-1.0) at the applied field
-    (bx, by, bz), including the current-induced fields, and damping-like field b_dl."""
+def _power(x, exponent):
+    """x ** exponent, with the exponents the presets use (1, 2) done as numpy does them
+    (numpy's power takes those fast paths too: x itself and x * x)."""
+    if exponent == 1.0:
+        return x
+    if exponent == 2.0:
+        return x * x
+    return x ** exponent
+
+
+@njit(cache=True)
+def _current_factor(s, b_u, bias, b_dl, row, kin, r, tail):
+    """The current factor of the barrier for grains in state ``s`` (+1.0/-1.0); it does
+    not depend on the grain (activation.barrier, activation.current_drive)."""
     b_k, b_d = row[_BK], row[_BD]
-    ux, uy, uz = kin[4], kin[5], kin[6]
-    # field factor (activation.field_factor)
-    b_u = bx * ux + by * uy + bz * uz
-    px, py, pz = bx - b_u * ux, by - b_u * uy, bz - b_u * uz
-    p_z = pz if abs(uz) < 0.5 else 0.0
-    p_in = math.sqrt(max(px * px + py * py + pz * pz - p_z ** 2, 0.0))
-    h_p = math.hypot(p_in / b_k, p_z / (b_k + b_d))
-    b_n = row[_BN] * nucleation_scale
-    along = s * b_u
-    h_a = max(-along, 0.0) / b_n
-    h_s = max(along, 0.0) / b_n
-    g = (h_a ** (2.0 / 3.0) + h_p ** (2.0 / 3.0)) ** 1.5
-    fe = kin[0]
-    f = max(1.0 - g, 0.0) ** fe * (1.0 + h_s) ** fe
-    # current factor (activation.barrier / current_drive)
-    n_exp = kin[1]
     if kin[7] > 0.5:  # sigma = y along the easy axis: antidamping (Apalkov-Visscher)
         stiff = max(b_k + s * b_u, 1e-6)
         liu = row[_ALPHA] * (stiff + b_d / 2)
-        drive = -s * math.copysign(1.0, uy) * b_dl / liu
-        current_factor = _fraction(drive, r, tail) ** n_exp
-    else:
-        bias = bx * kin[8] + by * kin[9] + bz * kin[10]
-        b_c = max(b_k / 2 - abs(bias) / math.sqrt(2), 0.05 * b_k)
-        chirality = math.tanh(abs(bias) / kin[3])
-        target = math.copysign(1.0, b_dl * bias) if b_dl * bias != 0 else 0.0
-        i = -s * target * abs(b_dl) / b_c * chirality
-        current_factor = max(1.0 - i, 0.0) ** n_exp
-    delta = row[_D0] * barrier_scale * f * current_factor
-    return math.exp(-delta) / kin[2]
+        drive = -s * math.copysign(1.0, kin[5]) * b_dl / liu
+        return _power(_fraction(drive, r, tail), kin[1])
+    b_c = max(b_k / 2 - abs(bias) / math.sqrt(2), 0.05 * b_k)
+    chirality = math.tanh(abs(bias) / kin[3])
+    target = math.copysign(1.0, b_dl * bias) if b_dl * bias != 0 else 0.0
+    i = -s * target * abs(b_dl) / b_c * chirality
+    return _power(max(1.0 - i, 0.0), kin[1])
 
 
 @njit(cache=True)
 def rate_pairs(out, states, field, current, row, kin, r, tail, barrier_scale,
                nucleation_scale):
-    """out[0, i]: rate out of grain i's well; out[1, i]: rate back into it, at a DC
-    ``current`` (A) with the properties ``row``."""
+    """out[0, i]: rate out of grain i's well; out[1, i]: rate back into it (1/s), at a
+    DC ``current`` (A) with the properties ``row``.
+
+    Delta = Delta_0 * barrier_scale * F(B) * current factor (activation.barrier) and
+    1/tau = exp(-Delta) / tau_0; what does not depend on the grain is computed once."""
     b_y = row[_BY] * current
     bx, by, bz = field[0] + 0.0, field[1] + b_y, field[2] + 0.0
     b_dl = row[_BDL] * current
+    b_k, b_d = row[_BK], row[_BD]
+    ux, uy, uz = kin[4], kin[5], kin[6]
+    # field factor, the part common to all grains (activation.field_factor)
+    b_u = bx * ux + by * uy + bz * uz
+    px, py, pz = bx - b_u * ux, by - b_u * uy, bz - b_u * uz
+    p_z = pz if abs(uz) < 0.5 else 0.0
+    p_in = math.sqrt(max(px * px + py * py + pz * pz - p_z ** 2, 0.0))
+    h_p23 = math.hypot(p_in / b_k, p_z / (b_k + b_d)) ** (2.0 / 3.0)
+    g_p = h_p23 * math.sqrt(h_p23)  # g of a grain with no field against it
+    bias = bx * kin[8] + by * kin[9] + bz * kin[10]
+    factor_up = _current_factor(1.0, b_u, bias, b_dl, row, kin, r, tail)
+    factor_down = _current_factor(-1.0, b_u, bias, b_dl, row, kin, r, tail)
+    fe, d0, tau0 = kin[0], row[_D0], kin[2]
     for i in range(states.size):
-        s = float(states[i])
-        out[0, i] = _rate(s, bx, by, bz, b_dl, row, kin, r, tail, barrier_scale[i],
-                          nucleation_scale[i])
-        out[1, i] = _rate(-s, bx, by, bz, b_dl, row, kin, r, tail, barrier_scale[i],
-                          nucleation_scale[i])
+        b_n = row[_BN] * nucleation_scale[i]
+        for w in range(2):
+            s = float(states[i]) if w == 0 else -float(states[i])
+            along = s * b_u
+            h_a = max(-along, 0.0) / b_n
+            h_s = max(along, 0.0) / b_n
+            if h_a > 0.0:
+                g = h_a ** (2.0 / 3.0) + h_p23
+                g = g * math.sqrt(g)
+            else:
+                g = g_p
+            f = _power(max(1.0 - g, 0.0), fe) * _power(1.0 + h_s, fe)
+            delta = d0 * barrier_scale[i] * f * (factor_up if s > 0 else factor_down)
+            out[w, i] = math.exp(-delta) / tau0
 
 
 @njit(cache=True)

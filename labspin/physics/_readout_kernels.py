@@ -29,7 +29,7 @@ TOL, MAX_ITERATIONS = 1e-11, 200  # quasistatic.equilibrium's defaults
 
 
 @njit(cache=True)
-def _terms(field, current, row, consts):
+def field_terms(field, current, row, consts):
     """quasistatic._packed(Device._terms(props, current)) for sigma = y."""
     b_y = row[_BY] * current
     p = np.empty(13)
@@ -52,7 +52,7 @@ def branch_voltages(currents, rows, field, branches, starts, consts, out):
     b_z = field[2]
     for k in range(currents.size):
         current, row = currents[k], rows[k]
-        p = _terms(field, current, row, consts)
+        p = field_terms(field, current, row, consts)
         r0 = row[_R0]
         j = current / (width * row[_TC])
         planar = planar_set if not math.isnan(planar_set) else \

@@ -93,6 +93,8 @@ class Device:
         self._readout_consts = readout_consts(params)
         self._pulse_memo: dict[bytes, tuple] = {}
         self._harmonic_memo: dict[tuple, tuple] = {}
+        self._memo: dict = {}
+        self._thermal_memo: dict[tuple, tuple] = {}
         self._update_branches()
 
     # -- state ------------------------------------------------------------------------
@@ -131,9 +133,20 @@ class Device:
         return steady_temperature(self.params, current, self.stage_temperature)
 
     # -- quasi-static magnetisation ---------------------------------------------------
+    def _thermal(self, current: float) -> tuple[float, DeviceProperties]:
+        """(steady temperature, properties there) with a DC ``current``, remembered per
+        bar: the bench asks for the same few currents over and over."""
+        key = (current, self.stage_temperature)
+        found = self._thermal_memo.get(key)
+        if found is None:
+            t = self.temperature(current)
+            props = properties_at(self.params,
+                                  min(t, 10 * self.params.thermal.failure_temperature))
+            found = self._remember(self._thermal_memo, key, (t, props))
+        return found
+
     def _properties(self, current: float) -> DeviceProperties:
-        t = self.temperature(current)
-        return properties_at(self.params, min(t, 10 * self.params.thermal.failure_temperature))
+        return self._thermal(current)[1]
 
     def _terms(self, props: DeviceProperties, current: float) -> quasistatic.FieldTerms:
         tr = props.transport
@@ -146,11 +159,15 @@ class Device:
     def _update_branches(self) -> None:
         """Follow the branches of the occupied states to the present field; a branch
         that has vanished sends its grains into the other well."""
-        props = self._properties(0.0)
-        terms = self._terms(props, 0.0)
+        p = _rk.field_terms(np.asarray(self.field, dtype=float), 0.0,
+                            readout_row(self._properties(0.0)), self._readout_consts)
         u = self.easy_axis
-        occupied = [s for s in (1, -1) if np.any(self.states == s)]
-        found = {s: quasistatic.branch(terms, s, self._branches.get(s)).m for s in occupied}
+        found = {}
+        for s in (1, -1):  # quasistatic.branch of each occupied state, compiled
+            if np.any(self.states == s):
+                previous = self._branches.get(s)
+                start = np.asarray(previous if previous is not None else s * u, dtype=float)
+                found[s] = _rk.solve(p, start, _rk.TOL, _rk.MAX_ITERATIONS)[0]
         saturated = all(abs(float(m @ u)) < 1e-6 for m in found.values())
         if saturated:
             self._saturated = True
@@ -190,18 +207,34 @@ class Device:
         """True once the bar has burnt open: no current can flow."""
         return self.burnt
 
+    def _state_memo(self) -> dict:
+        """What has been read from the bar in its present state (field, grains, their
+        branches, stage temperature): a reading repeated before anything changed, as
+        instruments do when they check compliance or poll, costs a lookup."""
+        key = (np.asarray(self.field, dtype=float).tobytes(), self.states.tobytes(),
+               self.stage_temperature)
+        memo = self._memo
+        if memo.get("key") != key or memo.get("branches") is not self._branches \
+                or len(memo) > _MEMO_SIZE:
+            memo = self._memo = {"key": key, "branches": self._branches}
+        return memo
+
     def _branch_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """The occupied branches as the readout kernel takes them: (state, share) rows
         and the magnetisation each is solved from, the +1 branch first."""
-        n = self.states.size
-        rows, starts = [], []
-        for s in (1, -1):
-            count = int(np.count_nonzero(self.states == s))
-            if count:
-                rows.append((s, count / n))
-                starts.append(self._branches.get(s, s * self.easy_axis))
-        return (np.array(rows, dtype=float).reshape(-1, 2),
-                np.array(starts, dtype=float).reshape(-1, 3))
+        memo = self._state_memo()
+        arrays = memo.get("branch arrays")
+        if arrays is None:
+            n = self.states.size
+            rows, starts = [], []
+            for s in (1, -1):
+                count = int(np.count_nonzero(self.states == s))
+                if count:
+                    rows.append((s, count / n))
+                    starts.append(self._branches.get(s, s * self.easy_axis))
+            arrays = memo["branch arrays"] = (np.array(rows, dtype=float).reshape(-1, 2),
+                                              np.array(starts, dtype=float).reshape(-1, 3))
+        return arrays
 
     def _readout(self, currents: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """(V_xx, V_xy, R_xx, R_xy) at each current, properties ``rows`` (readout kernel)."""
@@ -211,26 +244,36 @@ class Device:
                             starts, self._readout_consts, out)
         return out
 
-    def _readout_at(self, current: float) -> np.ndarray:
-        row = readout_row(self._properties(current))
-        return self._readout(np.array([float(current)]), row.reshape(1, -1))[0]
+    def _readout_at(self, current: float) -> tuple[float, float, float, float]:
+        memo = self._state_memo()
+        key = ("dc", float(current))
+        found = memo.get(key)
+        if found is None:
+            row = readout_row(self._properties(current))
+            out = self._readout(np.array([float(current)]), row.reshape(1, -1))[0]
+            found = memo[key] = (float(out[0]), float(out[1]), float(out[2]), float(out[3]))
+        return found
 
     def resistances(self, current: float) -> readout.Resistances:
         """Grain-averaged R_xx and R_xy (ohm) with ``current`` flowing."""
         if self.burnt:
             return readout.Resistances(math.inf, math.inf)
         out = self._readout_at(current)
-        return readout.Resistances(float(out[2]), float(out[3]))
+        return readout.Resistances(out[2], out[3])
 
     def voltages(self, current: float) -> tuple[float, float]:
         """(V_xx, V_xy) in volts with a DC ``current``, including the Nernst terms."""
         if self.burnt:
             return math.inf, math.inf
         out = self._readout_at(current)
-        return float(out[0]), float(out[1])
+        return out[0], out[1]
 
     def harmonic_voltages(self, amplitude: float, n_phase: int = 32) -> HarmonicVoltages:
         """1w and 2w voltages for I_0 sin(wt): quasi-static response at each phase."""
+        memo = self._state_memo()
+        found = memo.get(("harmonic", float(amplitude), int(n_phase)))
+        if found is not None:
+            return found
         key = (float(amplitude), int(n_phase), self.stage_temperature)
         tables = self._harmonic_memo.get(key)
         if tables is None:
@@ -243,7 +286,9 @@ class Device:
         v = self._readout(distinct, rows)[where]
         xx1, xx2 = readout.harmonic_projection(v[:, 0])
         xy1, xy2 = readout.harmonic_projection(v[:, 1])
-        return HarmonicVoltages(xx1, xx2, xy1, xy2)
+        found = HarmonicVoltages(xx1, xx2, xy1, xy2)
+        memo[("harmonic", float(amplitude), int(n_phase))] = found
+        return found
 
     @staticmethod
     def _remember(memo: dict, key, value):
@@ -272,8 +317,10 @@ class Device:
 
     def _flip(self, probability: np.ndarray) -> int:
         flips = self.rng.random(self.states.size) < probability
-        self.states[flips] *= -1
-        return int(np.count_nonzero(flips))
+        count = int(np.count_nonzero(flips))
+        if count:
+            self.states[flips] *= -1
+        return count
 
     def wait(self, duration: float, current: float = 0.0, ac_amplitude: float = 0.0) -> int:
         """Hold the present field for ``duration`` seconds with a DC ``current`` and a sine
@@ -292,11 +339,11 @@ class Device:
         if duration <= 0 or self.burnt:
             return 0
         heating = math.hypot(current, ac_amplitude / math.sqrt(2))
-        t = self.temperature(heating)
+        t, props = self._thermal(heating)
         if t >= self.params.thermal.failure_temperature:
             self.burnt = True
             return 0
-        row, r, tail = activation_row(self._properties(heating))
+        row, r, tail = activation_row(props)
         sine, weights = (_SINE_SAMPLES, _SINE_WEIGHTS) if ac_amplitude else (_DC_SAMPLES,
                                                                             _DC_WEIGHTS)
         flipped = self._flip(_ak.wait_reversal(
