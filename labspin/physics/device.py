@@ -95,6 +95,7 @@ class Device:
         self._harmonic_memo: dict[tuple, tuple] = {}
         self._memo: dict = {}
         self._thermal_memo: dict[tuple, tuple] = {}
+        self._settled_branches: tuple | None = None
         self._update_branches()
 
     # -- state ------------------------------------------------------------------------
@@ -158,7 +159,26 @@ class Device:
 
     def _update_branches(self) -> None:
         """Follow the branches of the occupied states to the present field; a branch
-        that has vanished sends its grains into the other well."""
+        that has vanished sends its grains into the other well.
+
+        Deterministic in (field, stage, grains, branches, saturation): when the last
+        call changed none of them and nothing has changed since, this one would not
+        either, and is skipped."""
+        key = (np.asarray(self.field, dtype=float).tobytes(), self.stage_temperature,
+               self.states.tobytes(), self._saturated)
+        if self._settled_branches is not None and self._settled_branches[0] == key \
+                and self._settled_branches[1] is self._branches:
+            return
+        states_before, branches_before = self.states.tobytes(), self._branches
+        self._follow_branches()
+        settled = (self.states.tobytes() == states_before and
+                   self._saturated == key[3] and
+                   self._branches.keys() == branches_before.keys() and
+                   all(np.array_equal(m, branches_before[s])
+                       for s, m in self._branches.items()))
+        self._settled_branches = (key, self._branches) if settled else None
+
+    def _follow_branches(self) -> None:
         p = _rk.field_terms(np.asarray(self.field, dtype=float), 0.0,
                             readout_row(self._properties(0.0)), self._readout_consts)
         u = self.easy_axis
@@ -364,8 +384,7 @@ class Device:
         if self.burnt:
             return PulseOutcome(amplitude, width, 0.0, self.stage_temperature, 0.0,
                                 "thermal", True)
-        times = np.linspace(0.0, min(width, 8 * th.thermal_time_constant), 33)
-        temps = temperature_during_pulse(self.params, amplitude, times, self.stage_temperature)
+        times, temps = self._heating_transient(amplitude, width)
         peak = float(temps[-1])
         energy, _ = pulse_energy(self.params, amplitude, width, self.stage_temperature)
         if peak >= th.failure_temperature:
@@ -379,8 +398,23 @@ class Device:
             self._flip(self._pulse_reversal(amplitude, width, times, temps))
             regime = "thermal"
         self._update_branches()
-        switched = float(np.mean(before != self.states))
+        switched = np.count_nonzero(before != self.states) / self.states.size
         return PulseOutcome(amplitude, width, switched, peak, energy, regime, False)
+
+    def _heating_transient(self, amplitude: float, width: float,
+                           ) -> tuple[np.ndarray, np.ndarray]:
+        """Times (s) across the heating transient of a pulse (its first 8 thermal time
+        constants, or all of it) and the bar's temperature (K) at each."""
+        th = self.params.thermal
+        transient = min(width, 8 * th.thermal_time_constant)
+        key = ("transient", float(amplitude), transient, self.stage_temperature)
+        found = self._thermal_memo.get(key)
+        if found is None:
+            times = np.linspace(0.0, transient, 33)
+            temps = temperature_during_pulse(self.params, amplitude, times,
+                                             self.stage_temperature)
+            found = self._remember(self._thermal_memo, key, (times, temps))
+        return found
 
     def _pulse_reversal(self, amplitude: float, width: float, times: np.ndarray,
                         temps: np.ndarray) -> np.ndarray:
@@ -409,8 +443,7 @@ class Device:
         """Expected share of grains that one pulse reverses, without applying it
         (thermal regime; used for predictions and plans)."""
         th = self.params.thermal
-        times = np.linspace(0.0, min(width, 8 * th.thermal_time_constant), 33)
-        temps = temperature_during_pulse(self.params, amplitude, times, self.stage_temperature)
+        times, temps = self._heating_transient(amplitude, width)
         if temps[-1] >= th.failure_temperature:
             return math.nan
         return float(np.mean(self._pulse_reversal(amplitude, width, times, temps)))
