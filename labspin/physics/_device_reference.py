@@ -1,6 +1,6 @@
 """The numpy implementation of the bar's switching and readout, kept as the reference.
 
-``Device`` runs the compiled kernels (``_activation_kernels``, ``_readout_kernels``).
+``Device`` runs the compiled kernels (``_activation_kernels``, ``_quasistatic_kernels``).
 :class:`ReferenceDevice` is the same bar computed the way it was before they existed,
 straight from :mod:`labspin.physics.activation` and :mod:`labspin.physics.readout`, one
 numpy call at a time. ``tests/physics/test_compiled_device.py`` drives both through the

@@ -1,5 +1,5 @@
 """Device parameters and properties packed into the flat float arrays the compiled
-kernels take (``_activation_kernels``, ``_readout_kernels``).
+kernels take (``_activation_kernels``, ``_quasistatic_kernels``).
 
 Rows are cached by the identity of the (immutable, themselves cached) objects they pack,
 so packing costs a dictionary lookup once the bar has seen a temperature.
@@ -90,7 +90,7 @@ def kinetics_vector(params: DeviceParameters) -> np.ndarray:
 
 @lru_cache(maxsize=256)
 def readout_consts(params: DeviceParameters) -> np.ndarray:
-    """The ``consts`` vector of ``_readout_kernels``."""
+    """The ``consts`` vector of ``_quasistatic_kernels``."""
     ro, hb = params.readout, params.hall_bar
     planar = math.nan if ro.planar_hall is None else ro.planar_hall
     return np.array([ro.amr_ratio, ro.smr_ratio, ro.usmr_efficiency, ro.anomalous_hall,

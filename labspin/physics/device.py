@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labspin.physics import _activation_kernels as _ak
-from labspin.physics import _readout_kernels as _rk
+from labspin.physics import _quasistatic_kernels as _rk
 from labspin.physics import quasistatic, readout
 from labspin.physics._kernel_rows import (
     activation_row,
