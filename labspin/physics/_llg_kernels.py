@@ -12,8 +12,8 @@ Constants arrive packed in one float64 vector (``llg._pack``):
 Thermal ensembles (:func:`heun_ensemble`) keep the members in the inner loop, as
 separate x, y, z arrays, so the compiler vectorises across them, and draw their noise
 inside the loop from a counter-based generator: the three Gaussian components of member
-i at step k are a pure function of (seed, k, i) (Philox4x64-10, Salmon et al., SC'11,
-the generator numpy ships as ``numpy.random.Philox``, then Box-Muller). Results thus
+i at step k are a pure function of (seed, k, i) (Philox4x32-10, Salmon et al., SC'11,
+then Box-Muller). Results thus
 do not depend on the ensemble size, the block sizes or the backend.
 Deterministic RK4 keeps members outermost so a member's state stays in registers.
 """
@@ -109,11 +109,11 @@ def renormalise(mx, my, mz):
 # -- counter-based Gaussian noise -----------------------------------------------------
 # Written so that the same code runs on numpy arrays of uint64/float64 and, compiled, on
 # scalars: selects are products with 0/1, integer constants are uint64.
-_PHILOX_M0, _PHILOX_M1 = np.uint64(0xD2E7470EE14C6C93), np.uint64(0xCA5A826395121157)
-_PHILOX_W0, _PHILOX_W1 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBB67AE8584CAA73B)
-_LOW32, _SHIFT32, _SHIFT11 = np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(11)
-_M0_LO, _M0_HI = _PHILOX_M0 & _LOW32, _PHILOX_M0 >> _SHIFT32
-_M1_LO, _M1_HI = _PHILOX_M1 & _LOW32, _PHILOX_M1 >> _SHIFT32
+_PHILOX_M0, _PHILOX_M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)  # Philox4x32
+_PHILOX_W0, _PHILOX_W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)
+_LOW32, _SHIFT32, _SHIFT21, _SHIFT11 = (np.uint64(0xFFFFFFFF), np.uint64(32), np.uint64(21),
+                                        np.uint64(11))
+_ONE64 = np.uint64(1)
 _ZERO64 = np.uint64(0)
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10  # fdlibm split
 _HALF_PI = np.pi / 2
@@ -124,19 +124,27 @@ _SIN = tuple((-1.0) ** (k // 2) / math.factorial(k) for k in range(15, -1, -2))
 _COS = tuple((-1.0) ** (k // 2) / math.factorial(k) for k in range(16, -1, -2))
 
 
-def _mulhi(m_lo, m_hi, c):
-    """High 64 bits of the 128-bit product of the constant m = (m_hi, m_lo) and c."""
-    c_lo, c_hi = c & _LOW32, c >> _SHIFT32
-    cross_1, cross_2 = m_lo * c_hi, m_hi * c_lo
-    mid = ((m_lo * c_lo) >> _SHIFT32) + (cross_1 & _LOW32) + (cross_2 & _LOW32)
-    return m_hi * c_hi + (cross_1 >> _SHIFT32) + (cross_2 >> _SHIFT32) + (mid >> _SHIFT32)
-
-
 def _philox_round(c0, c1, c2, c3, k0, k1):
-    """One round of Philox4x64 (Salmon et al. 2011), then the key's Weyl step."""
-    hi0, lo0 = _mulhi(_M0_LO, _M0_HI, c0), _PHILOX_M0 * c0
-    hi1, lo1 = _mulhi(_M1_LO, _M1_HI, c2), _PHILOX_M1 * c2
-    return hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0, k0 + _PHILOX_W0, k1 + _PHILOX_W1
+    """One round of Philox4x32 (Salmon et al., SC'11) on 32-bit words held in uint64,
+    then the key's Weyl step."""
+    p0, p1 = _PHILOX_M0 * c0, _PHILOX_M1 * c2  # exact: both factors below 2^32
+    return ((p1 >> _SHIFT32) ^ c1 ^ k0, p1 & _LOW32, (p0 >> _SHIFT32) ^ c3 ^ k1,
+            p0 & _LOW32, (k0 + _PHILOX_W0) & _LOW32, (k1 + _PHILOX_W1) & _LOW32)
+
+
+def philox(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 of the counter (c0..c3) under the key (k0, k1), 32-bit words."""
+    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)  # written out: a
+    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)  # loop left in the
+    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)  # body would keep the
+    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)  # compiler from
+    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)  # vectorising the
+    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)  # loop over members
+    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)
+    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)
+    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)
+    c0, c1, c2, c3, _, _ = _philox_round(c0, c1, c2, c3, k0, k1)
+    return c0, c1, c2, c3
 
 
 def _scale_up(u, e, below, grow, bits):
@@ -145,11 +153,11 @@ def _scale_up(u, e, below, grow, bits):
     return u * (1.0 + small * grow), e - small * bits
 
 
-def _radius(bits):
-    """sqrt(-2 ln u) of the uniform u in (0, 1) the top 53 of ``bits`` give: u = 2^e x,
-    x in [1/sqrt 2, sqrt 2), ln x = 2 atanh(s), s = (x - 1)/(x + 1), |s| < 0.172, by its
-    series to s^21 (a few ulp)."""
-    u, e = ((bits >> _SHIFT11) * 1.0 + 0.5) * 2.0 ** -53, 0.0
+def _radius(high, low):
+    """sqrt(-2 ln u) of the uniform u in (0, 1) that 53 bits of two 32-bit words give:
+    u = 2^e x, x in [1/sqrt 2, sqrt 2), ln x = 2 atanh(s), s = (x - 1)/(x + 1),
+    |s| < 0.172, by its series to s^21 (a few ulp)."""
+    u, e = (((high << _SHIFT21) | (low >> _SHIFT11)) * 1.0 + 0.5) * 2.0 ** -53, 0.0
     u, e = _scale_up(u, e, 2.0 ** -32, 2.0 ** 32 - 1.0, 32.0)
     u, e = _scale_up(u, e, 2.0 ** -16, 2.0 ** 16 - 1.0, 16.0)
     u, e = _scale_up(u, e, 2.0 ** -8, 2.0 ** 8 - 1.0, 8.0)
@@ -165,10 +173,10 @@ def _radius(bits):
     return _sqrt(-2.0 * (e * _LN2_HI + (2.0 * s * series + e * _LN2_LO)))
 
 
-def _turn(bits):
-    """(cos 2 pi v, sin 2 pi v) of the uniform v in [0, 1) the top 53 of ``bits`` give:
-    the quadrant, then the Taylor series of cos and sin within pi/4 of its middle."""
-    quarter = (bits >> _SHIFT11) * 1.0 * 2.0 ** -53 * 4.0
+def _turn(word):
+    """(cos 2 pi v, sin 2 pi v) of the uniform v = word 2^-32 in [0, 1): the quadrant,
+    then the Taylor series of cos and sin within pi/4 of its middle."""
+    quarter = word * 1.0 * 2.0 ** -30
     q = np.floor(quarter)
     x = (quarter - q - 0.5) * _HALF_PI
     z = x * x
@@ -187,27 +195,20 @@ def _turn(bits):
 
 def normals(step, member, k0, k1):
     """Three independent N(0, 1) deviates for (step, member), both uint64, under the
-    key (k0, k1): one Philox4x64-10 block of the counter (step, member, 0, 0), two
-    Box-Muller pairs from it (the fourth deviate is not used). The radius uniform is
-    never 0, so |z| < 8.7.
+    32-bit key (k0, k1): two Philox4x32-10 blocks, of the counters (step mod 2^32,
+    member, 0 or 1, step / 2^32), and two Box-Muller pairs from 53-bit radius and 32-bit
+    angle uniforms (the fourth deviate is not used). The radius uniform is never 0, so
+    |z| < 8.7.
 
     Straight-line arithmetic (numba compiles it, numpy runs it on arrays, bit for bit
     alike): ln u and cos/sin 2 pi v are series rather than library calls and every loop
-    is written out, so the compiler can vectorise a loop over members."""
-    c0, c1, c2, c3 = step, member, _ZERO64, _ZERO64
-    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)
-    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)
-    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)
-    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)
-    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)
-    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)
-    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)
-    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)
-    c0, c1, c2, c3, k0, k1 = _philox_round(c0, c1, c2, c3, k0, k1)
-    c0, c1, c2, c3, _, _ = _philox_round(c0, c1, c2, c3, k0, k1)
-    r1, r2 = _radius(c0), _radius(c2)
-    cos_1, sin_1 = _turn(c1)
-    cos_2, _ = _turn(c3)
+    unrolls, so the compiler can vectorise a loop over members."""
+    low, high = step & _LOW32, step >> _SHIFT32
+    a0, a1, a2, a3 = philox(low, member, _ZERO64, high, k0, k1)
+    b0, b1, _, _ = philox(low, member, _ONE64, high, k0, k1)
+    r1, r2 = _radius(a0, a1), _radius(a3, b0)
+    cos_1, sin_1 = _turn(a2)
+    cos_2, _ = _turn(b1)
     return r1 * cos_1, r1 * sin_1, r2 * cos_2
 
 
@@ -222,7 +223,7 @@ def _compiled_as_itself(helper):
 
 
 if HAVE_NUMBA:
-    for _helper in (_mulhi, _philox_round, _scale_up, _radius, _turn):
+    for _helper in (_philox_round, philox, _scale_up, _radius, _turn):
         _compiled_as_itself(_helper)
 
 _constants = njit(cache=True, inline="always")(constants)
@@ -309,24 +310,24 @@ def _heun_member(m, i, p, t0, dt, n_steps, noise, sigma_th, axis, threshold, t_c
 
 
 @njit(cache=True, nogil=True)
-def heun(m, p, t0, dt, n_steps, noise, sigma_th, axis, threshold, t_cross, track):
-    """Stochastic Heun over an ensemble ``m`` (N, 3); ``noise`` is (n_steps, N, 3).
-
-    Serial on purpose: drawing the noise costs as much as integrating, and it runs on the
-    other core while this loop holds no GIL (measured: prange here was slower on 2 cores).
-    """
+def heun_members_outer(m, p, t0, dt, n_steps, noise, sigma_th, axis, threshold, t_cross,
+                       track):
+    """Stochastic Heun over an ensemble ``m`` (N, 3), one member after the other, with
+    noise drawn beforehand, (n_steps, N, 3): the kernel before ``heun_ensemble``, kept as
+    its reference (``_llg_reference``) and for the benchmark."""
     for i in range(m.shape[0]):
         _heun_member(m, i, p, t0, dt, n_steps, noise, sigma_th, axis, threshold, t_cross,
                      track)
 
 
-_normals = njit(cache=True, inline="always", error_model="numpy")(normals)
+_normals = njit(cache=True, inline="always", error_model="numpy",
+                fastmath={"contract"})(normals)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def fill_normals(gx, gy, gz, step, k0, k1):
-    """The noise of every member at one step (no fast-math: bit for bit the numpy
-    evaluation of :func:`normals`)."""
+    """The noise of every member at one step: :func:`normals`, with multiply-adds fused
+    (so it agrees with numpy's evaluation to a few ulp, not bit for bit)."""
     for i in range(gx.size):
         gx[i], gy[i], gz[i] = _normals(step, np.uint64(i), k0, k1)
 
