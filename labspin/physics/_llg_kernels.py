@@ -332,6 +332,20 @@ def fill_normals(gx, gy, gz, step, k0, k1):
         gx[i], gy[i], gz[i] = _normals(step, np.uint64(i), k0, k1)
 
 
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def fill_normals_ahead(block, step, k0, k1):
+    """The noise of ``block.shape[2]`` steps from ``step`` on, (xyz, member, step): for a
+    few members the loop over steps is the one the compiler vectorises."""
+    for i in range(block.shape[1]):
+        for b in range(block.shape[2]):
+            block[0, i, b], block[1, i, b], block[2, i, b] = _normals(
+                step + np.uint64(b), np.uint64(i), k0, k1)
+
+
+_AHEAD_BELOW = 8  # ensembles smaller than this draw their noise steps ahead
+_AHEAD_STEPS = 32
+
+
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def heun_ensemble(mx, my, mz, p, t0, dt, n_steps, step0, key, sigma_th, noise, axis,
                   threshold, t_cross, active, track):
@@ -346,6 +360,7 @@ def heun_ensemble(mx, my, mz, p, t0, dt, n_steps, step0, key, sigma_th, noise, a
     """
     n = mx.size
     gx, gy, gz = np.zeros(n), np.zeros(n), np.zeros(n)
+    ahead = np.empty((3, n if n < _AHEAD_BELOW else 0, _AHEAD_STEPS))
     c = _constants(p)
     hx0, hy0, hz0, tp = p[2], p[3], p[4], p[15]
     ax, ay, az = axis[0], axis[1], axis[2]
@@ -363,6 +378,13 @@ def heun_ensemble(mx, my, mz, p, t0, dt, n_steps, step0, key, sigma_th, noise, a
             if noise.shape[0] > 0:
                 for i in range(n):
                     gx[i], gy[i], gz[i] = noise[step, i, 0], noise[step, i, 1], noise[step, i, 2]
+            elif n < _AHEAD_BELOW:
+                b = step % _AHEAD_STEPS
+                if b == 0:
+                    fill_normals_ahead(ahead[:, :, :min(_AHEAD_STEPS, n_steps - step)],
+                                       np.uint64(step0 + step), k0, k1)
+                for i in range(n):
+                    gx[i], gy[i], gz[i] = ahead[0, i, b], ahead[1, i, b], ahead[2, i, b]
             else:
                 fill_normals(gx, gy, gz, np.uint64(step0 + step), k0, k1)
         if not track:
