@@ -89,3 +89,48 @@ def test_a_small_reversed_share_keeps_its_digits():
     out, back = np.array([1e-3]), np.array([1.0])
     share = reversed_share(np.zeros(1), out, back, 1e-9 / (1.0 + 1e-3))
     assert share[0] == pytest.approx(1e-3 / 1.001 * 1e-9, rel=1e-14)
+
+
+def _rows(name: str, preset_name: str, seed: int, **parameters):
+    """The rows a procedure emits on a fresh simulated station."""
+    import pandas
+
+    from labspin.procedures import procedure_class
+    from labspin.station import Station
+
+    rows = []
+    with Station.open(sim=True, preset=preset_name, seed=seed) as station:
+        procedure = procedure_class(name)(**parameters)
+        procedure.station = station
+        procedure.emit = lambda topic, record: rows.append(dict(record)) \
+            if topic == "results" else None
+        procedure.should_stop = lambda: False
+        try:
+            procedure.startup()
+            procedure.execute()
+        finally:
+            procedure.shutdown()
+    return pandas.DataFrame(rows)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # pymeasure's SCPI notice
+@pytest.mark.parametrize("name, preset_name, parameters", [
+    ("SwitchingLoop", "py-nio", {"max_pulse_current": 0.04, "pulse_steps": 8,
+                                 "bias_field": 0.004, "bias_axis": "y"}),
+    ("USMRLoop", "py-nio", {"field_max": 0.012, "field_step": 0.004,
+                            "stage_temperature": 320}),
+])
+def test_seeded_procedures_give_the_rows_the_reference_bar_gives(monkeypatch, name,
+                                                                 preset_name, parameters):
+    """Through SCPI, pyvisa and the procedure: the bench on the compiled bar and on the
+    numpy reference bar write the same rows (bit for bit when measured)."""
+    import pandas
+
+    from labspin.simulated_instruments import bench
+
+    compiled = _rows(name, preset_name, 5, **parameters)
+    monkeypatch.setattr(bench, "Device", ReferenceDevice)
+    reference = _rows(name, preset_name, 5, **parameters)
+    assert len(compiled) > 5
+    pandas.testing.assert_frame_equal(compiled, reference, check_exact=False, rtol=RTOL,
+                                      atol=0.0)
