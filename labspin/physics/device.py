@@ -7,6 +7,12 @@ branch forces its grains over); holding a field or a current for a while, and cu
 pulses, reverse grains by thermal activation (``activation``); pulses shorter than
 ``LLG_MAX_PULSE`` are integrated with stochastic LLG instead. Every random draw comes
 from one seeded generator, so the same seed and the same calls give the same history.
+
+The rates, a pulse's heating transient and the branch readout run in numba kernels
+(``_activation_kernels``, ``_quasistatic_kernels``); ``_device_reference.ReferenceDevice``
+is the same bar in numpy, which the tests hold this one to. Readings of an unchanged bar
+(same field, grains, branches and stage) are remembered, as are the properties at the
+currents and temperatures it has seen.
 """
 
 from __future__ import annotations
@@ -26,7 +32,6 @@ from labspin.physics._kernel_rows import (
     readout_consts,
     readout_row,
 )
-from labspin.physics.formulas import barrier_volume
 from labspin.physics.parameters import DeviceParameters
 from labspin.physics.properties import (
     DeviceProperties,
@@ -449,41 +454,8 @@ class Device:
         return float(np.mean(self._pulse_reversal(amplitude, width, times, temps)))
 
     def _pulse_llg(self, amplitude: float, width: float) -> None:
-        """Stochastic LLG of each occupied branch through the pulse and 5 ns after it.
+        """Stochastic LLG of each occupied branch through the pulse and after it
+        (``_device_llg.pulse_llg``)."""
+        from labspin.physics._device_llg import pulse_llg  # numba's LLG loads on first use
 
-        The bar warms with the thermal time constant during the pulse, as in the
-        activation regime: the pulse is integrated in ``LLG_SEGMENTS`` pieces, each with
-        the properties (M_s, anisotropy, damping, torque, thermal field) at the bar's
-        temperature in its middle. The macrospin volume is the one whose barrier is
-        Delta_0 (it does not change with temperature: Delta M_s B_K V / 2 k_B T)."""
-        from labspin.physics import llg  # numba import is deferred until it is needed
-
-        u = self.easy_axis
-        dt = 2e-13
-        segment = width / LLG_SEGMENTS
-        mids = (np.arange(LLG_SEGMENTS) + 0.5) * segment
-        temps = temperature_during_pulse(self.params, amplitude, mids, self.stage_temperature)
-        pieces = [(properties_at(self.params, float(t)), float(t), amplitude, segment)
-                  for t in temps]
-        end = pieces[-1][0]
-        pieces.append((end, float(temps[-1]), 0.0, LLG_RELAX))  # torques off, m settles
-        volume = barrier_volume(end.barrier, end.saturation_magnetization,
-                                end.anisotropy_field, float(temps[-1]))
-        for s in (1, -1):
-            members = np.flatnonzero(self.states == s)
-            if members.size == 0:
-                continue
-            m = np.tile(self._branches.get(s, s * u), (members.size, 1))
-            for props, temperature, current, duration in pieces:
-                tr = props.transport
-                problem = llg.MacrospinProblem(
-                    alpha=props.damping, b_applied=tuple(self.field),
-                    b_anisotropy=props.anisotropy_field, easy_axis=tuple(u),
-                    b_demag=props.demag_field, b_dl=tr.b_dl_per_ampere * current,
-                    b_fl=(tr.b_fl_per_ampere + tr.b_oersted_per_ampere) * current,
-                    sigma=tuple(_SIGMA), temperature=temperature,
-                    ms=props.saturation_magnetization, volume=volume)
-                m = np.atleast_2d(llg.integrate_heun(problem, m, dt, max(round(duration / dt), 1),
-                                                     seed=int(self.rng.integers(2**31))))
-            self.states[members] = np.where(m @ u >= 0, 1, -1).astype(np.int8)
-
+        pulse_llg(self, amplitude, width)
