@@ -1,7 +1,18 @@
 """Time labspin's macrospin LLG against cmtj on the same in-plane Py-like problem.
 
-Run with ``python benchmarks/bench_llg.py`` (cmtj comes from the ``bench`` extra). cmtj
-is GPL-2.0: it is imported here only, never from the package.
+    python benchmarks/bench_llg.py [--rounds 5]
+
+cmtj comes from the ``bench`` extra (``pip install -e ".[bench]"``); it is GPL-2.0 and is
+imported here only, never from the package.
+
+Fair by construction: both sides run on one thread (numba's thread pool is set to 1, and
+labspin's Heun draws its noise inside the loop, on the same thread; cmtj is serial), and
+every row gives both sides the same work (an ensemble of N members for S steps is N
+cmtj runs of S steps). Rounds are interleaved (labspin, cmtj, cmtj, labspin, ...), and
+each row reports the rate from the minimum and the median over the rounds, of CPU time
+(process CPU, all threads) and of wall time. The ensemble Heun row also times the kernel
+labspin had before (members outermost, noise drawn by numpy on a helper thread: its CPU
+time counts both threads), which is the reference the new one is tested against.
 
 Units. labspin takes flux densities B = mu0 H in tesla. cmtj takes H in A/m, M_s as
 mu0 M_s in tesla, the uniaxial anisotropy as an energy density K (J/m^3, field 2K/M_s),
@@ -9,19 +20,22 @@ the damping-like and field-like torques as fields in A/m about a reference vecto
 uses its own gamma*mu0 and mu0. To compare like with like we set cmtj's constants to
 ours (gamma mu0 and mu0 from labspin.physics.constants) and convert with H = B / mu0,
 mu0 M_s = B_demag (thin film, demag tensor diag(0, 0, 1)), K = B_K M_s(T) / (2 mu0).
-Compile time is excluded (warm-up first); each timing is the best of several runs.
+Compile time is excluded (warm-up first).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from labspin.physics._llg_reference import integrate_heun_reference
 from labspin.physics.constants import GAMMA, K_B, MU0
 from labspin.physics.llg import MacrospinProblem, integrate_heun, integrate_rk4
 
@@ -35,7 +49,6 @@ DT = 1e-13  # s
 N_SINGLE = 1_000_000  # steps for single-spin timings (100 ns)
 N_MEMBERS = 1000
 N_ENSEMBLE_STEPS = 2_000
-REPEATS = 3
 
 ALPHA, B_DEMAG, B_K = 0.01, 1.0, 5e-3
 B_APPLIED = (0.0, 0.01, 0.02)  # T
@@ -87,14 +100,22 @@ def run_theirs(junction, n_steps: int, mode, write_every: int | None = None) -> 
     junction.runSimulation(n_steps * DT, DT, (write_every or n_steps) * DT, solverMode=mode)
 
 
-def best_rate(func, work: int) -> float:
-    """Best of REPEATS: work units per second."""
-    best = np.inf
-    for _ in range(REPEATS):
-        start = time.perf_counter()
+class Timings:
+    """CPU and wall seconds of one side of a row over the rounds."""
+
+    def __init__(self, work: int) -> None:
+        self.work, self.cpu, self.wall = work, [], []
+
+    def run(self, func) -> None:
+        cpu, wall = time.process_time(), time.perf_counter()
         func()
-        best = min(best, time.perf_counter() - start)
-    return work / best
+        self.cpu.append(time.process_time() - cpu)
+        self.wall.append(time.perf_counter() - wall)
+
+    def rates(self, clock: str) -> tuple[float, float]:
+        """(rate from the minimum, rate from the median) of work units per second."""
+        seconds = np.array(getattr(self, clock))
+        return self.work / seconds.min(), self.work / float(np.median(seconds))
 
 
 def check_agreement() -> list[str]:
@@ -127,57 +148,88 @@ def check_agreement() -> list[str]:
     return lines
 
 
+def cmtj_ensemble(junction, mode, members: int, steps: int) -> None:
+    """cmtj has no ensemble: N members are N runs."""
+    for _ in range(members):
+        run_theirs(junction, steps, mode)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per row")
+    args = parser.parse_args()
+    import numba
+
+    numba.set_num_threads(1)  # labspin's RK4 ensemble uses prange: one thread, as cmtj
     deterministic, thermal = ours(), ours(TEMPERATURE)
     ensemble = np.tile(M0, (N_MEMBERS, 1))
     integrate_rk4(deterministic, M0, DT, 1000, backend="numba")  # compile / load cache
     integrate_rk4(deterministic, ensemble, DT, 10, backend="numba")
     integrate_heun(thermal, M0, DT, 1000, seed=0, backend="numba")
-    rows = [
-        ("RK4, single spin (steps/s)",
-         best_rate(lambda: integrate_rk4(deterministic, M0, DT, N_SINGLE), N_SINGLE), None),
-        ("stochastic Heun 300 K, single spin (steps/s)",
-         best_rate(lambda: integrate_heun(thermal, M0, DT, N_SINGLE, seed=1), N_SINGLE), None),
-        (f"RK4, ensemble N={N_MEMBERS} (member-steps/s)",
-         best_rate(lambda: integrate_rk4(deterministic, ensemble, DT, N_ENSEMBLE_STEPS),
-                   N_MEMBERS * N_ENSEMBLE_STEPS), None),
-        (f"stochastic Heun 300 K, ensemble N={N_MEMBERS} (member-steps/s)",
-         best_rate(lambda: integrate_heun(thermal, ensemble, DT, N_ENSEMBLE_STEPS, seed=1),
-                   N_MEMBERS * N_ENSEMBLE_STEPS), None),
+    integrate_heun(thermal, ensemble, DT, 10, seed=0, backend="numba")
+    integrate_heun_reference(thermal, ensemble, DT, 10, seed=0)
+    ens_work = N_MEMBERS * N_ENSEMBLE_STEPS
+    rows = [  # (case, work, labspin, cmtj mode and steps per run, members)
+        ("RK4, single spin (steps/s)", N_SINGLE,
+         lambda: integrate_rk4(deterministic, M0, DT, N_SINGLE), "RK4", N_SINGLE, 1),
+        ("stochastic Heun 300 K, single spin (steps/s)", N_SINGLE,
+         lambda: integrate_heun(thermal, M0, DT, N_SINGLE, seed=1), "Heun", N_SINGLE, 1),
+        (f"RK4, ensemble N={N_MEMBERS} (member-steps/s)", ens_work,
+         lambda: integrate_rk4(deterministic, ensemble, DT, N_ENSEMBLE_STEPS), "RK4",
+         N_ENSEMBLE_STEPS, N_MEMBERS),
+        (f"stochastic Heun 300 K, ensemble N={N_MEMBERS} (member-steps/s)", ens_work,
+         lambda: integrate_heun(thermal, ensemble, DT, N_ENSEMBLE_STEPS, seed=1), "Heun",
+         N_ENSEMBLE_STEPS, N_MEMBERS),
     ]
+    before = Timings(ens_work)  # the members-outer Heun with numpy noise on a helper thread
     notes = []
     if cmtj is None:
-        notes.append("cmtj is not installed (pip install 'labspin[bench]'): timed labspin only.")
+        notes.append("cmtj is not installed (pip install -e '.[bench]'): timed labspin only.")
     else:
-        j_det, j_th = theirs(), theirs(TEMPERATURE)
-        n_runs = 20  # cmtj has no vectorised ensemble: N members are N runs
-        per_member = N_MEMBERS * N_ENSEMBLE_STEPS // n_runs // 50
-
-        def cmtj_members(junction, mode):
-            for _ in range(n_runs):
-                run_theirs(junction, per_member, mode)
-
-        cmtj_rates = [
-            best_rate(lambda: run_theirs(j_det, N_SINGLE, SolverMode.RK4), N_SINGLE),
-            best_rate(lambda: run_theirs(j_th, N_SINGLE, SolverMode.Heun), N_SINGLE),
-            best_rate(lambda: cmtj_members(j_det, SolverMode.RK4), n_runs * per_member),
-            best_rate(lambda: cmtj_members(j_th, SolverMode.Heun), n_runs * per_member),
-        ]
-        rows = [(name, rate, other) for (name, rate, _), other in zip(rows, cmtj_rates,
-                                                                       strict=True)]
-        notes.append(f"cmtj {cmtj.__version__}; its ensemble rate is {n_runs} sequential runs "
-                     f"of {per_member} steps, Python overhead included.")
-        notes.extend(check_agreement())
+        junctions = {"RK4": theirs(), "Heun": theirs(TEMPERATURE)}
+        modes = {"RK4": SolverMode.RK4, "Heun": SolverMode.Heun}
+    results = []
+    for case, work, mine, mode, steps, members in rows:
+        ours_t, theirs_t = Timings(work), Timings(work)
+        sides = [(ours_t, mine)]
+        if cmtj is not None:
+            sides.append((theirs_t, partial(cmtj_ensemble, junctions[mode], modes[mode],
+                                            members, steps)))
+        if mode == "Heun" and members > 1:
+            sides.append((before, partial(integrate_heun_reference, thermal, ensemble, DT,
+                                          N_ENSEMBLE_STEPS, seed=1)))
+        for r in range(args.rounds):
+            for timings, func in sides if r % 2 == 0 else sides[::-1]:
+                timings.run(func)
+        results.append((case, ours_t, theirs_t if cmtj is not None else None))
     print(f"dt = {DT:g} s; in-plane Py-like macrospin: B_demag {B_DEMAG} T, B_K {B_K * 1e3:g} mT "
           f"(easy y), alpha {ALPHA}, B_app {B_APPLIED} T, B_DL {B_DL * 1e3:g} mT, "
           f"B_FL {B_FL * 1e3:g} mT about y")
-    header = f"{'case':58s} {'labspin':>12s} {'cmtj':>12s} {'labspin/cmtj':>13s}"
-    print(header)
-    print("-" * len(header))
-    for name, mine, other in rows:
-        other_text = f"{other:12.3e}" if other else f"{'-':>12s}"
-        ratio_text = f"{mine / other:13.1f}" if other else f"{'-':>13s}"
-        print(f"{name:58s} {mine:12.3e} {other_text} {ratio_text}")
+    print(f"one thread each side; {args.rounds} interleaved rounds; rates from the minimum "
+          "and the median time over the rounds")
+    for clock in ("cpu", "wall"):
+        header = (f"{clock.upper() + ' time':9s}{'case':58s} {'labspin min/med':>21s} "
+                  f"{'cmtj min/med':>21s} {'labspin/cmtj':>13s}")
+        print(header)
+        print("-" * len(header))
+        for case, mine, other in results:
+            a_min, a_med = mine.rates(clock)
+            text = f"{a_min:10.3e} {a_med:10.3e}"
+            if other is None:
+                print(f"{'':9s}{case:58s} {text} {'-':>21s} {'-':>13s}")
+                continue
+            b_min, b_med = other.rates(clock)
+            print(f"{'':9s}{case:58s} {text} {b_min:10.3e} {b_med:10.3e} "
+                  f"{a_min / b_min:6.1f} {a_med / b_med:6.1f}")
+        b_min, b_med = before.rates(clock)
+        h_min, h_med = results[-1][1].rates(clock)
+        print(f"{'':9s}{'  before: members outer, numpy noise on a 2nd thread':58s} "
+              f"{b_min:10.3e} {b_med:10.3e}   now / before: {h_min / b_min:.1f} (min), "
+              f"{h_med / b_med:.1f} (median)")
+    if cmtj is not None:
+        notes.append(f"cmtj {cmtj.__version__}; its ensemble rows are N sequential runs of S "
+                     "steps, Python overhead per run included.")
+        notes.extend(check_agreement())
     for note in notes:
         print(note)
 

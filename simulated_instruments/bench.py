@@ -294,23 +294,36 @@ class Bench:
             remaining -= step
 
     def _sync_device(self) -> None:
-        field_now = self.sample_field()
-        if not np.array_equal(field_now, self.device.field):
-            self.device.set_field(field_now)
+        field_now = self._sample_field_components()
+        device_field = self.device.field
+        if field_now != (device_field[0], device_field[1], device_field[2]):
+            self.device.set_field(np.array(field_now))
         if abs(self.stage.temperature - self.device.stage_temperature) > 1e-3:
             self.device.set_stage_temperature(self.stage.temperature)
 
     # -- fields -------------------------------------------------------------------------
+    def _lab_field_components(self) -> tuple[float, float, float]:
+        # the sum lab_field gave with numpy arrays, added in the same order
+        total = [0.0, 0.0, 0.0]
+        for coil in self.coils.values():
+            b = coil.coil_constant * coil.current + coil.remanence * coil._remanent_sign
+            axis = AXES[coil.axis]
+            total = [total[0] + b * axis[0], total[1] + b * axis[1], total[2] + b * axis[2]]
+        return total[0], total[1], total[2]
+
     def lab_field(self) -> np.ndarray:
         """Field at the sample in the magnet (lab) frame, tesla."""
-        return sum((c.field() for c in self.coils.values()), np.zeros(3))
+        return np.array(self._lab_field_components())
+
+    def _sample_field_components(self) -> tuple[float, float, float]:
+        a = math.radians(self.rotator.angle)
+        bx, by, bz = self._lab_field_components()
+        return (bx * math.cos(a) + by * math.sin(a), -bx * math.sin(a) + by * math.cos(a),
+                bz)
 
     def sample_field(self) -> np.ndarray:
         """Lab field seen in the frame of the sample, which the rotator turned by +angle."""
-        a = math.radians(self.rotator.angle)
-        bx, by, bz = self.lab_field()
-        return np.array([bx * math.cos(a) + by * math.sin(a),
-                         -bx * math.sin(a) + by * math.cos(a), bz])
+        return np.array(self._sample_field_components())
 
     # -- current through the bar --------------------------------------------------------
     def set_source(self, name: str, dc: float = 0.0, ac_amplitude: float = 0.0,

@@ -88,6 +88,21 @@ def _sorted_thresholds(stiffness: float) -> tuple[np.ndarray, np.ndarray]:
     return r, tail
 
 
+def threshold_tables(stiffness: float) -> tuple[np.ndarray, np.ndarray]:
+    """``_sorted_thresholds`` of the stiffness rounded to 3 digits (the profile hardly
+    changes within that), cached."""
+    key = _stiffness_keys.get(stiffness)
+    if key is None:
+        key = float(f"{float(np.clip(stiffness, 1e-4, 1.0)):.3g}")
+        if len(_stiffness_keys) > 4096:
+            _stiffness_keys.clear()
+        _stiffness_keys[stiffness] = key
+    return _sorted_thresholds(key)
+
+
+_stiffness_keys: dict[float, float] = {}
+
+
 def antidamping_barrier_fraction(drive: np.ndarray, stiffness: float) -> np.ndarray:
     """Delta_eff / Delta_0 of an in-plane magnet under the antidamping drive i (in units
     of Liu's threshold), from the energy-space Fokker-Planck picture of Apalkov and
@@ -96,8 +111,7 @@ def antidamping_barrier_fraction(drive: np.ndarray, stiffness: float) -> np.ndar
     and the reversal threshold r(1) (4/pi for B_K << M_eff) the magnet precesses on a
     stable orbit and only the rest of the barrier is left; beyond r(1) nothing is. A
     drive against the reversal (i < 0) raises the barrier, Delta_0 (1 + |i| <1/r>)."""
-    key = float(f"{float(np.clip(stiffness, 1e-4, 1.0)):.3g}")
-    r, tail = _sorted_thresholds(key)
+    r, tail = threshold_tables(stiffness)
     i = np.asarray(drive, dtype=float)  # i < 0: a torque against the reversal adds damping
     k = np.searchsorted(r, i, side="right")  # r[k:] > i
     return np.clip((r.size - k) / r.size - i * tail[k], 0.0, None)

@@ -7,6 +7,12 @@ branch forces its grains over); holding a field or a current for a while, and cu
 pulses, reverse grains by thermal activation (``activation``); pulses shorter than
 ``LLG_MAX_PULSE`` are integrated with stochastic LLG instead. Every random draw comes
 from one seeded generator, so the same seed and the same calls give the same history.
+
+The rates, a pulse's heating transient and the branch readout run in numba kernels
+(``_activation_kernels``, ``_quasistatic_kernels``); ``_device_reference.ReferenceDevice``
+is the same bar in numpy, which the tests hold this one to. Readings of an unchanged bar
+(same field, grains, branches and stage) are remembered, as are the properties at the
+currents and temperatures it has seen.
 """
 
 from __future__ import annotations
@@ -16,8 +22,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labspin.physics import activation, quasistatic, readout
-from labspin.physics.formulas import barrier_volume
+from labspin.physics import _activation_kernels as _ak
+from labspin.physics import _quasistatic_kernels as _rk
+from labspin.physics import quasistatic, readout
+from labspin.physics._kernel_rows import (
+    activation_row,
+    activation_table,
+    kinetics_vector,
+    readout_consts,
+    readout_row,
+)
 from labspin.physics.parameters import DeviceParameters
 from labspin.physics.properties import (
     DeviceProperties,
@@ -37,6 +51,8 @@ _SIGMA = np.array([0.0, 1.0, 0.0])
 _SINE_SAMPLES, _SINE_WEIGHTS = np.unique(np.round(np.sin(2 * np.pi * np.arange(16) / 16), 12),
                                          return_counts=True)
 _SINE_WEIGHTS = _SINE_WEIGHTS / 16.0
+_DC_SAMPLES, _DC_WEIGHTS = np.zeros(1), np.ones(1)  # no sine: the DC rate itself
+_MEMO_SIZE = 512  # per-bar tables of pulses and lock-in points kept for reuse
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,13 @@ class Device:
         self.burnt = False
         self._branches: dict[int, np.ndarray] = {}
         self._saturated = False
+        self._kin = kinetics_vector(params)
+        self._readout_consts = readout_consts(params)
+        self._pulse_memo: dict[bytes, tuple] = {}
+        self._harmonic_memo: dict[tuple, tuple] = {}
+        self._memo: dict = {}
+        self._thermal_memo: dict[tuple, tuple] = {}
+        self._settled_branches: tuple | None = None
         self._update_branches()
 
     # -- state ------------------------------------------------------------------------
@@ -116,9 +139,20 @@ class Device:
         return steady_temperature(self.params, current, self.stage_temperature)
 
     # -- quasi-static magnetisation ---------------------------------------------------
+    def _thermal(self, current: float) -> tuple[float, DeviceProperties]:
+        """(steady temperature, properties there) with a DC ``current``, remembered per
+        bar: the bench asks for the same few currents over and over."""
+        key = (current, self.stage_temperature)
+        found = self._thermal_memo.get(key)
+        if found is None:
+            t = self.temperature(current)
+            props = properties_at(self.params,
+                                  min(t, 10 * self.params.thermal.failure_temperature))
+            found = self._remember(self._thermal_memo, key, (t, props))
+        return found
+
     def _properties(self, current: float) -> DeviceProperties:
-        t = self.temperature(current)
-        return properties_at(self.params, min(t, 10 * self.params.thermal.failure_temperature))
+        return self._thermal(current)[1]
 
     def _terms(self, props: DeviceProperties, current: float) -> quasistatic.FieldTerms:
         tr = props.transport
@@ -130,12 +164,35 @@ class Device:
 
     def _update_branches(self) -> None:
         """Follow the branches of the occupied states to the present field; a branch
-        that has vanished sends its grains into the other well."""
-        props = self._properties(0.0)
-        terms = self._terms(props, 0.0)
+        that has vanished sends its grains into the other well.
+
+        Deterministic in (field, stage, grains, branches, saturation): when the last
+        call changed none of them and nothing has changed since, this one would not
+        either, and is skipped."""
+        key = (np.asarray(self.field, dtype=float).tobytes(), self.stage_temperature,
+               self.states.tobytes(), self._saturated)
+        if self._settled_branches is not None and self._settled_branches[0] == key \
+                and self._settled_branches[1] is self._branches:
+            return
+        states_before, branches_before = self.states.tobytes(), self._branches
+        self._follow_branches()
+        settled = (self.states.tobytes() == states_before and
+                   self._saturated == key[3] and
+                   self._branches.keys() == branches_before.keys() and
+                   all(np.array_equal(m, branches_before[s])
+                       for s, m in self._branches.items()))
+        self._settled_branches = (key, self._branches) if settled else None
+
+    def _follow_branches(self) -> None:
+        p = _rk.field_terms(np.asarray(self.field, dtype=float), 0.0,
+                            readout_row(self._properties(0.0)), self._readout_consts)
         u = self.easy_axis
-        occupied = [s for s in (1, -1) if np.any(self.states == s)]
-        found = {s: quasistatic.branch(terms, s, self._branches.get(s)).m for s in occupied}
+        found = {}
+        for s in (1, -1):  # quasistatic.branch of each occupied state, compiled
+            if np.any(self.states == s):
+                previous = self._branches.get(s)
+                start = np.asarray(previous if previous is not None else s * u, dtype=float)
+                found[s] = _rk.solve(p, start, _rk.TOL, _rk.MAX_ITERATIONS)[0]
         saturated = all(abs(float(m @ u)) < 1e-6 for m in found.values())
         if saturated:
             self._saturated = True
@@ -175,63 +232,120 @@ class Device:
         """True once the bar has burnt open: no current can flow."""
         return self.burnt
 
+    def _state_memo(self) -> dict:
+        """What has been read from the bar in its present state (field, grains, their
+        branches, stage temperature): a reading repeated before anything changed, as
+        instruments do when they check compliance or poll, costs a lookup."""
+        key = (np.asarray(self.field, dtype=float).tobytes(), self.states.tobytes(),
+               self.stage_temperature)
+        memo = self._memo
+        if memo.get("key") != key or memo.get("branches") is not self._branches \
+                or len(memo) > _MEMO_SIZE:
+            memo = self._memo = {"key": key, "branches": self._branches}
+        return memo
+
+    def _branch_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The occupied branches as the readout kernel takes them: (state, share) rows
+        and the magnetisation each is solved from, the +1 branch first."""
+        memo = self._state_memo()
+        arrays = memo.get("branch arrays")
+        if arrays is None:
+            n = self.states.size
+            rows, starts = [], []
+            for s in (1, -1):
+                count = int(np.count_nonzero(self.states == s))
+                if count:
+                    rows.append((s, count / n))
+                    starts.append(self._branches.get(s, s * self.easy_axis))
+            arrays = memo["branch arrays"] = (np.array(rows, dtype=float).reshape(-1, 2),
+                                              np.array(starts, dtype=float).reshape(-1, 3))
+        return arrays
+
+    def _readout(self, currents: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """(V_xx, V_xy, R_xx, R_xy) at each current, properties ``rows`` (readout kernel)."""
+        branches, starts = self._branch_arrays()
+        out = np.empty((currents.size, 4))
+        _rk.branch_voltages(currents, rows, np.asarray(self.field, dtype=float), branches,
+                            starts, self._readout_consts, out)
+        return out
+
+    def _readout_at(self, current: float) -> tuple[float, float, float, float]:
+        memo = self._state_memo()
+        key = ("dc", float(current))
+        found = memo.get(key)
+        if found is None:
+            row = readout_row(self._properties(current))
+            out = self._readout(np.array([float(current)]), row.reshape(1, -1))[0]
+            found = memo[key] = (float(out[0]), float(out[1]), float(out[2]), float(out[3]))
+        return found
+
     def resistances(self, current: float) -> readout.Resistances:
         """Grain-averaged R_xx and R_xy (ohm) with ``current`` flowing."""
         if self.burnt:
             return readout.Resistances(math.inf, math.inf)
-        props = self._properties(current)
-        xx = xy = 0.0
-        for s, m in self._branch_magnetizations(props, current).items():
-            share = float(np.mean(self.states == s))
-            r = readout.resistances(self.params, props, m, current, self.field[2])
-            xx += share * r.xx
-            xy += share * r.xy
-        return readout.Resistances(float(xx), float(xy))
+        out = self._readout_at(current)
+        return readout.Resistances(out[2], out[3])
 
     def voltages(self, current: float) -> tuple[float, float]:
         """(V_xx, V_xy) in volts with a DC ``current``, including the Nernst terms."""
         if self.burnt:
             return math.inf, math.inf
-        props = self._properties(current)
-        v_xx = v_xy = 0.0
-        for s, m in self._branch_magnetizations(props, current).items():
-            share = float(np.mean(self.states == s))
-            r = readout.resistances(self.params, props, m, current, self.field[2])
-            n_xx, n_xy = readout.nernst_voltages(self.params, m, current)
-            v_xx += share * (current * r.xx + n_xx)
-            v_xy += share * (current * r.xy + n_xy)
-        return v_xx, v_xy
+        out = self._readout_at(current)
+        return out[0], out[1]
 
     def harmonic_voltages(self, amplitude: float, n_phase: int = 32) -> HarmonicVoltages:
         """1w and 2w voltages for I_0 sin(wt): quasi-static response at each phase."""
-        phases = 2 * np.pi * np.arange(n_phase) / n_phase
-        currents = np.round(amplitude * np.sin(phases), 15)
-        cache: dict[float, tuple[float, float]] = {}
-        v = np.array([cache.setdefault(i, self.voltages(i)) if i not in cache else cache[i]
-                      for i in currents])
+        memo = self._state_memo()
+        found = memo.get(("harmonic", float(amplitude), int(n_phase)))
+        if found is not None:
+            return found
+        key = (float(amplitude), int(n_phase), self.stage_temperature)
+        tables = self._harmonic_memo.get(key)
+        if tables is None:
+            phases = 2 * np.pi * np.arange(n_phase) / n_phase
+            currents = np.round(amplitude * np.sin(phases), 15)
+            distinct, where = np.unique(currents, return_inverse=True)
+            rows = np.array([readout_row(self._properties(float(i))) for i in distinct])
+            tables = self._remember(self._harmonic_memo, key, (distinct, rows, where))
+        distinct, rows, where = tables
+        v = self._readout(distinct, rows)[where]
         xx1, xx2 = readout.harmonic_projection(v[:, 0])
         xy1, xy2 = readout.harmonic_projection(v[:, 1])
-        return HarmonicVoltages(xx1, xx2, xy1, xy2)
+        found = HarmonicVoltages(xx1, xx2, xy1, xy2)
+        memo[("harmonic", float(amplitude), int(n_phase))] = found
+        return found
+
+    @staticmethod
+    def _remember(memo: dict, key, value):
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = value
+        return value
 
     # -- switching --------------------------------------------------------------------
     def _escape_rates(self, props: DeviceProperties, current: float,
                       states: np.ndarray | None = None) -> np.ndarray:
-        terms = self._terms(props, current)
-        delta = activation.barrier(self.params, props,
-                                   self.states if states is None else states,
-                                   terms.b_applied, terms.b_dl, self.barrier_scale,
-                                   self.nucleation_scale)
-        return activation.escape_rate(self.params, delta)
+        """Per grain, the rate (1/s) out of the well of ``states`` (default: the present
+        ones) at a DC ``current`` with the properties ``props``."""
+        states = self.states if states is None else np.asarray(states, dtype=np.int8)
+        return self._rate_pair(props, current, states)[0]
 
-    def _rate_pair(self, props: DeviceProperties, current: float) -> np.ndarray:
+    def _rate_pair(self, props: DeviceProperties, current: float,
+                   states: np.ndarray | None = None) -> np.ndarray:
         """Per grain, (rate out of its present well, rate back into it), shape (2, n)."""
-        return np.array([self._escape_rates(props, current),
-                         self._escape_rates(props, current, -self.states)])
+        states = self.states if states is None else states
+        row, r, tail = activation_row(props)
+        out = np.empty((2, states.size))
+        _ak.rate_pairs(out, states, np.asarray(self.field, dtype=float), float(current), row,
+                       self._kin, r, tail, self.barrier_scale, self.nucleation_scale)
+        return out
 
     def _flip(self, probability: np.ndarray) -> int:
         flips = self.rng.random(self.states.size) < probability
-        self.states[flips] *= -1
-        return int(np.count_nonzero(flips))
+        count = int(np.count_nonzero(flips))
+        if count:
+            self.states[flips] *= -1
+        return count
 
     def wait(self, duration: float, current: float = 0.0, ac_amplitude: float = 0.0) -> int:
         """Hold the present field for ``duration`` seconds with a DC ``current`` and a sine
@@ -250,18 +364,17 @@ class Device:
         if duration <= 0 or self.burnt:
             return 0
         heating = math.hypot(current, ac_amplitude / math.sqrt(2))
-        t = self.temperature(heating)
+        t, props = self._thermal(heating)
         if t >= self.params.thermal.failure_temperature:
             self.burnt = True
             return 0
-        props = self._properties(heating)
-        if ac_amplitude:
-            out, back = np.tensordot(_SINE_WEIGHTS, [
-                self._rate_pair(props, current + ac_amplitude * s) for s in _SINE_SAMPLES],
-                axes=1)
-        else:
-            out, back = self._rate_pair(props, current)
-        flipped = self._flip(_reversed_share(np.zeros_like(out), out, back, duration))
+        row, r, tail = activation_row(props)
+        sine, weights = (_SINE_SAMPLES, _SINE_WEIGHTS) if ac_amplitude else (_DC_SAMPLES,
+                                                                            _DC_WEIGHTS)
+        flipped = self._flip(_ak.wait_reversal(
+            self.states, np.asarray(self.field, dtype=float), float(current),
+            float(ac_amplitude), sine, weights, float(duration), row, self._kin, r, tail,
+            self.barrier_scale, self.nucleation_scale))
         if flipped:
             self._update_branches()
         return flipped
@@ -276,8 +389,7 @@ class Device:
         if self.burnt:
             return PulseOutcome(amplitude, width, 0.0, self.stage_temperature, 0.0,
                                 "thermal", True)
-        times = np.linspace(0.0, min(width, 8 * th.thermal_time_constant), 33)
-        temps = temperature_during_pulse(self.params, amplitude, times, self.stage_temperature)
+        times, temps = self._heating_transient(amplitude, width)
         peak = float(temps[-1])
         energy, _ = pulse_energy(self.params, amplitude, width, self.stage_temperature)
         if peak >= th.failure_temperature:
@@ -291,8 +403,23 @@ class Device:
             self._flip(self._pulse_reversal(amplitude, width, times, temps))
             regime = "thermal"
         self._update_branches()
-        switched = float(np.mean(before != self.states))
+        switched = np.count_nonzero(before != self.states) / self.states.size
         return PulseOutcome(amplitude, width, switched, peak, energy, regime, False)
+
+    def _heating_transient(self, amplitude: float, width: float,
+                           ) -> tuple[np.ndarray, np.ndarray]:
+        """Times (s) across the heating transient of a pulse (its first 8 thermal time
+        constants, or all of it) and the bar's temperature (K) at each."""
+        th = self.params.thermal
+        transient = min(width, 8 * th.thermal_time_constant)
+        key = ("transient", float(amplitude), transient, self.stage_temperature)
+        found = self._thermal_memo.get(key)
+        if found is None:
+            times = np.linspace(0.0, transient, 33)
+            temps = temperature_during_pulse(self.params, amplitude, times,
+                                             self.stage_temperature)
+            found = self._remember(self._thermal_memo, key, (times, temps))
+        return found
 
     def _pulse_reversal(self, amplitude: float, width: float, times: np.ndarray,
                         temps: np.ndarray) -> np.ndarray:
@@ -304,74 +431,31 @@ class Device:
         fast, q tends to r_out / (r_out + r_back) instead of flipping every grain.
         Rates are held constant over each step of the heating transient, then at their
         steady value for the rest of the pulse."""
-        pairs = np.array([self._rates_at(amplitude, t) for t in temps])  # (k, 2, n)
-        q = np.zeros(self.states.size)
-        for k in range(len(times) - 1):
-            mid = 0.5 * (pairs[k] + pairs[k + 1])
-            q = _reversed_share(q, mid[0], mid[1], times[k + 1] - times[k])
-        return _reversed_share(q, pairs[-1][0], pairs[-1][1], max(width - times[-1], 0.0))
+        times = np.ascontiguousarray(times, dtype=float)
+        temps = np.ascontiguousarray(temps, dtype=float)
+        key = times.tobytes() + temps.tobytes()
+        tables = self._pulse_memo.get(key)
+        if tables is None:
+            tables = self._remember(self._pulse_memo, key, activation_table(
+                [properties_at(self.params, float(t)) for t in temps]))
+        rows, which, r_tables, tail_tables = tables
+        return _ak.pulse_reversal(self.states, np.asarray(self.field, dtype=float),
+                                  float(amplitude), float(width), times, rows, which,
+                                  self._kin, r_tables, tail_tables, self.barrier_scale,
+                                  self.nucleation_scale)
 
     def switching_probability(self, amplitude: float, width: float) -> float:
         """Expected share of grains that one pulse reverses, without applying it
         (thermal regime; used for predictions and plans)."""
         th = self.params.thermal
-        times = np.linspace(0.0, min(width, 8 * th.thermal_time_constant), 33)
-        temps = temperature_during_pulse(self.params, amplitude, times, self.stage_temperature)
+        times, temps = self._heating_transient(amplitude, width)
         if temps[-1] >= th.failure_temperature:
             return math.nan
         return float(np.mean(self._pulse_reversal(amplitude, width, times, temps)))
 
-    def _rates_at(self, current: float, temperature: float) -> np.ndarray:
-        """(rate out, rate back) per grain at a bar temperature, shape (2, n)."""
-        return self._rate_pair(properties_at(self.params, temperature), current)
-
     def _pulse_llg(self, amplitude: float, width: float) -> None:
-        """Stochastic LLG of each occupied branch through the pulse and 5 ns after it.
+        """Stochastic LLG of each occupied branch through the pulse and after it
+        (``_device_llg.pulse_llg``)."""
+        from labspin.physics._device_llg import pulse_llg  # numba's LLG loads on first use
 
-        The bar warms with the thermal time constant during the pulse, as in the
-        activation regime: the pulse is integrated in ``LLG_SEGMENTS`` pieces, each with
-        the properties (M_s, anisotropy, damping, torque, thermal field) at the bar's
-        temperature in its middle. The macrospin volume is the one whose barrier is
-        Delta_0 (it does not change with temperature: Delta M_s B_K V / 2 k_B T)."""
-        from labspin.physics import llg  # numba import is deferred until it is needed
-
-        u = self.easy_axis
-        dt = 2e-13
-        segment = width / LLG_SEGMENTS
-        mids = (np.arange(LLG_SEGMENTS) + 0.5) * segment
-        temps = temperature_during_pulse(self.params, amplitude, mids, self.stage_temperature)
-        pieces = [(properties_at(self.params, float(t)), float(t), amplitude, segment)
-                  for t in temps]
-        end = pieces[-1][0]
-        pieces.append((end, float(temps[-1]), 0.0, LLG_RELAX))  # torques off, m settles
-        volume = barrier_volume(end.barrier, end.saturation_magnetization,
-                                end.anisotropy_field, float(temps[-1]))
-        for s in (1, -1):
-            members = np.flatnonzero(self.states == s)
-            if members.size == 0:
-                continue
-            m = np.tile(self._branches.get(s, s * u), (members.size, 1))
-            for props, temperature, current, duration in pieces:
-                tr = props.transport
-                problem = llg.MacrospinProblem(
-                    alpha=props.damping, b_applied=tuple(self.field),
-                    b_anisotropy=props.anisotropy_field, easy_axis=tuple(u),
-                    b_demag=props.demag_field, b_dl=tr.b_dl_per_ampere * current,
-                    b_fl=(tr.b_fl_per_ampere + tr.b_oersted_per_ampere) * current,
-                    sigma=tuple(_SIGMA), temperature=temperature,
-                    ms=props.saturation_magnetization, volume=volume)
-                m = np.atleast_2d(llg.integrate_heun(problem, m, dt, max(round(duration / dt), 1),
-                                                     seed=int(self.rng.integers(2**31))))
-            self.states[members] = np.where(m @ u >= 0, 1, -1).astype(np.int8)
-
-
-def _reversed_share(q: np.ndarray, out: np.ndarray, back: np.ndarray,
-                    duration: float) -> np.ndarray:
-    """Probability to be in the other well after ``duration`` at constant rates, from
-    ``q``: the two-state master equation, q -> q_eq + (q - q_eq) exp(-(out + back) t)."""
-    total = out + back
-    if duration <= 0:
-        return q
-    with np.errstate(invalid="ignore", divide="ignore"):
-        q_eq = np.where(total > 0, out / np.where(total > 0, total, 1.0), q)
-    return q_eq + (q - q_eq) * np.exp(-total * duration)
+        pulse_llg(self, amplitude, width)

@@ -9,15 +9,16 @@ Gilbert equation, fields as flux densities B = mu0 H in tesla (PHYSICS.md, "Dyna
 Deterministic runs use classical RK4; thermal ensembles use stochastic Heun
 (Stratonovich) with Brown's thermal field, each component Gaussian with variance
 2 alpha k_B T / (gamma M_s V dt) (W. F. Brown, Phys. Rev. 130, 1677 (1963)). The loops
-are compiled with numba (``_llg_kernels``); a numpy path runs the same formula for tiny
+are compiled with numba (``_llg_kernels``); a numpy path runs the same formulas for tiny
 problems, where loading the compiled code would cost more than it saves, or when numba
-is missing.
+is missing. The thermal noise of member i at step k is a pure function of (seed, k, i)
+(``_llg_kernels.normals``): a seeded run gives the same numbers on either backend, for
+any ensemble size, on one thread.
 """
 
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import Literal
 
@@ -34,8 +35,7 @@ Vector = tuple[float, float, float]
 NUMPY_MAX_MEMBER_STEPS = 500
 #: Deterministic ensembles at least this large run on all cores (2x measured from N=4).
 PARALLEL_MIN_MEMBERS = 8
-#: Thermal noise is drawn in blocks of at most this many numbers (bounded memory).
-_NOISE_BLOCK = 1 << 17
+_NO_NOISE = np.empty((0, 0, 3))  # heun_ensemble draws its own
 
 
 class MacrospinParameterError(ValueError):
@@ -192,34 +192,38 @@ def _rk4_numpy(m, traj, p, t0, dt, n_steps, record_every):
     m[:, 0], m[:, 1], m[:, 2] = mx, my, mz
 
 
-def _heun_numpy(m, p, t0, dt, n_steps, noise, sigma_th, axis, threshold, t_cross, track):
-    """Vectorised twin of ``_llg_kernels._heun_member``."""
+def _heun_numpy(mx, my, mz, p, t0, dt, n_steps, step0, key, sigma_th, noise, axis,
+                threshold, t_cross, active, track):
+    """Vectorised twin of ``_llg_kernels.heun_ensemble`` (same formulas, same noise)."""
     c = _k.constants(p)
     tp = p[15]
-    mx, my, mz = m[:, 0].copy(), m[:, 1].copy(), m[:, 2].copy()
-    active = ~np.isfinite(t_cross) if track else np.ones(m.shape[0], dtype=bool)
-    d_old = mx * axis[0] + my * axis[1] + mz * axis[2]
-    hx, hy, hz = p[2], p[3], p[4]
+    members = np.arange(mx.size, dtype=np.uint64)
+    half = 0.5 * dt
     for step in range(n_steps):
+        if track and not active.any():
+            break
         t = t0 + step * dt
+        hx, hy, hz = p[2], p[3], p[4]
         if sigma_th > 0.0:
-            hx, hy, hz = (p[2 + j] + sigma_th * noise[step, :, j] for j in range(3))
+            with np.errstate(over="ignore"):  # Philox arithmetic wraps modulo 2^64
+                g = _k.normals(np.uint64(step0 + step), members, key[0], key[1])
+            hx, hy, hz = (p[2 + j] + sigma_th * g[j] for j in range(3))
         f1 = _k.rhs(mx, my, mz, hx, hy, hz, t < tp, c)
         f2 = _k.rhs(mx + dt * f1[0], my + dt * f1[1], mz + dt * f1[2], hx, hy, hz,
                     t + dt < tp, c)
-        new = _renormalise_np(mx + 0.5 * dt * (f1[0] + f2[0]), my + 0.5 * dt * (f1[1] + f2[1]),
-                              mz + 0.5 * dt * (f1[2] + f2[2]))
-        mx, my, mz = (np.where(active, n, o) for n, o in zip(new, (mx, my, mz), strict=True))
+        nx, ny, nz = _renormalise_np(mx + half * (f1[0] + f2[0]), my + half * (f1[1] + f2[1]),
+                                     mz + half * (f1[2] + f2[2]))
         if track:
-            d_new = mx * axis[0] + my * axis[1] + mz * axis[2]
+            d_old = mx * axis[0] + my * axis[1] + mz * axis[2]
+            d_new = nx * axis[0] + ny * axis[1] + nz * axis[2]
             crossed = np.flatnonzero(active & (d_new < threshold))
             t_cross[crossed] = t + dt * ((d_old[crossed] - threshold)
                                          / (d_old[crossed] - d_new[crossed]))
+            nx, ny, nz = (np.where(active, new, old)
+                          for new, old in zip((nx, ny, nz), (mx, my, mz), strict=True))
             active[crossed] = False
-            d_old = d_new
-            if not active.any():
-                break
-    m[:, 0], m[:, 1], m[:, 2] = mx, my, mz
+        mx[:], my[:], mz[:] = nx, ny, nz
+    return int(np.count_nonzero(active))
 
 
 def integrate_rk4(problem: MacrospinProblem, m0: np.ndarray, dt: float, n_steps: int,
@@ -253,24 +257,30 @@ def integrate_rk4(problem: MacrospinProblem, m0: np.ndarray, dt: float, n_steps:
     return Trajectory(times=times, m=traj[:, 0] if single else traj, final=final)
 
 
-def _block_lengths(n_steps: int, block: int, record_every: int) -> list[int]:
-    """Steps per kernel call: at most ``block``, and ending on every record point."""
+def _block_lengths(n_steps: int, record_every: int) -> list[int]:
+    """Steps per kernel call: up to the next record point, or all of them."""
+    if not record_every:
+        return [n_steps] if n_steps else []
     lengths, done = [], 0
     while done < n_steps:
-        n = min(block, n_steps - done)
-        if record_every:
-            n = min(n, record_every - done % record_every)
+        n = min(record_every - done % record_every, n_steps - done)
         lengths.append(n)
         done += n
     return lengths
 
 
+def noise_key(seed: int) -> np.ndarray:
+    """The Philox key of a seed (two 32-bit words, as uint64), through numpy's
+    SeedSequence."""
+    return np.random.SeedSequence(seed).generate_state(2, dtype=np.uint32).astype(np.uint64)
+
+
 def _heun_drive(problem, m, dt, n_steps, seed, record_every, t0, backend, axis=None,
                 threshold=0.0, track=False):
-    """Run the Heun kernel block by block while a helper thread draws the next block.
+    """Run the Heun kernel from record point to record point, on one thread.
 
-    Noise is consumed step-major (step, member, component) from one numpy Generator, so
-    results do not depend on the block size, the thread timing or the backend.
+    The noise of member i at step k depends on (seed, k, i) only, so results do not
+    depend on the record interval, the ensemble size or the backend.
     """
     _check_steps(dt, n_steps, record_every)
     n_members = m.shape[0]
@@ -279,36 +289,23 @@ def _heun_drive(problem, m, dt, n_steps, seed, record_every, t0, backend, axis=N
     if problem.temperature > 0:
         sigma_th = float(thermal_field_sigma(problem.alpha, problem.temperature, problem.ms,
                                              problem.volume, dt, gamma=problem.gamma))
-    rng = np.random.default_rng(seed)
-    lengths = _block_lengths(int(n_steps), max(1, _NOISE_BLOCK // (3 * n_members)),
-                             int(record_every))
-    size = max(lengths, default=0) * n_members * 3 if sigma_th > 0 else 0
-    buffers = (np.empty(size), np.empty(size))
-
-    def draw(k: int) -> np.ndarray:
-        noise = buffers[k % 2][: lengths[k] * n_members * 3 if size else 0]
-        if size:
-            rng.standard_normal(out=noise)
-        return noise.reshape(-1, n_members, 3)
-
-    kernel = _k.heun if _use_numba(backend, n_members * n_steps) else _heun_numpy
+    key = noise_key(seed)
+    kernel = _k.heun_ensemble if _use_numba(backend, n_members * n_steps) else _heun_numpy
     axis = np.zeros(3) if axis is None else axis
     t_cross = np.full(n_members, np.inf)
+    active = np.ones(n_members, dtype=bool)
+    mx, my, mz = (np.ascontiguousarray(m[:, j]) for j in range(3))
     means = [m.mean(axis=0)] if record_every else []
     done = 0
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(draw, 0) if lengths else None
-        for k, n in enumerate(lengths):
-            noise = pending.result()
-            if k + 1 < len(lengths):
-                pending = pool.submit(draw, k + 1)
-            kernel(m, p, t0 + done * dt, dt, n, noise, sigma_th, axis, threshold, t_cross,
-                   track)
-            done += n
-            if record_every and done % record_every == 0:
-                means.append(m.mean(axis=0))
-            if track and np.all(np.isfinite(t_cross)):
-                break
+    for n in _block_lengths(int(n_steps), int(record_every)):
+        remaining = kernel(mx, my, mz, p, t0 + done * dt, dt, n, done, key, sigma_th,
+                           _NO_NOISE, axis, float(threshold), t_cross, active, track)
+        done += n
+        if record_every and done % record_every == 0:
+            means.append(np.stack((mx, my, mz), axis=1).mean(axis=0))
+        if track and remaining == 0:
+            break
+    m[:, 0], m[:, 1], m[:, 2] = mx, my, mz
     return means, t_cross
 
 
@@ -317,9 +314,11 @@ def integrate_heun(problem: MacrospinProblem, m0: np.ndarray, dt: float, n_steps
                    backend: Backend = "auto") -> np.ndarray | Trajectory:
     """Stochastic Heun (Stratonovich) for an ensemble ``m0`` (N, 3) at ``problem.temperature``.
 
-    Seeded: the same seed gives the same result bit for bit, on either backend and any
-    thread count. Returns the final states with the shape of ``m0``, or with
-    ``record_every > 0`` a :class:`Trajectory` of the ensemble mean. At zero temperature
+    Seeded: the same seed gives the same result bit for bit, whatever the ensemble size
+    or record interval (member i's noise depends on the seed, the step and i only); the
+    numba and numpy backends draw the same noise and agree to rounding. Returns the
+    final states with the shape of ``m0``, or with ``record_every > 0`` a
+    :class:`Trajectory` of the ensemble mean. At zero temperature
     this is plain (second-order) Heun.
     """
     m, single = _members(m0)

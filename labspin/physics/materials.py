@@ -23,6 +23,8 @@ temperature. What each law rests on (docs/physics-notes.md collects them):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from labspin.physics.parameters import Antiferromagnet, Ferromagnet
@@ -33,13 +35,22 @@ REFERENCE_TEMPERATURE = 300.0  # K, where presets give their values
 def reduced_magnetization(temperature: float, curie_temperature: float) -> float:
     """M_s(T)/M_s(0) = (1 - (T/T_C)^(3/2))^(1/2): Bloch's T^(3/2) law at low T, a
     mean-field square root towards T_C, zero above."""
+    if isinstance(temperature, float | int) and not isinstance(temperature, bool):
+        return _reduced_magnetization(float(temperature), float(curie_temperature))
     tau = np.clip(np.asarray(temperature, dtype=float) / curie_temperature, 0.0, 1.0)
     return np.sqrt(np.clip(1.0 - tau**1.5, 0.0, None))
 
 
+def _reduced_magnetization(temperature: float, curie_temperature: float) -> float:
+    """reduced_magnetization of one temperature, in plain floats (numpy's scalar calls
+    cost microseconds, and the bench asks at every new temperature)."""
+    tau = min(max(temperature / curie_temperature, 0.0), 1.0)
+    return math.sqrt(max(1.0 - tau**1.5, 0.0))
+
+
 def magnetization_ratio(fm: Ferromagnet, temperature: float) -> float:
     """M_s(T) / M_s(300 K)."""
-    return float(reduced_magnetization(temperature, fm.curie_temperature)
+    return float(reduced_magnetization(float(temperature), fm.curie_temperature)
                  / reduced_magnetization(REFERENCE_TEMPERATURE, fm.curie_temperature))
 
 

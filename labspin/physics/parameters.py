@@ -333,6 +333,20 @@ class DeviceParameters(_Validated):
                     f"DeviceParameters.{name} must be an Antiferromagnet, OxideCap, "
                     f"HeavyMetal or None, got {type(layer).__name__}")
 
+    def __hash__(self) -> int:
+        # The hash of the field values, as the dataclass would give it, computed once:
+        # the bench looks its properties up by (parameters, temperature) thousands of
+        # times a second, and rehashing the nested layers was a measurable share of it.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        # string hashes differ between processes: never carry the cached one along
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
     @property
     def heavy_metals(self) -> list[tuple[str, HeavyMetal]]:
         """The conducting heavy-metal layers with their side, 'bottom' or 'top'."""

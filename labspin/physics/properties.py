@@ -80,6 +80,12 @@ def steady_temperature(device: DeviceParameters, current: float,
     """
     th = device.thermal
     t_stage = th.stage_temperature if stage_temperature is None else stage_temperature
+    return _steady_temperature(device, current, t_stage)
+
+
+@lru_cache(maxsize=8192)
+def _steady_temperature(device: DeviceParameters, current: float, t_stage: float) -> float:
+    th = device.thermal
     t = t_stage
     for _ in range(60):
         t_new = t_stage + th.thermal_resistance * current**2 * channel_resistance(device, t)
@@ -111,6 +117,12 @@ def pulse_energy(device: DeviceParameters, current: float, width: float,
     thermal time constant. This is what I V t_p gives with the voltage a 6221 pulse-delta
     reading takes across those probes at the end of the pulse, once the pulse is much
     longer than the thermal time constant (then E = I^2 R_end t_p)."""
+    return _pulse_energy(device, current, width, stage_temperature)
+
+
+@lru_cache(maxsize=4096)
+def _pulse_energy(device: DeviceParameters, current: float, width: float,
+                  stage_temperature: float | None) -> tuple[float, float]:
     th = device.thermal
     transient = min(width, 8 * th.thermal_time_constant)
     times = np.linspace(0.0, transient, 33)

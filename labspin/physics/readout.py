@@ -20,6 +20,7 @@ V_2w cos 2wt.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -74,5 +75,12 @@ def harmonic_projection(voltages: np.ndarray) -> tuple[float, float]:
     """
     v = np.asarray(voltages, dtype=float)
     n = v.size
+    sine, cosine = _projection_waves(n)
+    return float(2.0 / n * v @ sine), float(-2.0 / n * v @ cosine)
+
+
+@lru_cache(maxsize=64)
+def _projection_waves(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """sin(phase) and cos(2 phase) at the phases 2 pi k / n."""
     phase = 2 * np.pi * np.arange(n) / n
-    return float(2.0 / n * v @ np.sin(phase)), float(-2.0 / n * v @ np.cos(2 * phase))
+    return np.sin(phase), np.cos(2 * phase)
