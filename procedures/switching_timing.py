@@ -3,6 +3,7 @@ with the messages each sends (``labspin.procedures.timing``)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from labspin.procedures.pulse_sequence import Pulse
@@ -71,14 +72,20 @@ class SwitchingTiming:
 
     def step_cost(self, pulses: list[Pulse]) -> tuple[float, Traffic]:
         """Mean seconds and messages of a pulse, its settling and the read after it, over
-        ``pulses`` sent in this order."""
-        seconds, traffic, previous = 0.0, NOTHING, None
+        ``pulses`` sent in this order. A step's cost depends only on it and the last
+        pulse sent before it, so each distinct pair is costed once and counted (a long
+        run of repeated loops costs one dictionary update per step)."""
+        pairs: Counter[tuple[Pulse | None, Pulse]] = Counter()
+        previous = None
         for pulse in pulses:
-            t_pulse, m_pulse = self.pulse_cost(pulse, previous)
-            t_read, m_read = self.read_cost(pulse)
-            seconds += t_pulse + self.settle_time + t_read
-            traffic += m_pulse + m_read
+            pairs[previous, pulse] += 1
             previous = pulse if pulse.amplitude else previous
+        seconds, traffic = 0.0, NOTHING
+        for (before, pulse), count in pairs.items():
+            t_pulse, m_pulse = self.pulse_cost(pulse, before)
+            t_read, m_read = self.read_cost(pulse)
+            seconds += count * (t_pulse + self.settle_time + t_read)
+            traffic += (m_pulse + m_read) * count
         n = max(len(pulses), 1)
         return seconds / n, traffic * (1 / n)
 

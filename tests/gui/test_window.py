@@ -13,6 +13,8 @@ from labspin.cli import main
 from tests.gui.conftest import assert_safe
 
 SHORT_LOOP = {"max_pulse_current": 0.04, "pulse_steps": 10, "pulse_width": 1e-3}
+#: a run far longer than any test waits (16 000 points): it is stopped, never finishes
+LONG_LOOP = {**SHORT_LOOP, "pulse_steps": 400, "loops": 10}
 
 
 def wait_idle(qtbot, session, timeout=60_000) -> None:
@@ -48,7 +50,7 @@ def test_switching_loop_runs_from_the_window_and_its_rows_plot(qtbot, window, se
 def test_abort_ends_the_run_aborted_with_its_rows_and_a_safe_bench(qtbot, window, session):
     panel = window.measure
     panel.select_procedure("SwitchingLoop")
-    panel.set_parameters({**SHORT_LOOP, "pulse_steps": 400})
+    panel.set_parameters(LONG_LOOP)
     panel.run_current()
     qtbot.waitUntil(lambda: panel.plot.points >= 5, timeout=30_000)
     with qtbot.waitSignal(session.run_finished, timeout=30_000) as finished:
@@ -56,7 +58,7 @@ def test_abort_ends_the_run_aborted_with_its_rows_and_a_safe_bench(qtbot, window
     wait_idle(qtbot, session)
     record = finished.args[0]
     assert record.status == "aborted"
-    assert 5 <= record.rows < 1601
+    assert 5 <= record.rows < 16_000
     assert len(Path(record.file).read_text().splitlines()) > record.rows  # rows on disk
     assert_safe(session.station.bench)
 
@@ -106,7 +108,7 @@ def test_make_safe_ramps_the_magnets_down_and_turns_the_source_off(qtbot, window
 def test_make_safe_during_a_run_stops_it_and_leaves_the_bench_safe(qtbot, window, session):
     panel = window.measure
     panel.select_procedure("SwitchingLoop")
-    panel.set_parameters({**SHORT_LOOP, "pulse_steps": 400})
+    panel.set_parameters(LONG_LOOP)
     panel.run_current()
     qtbot.waitUntil(lambda: panel.plot.points >= 3, timeout=30_000)
     window.make_safe_action.trigger()
