@@ -3,6 +3,7 @@ that another process is running."""
 
 import os
 import socket
+import threading
 
 from PyQt6.QtCore import Qt
 
@@ -40,9 +41,18 @@ def test_queue_view_shows_its_own_run_while_it_runs(qtbot, window, session, tmp_
     path.write_text(QUEUE)
     panel = window.queue
     assert panel.load(path)
-    seen = []
-    session.queue_run_started.connect(lambda queue_id, index: seen.append(
-        panel.runner_label.text()), Qt.ConnectionType.QueuedConnection)
+    seen, looked = [], threading.Event()
+
+    def look(queue_id: int, index: int) -> None:  # in the window's thread, after the view
+        seen.append(panel.runner_label.text())
+        looked.set()
+
+    def hold(queue_id: int, index: int) -> None:  # in the worker: the run waits for a look
+        looked.wait(10)
+        looked.clear()
+
+    session.queue_run_started.connect(look, Qt.ConnectionType.QueuedConnection)
+    session.queue_run_started.connect(hold, Qt.ConnectionType.DirectConnection)
     assert panel.run()
     qtbot.waitUntil(lambda: not session.busy, timeout=60_000)
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=5_000)
