@@ -30,6 +30,7 @@ from labspin.configfiles import (
     read_yaml,
 )
 from labspin.notify_settings import NotifySettings
+from labspin.samples import Calibration, Measured, Sample, chip_data  # noqa: F401 (re-exported)
 
 #: pymeasure / labspin drivers a station may name (labspin.drivers.DRIVERS is the source)
 KNOWN_DRIVERS = ("Keithley6221", "Keithley6221Pulse", "Keithley2182", "SR830",
@@ -155,25 +156,6 @@ class MagnetEntry(_Strict):
     max_current: Current = Field(gt=0)
 
 
-class Sample(_Strict):
-    """The Hall bar on the chuck (used for current densities and run metadata)."""
-
-    id: str
-    stack: str = ""
-    width: Length = Field(gt=0)
-    length: Length = Field(gt=0)  # between the V_xx probes
-    fm_thickness: Length = Field(gt=0)
-    conducting_thickness: Length | None = Field(default=None, gt=0)  # FM plus any HM
-    #: measured between the current pads, leads included: sets the pulse energy and the
-    #: pulse generator's level (default: twice the four-terminal R_xx, measured at start)
-    two_terminal_resistance: Resistance | None = Field(default=None, gt=0)
-
-    @property
-    def current_area(self) -> float:
-        """Cross-section the current flows through, m^2."""
-        return self.width * (self.conducting_thickness or self.fm_thickness)
-
-
 class Limits(_Strict):
     """What may never be applied to this sample at this station."""
 
@@ -238,13 +220,62 @@ class StationFile(_Strict):
 
     name: str
     backend: Literal["visa", "sim"] = "visa"
-    sample: Sample
+    #: the bar measured (the default of a chip: labspin.samples); always set once valid
+    sample: Sample | None = None
+    #: the bars of a chip (labspin.samples); empty for a station of one sample
+    samples: list[Sample] = Field(default_factory=list)
+    default_sample: str | None = None  # the bar of samples: to start on (default: first)
     limits: Limits
     instruments: dict[str, InstrumentEntry] = Field(default_factory=dict)
     magnets: dict[Literal["x", "y", "z"], MagnetEntry] = Field(default_factory=dict)
     sim: SimSection = Field(default_factory=SimSection)
     notify: NotifySettings | None = None  # labspin.notify: messages on failure, trip, end
     source_path: str | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _chip(cls, data: Any) -> Any:
+        return chip_data(data)
+
+    @model_validator(mode="after")
+    def _pick_sample(self) -> StationFile:
+        """``sample`` is the bar to start on: the only one, or one of ``samples``."""
+        if not self.samples:
+            if self.sample is None:
+                raise ValueError("sample: missing: describe the Hall bar (sample: {id, width, "
+                                 "length, fm_thickness}) or the bars of the chip (samples:)")
+            if self.default_sample is not None:
+                raise ValueError("default_sample: names a bar of samples:, but the file has "
+                                 "no samples: list")
+            return self
+        ids = [s.id for s in self.samples]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"samples: the id(s) {', '.join(map(repr, twice))} are given "
+                             "more than once; every bar needs its own id")
+        chosen = self.default_sample if self.default_sample is not None else ids[0]
+        if chosen not in ids:
+            raise ValueError(f"default_sample: {chosen!r} is not a bar of samples: "
+                             f"({', '.join(ids)})")
+        # frozen model: set once here, while it is being validated
+        object.__setattr__(self, "sample", self.samples[ids.index(chosen)])
+        return self
+
+    def chip(self) -> list[Sample]:
+        """Every bar this station may measure (a station of one sample: that one)."""
+        assert self.sample is not None
+        return list(self.samples) or [self.sample]
+
+    def sample_by_id(self, sample_id: str) -> Sample:
+        """The bar ``sample_id``; StationFileError listing the station's bars otherwise."""
+        for sample in self.chip():
+            if sample.id == str(sample_id):
+                return sample
+        ids = ", ".join(s.id for s in self.chip())
+        raise StationFileError(f"station '{self.name}' has no sample {str(sample_id)!r}; its "
+                               f"sample{'s are' if len(self.chip()) > 1 else ' is'} {ids}"
+                               + ("" if self.samples else " (list a chip's bars under "
+                                  "samples: in the station file)"))
 
     @model_validator(mode="after")
     def _consistent(self) -> StationFile:
@@ -321,21 +352,17 @@ class StationFile(_Strict):
 
     def build_bench(self, seed: int | None = None, preset: str | None = None):
         """The simulated bench this file describes (``backend: sim`` or ``--sim``)."""
-        from labspin.physics import preset as device_preset
+        from labspin.physics import Device
+        from labspin.sample_devices import device_for_sample, device_seed
         from labspin.simulated_instruments.bench import Bench, BenchOptions, Coil
         from labspin.simulated_instruments.clock import RealTimeClock, VirtualClock
         from labspin.simulated_instruments.faults import InstrumentFaults
         from labspin.simulated_instruments.layout import InstrumentSpec, populate
 
-        params = device_preset(preset or self.sim.preset)
-        fm = params.ferromagnet
-        if abs(fm.thickness - self.sample.fm_thickness) > 1e-3 * fm.thickness:
-            raise StationFileError(
-                f"{self.source_path or 'station file'}: sample.fm_thickness "
-                f"({self.sample.fm_thickness:g} m) differs from the {params.name} preset's "
-                f"{fm.name} ({fm.thickness:g} m); make them agree to simulate this sample")
-        params = params.with_(hall_bar=params.hall_bar.with_(width=self.sample.width,
-                                                             length=self.sample.length))
+        assert self.sample is not None
+        # every bar's device is checked now, not when a queue reaches it at night
+        devices = {s.id: device_for_sample(self, s, preset) for s in self.chip()}
+        params = devices[self.sample.id]
         coils = {axis: Coil(axis) for axis in ("x", "y", "z")}
         for axis, magnet in self.magnets.items():
             coils[axis] = Coil(axis, coil_constant=magnet.coil_constant)
@@ -344,8 +371,9 @@ class StationFile(_Strict):
             faults={n: InstrumentFaults(**f.model_dump()) for n, f in self.sim.faults.items()},
             burn_current=self.sim.burn_current)
         clock = RealTimeClock() if self.sim.realtime else VirtualClock()
-        bench = Bench(params, seed=self.sim.seed if seed is None else seed, clock=clock,
-                      options=options)
+        seed = self.sim.seed if seed is None else seed
+        bench = Bench(Device(params, seed=device_seed(self, self.sample.id, seed)), seed=seed,
+                      clock=clock, options=options)
         specs = []
         for name, entry in self.entries().items():
             axis = name.split("_", 1)[1] if name.startswith(("magnet_", "gaussmeter_")) else None
