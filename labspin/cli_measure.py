@@ -113,8 +113,7 @@ def check_before_opening(proc: Any, station_file: str | None, sim: bool,
                          preset: str | None, seed: int | None) -> None:
     """The run's requests against the station limits, before any instrument is opened."""
     from labspin.queues import check_procedure
-    from labspin.safety import SafetyGuard
-    from labspin.station import default_sim_config
+    from labspin.station import default_sim_config, station_guard
     from labspin.stationfile import load_station_file
 
     if station_file is not None:
@@ -123,7 +122,7 @@ def check_before_opening(proc: Any, station_file: str | None, sim: bool,
         config = default_sim_config(preset or "py-nio", 0 if seed is None else seed)
     else:
         return  # Station.open says what is missing
-    check_procedure(proc, SafetyGuard(config.limits, config.sample, config.name))
+    check_procedure(proc, station_guard(config))  # the limits of the run's bar
 
 
 def _procedure(name: str) -> type:
@@ -163,15 +162,20 @@ def procedures_command() -> None:
 @click.argument("procedure")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="A parameter; values may carry units ('1 ms', '30 mA'). Repeatable.")
+@click.option("--sample", default=None, metavar="ID",
+              help="The bar of the station's chip to measure (its samples:); default: the "
+                   "station file's first or default_sample.")
 @station_options
-def run_command(procedure: str, settings: tuple[str, ...], station_file: str | None,
-                sim: bool, preset: str | None, seed: int | None, data_dir: str) -> None:
+def run_command(procedure: str, settings: tuple[str, ...], sample: str | None,
+                station_file: str | None, sim: bool, preset: str | None, seed: int | None,
+                data_dir: str) -> None:
     """Run one PROCEDURE on the probe station or the simulated bench."""
     from labspin.observe import station_notifier
     from labspin.runs import open_catalog, run_procedure
     from labspin.station import terminate_on_sigterm
 
     proc = configured_procedure(procedure, settings)
+    proc.sample = sample
     with friendly_errors():
         check_before_opening(proc, station_file, sim, preset, seed)
     console.print(f"{procedure}: about {format_duration(proc.estimated_duration())} on "
@@ -248,8 +252,7 @@ def queue_group() -> None:
 
 def _plan(file: str, station_file: str | None, sim: bool) -> tuple[Any, Any]:
     from labspin.queues import load_queue_file, plan_queue
-    from labspin.safety import SafetyGuard
-    from labspin.station import default_sim_config
+    from labspin.station import default_sim_config, station_guard
     from labspin.stationfile import StationFileError, load_station_file
 
     queue = load_queue_file(file)
@@ -268,8 +271,7 @@ def _plan(file: str, station_file: str | None, sim: bool) -> tuple[Any, Any]:
     else:
         raise click.UsageError("name a station: --station FILE, --sim, or 'station:' in the "
                                "queue file")
-    guard = SafetyGuard(config.limits, config.sample, config.name)
-    return plan_queue(queue, file, guard), station_path
+    return plan_queue(queue, file, station_guard(config)), station_path
 
 
 @queue_group.command("plan")

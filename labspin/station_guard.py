@@ -29,6 +29,13 @@ class StationGuard(SafetyGuard):
     def sample_ids(self) -> list[str]:
         return [s.id for s in self._config.chip()]
 
+    @property
+    def default_sample_id(self) -> str:
+        """The bar a run without a sample of its own measures: the station file's
+        default_sample, else its first bar."""
+        config = self._config
+        return config.default_sample or config.chip()[0].id
+
 
 def station_guard(config: StationFile) -> StationGuard:
     """The safety guard of a station file, for its present bar and any other."""
