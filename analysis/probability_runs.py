@@ -85,10 +85,15 @@ def _carry(out: dict, fit: dict, prefix: str, names: dict[str, str]) -> None:
         worsen(out, POOR, f"{prefix}{fit['verdict_reason']}", undetermined)
 
 
-def fit_probability_run(run: RunData, **_: Any) -> dict:
+def fit_probability_run(run: RunData, *, dr_dt: float | None = None,
+                        threshold_coefficient: float | None = None, dr_dt_stderr: float = 0.0,
+                        threshold_coefficient_stderr: float = 0.0, **_: Any) -> dict:
     """One flat dict: i_50 (A) per width as ``i_50_<k>`` with ``pulse_width_<k>``, the
     first determined width's also as ``i_50``; ``i_c0`` and ``delta_0`` with their
-    ``_stderr``; the verdict of the whole (VERDICT.md)."""
+    ``_stderr``; the verdict of the whole (VERDICT.md). With 3 or more widths, the bar's
+    ``dr_dt`` (ohm/K) and the threshold's ``threshold_coefficient`` (d ln I_c0/dT, 1/K),
+    also ``i_c0_corrected`` and ``delta_0_corrected`` at the stage temperature
+    (:func:`add_joule_correction`); the note says plainly what is missing for it."""
     share, curves = probability_table(run)
     out: dict[str, Any] = with_verdict({"share": share, "n_widths": len(curves)})
     notes: list[str] = []
@@ -109,6 +114,9 @@ def fit_probability_run(run: RunData, **_: Any) -> dict:
             [f["i_50_stderr"] for _, f in good])
         _carry(out, dependence, "I_50(t_p): ", {"i_c0": "i_c0", "delta_0": "delta_0"})
         notes.append(f"I_c0 and Delta_0 from I_50 at {len(good)} pulse widths")
+        add_joule_correction(run, out, notes, dr_dt=dr_dt, dr_dt_stderr=dr_dt_stderr,
+                             coefficient=threshold_coefficient,
+                             coefficient_stderr=threshold_coefficient_stderr)
     else:
         _carry(out, good[0][1], f"{good[0][0]:g} s: ", {"i_c0": "i_c0", "delta_0": "delta_0"})
         notes.append("I_c0 and Delta_0 from the slope of one curve (measure 3 or more "
@@ -193,3 +201,57 @@ def joule_corrected_fit(run: RunData, *, resistance_slope: float,
         out["note"] = heating["note"]
     return out
 
+
+
+#: what the notes say when the Joule-heating correction cannot be made
+_NO_DR_DT = ("I_c0 is not corrected for Joule heating (the bar is tens of kelvin above the "
+             "stage during the pulses, so I_c0 reads low): give the sample's dR/dT "
+             "(calibration dr_dt in the station file, or --dr-dt)")
+_NO_COEFFICIENT = ("I_c0 is not corrected for Joule heating: the threshold's temperature "
+                   "coefficient d ln I_c0/dT is missing (calibration "
+                   "threshold_temperature_coefficient, or --threshold-coefficient; README: "
+                   "how to measure it); without it only the barrier's 1/T could be corrected "
+                   "and I_c0 would still read low")
+
+
+def add_joule_correction(run: RunData, out: dict, notes: list[str], *, dr_dt: float | None,
+                         dr_dt_stderr: float = 0.0, coefficient: float | None,
+                         coefficient_stderr: float = 0.0) -> None:
+    """``i_c0_corrected`` and ``delta_0_corrected`` (at the stage temperature, beside the
+    uncorrected ``i_c0``) into ``out`` by :func:`joule_corrected_fit`, their sigmas
+    widened by the calibration's (dR/dT and d ln I_c0/dT refitted at value + sigma);
+    ``pulse_temperature`` the bar's mean temperature during the pulses. What prevents
+    it goes into ``notes``, never a partial correction presented as the threshold."""
+    if dr_dt is None:
+        notes.append(_NO_DR_DT)
+        return
+    if coefficient is None:
+        notes.append(_NO_COEFFICIENT)
+        return
+    try:
+        fit = joule_corrected_fit(run, resistance_slope=dr_dt,
+                                  threshold_coefficient=coefficient)
+        errors = {"i_c0": fit["i_c0_stderr"] ** 2, "delta_0": fit["delta_0_stderr"] ** 2}
+        for slope, coef in ((dr_dt + dr_dt_stderr, coefficient),
+                            (dr_dt, coefficient + coefficient_stderr)):
+            if (slope, coef) != (dr_dt, coefficient):
+                shifted = joule_corrected_fit(run, resistance_slope=slope,
+                                              threshold_coefficient=coef)
+                for key in errors:
+                    errors[key] += (shifted[key] - fit[key]) ** 2
+    except (DataError, ValueError, ArithmeticError, RuntimeError) as exc:
+        notes.append(f"I_c0 not corrected for Joule heating: {exc}")
+        return
+    for key in ("i_c0", "delta_0"):
+        out[f"{key}_corrected"] = fit[key]
+        out[f"{key}_corrected_stderr"] = float(np.sqrt(errors[key]))
+    out["pulse_temperature"] = fit["pulse_temperature"]
+    out["stage_temperature"] = fit["stage_temperature"]
+    if fit["verdict"] != OK:
+        worsen(out, POOR, f"heating-corrected I_c0: {fit['verdict_reason']}",
+               [n for n in ("i_c0_corrected", "delta_0_corrected")
+                if f"{n.removesuffix('_corrected')}" in fit["undetermined"].split(",")])
+    notes.append(f"I_c0 corrected for Joule heating: the bar at {fit['pulse_temperature']:.0f} K "
+                 f"during the pulses (mean), {fit['stage_temperature']:.0f} K stage, dR/dT "
+                 f"{dr_dt:.4g} ohm/K, d ln I_c0/dT {coefficient:.3g} 1/K"
+                 + (f"; {fit['note']}" if fit.get("note") else ""))

@@ -56,7 +56,9 @@ def describe_run(procedure: Any) -> str:
     changed = [f"{param.name}={param}"
                for name, param in procedure.parameter_objects().items()
                if name in defaults and param.value != defaults[name].value]
-    return f"{type(procedure).__name__}: " + (", ".join(changed) or "defaults")
+    sample = getattr(procedure, "sample", None)
+    return (f"{type(procedure).__name__}" + (f" on {sample}" if sample else "") + ": "
+            + (", ".join(changed) or "defaults"))
 
 
 class MeasurePanel(QWidget):
@@ -72,6 +74,14 @@ class MeasurePanel(QWidget):
 
         self.procedure_combo = QComboBox()
         self.procedure_combo.addItems(list(PROCEDURES))
+        # the bar of the station's chip the run measures (station file samples:)
+        self.sample_combo = QComboBox()
+        samples = getattr(session.station, "samples", None) or {}
+        self.sample_combo.addItems(list(samples))
+        current = getattr(session.station, "sample", None)
+        if current is not None:
+            self.sample_combo.setCurrentText(current.id)
+        self.sample_combo.setEnabled(len(samples) > 1)
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.estimate = QLabel()
@@ -120,6 +130,8 @@ class MeasurePanel(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(QLabel("Procedure"))
         left_layout.addWidget(self.procedure_combo)
+        left_layout.addWidget(QLabel("Sample"))
+        left_layout.addWidget(self.sample_combo)
         left_layout.addWidget(self.description)
         left_layout.addWidget(self._inputs_box, 3)
         left_layout.addWidget(self.estimate)
@@ -169,7 +181,8 @@ class MeasurePanel(QWidget):
     def _configured(self) -> Any:
         procedure = self.inputs.get_procedure()
         procedure.parameter_values()  # every value valid for its type and range
-        check_procedure(procedure, self.session.station.guard)
+        procedure.sample = self.sample_combo.currentText() or None
+        check_procedure(procedure, self.session.station.guard)  # the limits of its bar
         return procedure
 
     def make_procedure(self) -> Any | None:
