@@ -379,7 +379,8 @@ def _planned_run(template: Any, values: dict[str, Any], where: str,
         try:
             check_procedure(procedure, guard)
         except (LimitError, ValueError) as exc:
-            raise QueueFileError(f"{where}: {_describe(values)}: {exc}") from None
+            on = f" on sample {sample}" if sample is not None else ""
+            raise QueueFileError(f"{where}: {_describe(values)}{on}: {exc}") from None
     parameters = {k: _plain(v) for k, v in procedure.parameter_values().items()}
     if sample is not None:
         parameters[SAMPLE] = sample  # the procedure's set_parameters takes it back

@@ -90,7 +90,7 @@ def test_without_r_phe_the_apparent_fields_are_given_with_a_note(sweeps, model):
     row = fit_run(load_run(sweeps["both"]))
     assert row["fitted"], row["error"]
     assert "no planar Hall correction" in row["note"] and "pass r_phe" in row["note"]
-    assert "xi_DL skipped: needs ms" in row["note"]  # the geometry is in the file
+    assert "xi_DL skipped: needs M_s" in row["note"]  # the geometry is in the file
     assert row["planar_to_anomalous"] == 0 and "xi_dl" not in row
     # uncorrected, B_DL reads B_DL + (R_PHE / R_AHE) B_FL: 60 % too large here
     mixed = model["b_dl"] + 2 * model["r_phe"] / model["r_ahe"] * model["b_fl"]
