@@ -210,6 +210,10 @@ def _series_rows(summary: pd.DataFrame, column: str, quantity: str,
         said = "/".join(sorted(set(words[off])))
         notes.append(f"{int(off.sum())} run(s) left out: {_split(column)[1]} {said}")
     keep = np.isfinite(x) & np.isfinite(y)
+    if not keep.any() and off.any():
+        raise StageError(f"a series needs {quantity!r} at 3 or more distinct values of "
+                         f"{column[len(_split(column)[0]):]!r}; the fitted runs have none: "
+                         + "; ".join(notes))
     if not keep.any():
         values = sorted(set(map(str, fitted.loc[np.isfinite(y), column].dropna())))
         raise StageError(f"{column[len(_split(column)[0]):]!r} is not a number in the runs "
