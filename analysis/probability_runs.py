@@ -93,7 +93,8 @@ def fit_probability_run(run: RunData, *, dr_dt: float | None = None,
     ``_stderr``; the verdict of the whole (VERDICT.md). With 3 or more widths, the bar's
     ``dr_dt`` (ohm/K) and the threshold's ``threshold_coefficient`` (d ln I_c0/dT, 1/K),
     also ``i_c0_corrected`` and ``delta_0_corrected`` at the stage temperature
-    (:func:`add_joule_correction`); the note says plainly what is missing for it."""
+    (:func:`labspin.analysis.joule_runs.add_joule_correction`); the note says plainly
+    what is missing for it."""
     share, curves = probability_table(run)
     out: dict[str, Any] = with_verdict({"share": share, "n_widths": len(curves)})
     notes: list[str] = []
@@ -114,6 +115,8 @@ def fit_probability_run(run: RunData, *, dr_dt: float | None = None,
             [f["i_50_stderr"] for _, f in good])
         _carry(out, dependence, "I_50(t_p): ", {"i_c0": "i_c0", "delta_0": "delta_0"})
         notes.append(f"I_c0 and Delta_0 from I_50 at {len(good)} pulse widths")
+        from labspin.analysis.joule_runs import add_joule_correction
+
         add_joule_correction(run, out, notes, dr_dt=dr_dt, dr_dt_stderr=dr_dt_stderr,
                              coefficient=threshold_coefficient,
                              coefficient_stderr=threshold_coefficient_stderr)
@@ -165,6 +168,31 @@ def pulse_temperatures(run: RunData, currents, *, resistance_slope: float,
                    "stage_temperature": float(t_stage), "note": note}
 
 
+def heated_widths(run: RunData, *, resistance_slope: float,
+                  stage_temperature: float | None = None, tau_0: float | None = None,
+                  scatter: bool = False
+                  ) -> tuple[list[float], list[float], list[float], np.ndarray, dict]:
+    """Per pulse width of a SwitchingProbability run: I_50 (A) and the bar's temperature
+    at it during the pulse (:func:`pulse_temperatures`); returns (widths, i_50, i_50
+    errors, temperatures, the heating dict). The errors are binomial, or with
+    ``scatter`` quasi-binomial from the trials' own scatter (the statistical scatter of
+    I_50 alone, without the spread of the activation law that binomial errors cover)."""
+    from labspin.analysis.models.probability import DEFAULT_ATTEMPT_TIME
+
+    _, curves = probability_table(run)
+    widths, i_50, err = [], [], []
+    for width, current, probability, trials, spread in curves:
+        fit = fit_switching_probability(current, probability, pulse_width=width,
+                                        trials=trials, sample_sd=spread if scatter else None,
+                                        tau_0=tau_0 or DEFAULT_ATTEMPT_TIME)
+        widths.append(width)
+        i_50.append(abs(fit["i_50"]))
+        err.append(fit["i_50_stderr"])
+    temps, heating = pulse_temperatures(run, i_50, resistance_slope=resistance_slope,
+                                        stage_temperature=stage_temperature)
+    return widths, i_50, err, temps, heating
+
+
 def joule_corrected_fit(run: RunData, *, resistance_slope: float,
                         threshold_coefficient: float = 0.0,
                         stage_temperature: float | None = None, tau_0: float | None = None,
@@ -172,24 +200,16 @@ def joule_corrected_fit(run: RunData, *, resistance_slope: float,
     """I_c0 and Delta_0 of a SwitchingProbability run at 3 or more widths, uncorrected and
     corrected for Joule heating (``models.probability.joule_corrected_threshold``), with
     the bar's temperature at each width's I_50 from the measured pulse voltages
-    (:func:`pulse_temperatures`). ``resistance_slope``: dR/dT (ohm/K) of the V_xx section
-    (a later version takes it from the station file's sample calibration)."""
+    (:func:`pulse_temperatures`). ``resistance_slope``: dR/dT (ohm/K) of the V_xx section,
+    from the sample's R(T) calibration (``labspin fit`` takes it from the run header)."""
     from labspin.analysis.models.probability import (
         DEFAULT_ATTEMPT_TIME,
         joule_corrected_threshold,
     )
 
-    _, curves = probability_table(run)
-    widths, i_50, err = [], [], []
-    for width, current, probability, trials, _spread in curves:
-        fit = fit_switching_probability(current, probability, pulse_width=width,
-                                        trials=trials,
-                                        tau_0=tau_0 or DEFAULT_ATTEMPT_TIME)
-        widths.append(width)
-        i_50.append(abs(fit["i_50"]))
-        err.append(fit["i_50_stderr"])
-    temps, heating = pulse_temperatures(run, i_50, resistance_slope=resistance_slope,
-                                        stage_temperature=stage_temperature)
+    widths, i_50, err, temps, heating = heated_widths(
+        run, resistance_slope=resistance_slope, stage_temperature=stage_temperature,
+        tau_0=tau_0)
     out = joule_corrected_threshold(widths, i_50, err, temps,
                                     stage_temperature=heating["stage_temperature"],
                                     threshold_coefficient=threshold_coefficient,
@@ -200,58 +220,3 @@ def joule_corrected_fit(run: RunData, *, resistance_slope: float,
     if heating["note"]:
         out["note"] = heating["note"]
     return out
-
-
-
-#: what the notes say when the Joule-heating correction cannot be made
-_NO_DR_DT = ("I_c0 is not corrected for Joule heating (the bar is tens of kelvin above the "
-             "stage during the pulses, so I_c0 reads low): give the sample's dR/dT "
-             "(calibration dr_dt in the station file, or --dr-dt)")
-_NO_COEFFICIENT = ("I_c0 is not corrected for Joule heating: the threshold's temperature "
-                   "coefficient d ln I_c0/dT is missing (calibration "
-                   "threshold_temperature_coefficient, or --threshold-coefficient; README: "
-                   "how to measure it); without it only the barrier's 1/T could be corrected "
-                   "and I_c0 would still read low")
-
-
-def add_joule_correction(run: RunData, out: dict, notes: list[str], *, dr_dt: float | None,
-                         dr_dt_stderr: float = 0.0, coefficient: float | None,
-                         coefficient_stderr: float = 0.0) -> None:
-    """``i_c0_corrected`` and ``delta_0_corrected`` (at the stage temperature, beside the
-    uncorrected ``i_c0``) into ``out`` by :func:`joule_corrected_fit`, their sigmas
-    widened by the calibration's (dR/dT and d ln I_c0/dT refitted at value + sigma);
-    ``pulse_temperature`` the bar's mean temperature during the pulses. What prevents
-    it goes into ``notes``, never a partial correction presented as the threshold."""
-    if dr_dt is None:
-        notes.append(_NO_DR_DT)
-        return
-    if coefficient is None:
-        notes.append(_NO_COEFFICIENT)
-        return
-    try:
-        fit = joule_corrected_fit(run, resistance_slope=dr_dt,
-                                  threshold_coefficient=coefficient)
-        errors = {"i_c0": fit["i_c0_stderr"] ** 2, "delta_0": fit["delta_0_stderr"] ** 2}
-        for slope, coef in ((dr_dt + dr_dt_stderr, coefficient),
-                            (dr_dt, coefficient + coefficient_stderr)):
-            if (slope, coef) != (dr_dt, coefficient):
-                shifted = joule_corrected_fit(run, resistance_slope=slope,
-                                              threshold_coefficient=coef)
-                for key in errors:
-                    errors[key] += (shifted[key] - fit[key]) ** 2
-    except (DataError, ValueError, ArithmeticError, RuntimeError) as exc:
-        notes.append(f"I_c0 not corrected for Joule heating: {exc}")
-        return
-    for key in ("i_c0", "delta_0"):
-        out[f"{key}_corrected"] = fit[key]
-        out[f"{key}_corrected_stderr"] = float(np.sqrt(errors[key]))
-    out["pulse_temperature"] = fit["pulse_temperature"]
-    out["stage_temperature"] = fit["stage_temperature"]
-    if fit["verdict"] != OK:
-        worsen(out, POOR, f"heating-corrected I_c0: {fit['verdict_reason']}",
-               [n for n in ("i_c0_corrected", "delta_0_corrected")
-                if f"{n.removesuffix('_corrected')}" in fit["undetermined"].split(",")])
-    notes.append(f"I_c0 corrected for Joule heating: the bar at {fit['pulse_temperature']:.0f} K "
-                 f"during the pulses (mean), {fit['stage_temperature']:.0f} K stage, dR/dT "
-                 f"{dr_dt:.4g} ohm/K, d ln I_c0/dT {coefficient:.3g} 1/K"
-                 + (f"; {fit['note']}" if fit.get("note") else ""))

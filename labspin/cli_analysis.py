@@ -72,6 +72,10 @@ def calibration_inputs(func):
                      callback=_quantity_option("1/K", "-5e-3 or '-5e-3 1/K'"),
                      help="d ln I_c0/dT of the switching threshold (1/K), with --dr-dt "
                           "(default: the sample's calibration)."),
+        click.option("--measure-threshold-coefficient", is_flag=True,
+                     help="Measure d ln I_c0/dT of each sample from its SwitchingProbability "
+                          "runs at 2 or more stage temperatures (3+ pulse widths each) and "
+                          "print it for the sample's calibration."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -128,7 +132,8 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
                 width: float | None, thickness: float | None, r_ahe: float | None,
                 m_eff: float | None, r_phe: float | None, ms: float | None,
                 thickness_f: float | None, dr_dt: float | None,
-                threshold_coefficient: float | None, series: str | None,
+                threshold_coefficient: float | None, measure_threshold_coefficient: bool,
+                series: str | None,
                 quantity: str | None, trend: str, series_out: str | None,
                 phase_diagram: bool) -> None:
     """Fit saved runs: files or folders (searched for *.csv) and/or a catalog --query.
@@ -172,6 +177,8 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
         _series(summary, series, quantity, trend, series_out)
     if phase_diagram:
         _phase_diagram(summary, ms, thickness_f if thickness_f is not None else thickness)
+    if measure_threshold_coefficient:
+        _measure_threshold_coefficient(runs, dr_dt)
     undetermined = sum(verdict_of(r) == "not determined" for r in summary.to_dict("records"))
     if skipped:
         console.print(f"[red]{len(skipped)} file(s) could not be read (listed above)[/red]")
@@ -345,3 +352,40 @@ def _phase_diagram(summary, ms: float | None, t_f: float | None) -> None:
     if "xi_dl" not in fit:
         console.print("  |ξ_DL|: give --ms and --thickness-f (or M_s in the samples' "
                       "calibration)", highlight=False)
+
+
+def _measure_threshold_coefficient(runs: list, dr_dt: float | None) -> None:
+    """d ln I_c0/dT per sample from its SwitchingProbability runs (README: "Joule
+    heating"), printed as the line to put into the station file."""
+    from labspin.analysis.calibration import header_calibration
+    from labspin.analysis.joule_runs import threshold_coefficient_from_runs
+    from labspin.analysis.models._common import DataError
+
+    by_sample: dict[str, list] = {}
+    for run in runs:
+        if run.procedure == "SwitchingProbability":
+            by_sample.setdefault(str(run.metadata.get("Sample", "")), []).append(run)
+    if not by_sample:
+        raise click.ClickException("--measure-threshold-coefficient: no SwitchingProbability "
+                                   "run among the runs")
+    for sample, group in by_sample.items():
+        slope = dr_dt if dr_dt is not None else header_calibration(group[0]).get(
+            "dr_dt", (None, 0.0))[0]
+        if slope is None:
+            console.print(f"sample {sample}: d ln I_c0/dT needs the bar's dR/dT (calibration "
+                          "dr_dt in the station file, or --dr-dt)", highlight=False)
+            continue
+        try:
+            found = threshold_coefficient_from_runs(group, resistance_slope=slope)
+        except DataError as exc:
+            console.print(f"sample {sample}: d ln I_c0/dT not measured: {exc}",
+                          highlight=False, markup=False)
+            continue
+        temps = ", ".join(f"{t:g}" for t in found["stage_temperatures"])
+        corrected = ", ".join(si(i, "A") for i in found["i_c0_corrected"])
+        console.print(f"sample {sample}: d ln I_c0/dT = {found['value']:.3g} ± "
+                      f"{found['stderr']:.2g} 1/K from {len(group)} runs at {temps} K "
+                      f"(I_c0 corrected to each: {corrected}); put it into the sample's "
+                      "calibration in the station file:\n"
+                      f"    threshold_temperature_coefficient: \"{found['value']:.3g} ± "
+                      f"{found['stderr']:.2g} 1/K\"", highlight=False, markup=False)
