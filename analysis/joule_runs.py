@@ -136,7 +136,8 @@ def threshold_coefficient_from_runs(runs: list[RunData], *, resistance_slope: fl
     stage temperature with a trial coefficient, and the coefficient is the slope of
     ln I_c0 (corrected) against the stage temperatures, until the two agree.
 
-    Its sigma: the scatter of the coefficient over ``resamples`` parametric resamplings
+    Its sigma: half the central 68 % range of the coefficient over ``resamples``
+    parametric resamplings
     of every width's I_50 within its statistical error (quasi-binomial, from the trials'
     own scatter). Not in it: the curvature of ln I_c0(T) between the span measured and
     the span of the heating (on the bench a few percent of the coefficient). Returns
@@ -182,6 +183,7 @@ def threshold_coefficient_from_runs(runs: list[RunData], *, resistance_slope: fl
             continue
     if len(spread) < max(10, resamples // 2):
         raise DataError("d ln I_c0/dT: too few resamplings converged to give its sigma")
-    return {"value": s, "stderr": float(np.std(spread, ddof=1)),
+    low, high = np.percentile(spread, [15.87, 84.13])  # robust to a stray resample
+    return {"value": s, "stderr": float(0.5 * (high - low)),
             "stage_temperatures": temps, "i_c0_corrected": corrected.tolist(),
             "i_c0_uncorrected": uncorrected.tolist()}
