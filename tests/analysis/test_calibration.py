@@ -96,3 +96,19 @@ def test_an_angle_scan_takes_r_ahe_m_eff_and_m_s_from_its_header(angle_scan, tmp
                      ms=2 * props.saturation_magnetization)
     assert forced["xi_dl"] == pytest.approx(2 * row["xi_dl"], rel=1e-6)
     assert "run header: R_AHE, M_eff;" in forced["note"]
+
+
+def test_an_stfmr_run_keeps_its_own_m_s_and_takes_the_calibration_s_otherwise():
+    from types import SimpleNamespace
+
+    def run(own: float) -> SimpleNamespace:
+        return SimpleNamespace(parameters={"Sample M_s": own},
+                               metadata={"Calibration M_s": 7.5e5,
+                                         "Calibration M_s stderr": 1e4},
+                               units={"Calibration M_s": "A/m",
+                                      "Calibration M_s stderr": "A/m"})
+
+    inputs, note = calibrated_inputs(run(8e5), "stfmr", {})
+    assert inputs["ms"] is None and note == ""  # fit_stfmr_run uses the run's 8e5
+    inputs, note = calibrated_inputs(run(0.0), "stfmr", {})
+    assert (inputs["ms"], inputs["ms_stderr"]) == (7.5e5, 1e4) and "M_s" in note

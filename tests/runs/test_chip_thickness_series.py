@@ -127,3 +127,14 @@ def test_the_thickness_trend_reads_the_afmi_thickness_from_the_headers(night):
     for _, row in table.iterrows():
         assert row["xi_dl"] == pytest.approx(truth(row["AFMI thickness (m)"]),
                                              abs=3 * row["xi_dl_stderr"])
+
+
+def test_the_report_carries_each_bar_and_its_xi_dl(night):
+    folder, data, cli = night
+    out = folder / "report"
+    result = cli.invoke(main, ["report", str(Path(data)), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    table = (out / "summary.md").read_text(encoding="utf-8")
+    for sample in THICKNESSES:
+        assert sample in table
+    assert table.count("ξ_DL = ") == len(THICKNESSES)
