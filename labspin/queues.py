@@ -81,7 +81,7 @@ SAMPLE = "sample"
 class Step(_Strict):
     procedure: str
     label: str | None = None
-    sample: str | None = None  # the bar of the station's chip (labspin.samples)
+    sample: str | int | None = None  # the bar of the station's chip (labspin.samples)
     parameters: dict[str, Any] = Field(default_factory=dict)
     sweep: list[dict[str, SweepSpec]] = Field(default_factory=list)
     repeat: int = Field(default=1, ge=1, le=100000)

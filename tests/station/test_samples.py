@@ -253,3 +253,36 @@ def test_a_bar_simulates_its_device_file(tmp_path):
         assert "chip 7" in station.description
     finally:
         station.close()
+
+
+def _random_values():
+    from hypothesis import strategies as st
+
+    leaves = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | \
+        st.text(max_size=8) | st.sampled_from(["D1", "5 um", "2 ± 0.1 ohm", "± ohm", "1/K"])
+    return st.recursive(leaves, lambda children: st.lists(children, max_size=3)
+                        | st.dictionaries(st.sampled_from(
+                            ["id", "width", "calibration", "r_ahe", "value", "stderr",
+                             "afmi_thickness", "preset", "device", "x"]), children, max_size=3),
+                        max_leaves=12)
+
+
+def test_random_samples_give_a_station_file_error_never_a_crash():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.sampled_from(["samples", "sample", "default_sample"]), _random_values(),
+           st.booleans())
+    def check(key, value, inside):
+        data = chip()
+        if inside and key == "samples" and isinstance(value, dict):
+            data["samples"][0] = value
+        else:
+            data[key] = value
+        try:
+            parse_station(data, "random.yaml")
+        except StationFileError:
+            pass
+
+    check()
