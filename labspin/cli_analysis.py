@@ -358,6 +358,7 @@ def _measure_threshold_coefficient(runs: list, dr_dt: float | None) -> None:
     """d ln I_c0/dT per sample from its SwitchingProbability runs (README: "Joule
     heating"), printed as the line to put into the station file."""
     from labspin.analysis.calibration import header_calibration
+    from labspin.analysis.formatting import si
     from labspin.analysis.joule_runs import threshold_coefficient_from_runs
     from labspin.analysis.models._common import DataError
 

@@ -1,8 +1,8 @@
 """The device model of each Hall bar on the simulated bench.
 
 A bar simulates its own ``preset`` or ``device`` file (``labspin.physics.devicefile``)
-when its sample entry names one, else the station's (``sim.device`` or ``sim.preset``);
-``--preset`` on the command line replaces them all. The sample's geometry is the bar's:
+when its sample entry names one, else the station's (``--preset``/``--device`` on the
+command line, else ``sim.device`` or ``sim.preset``). The sample's geometry is the bar's:
 its width, its length and, when given, its AFMI thickness replace the device's (so one
 preset simulates a thickness series of one chip), and its FM thickness must agree with
 the device's FM (a different FM is a different device: write a device file).
@@ -25,12 +25,12 @@ if TYPE_CHECKING:  # the station file imports this module lazily
 def device_source(config: StationFile, sample: Sample,
                   preset: str | None = None) -> tuple[str, Any]:
     """("preset", name) or ("device", file or inline keys) for ``sample``."""
-    if preset is not None:
-        return "preset", preset
     if sample.preset is not None:
         return "preset", sample.preset
     if sample.device is not None:
         return "device", sample.device
+    if preset is not None:
+        return "preset", preset
     station_device = getattr(config.sim, "device", None)  # sim: {device: FILE}
     if station_device is not None:
         return "device", station_device
@@ -73,22 +73,14 @@ def device_for_sample(config: StationFile, sample: Sample,
                       preset: str | None = None) -> DeviceParameters:
     """The device parameters the bench simulates for ``sample`` (module doc);
     StationFileError naming the sample and the fix when they cannot agree."""
-    from labspin.physics import preset as device_preset
     from labspin.stationfile import StationFileError
 
-    kind, source = device_source(config, sample, preset)
     where = f"{config.source_path or 'station file'}: sample {sample.id!r}"
-    params = device_preset(source) if kind == "preset" else \
-        load_device_file(source, config, where)
-    what = f"the {params.name} preset" if kind == "preset" else f"its device ({params.name})"
-    fm = params.ferromagnet
-    if abs(fm.thickness - sample.fm_thickness) > 1e-3 * fm.thickness:
-        raise StationFileError(
-            f"{where}: fm_thickness ({sample.fm_thickness:g} m) differs from {what}'s "
-            f"{fm.name} ({fm.thickness:g} m); make them agree to simulate this sample (a "
-            "different ferromagnet is a different device: give the sample a device file)")
-    params = params.with_(hall_bar=params.hall_bar.with_(width=sample.width,
-                                                         length=sample.length))
+    matched = _matched_by_station_device(config, sample, preset, where)
+    if matched is not None:
+        params, what = matched
+    else:
+        params, what = _matched_here(config, sample, preset, where)
     if sample.afmi_thickness is not None:
         found = afmi_layer(params)
         if found is None:
@@ -102,6 +94,50 @@ def device_for_sample(config: StationFile, sample: Sample,
         except ValueError as exc:  # thinner than the film's Neel-temperature scale
             raise StationFileError(f"{where}: afmi_thickness: {exc}") from None
     return params
+
+
+def _matched_by_station_device(config: StationFile, sample: Sample, override: Any,
+                               where: str) -> tuple[DeviceParameters, str] | None:
+    """The sample's device through ``labspin.station_device`` (device files: the same
+    checks of sample against device as a station of one sample), or None without it."""
+    try:
+        from labspin import station_device
+    except ImportError:
+        return None
+    if not hasattr(config, "simulated_device"):
+        return None
+    source = config.source_path or "station file"
+    if override is None and (sample.preset is not None or sample.device is not None):
+        key = "preset" if sample.preset is not None else "device"
+        chosen = station_device.resolve(getattr(sample, key), base_dir=_base_dir(config),
+                                        where=f"samples.{sample.id}.{key}", source=source)
+    else:
+        chosen = config.simulated_device(override)
+    params = station_device.matched(sample, chosen, source=where,
+                                    derivable=config.backend == "sim")
+    return params, chosen.label
+
+
+def _matched_here(config: StationFile, sample: Sample, preset: Any,
+                  where: str) -> tuple[DeviceParameters, str]:
+    """The sample's preset (or device file) with the sample's width and length; its FM
+    thickness must agree."""
+    from labspin.physics import preset as device_preset
+    from labspin.stationfile import StationFileError
+
+    kind, source = device_source(config, sample, preset)
+    params = device_preset(source) if kind == "preset" else \
+        load_device_file(source, config, where)
+    what = f"the {params.name} preset" if kind == "preset" else f"its device ({params.name})"
+    fm = params.ferromagnet
+    if abs(fm.thickness - sample.fm_thickness) > 1e-3 * fm.thickness:
+        raise StationFileError(
+            f"{where}: fm_thickness ({sample.fm_thickness:g} m) differs from {what}'s "
+            f"{fm.name} ({fm.thickness:g} m); make them agree to simulate this sample (a "
+            "different ferromagnet is a different device: give the sample a device file)")
+    params = params.with_(hall_bar=params.hall_bar.with_(width=sample.width,
+                                                         length=sample.length))
+    return params, what
 
 
 def describe_device(params: DeviceParameters) -> str:
