@@ -81,15 +81,15 @@ def test_a_plan_without_samples_is_unchanged_on_a_station_of_one():
 
 
 @pytest.mark.parametrize(("step", "message"), [
-    ({"sample": "D9"}, r"step 1 \(ReadResistance\): sample 'D9' is not a bar of the station "
-                       r"\(D1, D2, D3\)"),
+    ({"sample": "D9"}, r"step 1 \(ReadResistance\).*: sample 'D9' is not a bar of the "
+                       r"station \(D1, D2, D3\)"),
     ({"sweep": [{"sample": {"values": ["D1", "D7"]}}]}, r"sample 'D7' is not a bar"),
     ({"sample": "D1", "sweep": [{"sample": {"values": ["D2"]}}]}, r"the sample is given twice"),
     ({"sweep": [{"sample": {"linspace": [1, 3, 3]}}]}, r"list the bars with values"),
     ({"sweep": [{"sample": {"values": [True]}}]}, r"True is not a sample id"),
     # 60 mA is within the limits of a 5 um bar, not of the 1 um D2
     ({"parameters": {"read_current": 0.06}, "sweep": [{"sample": {"values": ["D1", "D2"]}}]},
-     r"read_current=0.06 on sample D2: read current density"),
+     r"on sample D2: read current density"),
 ])
 def test_samples_are_checked_when_the_queue_is_planned(step, message):
     with pytest.raises(QueueFileError, match=message):
