@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labspin.analysis.calibration import calibrated_inputs
 from labspin.analysis.harmonic_runs import fit_harmonic_run
 from labspin.analysis.loaders import RunData
 from labspin.analysis.models._common import DataError, FitError, with_verdict
@@ -171,15 +172,23 @@ _FITTERS: dict[str, Callable[..., dict]] = {
 }
 
 
+#: header entries whose unit is known even when the value is not a number ("off", "not
+#: given"), so that every run lands in one summary column
+_HEADER_UNITS = {"Stage temperature": "K", "AFMI thickness": "m"}
+
+
 def header_columns(run: RunData) -> dict[str, Any]:
     """The run's header as summary columns (module doc): ``param: <label> (<unit>)`` per
     parameter, ``meta: <label> (<unit>)`` per metadata entry; no parentheses without a
     unit."""
+    from labspin.analysis.calibration import CALIBRATION_UNITS
+
+    known = _HEADER_UNITS | CALIBRATION_UNITS
     out: dict[str, Any] = {}
     for prefix, entries in ((PARAMETER_PREFIX, run.parameters),
                             (METADATA_PREFIX, run.metadata)):
         for label, value in entries.items():
-            unit = run.units.get(label, "")
+            unit = run.units.get(label, "") or known.get(label, "")
             out[f"{prefix}{label} ({unit})" if unit else f"{prefix}{label}"] = value
     return out
 
@@ -187,7 +196,8 @@ def header_columns(run: RunData) -> dict[str, Any]:
 def fit_run(run: RunData, *, width: float | None = None, thickness: float | None = None,
             r_ahe: float | None = None, r_phe: float | None = None,
             m_eff: float | None = None, ms: float | None = None,
-            thickness_f: float | None = None) -> dict:
+            thickness_f: float | None = None, dr_dt: float | None = None,
+            threshold_coefficient: float | None = None) -> dict:
     """Fit one run with the model of its procedure; one flat dict.
 
     Keys: file, procedure, kind, fitted (bool), verdict, verdict_reason, undetermined,
@@ -211,9 +221,12 @@ def fit_run(run: RunData, *, width: float | None = None, thickness: float | None
         return _not_fitted(run, row, f"no batch fit for {run.procedure} runs") | header
     if run.data.empty:
         return _not_fitted(run, row, "the run has no data rows") | header
+    inputs, from_header = calibrated_inputs(
+        run, kind, {"r_ahe": r_ahe, "r_phe": r_phe, "m_eff": m_eff, "ms": ms,
+                    "dr_dt": dr_dt, "threshold_coefficient": threshold_coefficient})
     try:
-        result = fitter(run, width=width, thickness=thickness, r_ahe=r_ahe, r_phe=r_phe,
-                        m_eff=m_eff, ms=ms, thickness_f=thickness_f)
+        result = fitter(run, width=width, thickness=thickness, thickness_f=thickness_f,
+                        **inputs)
     except SkipRun as exc:
         return _not_fitted(run, row, str(exc)) | header
     except (DataError, FitError, ValueError, ArithmeticError, KeyError,
@@ -228,6 +241,8 @@ def fit_run(run: RunData, *, width: float | None = None, thickness: float | None
         row.pop(key)
     row.update(result)
     with_verdict(row)
+    if from_header:
+        row["note"] = "; ".join(n for n in (from_header, row.get("note")) if n)
     if run.notes:  # e.g. a last row cut off by a crash: say what the fit did not see
         row["note"] = "; ".join([*run.notes, *([row["note"]] if row.get("note") else [])])
     settle(row)

@@ -27,7 +27,9 @@ QUANTITIES = {
     "switching_loop": [("i_c_plus", "I_c+", "A"), ("i_c_minus", "I_c-", "A"),
                        ("j_c_plus", "J_c+", "A/m²"), ("j_c_minus", "J_c-", "A/m²")],
     "switching_probability": [("i_50", "I_50", "A"), ("i_c0", "I_c0", "A"),
-                              ("delta_0", "Δ_0", "")],
+                              ("delta_0", "Δ_0", ""),
+                              ("i_c0_corrected", "I_c0 (Joule-corrected)", "A"),
+                              ("delta_0_corrected", "Δ_0 (Joule-corrected)", "")],
     "harmonic_hall": [("b_dl", "B_DL", "T"), ("b_fl", "B_FL", "T"), ("xi_dl", "ξ_DL", ""),
                       ("r_phe", "R_PHE", "Ω"), ("dl_amplitude_low", "A(B_low)", "V"),
                       ("fl_amplitude_low", "C(B_low)", "V")],
@@ -40,7 +42,8 @@ _UNITS = {"exchange_bias": "T", "coercivity": "T", "half_step": "Ω", "r_ohe": "
           "i_c": "A", "energy_plus": "J", "energy_minus": "J", "b_dl_per_ampere": "T/A",
           "b_fl_per_ampere": "T/A", "level_high": "Ω", "level_low": "Ω", "r_ahe": "Ω",
           "apparent_x": "T", "apparent_y": "T", "b_longitudinal": "T", "b_transverse": "T",
-          "read_noise": "Ω", "step": "Ω"}
+          "read_noise": "Ω", "step": "Ω", "pulse_temperature": "K",
+          "stage_temperature": "K"}
 #: colours of the verdicts (text on white, and the boxes on figures)
 VERDICT_COLOURS = {OK: "#1b7f3b", POOR: "#d97000", UNDETERMINED: "#c62828"}
 

@@ -4,6 +4,7 @@ al., PRB 89, 144425 (2014)), with xi_DL when the geometry and M_s are given."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,8 @@ def _efficiency_inputs(run: RunData, width: float | None, thickness: float | Non
         width, thickness = _geometry(run, "Bar width"), _geometry(run, "Conducting thickness")
         if thickness_f is None:
             thickness_f = _geometry(run, "FM thickness")
-    missing = [name for name, v in (("width", width), ("thickness", thickness), ("ms", ms))
+    missing = [name for name, v in (("width", width), ("thickness", thickness),
+                                    ("M_s (the sample's calibration m_s, or --ms)", ms))
                if v is None]
     current = _ac_current(run)
     if missing or current is None:
@@ -51,7 +53,8 @@ def _efficiency_inputs(run: RunData, width: float | None, thickness: float | Non
 
 
 def _avci(run: RunData, *, r_ahe: float | None, r_phe: float | None, m_eff: float | None,
-          efficiency: dict, notes: list[str], b_k: float | None = None) -> dict:
+          efficiency: dict, notes: list[str], b_k: float | None = None,
+          errors: dict[str, float] | None = None) -> dict:
     """In-plane magnet: azimuthal scans at several fields (Avci et al., PRB 90, 224427),
     fitted with the equilibrium angle of m in the in-plane anisotropy; R_PHE and B_K from
     the first-harmonic scans (labspin.analysis.models.harmonic_inplane)."""
@@ -73,12 +76,13 @@ def _avci(run: RunData, *, r_ahe: float | None, r_phe: float | None, m_eff: floa
     if not isinstance(current, (int, float)):
         missing.append("the AC current amplitude")
     if r_ahe is None:
-        missing.append("R_AHE (not in the file: pass r_ahe from a Hall loop of this device)")
+        missing.append("R_AHE (an in-plane bar cannot give it within the field limits: "
+                       "give the sample's calibration r_ahe in the station file, or --r-ahe)")
     if r_phe is None and not has_1w:
         missing.append("R_PHE (pass r_phe, or measure R_xy 1w)")
     if m_eff is None and len(table) < 4:
-        missing.append(f"M_eff (only {len(table)} field magnitudes; pass m_eff or "
-                       "measure at least 4 fields)")
+        missing.append(f"M_eff (only {len(table)} field magnitudes; give the sample's "
+                       "calibration m_eff, --m-eff, or measure at least 4 fields)")
     elif len(table) < 3:
         missing.append(f"at least 3 field magnitudes (the run has {len(table)})")
     if missing:
@@ -102,7 +106,7 @@ def _avci(run: RunData, *, r_ahe: float | None, r_phe: float | None, m_eff: floa
     out.update(flat(fit_harmonic_hall_inplane(
         b, np.deg2rad(deg), v2w, current_amplitude=float(current), r_ahe=float(r_ahe),
         r_phe=r_phe, m_eff=m_eff, b_k=b_k, r1w=r1w if has_1w else None, scan=b_set,
-        **efficiency)))
+        **{f"{k}_stderr": v for k, v in (errors or {}).items()}, **efficiency)))
     return out
 
 
@@ -176,7 +180,8 @@ def _anomalous_hall(r_zero: float, state: int, r_ahe: float | None,
 
 
 def _hayashi(run: RunData, *, r_ahe: float | None, r_phe: float | None,
-             efficiency: dict, notes: list[str]) -> dict:
+             efficiency: dict, notes: list[str], errors: dict[str, float] | None = None
+             ) -> dict:
     """Perpendicular magnet: field sweeps along x (and y) after an initialising field
     along z (Hayashi et al., PRB 89, 144425 (2014); labspin.analysis.models.harmonic)."""
     from labspin.analysis.models.harmonic import fit_harmonic_hall_perpendicular
@@ -200,13 +205,41 @@ def _hayashi(run: RunData, *, r_ahe: float | None, r_phe: float | None,
                          + (": pass r_phe" if r_phe is None else " and R_AHE")
                          + "): B_DL and B_FL are the apparent fields, which R_PHE/R_AHE mixes")
         (bx, v1x, v2x, _), (by, v1y, v2y, _) = sweeps["x"], sweeps["y"]
-        out.update(flat(fit_harmonic_hall_perpendicular(
-            bx, v1x, v2x, by, v1y, v2y, current_amplitude=i0, state=state,
-            planar_to_anomalous=xi, **efficiency)))
+
+        def fit(ratio: float) -> dict:
+            return flat(fit_harmonic_hall_perpendicular(
+                bx, v1x, v2x, by, v1y, v2y, current_amplitude=i0, state=state,
+                planar_to_anomalous=ratio, **efficiency))
+
+        result = fit(xi)
+        _calibration_errors(result, fit, xi, r_phe, ahe, errors or {}, efficiency)
+        out.update(result)
         return out
     axis, sweep = next(iter(sweeps.items()))
     out.update(_hayashi_one_axis(axis, sweep, state, i0, efficiency, notes))
     return out
+
+
+def _calibration_errors(result: dict, fit: Any, ratio: float, r_phe: float | None,
+                        r_ahe: float | None, errors: dict[str, float],
+                        efficiency: dict) -> None:
+    """Widen B_DL, B_FL and xi_DL of a Hayashi fit by the calibration's uncertainties:
+    R_PHE / R_AHE through the planar Hall correction (refitted at the ratio plus its
+    error), M_s through xi_DL (proportional to 1/M_s)."""
+    rel = 0.0
+    if r_phe and r_ahe:
+        rel = math.hypot(errors.get("r_phe", 0.0) / r_phe, errors.get("r_ahe", 0.0) / r_ahe)
+    keys = [k for k in ("b_dl", "b_fl", "b_dl_per_ampere", "b_fl_per_ampere", "xi_dl")
+            if k in result and f"{k}_stderr" in result]
+    if rel > 0:
+        shifted = fit(ratio * (1 + rel))
+        for key in keys:
+            result[f"{key}_stderr"] = math.hypot(result[f"{key}_stderr"],
+                                                 shifted[key] - result[key])
+    ms, ms_err = efficiency.get("ms"), errors.get("ms", 0.0)
+    if "xi_dl" in keys and ms and ms_err:
+        result["xi_dl_stderr"] = math.hypot(result["xi_dl_stderr"],
+                                            result["xi_dl"] * ms_err / ms)
 
 
 def _hayashi_one_axis(axis: str, sweep: tuple[np.ndarray, ...], state: int, i0: float,
@@ -238,18 +271,27 @@ def _hayashi_one_axis(axis: str, sweep: tuple[np.ndarray, ...], state: int, i0: 
 def fit_harmonic_run(run: RunData, *, r_ahe: float | None = None, r_phe: float | None = None,
                    m_eff: float | None = None, width: float | None = None,
                    thickness: float | None = None, thickness_f: float | None = None,
-                   ms: float | None = None, b_k: float | None = None, **_: Any) -> dict:
-    """Fit a HarmonicHall run by its mode (module doc); one flat dict with the verdict."""
+                   ms: float | None = None, b_k: float | None = None,
+                   r_ahe_stderr: float = 0.0, r_phe_stderr: float = 0.0,
+                   m_eff_stderr: float = 0.0, ms_stderr: float = 0.0, **_: Any) -> dict:
+    """Fit a HarmonicHall run by its mode (module doc); one flat dict with the verdict.
+    The ``*_stderr`` (a calibration's uncertainties) are carried into the sigmas."""
     mode = str(run.parameters.get("Mode", ""))
     if mode not in ("angle scan", "field sweep"):
         raise SkipRun(f"harmonic Hall mode {mode!r}: neither 'angle scan' nor 'field sweep'")
     notes: list[str] = []
+    errors = {"r_ahe": r_ahe_stderr, "r_phe": r_phe_stderr, "m_eff": m_eff_stderr,
+              "ms": ms_stderr}
     efficiency, why = _efficiency_inputs(run, width, thickness, thickness_f, ms)
     if mode == "angle scan":
+        # an R_PHE or M_eff not given is fitted, with its own error
+        given = {k: v for k, v in errors.items()
+                 if {"r_ahe": r_ahe, "r_phe": r_phe, "m_eff": m_eff, "ms": ms}[k] is not None}
         out = _avci(run, r_ahe=r_ahe, r_phe=r_phe, m_eff=m_eff, efficiency=efficiency,
-                    notes=notes, b_k=b_k)
+                    notes=notes, b_k=b_k, errors=given)
     else:
-        out = _hayashi(run, r_ahe=r_ahe, r_phe=r_phe, efficiency=efficiency, notes=notes)
+        out = _hayashi(run, r_ahe=r_ahe, r_phe=r_phe, efficiency=efficiency, notes=notes,
+                       errors=errors)
     with_verdict(out)
     out["method"] = "Avci" if mode == "angle scan" else "Hayashi"
     if why and ("b_dl" in out):

@@ -85,10 +85,16 @@ def _carry(out: dict, fit: dict, prefix: str, names: dict[str, str]) -> None:
         worsen(out, POOR, f"{prefix}{fit['verdict_reason']}", undetermined)
 
 
-def fit_probability_run(run: RunData, **_: Any) -> dict:
+def fit_probability_run(run: RunData, *, dr_dt: float | None = None,
+                        threshold_coefficient: float | None = None, dr_dt_stderr: float = 0.0,
+                        threshold_coefficient_stderr: float = 0.0, **_: Any) -> dict:
     """One flat dict: i_50 (A) per width as ``i_50_<k>`` with ``pulse_width_<k>``, the
     first determined width's also as ``i_50``; ``i_c0`` and ``delta_0`` with their
-    ``_stderr``; the verdict of the whole (VERDICT.md)."""
+    ``_stderr``; the verdict of the whole (VERDICT.md). With 3 or more widths, the bar's
+    ``dr_dt`` (ohm/K) and the threshold's ``threshold_coefficient`` (d ln I_c0/dT, 1/K),
+    also ``i_c0_corrected`` and ``delta_0_corrected`` at the stage temperature
+    (:func:`labspin.analysis.joule_runs.add_joule_correction`); the note says plainly
+    what is missing for it."""
     share, curves = probability_table(run)
     out: dict[str, Any] = with_verdict({"share": share, "n_widths": len(curves)})
     notes: list[str] = []
@@ -109,6 +115,11 @@ def fit_probability_run(run: RunData, **_: Any) -> dict:
             [f["i_50_stderr"] for _, f in good])
         _carry(out, dependence, "I_50(t_p): ", {"i_c0": "i_c0", "delta_0": "delta_0"})
         notes.append(f"I_c0 and Delta_0 from I_50 at {len(good)} pulse widths")
+        from labspin.analysis.joule_runs import add_joule_correction
+
+        add_joule_correction(run, out, notes, dr_dt=dr_dt, dr_dt_stderr=dr_dt_stderr,
+                             coefficient=threshold_coefficient,
+                             coefficient_stderr=threshold_coefficient_stderr)
     else:
         _carry(out, good[0][1], f"{good[0][0]:g} s: ", {"i_c0": "i_c0", "delta_0": "delta_0"})
         notes.append("I_c0 and Delta_0 from the slope of one curve (measure 3 or more "
@@ -157,6 +168,31 @@ def pulse_temperatures(run: RunData, currents, *, resistance_slope: float,
                    "stage_temperature": float(t_stage), "note": note}
 
 
+def heated_widths(run: RunData, *, resistance_slope: float,
+                  stage_temperature: float | None = None, tau_0: float | None = None,
+                  scatter: bool = False
+                  ) -> tuple[list[float], list[float], list[float], np.ndarray, dict]:
+    """Per pulse width of a SwitchingProbability run: I_50 (A) and the bar's temperature
+    at it during the pulse (:func:`pulse_temperatures`); returns (widths, i_50, i_50
+    errors, temperatures, the heating dict). The errors are binomial, or with
+    ``scatter`` quasi-binomial from the trials' own scatter (the statistical scatter of
+    I_50 alone, without the spread of the activation law that binomial errors cover)."""
+    from labspin.analysis.models.probability import DEFAULT_ATTEMPT_TIME
+
+    _, curves = probability_table(run)
+    widths, i_50, err = [], [], []
+    for width, current, probability, trials, spread in curves:
+        fit = fit_switching_probability(current, probability, pulse_width=width,
+                                        trials=trials, sample_sd=spread if scatter else None,
+                                        tau_0=tau_0 or DEFAULT_ATTEMPT_TIME)
+        widths.append(width)
+        i_50.append(abs(fit["i_50"]))
+        err.append(fit["i_50_stderr"])
+    temps, heating = pulse_temperatures(run, i_50, resistance_slope=resistance_slope,
+                                        stage_temperature=stage_temperature)
+    return widths, i_50, err, temps, heating
+
+
 def joule_corrected_fit(run: RunData, *, resistance_slope: float,
                         threshold_coefficient: float = 0.0,
                         stage_temperature: float | None = None, tau_0: float | None = None,
@@ -164,24 +200,16 @@ def joule_corrected_fit(run: RunData, *, resistance_slope: float,
     """I_c0 and Delta_0 of a SwitchingProbability run at 3 or more widths, uncorrected and
     corrected for Joule heating (``models.probability.joule_corrected_threshold``), with
     the bar's temperature at each width's I_50 from the measured pulse voltages
-    (:func:`pulse_temperatures`). ``resistance_slope``: dR/dT (ohm/K) of the V_xx section
-    (a later version takes it from the station file's sample calibration)."""
+    (:func:`pulse_temperatures`). ``resistance_slope``: dR/dT (ohm/K) of the V_xx section,
+    from the sample's R(T) calibration (``labspin fit`` takes it from the run header)."""
     from labspin.analysis.models.probability import (
         DEFAULT_ATTEMPT_TIME,
         joule_corrected_threshold,
     )
 
-    _, curves = probability_table(run)
-    widths, i_50, err = [], [], []
-    for width, current, probability, trials, _spread in curves:
-        fit = fit_switching_probability(current, probability, pulse_width=width,
-                                        trials=trials,
-                                        tau_0=tau_0 or DEFAULT_ATTEMPT_TIME)
-        widths.append(width)
-        i_50.append(abs(fit["i_50"]))
-        err.append(fit["i_50_stderr"])
-    temps, heating = pulse_temperatures(run, i_50, resistance_slope=resistance_slope,
-                                        stage_temperature=stage_temperature)
+    widths, i_50, err, temps, heating = heated_widths(
+        run, resistance_slope=resistance_slope, stage_temperature=stage_temperature,
+        tau_0=tau_0)
     out = joule_corrected_threshold(widths, i_50, err, temps,
                                     stage_temperature=heating["stage_temperature"],
                                     threshold_coefficient=threshold_coefficient,
@@ -192,4 +220,3 @@ def joule_corrected_fit(run: RunData, *, resistance_slope: float,
     if heating["note"]:
         out["note"] = heating["note"]
     return out
-

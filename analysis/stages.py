@@ -16,10 +16,10 @@ unit: ``"Stage temperature"``, ``"Stage temperature (K)"`` or the column name it
   with the Lee line (Lee et al., APL 102, 112410 (2013);
   :mod:`labspin.analysis.models.phase_diagram`).
 
-What the run files do not hold: the sample geometry and the AFMI thickness live in the
-station file's sample (recorded in the runs catalog's station snapshot, the AFMI thickness
-only inside the free-text ``stack``). A thickness series needs the thickness in a header
-entry of the runs; any numeric header entry works as the series parameter.
+Every run file records its sample's geometry, including the AFMI thickness ("AFMI
+thickness", from the station file's sample; ``--series "AFMI thickness" --trend
+thickness``), and its calibration; any numeric header entry works as the series
+parameter. Runs whose entry is "off" or "not given" are left out with a note.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ _TREND_UNITS = {"neel_critical_peak": {"t_neel": "parameter", "width": "paramete
                               "exponent": "", "floor": "quantity"},
                 "thickness_saturation": {"q_inf": "quantity", "length": "parameter",
                                          "t_0": "parameter"}}
-#: header values that mean "not set" (procedures/base.py: 0 K leaves the chuck as it is)
+#: header values that mean "not set": files of earlier versions wrote 0 K for a stage left
+#: as it was (now "off", procedures/base.py)
 _UNSET = {"Stage temperature": 0.0}
 _NOT_QUANTITIES = {"file", "procedure", "kind", "fitted", "error", "note", "success"}
 _UNIT = re.compile(r"^(?P<label>.*?)(?: \((?P<unit>[^()]*)\))?$")
@@ -203,14 +204,23 @@ def _series_rows(summary: pd.DataFrame, column: str, quantity: str,
                          f"have: {', '.join(sorted(available)) or 'nothing'}")
     x = _numbers(fitted, column)
     y = pd.to_numeric(fitted[quantity], errors="coerce").astype(float)
+    words = fitted[column].astype(str).str.strip().str.lower()
+    off = words.isin(("off", "not given")) & np.isfinite(y)
+    if off.any():
+        said = "/".join(sorted(set(words[off])))
+        notes.append(f"{int(off.sum())} run(s) left out: {_split(column)[1]} {said}")
     keep = np.isfinite(x) & np.isfinite(y)
+    if not keep.any() and off.any():
+        raise StageError(f"a series needs {quantity!r} at 3 or more distinct values of "
+                         f"{column[len(_split(column)[0]):]!r}; the fitted runs have none: "
+                         + "; ".join(notes))
     if not keep.any():
         values = sorted(set(map(str, fitted.loc[np.isfinite(y), column].dropna())))
         raise StageError(f"{column[len(_split(column)[0]):]!r} is not a number in the runs "
                          f"with {quantity!r} (values: {', '.join(values) or 'none'})")
-    if (~keep).any():
-        notes.append(f"{int((~keep).sum())} fitted run(s) without {quantity!r} or a numeric "
-                     "value left out")
+    if (~keep & ~off).any():
+        notes.append(f"{int((~keep & ~off).sum())} fitted run(s) without {quantity!r} or a "
+                     "numeric value left out")
     label = _split(column)[1]
     if label in _UNSET:
         unset = keep & (x == _UNSET[label])
@@ -321,11 +331,23 @@ def _bias_fields(summary: pd.DataFrame, rows: pd.DataFrame,
     return bias, along_x
 
 
+def _header_value(rows: pd.DataFrame, column: str) -> float | None:
+    """The one positive value of a header column shared by all ``rows``, else None."""
+    if column not in rows.columns:
+        return None
+    values = set(_numbers(rows, column))
+    if len(values) != 1:
+        return None
+    value = values.pop()
+    return value if math.isfinite(value) and value > 0 else None
+
+
 def phase_diagram_stage(summary: pd.DataFrame, *, ms: float | None = None,
                         t_f: float | None = None) -> PhaseDiagramResult:
     """Fit |J_c| (mean of the two polarities of each loop) against |B_x| of the fitted
     switching loops with the Lee line; B_K,eff always, |xi_DL| with ``ms`` (A/m) and
-    ``t_f`` (m).
+    ``t_f`` (m), by default the M_s of the sample's calibration and the FM thickness in
+    the runs' headers when all loops share them.
 
     Unweighted: the fit error of one loop's J_c understates the run-to-run scatter of
     thermally activated switching, so the line's errors come from the scatter about it.
@@ -337,6 +359,13 @@ def phase_diagram_stage(summary: pd.DataFrame, *, ms: float | None = None,
                          "both or neither")
     notes: list[str] = []
     rows = _switching_rows(summary)
+    if ms is None and t_f is None:
+        ms, t_f = _header_value(rows, "meta: Calibration M_s (A/m)"), \
+            _header_value(rows, "meta: FM thickness (m)")
+        if ms is None or t_f is None:
+            ms = t_f = None
+        else:
+            notes.append("M_s and t_F from the runs' headers (the sample's calibration)")
     bias, along_x = _bias_fields(summary, rows, notes)
     j_plus, j_minus = _numbers(rows, "j_c_plus"), _numbers(rows, "j_c_minus")
     j_c = 0.5 * (j_plus.abs() + j_minus.abs())

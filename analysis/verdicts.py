@@ -38,7 +38,8 @@ HEADLINE: dict[str, tuple[str, ...]] = {
                   "coercivity"),
     "switching_loop": ("i_c_plus", "i_c_minus", "i_c", "j_c_plus", "j_c_minus",
                        "energy_plus", "energy_minus", "step", "half_step"),
-    "switching_probability": ("i_50", "i_c0", "delta_0"),
+    "switching_probability": ("i_50", "i_c0", "delta_0", "i_c0_corrected",
+                              "delta_0_corrected"),
     "harmonic_hall": ("b_dl", "b_fl", "b_dl_per_ampere", "b_fl_per_ampere", "xi_dl",
                       "r_phe", "r_ahe", "apparent_x", "apparent_y", "b_longitudinal",
                       "b_transverse", "dl_amplitude_low", "fl_amplitude_low",
@@ -67,7 +68,8 @@ DERIVED: dict[str, tuple[str, ...]] = {
 #: magnitudes that are never zero when determined: sigma >= |value| leaves them
 #: undetermined (an exchange bias or a field-like field may be zero within its sigma)
 _NONZERO = {"r_ahe", "step", "half_step", "b_c_plus", "b_c_minus", "coercivity",
-            "i_c_plus", "i_c_minus", "i_c", "i_50", "i_c0", "delta_0", "contrast"}
+            "i_c_plus", "i_c_minus", "i_c", "i_50", "i_c0", "delta_0", "contrast",
+            "i_c0_corrected", "delta_0_corrected"}
 _I50_K = re.compile(r"^i_50_\d+$")
 #: relative sigma above which a quantity is "poor" (VERDICT.md: about 30 %)
 POOR_RELATIVE_SIGMA = 0.3

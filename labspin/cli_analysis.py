@@ -30,6 +30,51 @@ def _parse_query(items: tuple[str, ...]) -> dict[str, str]:
     return filters
 
 
+def _quantity_option(unit: str, example: str):
+    """A click callback reading a number (SI) or a quantity with units."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+        if value is None:
+            return None
+        from labspin.configfiles import QuantityError, parse_quantity
+
+        text = value.strip()
+        if unit == "1/K":  # '1/K' is not a unit word of the quantity grammar
+            for tail in ("1/K", "/K"):
+                if text.endswith(tail) and text[:-len(tail)].strip():
+                    text = text[:-len(tail)].strip() + " K^-1"
+                    break
+        try:
+            return parse_quantity(text, unit, example)
+        except QuantityError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return parse
+
+
+def calibration_inputs(func):
+    """What the Joule-heating correction of I_c0 needs (default: the run header's sample
+    calibration)."""
+    options = [
+        click.option("--dr-dt", default=None, metavar="OHM/K",
+                     callback=_quantity_option("ohm/K", "0.4 or '0.4 ohm/K'"),
+                     help="dR/dT of the V_xx section (ohm/K) for the Joule-heating "
+                          "correction of I_c0 (default: the sample's calibration in the "
+                          "run header)."),
+        click.option("--threshold-coefficient", default=None, metavar="1/K",
+                     callback=_quantity_option("1/K", "-5e-3 or '-5e-3 1/K'"),
+                     help="d ln I_c0/dT of the switching threshold (1/K), with --dr-dt "
+                          "(default: the sample's calibration)."),
+        click.option("--measure-threshold-coefficient", is_flag=True,
+                     help="Measure d ln I_c0/dT of each sample from its SwitchingProbability "
+                          "runs at 2 or more stage temperatures (3+ pulse widths each) and "
+                          "print it for the sample's calibration."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def stage_inputs(func):
     """Second stages of ``labspin fit``: a series across runs, the phase diagram."""
     options = [
@@ -73,13 +118,17 @@ def stage_inputs(func):
               help="Fit on this Dask cluster (e.g. tcp://host:8786) instead of locally.")
 @fit_inputs
 @torque_inputs
+@calibration_inputs
 @stage_inputs
 def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
                 out: str | None, strict: bool, workers: int | None, scheduler: str | None,
                 width: float | None, thickness: float | None, r_ahe: float | None,
                 m_eff: float | None, r_phe: float | None, ms: float | None,
-                thickness_f: float | None, series: str | None, quantity: str | None,
-                trend: str, series_out: str | None, phase_diagram: bool) -> None:
+                thickness_f: float | None, dr_dt: float | None,
+                threshold_coefficient: float | None, measure_threshold_coefficient: bool,
+                series: str | None,
+                quantity: str | None, trend: str, series_out: str | None,
+                phase_diagram: bool) -> None:
     """Fit saved runs: files or folders (searched for *.csv) and/or a catalog --query.
 
     Picks the model from each run's procedure (Hall and USMR loops, switching loops,
@@ -92,9 +141,13 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
     refused as unreadable (or no run file was found); 3 with --strict when a run's verdict is
     "not determined"; 2 for a usage error.
 
+    R_AHE, R_PHE, M_eff, M_s, dR/dT and d ln I_c0/dT come from the sample's calibration
+    in each run's header (the station file's samples); the options override it.
+
     Second stages over the fitted runs: --series PARAMETER --quantity NAME tabulates a
-    quantity against a header entry (and fits --trend); --phase-diagram fits the
-    switching loops' J_c against the bias field (Lee et al. 2013).
+    quantity against a header entry (and fits --trend; e.g. --series "AFMI thickness"
+    --trend thickness); --phase-diagram fits the switching loops' J_c against the bias
+    field (Lee et al. 2013).
     """
     from labspin.analysis.batch import fit_many
 
@@ -103,7 +156,8 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
     try:
         summary = fit_many(runs, workers=workers, scheduler=scheduler, width=width,
                            thickness=thickness, r_ahe=r_ahe, m_eff=m_eff, r_phe=r_phe,
-                           ms=ms, thickness_f=thickness_f)
+                           ms=ms, thickness_f=thickness_f, dr_dt=dr_dt,
+                           threshold_coefficient=threshold_coefficient)
     except (RuntimeError, OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     _print_fits(summary, len(runs), skipped)
@@ -116,6 +170,8 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
         _series(summary, series, quantity, trend, series_out)
     if phase_diagram:
         _phase_diagram(summary, ms, thickness_f if thickness_f is not None else thickness)
+    if measure_threshold_coefficient:
+        _measure_threshold_coefficient(runs, dr_dt)
     from labspin.analysis.formatting import verdict_of
 
     undetermined = sum(verdict_of(r) == "not determined" for r in summary.to_dict("records"))
@@ -203,7 +259,7 @@ def _print_fits(summary, n_runs: int, skipped: list[tuple[Path, str]]) -> None:
     from labspin.analysis.formatting import format_quantities, verdict_of
 
     table = Table(title=f"Fits of {n_runs} run(s)")
-    for col in ("file", "kind", "verdict", "quantities", "notes"):
+    for col in ("file", "sample", "kind", "verdict", "quantities", "notes"):
         table.add_column(col, overflow="fold")
     counts: dict[str, int] = {}
     for row in summary.to_dict("records"):
@@ -214,8 +270,10 @@ def _print_fits(summary, n_runs: int, skipped: list[tuple[Path, str]]) -> None:
             quantities = "\n".join(escape(q) for q in format_quantities(row))
         else:
             quantities = "[red]not fitted[/red]"
-        table.add_row(escape(Path(row["file"]).name), str(row["kind"]), _verdict_cell(row),
-                      quantities, escape(notes))
+        sample = row.get("meta: Sample")
+        table.add_row(escape(Path(row["file"]).name),
+                      escape(sample) if isinstance(sample, str) else "", str(row["kind"]),
+                      _verdict_cell(row), quantities, escape(notes))
     console.print(table)
     if counts:
         console.print("verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()),
@@ -294,4 +352,43 @@ def _phase_diagram(summary, ms: float | None, t_f: float | None) -> None:
         console.print(f"  {label} = {_value(fit[key], fit[f'{key}_stderr'], unit)}",
                       highlight=False)
     if "xi_dl" not in fit:
-        console.print("  |ξ_DL|: give --ms and --thickness-f", highlight=False)
+        console.print("  |ξ_DL|: give --ms and --thickness-f (or M_s in the samples' "
+                      "calibration)", highlight=False)
+
+
+def _measure_threshold_coefficient(runs: list, dr_dt: float | None) -> None:
+    """d ln I_c0/dT per sample from its SwitchingProbability runs (README: "Joule
+    heating"), printed as the line to put into the station file."""
+    from labspin.analysis.calibration import header_calibration
+    from labspin.analysis.formatting import si
+    from labspin.analysis.joule_runs import threshold_coefficient_from_runs
+    from labspin.analysis.models._common import DataError
+
+    by_sample: dict[str, list] = {}
+    for run in runs:
+        if run.procedure == "SwitchingProbability":
+            by_sample.setdefault(str(run.metadata.get("Sample", "")), []).append(run)
+    if not by_sample:
+        raise click.ClickException("--measure-threshold-coefficient: no SwitchingProbability "
+                                   "run among the runs")
+    for sample, group in by_sample.items():
+        slope = dr_dt if dr_dt is not None else header_calibration(group[0]).get(
+            "dr_dt", (None, 0.0))[0]
+        if slope is None:
+            console.print(f"sample {sample}: d ln I_c0/dT needs the bar's dR/dT (calibration "
+                          "dr_dt in the station file, or --dr-dt)", highlight=False)
+            continue
+        try:
+            found = threshold_coefficient_from_runs(group, resistance_slope=slope)
+        except DataError as exc:
+            console.print(f"sample {sample}: d ln I_c0/dT not measured: {exc}",
+                          highlight=False, markup=False)
+            continue
+        temps = ", ".join(f"{t:g}" for t in found["stage_temperatures"])
+        corrected = ", ".join(si(i, "A") for i in found["i_c0_corrected"])
+        console.print(f"sample {sample}: d ln I_c0/dT = {found['value']:.3g} ± "
+                      f"{found['stderr']:.2g} 1/K from {len(group)} runs at {temps} K "
+                      f"(I_c0 corrected to each: {corrected}); put it into the sample's "
+                      "calibration in the station file:\n"
+                      f"    threshold_temperature_coefficient: \"{found['value']:.3g} ± "
+                      f"{found['stderr']:.2g} 1/K\"", highlight=False, markup=False)

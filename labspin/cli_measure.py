@@ -142,8 +142,8 @@ def check_before_opening(proc: Any, station_file: str | None, sim: bool,
     """The run's requests against the station limits, and the instruments and wiring it
     needs (the same checks as ``labspin queue plan``), before any instrument is opened."""
     from labspin.queues import check_procedure
-    from labspin.safety import LimitError, SafetyGuard
-    from labspin.station import default_sim_config
+    from labspin.safety import LimitError
+    from labspin.station import default_sim_config, station_guard
     from labspin.station_needs import StationMismatch, station_problems
     from labspin.stationfile import load_station_file
 
@@ -155,7 +155,7 @@ def check_before_opening(proc: Any, station_file: str | None, sim: bool,
         return  # Station.open says what is missing
     problems = []
     try:
-        check_procedure(proc, SafetyGuard(config.limits, config.sample, config.name))
+        check_procedure(proc, station_guard(config))  # the limits of the run's bar
     except (LimitError, ValueError) as exc:
         problems.append(str(exc))
     problems += station_problems(proc, config)
@@ -202,9 +202,13 @@ def procedures_command() -> None:
 @click.argument("procedure")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="A parameter; values may carry units ('1 ms', '30 mA'). Repeatable.")
+@click.option("--sample", default=None, metavar="ID",
+              help="The bar of the station's chip to measure (its samples:); default: the "
+                   "station file's first or default_sample.")
 @station_options
-def run_command(procedure: str, settings: tuple[str, ...], station_file: str | None,
-                sim: bool, preset: str | None, seed: int | None, data_dir: str) -> None:
+def run_command(procedure: str, settings: tuple[str, ...], sample: str | None,
+                station_file: str | None, sim: bool, preset: str | None, seed: int | None,
+                data_dir: str) -> None:
     """Run one PROCEDURE on the probe station or the simulated bench.
 
     Shows the points as they are measured and ends with the run's fit and its verdict,
@@ -216,6 +220,7 @@ def run_command(procedure: str, settings: tuple[str, ...], station_file: str | N
     from labspin.station import terminate_on_sigterm
 
     proc = configured_procedure(procedure, settings)
+    proc.sample = sample
     with friendly_errors():
         check_before_opening(proc, station_file, sim, preset, seed)
     console.print(f"{procedure}: {proc.planned_points()} points, about "

@@ -31,8 +31,7 @@ def queue_group() -> None:
 
 def _plan(file: str, station_file: str | None, sim: bool) -> tuple[Any, Any]:
     from labspin.queues import load_queue_file, plan_queue
-    from labspin.safety import SafetyGuard
-    from labspin.station import default_sim_config
+    from labspin.station import default_sim_config, station_guard
     from labspin.stationfile import StationFileError, load_station_file
 
     queue = load_queue_file(file)
@@ -51,8 +50,8 @@ def _plan(file: str, station_file: str | None, sim: bool) -> tuple[Any, Any]:
     else:
         raise click.UsageError("name a station: --station FILE, --sim, or 'station:' in the "
                                "queue file")
-    guard = SafetyGuard(config.limits, config.sample, config.name)
-    return plan_queue(queue, file, guard, config), station_path
+    # the limits of each run's bar of a chip (samples:)
+    return plan_queue(queue, file, station_guard(config), config), station_path
 
 
 @queue_group.command("plan")

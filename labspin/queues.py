@@ -14,15 +14,22 @@ A queue file lists steps; each is one procedure with fixed parameters and sweeps
           - {pulse_width: {values: [100 us, 1 ms]}, pulse_max: {values: [50 mA, 45 mA]}}
         repeat: 2
         on_error: continue             # or stop (default): what a failed run does
+      - procedure: HarmonicHall
+        sample: D2                     # a bar of the station's chip (samples:)
+      - procedure: HarmonicHall
+        sweep:
+          - sample: {values: [D1, D2, D3]}   # the bars, swept like any parameter
 
 Sweep specs are data, never code: ``values: [...]``, ``linspace: [start, stop, n]``,
 ``logspace: [start, stop, n]`` (geometric), ``range: [start, stop, step]`` (stop
 included when it lies on the grid). Several parameters in one level vary together
 (zip); levels nest (product). Values may carry units (``30 mA``), converted to the
 unit of the procedure parameter. Nothing from the file reaches ``eval`` (nor pint's
-expression evaluator). Sizes are checked before anything is built: at most
-:data:`MAX_SWEEP_VALUES` values per sweep level and :data:`MAX_QUEUE_RUNS` runs per
-queue.
+expression evaluator). ``sample`` (a step key, a key of ``parameters`` or a sweep of
+``values``) names the bar of the station's chip a run measures; runs without one
+measure the station's first (or ``default_sample``) bar. Sizes are checked before
+anything is built: at most :data:`MAX_SWEEP_VALUES` values per sweep level and
+:data:`MAX_QUEUE_RUNS` runs per queue.
 """
 
 from __future__ import annotations
@@ -70,9 +77,14 @@ class SweepSpec(_Strict):
         return value
 
 
+#: the key naming the bar of the chip a run measures (not a procedure parameter)
+SAMPLE = "sample"
+
+
 class Step(_Strict):
     procedure: str
     label: str | None = None
+    sample: str | int | None = None  # the bar of the station's chip (labspin.samples)
     parameters: dict[str, Any] = Field(default_factory=dict)
     sweep: list[dict[str, SweepSpec]] = Field(default_factory=list)
     repeat: int = Field(default=1, ge=1, le=100000)
@@ -98,6 +110,12 @@ class PlannedRun:
     on_error: str
     duration: float  # estimated seconds on hardware
 
+    @property
+    def sample(self) -> str | None:
+        """The bar of the chip this run measures (None: the station's only one)."""
+        value = self.parameters.get(SAMPLE)
+        return None if value is None else str(value)
+
 
 @dataclass
 class QueuePlan:
@@ -110,6 +128,11 @@ class QueuePlan:
     @property
     def duration(self) -> float:
         return sum(run.duration for run in self.runs)
+
+    @property
+    def samples(self) -> list[str]:
+        """The bars the queue measures, in the order it first reaches them."""
+        return list(dict.fromkeys(r.sample for r in self.runs if r.sample is not None))
 
     @property
     def plan_hash(self) -> str:
@@ -183,13 +206,33 @@ def _expand_spec(spec: SweepSpec, where: str, units: str | None = None) -> list[
     return [float(v) for v in np.linspace(a, b, count)]
 
 
+def _sample_id(value: Any, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise QueueFileError(f"{where}: {value!r} is not a sample id (like D1)")
+    text = str(value).strip()
+    if not text:
+        raise QueueFileError(f"{where}: a sample id must not be empty")
+    return text
+
+
+def _sample_values(spec: SweepSpec, where: str) -> list[str]:
+    """The bars of a ``sample`` sweep: ids listed with ``values``."""
+    if spec.values is None or any(getattr(spec, k) is not None
+                                  for k in ("linspace", "logspace", "range")):
+        raise QueueFileError(f"{where}: list the bars with values, like "
+                             "{values: [D1, D2, D3]}")
+    return [_sample_id(v, where) for v in _expand_spec(spec, where)]
+
+
 def _levels(step: Step, where: str, known: dict[str, Any]) -> list[list[dict[str, Any]]]:
     levels = []
     for k, level in enumerate(step.sweep, start=1):
         if not level:
             raise QueueFileError(f"{where}: sweep level {k} is empty")
-        columns = {name: _expand_spec(spec, f"{where}: sweep level {k}: {name}",
-                                      getattr(known[name], "units", None))
+        columns = {name: _sample_values(spec, f"{where}: sweep level {k}: sample")
+                   if name == SAMPLE else
+                   _expand_spec(spec, f"{where}: sweep level {k}: {name}",
+                                getattr(known[name], "units", None))
                    for name, spec in level.items()}
         lengths = {name: len(vals) for name, vals in columns.items()}
         if len(set(lengths.values())) > 1:
@@ -236,14 +279,21 @@ def _queue_location(loc: tuple[Any, ...]) -> str:
 
 
 def check_procedure(procedure: Any, guard: SafetyGuard, config: Any = None) -> None:
-    """Everything a configured procedure would apply, against the station limits, and
-    (given the station file ``config``) every instrument and wiring it needs, before any
-    instrument is touched (``labspin run``, queue plans and the GUI). Raises LimitError
-    or ValueError for a limit, :class:`~labspin.station_needs.StationMismatch` listing
-    every missing instrument or wiring."""
+    """Everything a configured procedure would apply, against the station limits (of the
+    bar it measures), and (given the station file ``config``) every instrument and
+    wiring it needs, before any instrument is touched (``labspin run``, queue plans and
+    the GUI). Raises LimitError or ValueError for a limit,
+    :class:`~labspin.station_needs.StationMismatch` listing every missing instrument or
+    wiring."""
+    from labspin.procedures.base import stage_setpoint
+
+    sample = getattr(procedure, "sample", None)
+    if sample is not None and hasattr(guard, "for_sample"):
+        guard = guard.for_sample(sample)  # the bar's cross-section sets the densities
     procedure.check_limits(guard)
-    if getattr(procedure, "stage_temperature", 0) > 0:
-        guard.check_temperature(procedure.stage_temperature)
+    setpoint = stage_setpoint(procedure)
+    if setpoint is not None:
+        guard.check_temperature(setpoint)
     if config is not None:
         check_station(procedure, config)
 
@@ -287,7 +337,9 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None,
                              "fewer values")
     counted = 0  # runs before this step, refused ones included
     for number, step, where, template, combos in steps:
-        runs = [_planned_run(template, {**step.parameters, **combo}, guard, config,
+        fixed = {**step.parameters, **({SAMPLE: step.sample} if step.sample is not None
+                                       else {})}
+        runs = [_planned_run(template, {**fixed, **combo}, guard, config,
                              problems.for_runs(number, where, [
                                  counted + k + 1 + r * len(combos)
                                  for r in range(step.repeat)]))
@@ -310,7 +362,15 @@ def _combinations(step: Step, where: str, known: dict[str, Any]) -> list[dict[st
     """The parameter values of each run of a step (before its repeats), counted before
     they are built."""
     seen: set[str] = set()
+    if step.sample is not None:
+        seen.add(SAMPLE)
     for name in itertools.chain(step.parameters, *(level for level in step.sweep)):
+        if name == SAMPLE and name not in seen:
+            seen.add(name)
+            continue
+        if name == SAMPLE:
+            raise QueueFileError(f"{where}: the sample is given twice (the step's sample:, "
+                                 "its parameters or a sweep level): give it once")
         if name not in known:
             raise QueueFileError(f"{where}: unknown parameter {name!r}; {step.procedure} "
                                  f"has {', '.join(known)}")
@@ -331,19 +391,35 @@ def _combinations(step: Step, where: str, known: dict[str, Any]) -> list[dict[st
 def _planned_run(template: Any, values: dict[str, Any], guard: SafetyGuard | None,
                  config: Any, note: Callable[[str], None]) -> tuple[float, dict[str, Any]] | None:
     """The step's procedure configured with ``values``: its duration and parameters,
-    checked against the limits and the station; None, with each problem given to
-    ``note`` (the parameter and its range, the limit, or the instrument and the fix)."""
+    checked against the limits (of the run's bar) and the station; None, with each
+    problem given to ``note`` (the parameter and its range, the limit, the bar, or the
+    instrument and the fix)."""
+    values = dict(values)
+    sample = values.pop(SAMPLE, None)
     try:
+        sample = None if sample is None else _sample_id(sample, "sample")
         procedure = configure(type(template), values, template)
-    except SettingError as exc:
+    except (SettingError, QueueFileError) as exc:
         note(str(exc))
+        return None
+    if sample is None and len(getattr(guard, "sample_ids", ())) > 1:
+        # a chip: a run without a bar measures the station's first one, whichever bar
+        # the station was left on (so a resumed queue measures what the plan says)
+        sample = guard.default_sample_id
+    procedure.sample = sample
+    if sample is not None and guard is not None and sample not in getattr(
+            guard, "sample_ids", [guard.sample.id]):
+        ids = getattr(guard, "sample_ids", [guard.sample.id])
+        note(f"sample {sample!r} is not a bar of the station ({', '.join(ids)}); list it "
+             "under samples: in the station file")
         return None
     refused = False
     if guard is not None:
         try:
             check_procedure(procedure, guard)
         except (LimitError, ValueError) as exc:
-            note(str(exc))
+            on = f"on sample {sample}: " if sample is not None else ""
+            note(f"{on}{exc}")
             refused = True
     if config is not None:
         for problem in station_problems(procedure, config):
@@ -352,6 +428,8 @@ def _planned_run(template: Any, values: dict[str, Any], guard: SafetyGuard | Non
     if refused:
         return None
     parameters = {k: _plain(v) for k, v in procedure.parameter_values().items()}
+    if sample is not None:
+        parameters[SAMPLE] = sample  # the procedure's set_parameters takes it back
     return procedure.estimated_duration(), parameters
 
 

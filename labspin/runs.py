@@ -343,12 +343,23 @@ def run_procedure(procedure: Any, station: Any, catalog: Catalog, *,
                   should_stop: Callable[[], bool] | None = None) -> RunRecord:
     """Run one procedure on an open station, headless, into the catalog's directory.
 
-    Returns the run's catalog record. A ``KeyboardInterrupt`` (Ctrl+C, or SIGTERM under
+    The run measures the procedure's ``sample`` (a bar of the station's chip; the
+    station moves to it first) or, without one, the bar the station is on. Returns the
+    run's catalog record. A ``KeyboardInterrupt`` (Ctrl+C, or SIGTERM under
     ``labspin.station.terminate_on_sigterm``) marks the run aborted, makes the bench
     safe and propagates, so a queue stops too.
     """
     name = type(procedure).__name__
     parameters = {key: param.value for key, param in procedure.parameter_objects().items()}
+    wanted = getattr(procedure, "sample", None)
+    if wanted is not None and hasattr(station, "use_sample"):
+        try:
+            station.use_sample(wanted)  # geometry, limits, calibration; the bench's device
+        except Exception as exc:  # an unknown bar, or the probes could not move
+            run_id = catalog.create_run(name, parameters, str(wanted), queue_id, queue_index)
+            catalog.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}", 0)
+            log.error("run %d (%s) not started: %s", run_id, name, exc)
+            return catalog.get(run_id)
     sample = station.config.sample.id
     run_id = catalog.create_run(name, parameters, sample, queue_id, queue_index)
     path = run_file_path(catalog.data_dir, run_id, name, sample)

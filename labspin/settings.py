@@ -67,6 +67,8 @@ def _kind(param: Any) -> str:
 
 def describe_parameter(param: Any) -> str:
     """The unit and range of a parameter, as put in brackets after a refusal."""
+    if hasattr(param, "describe"):  # a parameter that says it itself (stage temperature)
+        return param.describe()
     kind = _kind(param)
     units = getattr(param, "units", None)
     if kind == "choice":
@@ -136,6 +138,12 @@ def _in_range(name: str, param: Any, number: float) -> None:
 def convert(name: str, param: Any, value: Any) -> Any:
     """``value`` as the parameter takes it; :class:`SettingError` otherwise."""
     kind = _kind(param)
+    own = getattr(param, "convert_setting", None)  # a parameter that reads text itself
+    if own is not None:
+        try:
+            return own(value)
+        except ValueError as exc:
+            raise _refuse(name, param, str(exc)) from None
     if value is None:
         raise _refuse(name, param, "has no value")
     if kind == "number":

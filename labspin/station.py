@@ -33,7 +33,7 @@ from labspin.instrument_io import (  # noqa: F401  (re-exported: the station's e
     StationError,
     guard,
 )
-from labspin.safety import SafetyGuard
+from labspin.station_guard import StationGuard, station_guard  # noqa: F401 (re-exported)
 from labspin.stationfile import StationFile, StationFileError, load_station_file, parse_station
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,12 @@ class Station:
                  seed: int | None = None, preset: Any = None) -> None:
         self.config = config
         self.sim = config.backend == "sim" if sim is None else sim
-        self.guard = SafetyGuard(config.limits, config.sample, config.name)
+        self.guard = station_guard(config)
+        #: the bar a run without a sample of its own measures (``use_sample(None)``)
+        self.default_sample = config.sample.id
+        self._preset = preset
+        #: the simulated device of each bar the probes have been on, by sample id
+        self._devices: dict[str, Any] = {}
         self.instruments: dict[str, Any] = {}
         self.magnets: dict[str, Any] = {}
         self.bench = None
@@ -148,17 +153,19 @@ class Station:
             self.bench = config.build_bench(seed=seed, preset=preset)
             self.bench_name = f"labspin-station-{next(_bench_ids)}"
             register_bench(self.bench_name, self.bench)
+            self._devices[config.sample.id] = self.bench.device
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path | None = None, *, sim: bool = False, preset: Any = None,
              seed: int | None = None, realtime: bool | None = None,
-             device: Any = None) -> Station:
+             device: Any = None, sample: str | None = None) -> Station:
         """Validate the station file (or take the built-in simulated station when no file
         is given), then open and check every instrument. ``realtime`` overrides the
         simulated bench's clock (real waits for GUI demos, virtual time otherwise).
         ``device`` (a device file, its keys, or a DeviceParameters; ``preset`` a preset
-        name or a device file) replaces the file's simulated device."""
+        name or a device file) replaces the file's simulated device; ``sample`` names
+        the bar of the chip to start on (default: the file's)."""
         if device is not None and preset is not None:
             raise StationFileError("give a preset or a device, not both: a device file "
                                    "starts from a preset with `base: PRESET`")
@@ -177,6 +184,8 @@ class Station:
         if realtime is not None:
             config = config.model_copy(
                 update={"sim": config.sim.model_copy(update={"realtime": realtime})})
+        if sample is not None:
+            config = config.model_copy(update={"sample": config.sample_by_id(sample)})
         station = cls(config, sim=sim or config.backend == "sim", seed=seed)
         station.connect()
         return station
@@ -246,6 +255,40 @@ class Station:
 
     def has(self, role: str) -> bool:
         return role in self.instruments
+
+    # -- the bar under the probes -----------------------------------------------------------
+    @property
+    def sample(self) -> Any:
+        """The bar being measured (a :class:`labspin.samples.Sample`)."""
+        return self.config.sample
+
+    @property
+    def samples(self) -> dict[str, Any]:
+        """Every bar of the station, by id (one for a station of one sample)."""
+        return {s.id: s for s in self.config.chip()}
+
+    def use_sample(self, sample_id: str | None) -> Any:
+        """Measure bar ``sample_id`` from now on (None: stay on the present one): its
+        geometry sets the current-density limits and the run metadata, its calibration
+        goes into the run headers and, on the simulated bench, its device goes under the
+        probes (the bench keeps its clock, instruments and safety state).
+
+        StationError naming the station's bars for an unknown id, or when the probes
+        cannot move (a current or RF still reaches the bar)."""
+        if sample_id is None or str(sample_id) == self.config.sample.id:
+            return self.config.sample
+        try:
+            sample = self.config.sample_by_id(str(sample_id))
+        except StationFileError as exc:
+            raise StationError(str(exc)) from None
+        if self.bench is not None:
+            from labspin.sample_devices import put_under_probes
+
+            put_under_probes(self, sample)
+        self.config = self.config.model_copy(update={"sample": sample})
+        self.guard = station_guard(self.config)
+        log.info("station '%s': now on sample %s", self.config.name, sample.id)
+        return sample
 
     def _describe(self, role: str) -> str:
         entry = self.config.entries().get(role)
@@ -353,7 +396,10 @@ class Station:
         """What the instruments are: 'hardware', or the simulated device and seed."""
         if self.bench is None:
             return "hardware"
-        return f"simulated: {self.bench.device.params.name}, seed {self.bench.seed}"
+        from labspin.sample_devices import describe_device
+
+        return (f"simulated: {describe_device(self.bench.device.params)}, seed "
+                f"{self.bench.seed}")
 
     def snapshot(self) -> dict[str, Any]:
         """Settings of the station for run metadata: file, sample, limits, instruments."""
@@ -363,6 +409,7 @@ class Station:
             "station": self.config.name,
             "backend": "sim" if self.sim else "visa",
             "sample": self.config.sample.model_dump(),
+            "samples": [s.id for s in self.config.chip()],
             "limits": self.config.limits.model_dump(),
             "instruments": {},
         }
@@ -372,6 +419,7 @@ class Station:
                                          **instrument_settings(entry.driver, instrument)}
         if self.bench is not None:
             snap["sim"] = {"preset": self.bench.device.params.name, "seed": self.bench.seed,
+                           "sample": self.config.sample.id,
                            "device": self.bench.device.params.as_dict()}
         return snap
 

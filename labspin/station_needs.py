@@ -101,8 +101,11 @@ class _Needs:
 
 
 def _base(p: Any, needs: _Needs) -> None:
-    if getattr(p, "stage_temperature", 0) > 0:
-        needs.role("temperature", f"stage_temperature {p.stage_temperature:g} K",
+    from labspin.procedures.base import stage_setpoint
+
+    setpoint = stage_setpoint(p)  # None: the stage is left as it is ("off")
+    if setpoint is not None:
+        needs.role("temperature", f"stage_temperature {setpoint:g} K",
                    "a temperature controller")
 
 

@@ -31,6 +31,7 @@ from labspin.configfiles import (
     read_yaml,
 )
 from labspin.notify_settings import NotifySettings
+from labspin.samples import Calibration, Measured, Sample, chip_data  # noqa: F401 (re-exported)
 
 #: pymeasure / labspin drivers a station may name (labspin.drivers.DRIVERS is the source)
 KNOWN_DRIVERS = ("Keithley6221", "Keithley6221Pulse", "Keithley2182", "SR830",
@@ -156,25 +157,6 @@ class MagnetEntry(_Strict):
     max_current: Current = Field(gt=0)
 
 
-class Sample(_Strict):
-    """The Hall bar on the chuck (used for current densities and run metadata)."""
-
-    id: str
-    stack: str = ""
-    width: Length = Field(gt=0)
-    length: Length = Field(gt=0)  # between the V_xx probes
-    fm_thickness: Length = Field(gt=0)
-    conducting_thickness: Length | None = Field(default=None, gt=0)  # FM plus any HM
-    #: measured between the current pads, leads included: sets the pulse energy and the
-    #: pulse generator's level (default: twice the four-terminal R_xx, measured at start)
-    two_terminal_resistance: Resistance | None = Field(default=None, gt=0)
-
-    @property
-    def current_area(self) -> float:
-        """Cross-section the current flows through, m^2."""
-        return self.width * (self.conducting_thickness or self.fm_thickness)
-
-
 class Limits(_Strict):
     """What may never be applied to this sample at this station."""
 
@@ -253,13 +235,62 @@ class StationFile(_Strict):
 
     name: str
     backend: Literal["visa", "sim"] = "visa"
-    sample: Sample
+    #: the bar measured (the default of a chip: labspin.samples); always set once valid
+    sample: Sample | None = None
+    #: the bars of a chip (labspin.samples); empty for a station of one sample
+    samples: list[Sample] = Field(default_factory=list)
+    default_sample: str | None = None  # the bar of samples: to start on (default: first)
     limits: Limits
     instruments: dict[str, InstrumentEntry] = Field(default_factory=dict)
     magnets: dict[Literal["x", "y", "z"], MagnetEntry] = Field(default_factory=dict)
     sim: SimSection = Field(default_factory=SimSection)
     notify: NotifySettings | None = None  # labspin.notify: messages on failure, trip, end
     source_path: str | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _chip(cls, data: Any) -> Any:
+        return chip_data(data)
+
+    @model_validator(mode="after")
+    def _pick_sample(self) -> StationFile:
+        """``sample`` is the bar to start on: the only one, or one of ``samples``."""
+        if not self.samples:
+            if self.sample is None:
+                raise ValueError("sample: missing: describe the Hall bar (sample: {id, width, "
+                                 "length, fm_thickness}) or the bars of the chip (samples:)")
+            if self.default_sample is not None:
+                raise ValueError("default_sample: names a bar of samples:, but the file has "
+                                 "no samples: list")
+            return self
+        ids = [s.id for s in self.samples]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"samples: the id(s) {', '.join(map(repr, twice))} are given "
+                             "more than once; every bar needs its own id")
+        chosen = self.default_sample if self.default_sample is not None else ids[0]
+        if chosen not in ids:
+            raise ValueError(f"default_sample: {chosen!r} is not a bar of samples: "
+                             f"({', '.join(ids)})")
+        # frozen model: set once here, while it is being validated
+        object.__setattr__(self, "sample", self.samples[ids.index(chosen)])
+        return self
+
+    def chip(self) -> list[Sample]:
+        """Every bar this station may measure (a station of one sample: that one)."""
+        assert self.sample is not None
+        return list(self.samples) or [self.sample]
+
+    def sample_by_id(self, sample_id: str) -> Sample:
+        """The bar ``sample_id``; StationFileError listing the station's bars otherwise."""
+        for sample in self.chip():
+            if sample.id == str(sample_id):
+                return sample
+        ids = ", ".join(s.id for s in self.chip())
+        raise StationFileError(f"station '{self.name}' has no sample {str(sample_id)!r}; its "
+                               f"sample{'s are' if len(self.chip()) > 1 else ' is'} {ids}"
+                               + ("" if self.samples else " (list a chip's bars under "
+                                  "samples: in the station file)"))
 
     @model_validator(mode="after")
     def _consistent(self) -> StationFile:
@@ -356,16 +387,18 @@ class StationFile(_Strict):
         """The simulated bench this file describes (``backend: sim`` or ``--sim``), around
         ``device`` or ``preset`` if given (a preset name, a device file or a
         DeviceParameters), else the file's own sim device."""
-        from labspin import station_device
+        from labspin.physics import Device
+        from labspin.sample_devices import device_for_sample, device_seed
         from labspin.simulated_instruments.bench import Bench, BenchOptions, Coil
         from labspin.simulated_instruments.clock import RealTimeClock, VirtualClock
         from labspin.simulated_instruments.faults import InstrumentFaults
         from labspin.simulated_instruments.layout import InstrumentSpec, populate
 
-        chosen = self.simulated_device(device if device is not None else preset)
-        params = station_device.matched(self.sample, chosen,
-                                        source=self.source_path or "station file",
-                                        derivable=self.backend == "sim")
+        assert self.sample is not None
+        override = device if device is not None else preset
+        # every bar's device is checked now, not when a queue reaches it at night
+        devices = {s.id: device_for_sample(self, s, override) for s in self.chip()}
+        params = devices[self.sample.id]
         coils = {axis: Coil(axis) for axis in ("x", "y", "z")}
         for axis, magnet in self.magnets.items():
             coils[axis] = Coil(axis, coil_constant=magnet.coil_constant)
@@ -374,8 +407,9 @@ class StationFile(_Strict):
             faults={n: InstrumentFaults(**f.model_dump()) for n, f in self.sim.faults.items()},
             burn_current=self.sim.burn_current)
         clock = RealTimeClock() if self.sim.realtime else VirtualClock()
-        bench = Bench(params, seed=self.sim.seed if seed is None else seed, clock=clock,
-                      options=options)
+        seed = self.sim.seed if seed is None else seed
+        bench = Bench(Device(params, seed=device_seed(self, self.sample.id, seed)), seed=seed,
+                      clock=clock, options=options)
         specs = []
         for name, entry in self.entries().items():
             axis = name.split("_", 1)[1] if name.startswith(("magnet_", "gaussmeter_")) else None
@@ -407,7 +441,8 @@ def parse_station(data: Any, source: str = "station file", *, base_dir: Any = No
         raise StationFileError(f"{source} is a device file, not a station file: give it as "
                                "--device FILE (with --sim) or as sim.device in a station file")
     sim_device = station_device.from_station_data(data, source, base_dir, device)
-    if sim_device is not None:  # a sim station may leave the sample's geometry to it
+    if sim_device is not None and data.get("samples") is None:
+        # a sim station may leave the sample's geometry to it (a chip's bars: each its own)
         data = station_device.with_sample_from_device(data, sim_device)
     try:
         station = StationFile.model_validate({**data, "source_path": source})
@@ -416,7 +451,8 @@ def parse_station(data: Any, source: str = "station file", *, base_dir: Any = No
         raise StationFileError(f"{source} is not a valid station file:\n{details}") from None
     if sim_device is not None:
         station.sim._resolved = sim_device
-        if station.backend == "sim":  # the sample and the device agree, or say how
+        if station.backend == "sim" and not station.samples:
+            # the sample and the device agree, or say how (a chip's bars: build_bench)
             station_device.matched(station.sample, sim_device, source=source, derivable=True)
     return station
 

@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from pymeasure.experiment import FloatParameter, Metadata, Procedure
+from pymeasure.experiment import Metadata, Parameter, Procedure
 
 from labspin import __version__
+from labspin.configfiles import QuantityError, parse_quantity
 from labspin.procedures.apparatus import Apparatus
 from labspin.provenance import provenance
 from labspin.safety import SafetyGuard
@@ -39,6 +40,91 @@ def cleanup_quietly(action: Callable[[], Any]) -> None:
 
 class ProcedureError(RuntimeError):
     """A procedure cannot run as configured."""
+
+
+#: the stage temperature of a run that leaves the chuck as it is
+OFF = "off"
+_OFF_WORDS = {"off", "none", "leave", "unset", ""}
+#: run-header labels and units of a sample's calibration (labspin.samples.Calibration),
+#: read back by labspin.analysis.calibration
+CALIBRATION_HEADER = {"r_ahe": ("Calibration R_AHE", "ohm"),
+                      "r_phe": ("Calibration R_PHE", "ohm"),
+                      "m_eff": ("Calibration M_eff", "T"),
+                      "m_s": ("Calibration M_s", "A/m"),
+                      "dr_dt": ("Calibration dR/dT", "ohm/K"),
+                      "threshold_temperature_coefficient": ("Calibration d ln I_c0/dT", "1/K")}
+NOT_GIVEN = "not given"
+
+
+def _stage_input(parameter: Parameter) -> Any:
+    """The window's box for the stage temperature: text, "off" or "300 K"."""
+    from pymeasure.display.inputs import StringInput
+
+    class StageTemperatureInput(StringInput):
+        def setValue(self, value: Any) -> None:
+            super().setValue(stage_text(value))
+
+    return StageTemperatureInput(parameter)
+
+
+def stage_text(value: Any) -> str:
+    """"off" or "300 K"."""
+    if isinstance(value, str) or value is None:
+        return OFF if value in (None, OFF) else str(value)
+    return f"{value:g} K"
+
+
+class StageTemperatureParameter(Parameter):
+    """The chuck temperature to settle at before measuring (K), or "off": leave the stage
+    as it is. The header says "300 K" or "off", never a temperature that was not set;
+    "0 K" in files and queues of earlier versions (which meant "leave it") reads as off."""
+
+    def __init__(self, name: str, minimum: float = 1.0, maximum: float = 1000.0,
+                 **kwargs: Any) -> None:
+        self.units = "K"
+        self.minimum, self.maximum = minimum, maximum
+        super().__init__(name, ui_class=_stage_input, **kwargs)
+
+    def describe(self) -> str:
+        """Unit and range, as ``labspin.settings`` puts them after a refusal."""
+        return f"K, {self.minimum:g} K to {self.maximum:g} K, or off"
+
+    def convert(self, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and value.strip().lower() in _OFF_WORDS):
+            return OFF
+        if isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a temperature: give one like '300 K', or off")
+        try:
+            number = parse_quantity(value, "K", "'300 K' or off", finite=False)
+        except QuantityError as exc:
+            raise ValueError(f"{str(value)[:40]!r} {exc.reason}: give a temperature like "
+                             "'300 K', or off") from None
+        if math.isnan(number) or number == 0:
+            return OFF  # an earlier version's "0 K" (and a missing value) mean off
+        if not math.isfinite(number):
+            raise ValueError(f"{number} K is not a temperature: give one like '300 K', or off")
+        if number < self.minimum:
+            raise ValueError(f"{number:g} K is below its minimum {self.minimum:g} K (write "
+                             "off to leave the stage as it is)")
+        if number > self.maximum:
+            raise ValueError(f"{number:g} K is above its maximum {self.maximum:g} K")
+        return number
+
+    convert_setting = convert  # labspin.settings converts through it
+
+    def __str__(self) -> str:
+        return stage_text(self._value) if self.is_set() else ""
+
+
+def stage_setpoint(procedure: Any) -> float | None:
+    """The stage temperature a procedure asks for (K), or None when it leaves the stage
+    alone; tolerant of a value assigned as text or an old 0."""
+    value = getattr(procedure, "stage_temperature", OFF)
+    try:
+        value = StageTemperatureParameter("Stage temperature").convert(value)
+    except ValueError:
+        return None
+    return None if value == OFF else float(value)
 
 
 def format_duration(seconds: float) -> str:
@@ -63,6 +149,23 @@ class SpintronicsProcedure(Procedure):
     bar_length = Metadata("Bar length", units="m", default=0.0)
     fm_thickness = Metadata("FM thickness", units="m", default=0.0)
     conducting_thickness = Metadata("Conducting thickness", units="m", default=0.0)
+    afmi_thickness = Metadata("AFMI thickness", default=NOT_GIVEN)  # "2e-09 m"
+    # the sample's calibration (station file), so an offline fit needs no station file;
+    # "<value> <unit>" or "not given", each with its standard uncertainty
+    calibration_r_ahe = Metadata("Calibration R_AHE", default=NOT_GIVEN)
+    calibration_r_ahe_stderr = Metadata("Calibration R_AHE stderr", default=NOT_GIVEN)
+    calibration_r_phe = Metadata("Calibration R_PHE", default=NOT_GIVEN)
+    calibration_r_phe_stderr = Metadata("Calibration R_PHE stderr", default=NOT_GIVEN)
+    calibration_m_eff = Metadata("Calibration M_eff", default=NOT_GIVEN)
+    calibration_m_eff_stderr = Metadata("Calibration M_eff stderr", default=NOT_GIVEN)
+    calibration_m_s = Metadata("Calibration M_s", default=NOT_GIVEN)
+    calibration_m_s_stderr = Metadata("Calibration M_s stderr", default=NOT_GIVEN)
+    calibration_dr_dt = Metadata("Calibration dR/dT", default=NOT_GIVEN)
+    calibration_dr_dt_stderr = Metadata("Calibration dR/dT stderr", default=NOT_GIVEN)
+    calibration_threshold_temperature_coefficient = Metadata("Calibration d ln I_c0/dT",
+                                                             default=NOT_GIVEN)
+    calibration_threshold_temperature_coefficient_stderr = Metadata(
+        "Calibration d ln I_c0/dT stderr", default=NOT_GIVEN)
     station_name = Metadata("Station", default="")
     bench_description = Metadata("Bench", default="")
     labspin_version = Metadata("labspin version", default=__version__)
@@ -75,12 +178,21 @@ class SpintronicsProcedure(Procedure):
     #: rows the run will write, so an analysis can tell a file cut short
     planned_rows = Metadata("Planned points", default=0)
 
-    stage_temperature = FloatParameter(
-        "Stage temperature", units="K", default=0.0, minimum=0.0, maximum=1000.0,
-        group_by=None)
-    """Chuck temperature to settle at before measuring; 0 leaves it as it is."""
+    stage_temperature = StageTemperatureParameter("Stage temperature", default=OFF)
+    """Chuck temperature to settle at before measuring (K), or off: leave it as it is."""
 
     station: Any = None  # set by the runner or window before startup
+    #: the bar of the station's chip this run measures (None: the station's present one);
+    #: a queue's ``sample:`` arrives through set_parameters
+    sample: str | None = None
+
+    def set_parameters(self, parameters: dict[str, Any], except_missing: bool = True) -> None:
+        """pymeasure's, and ``sample`` (which bar; not a measurement parameter)."""
+        parameters = dict(parameters)
+        if "sample" in parameters:
+            value = parameters.pop("sample")
+            self.sample = None if value in (None, "") else str(value)
+        super().set_parameters(parameters, except_missing)
 
     # -- to implement ------------------------------------------------------------------
     def check_limits(self, guard: SafetyGuard) -> None:
@@ -113,20 +225,17 @@ class SpintronicsProcedure(Procedure):
         if self.station is None:
             raise ProcedureError(f"{type(self).__name__} needs a station: run it with "
                                  "'labspin run', a queue or the GUI")
-        if self.stage_temperature > 0:
-            self.station.guard.check_temperature(self.stage_temperature)
+        if self.sample is not None and hasattr(self.station, "use_sample"):
+            self.station.use_sample(self.sample)  # the runner has done so already
+        setpoint = stage_setpoint(self)
+        if setpoint is not None:
+            self.station.guard.check_temperature(setpoint)
         self.check_limits(self.station.guard)
         self.apparatus = Apparatus(self.station)
-        if self.stage_temperature > 0:
-            self.apparatus.set_temperature(self.stage_temperature)
+        if setpoint is not None:
+            self.apparatus.set_temperature(setpoint)
         config = self.station.config
-        sample = config.sample
-        self.sample_id = sample.id
-        # the geometry goes into every file, so offline fits need no station file
-        self.sample_stack = sample.stack
-        self.bar_width, self.bar_length = sample.width, sample.length
-        self.fm_thickness = sample.fm_thickness
-        self.conducting_thickness = sample.conducting_thickness or sample.fm_thickness
+        self._record_sample(config.sample)
         self.station_name = config.name
         self.bench_description = self.station.description
         self.started_at = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -138,6 +247,27 @@ class SpintronicsProcedure(Procedure):
         self.coil_constants = ", ".join(f"{axis} {magnet.coil_constant:g} T/A"
                                         for axis, magnet in config.magnets.items())
         self._t0 = self.station.now()
+
+    def _record_sample(self, sample: Any) -> None:
+        """The bar's id, geometry and calibration into the header, so that offline fits
+        need no station file."""
+        self.sample_id = sample.id
+        self.sample_stack = sample.stack
+        self.bar_width, self.bar_length = sample.width, sample.length
+        self.fm_thickness = sample.fm_thickness
+        self.conducting_thickness = sample.conducting_thickness or sample.fm_thickness
+        afmi = getattr(sample, "afmi_thickness", None)
+        self.afmi_thickness = NOT_GIVEN if afmi is None else f"{afmi:.10g} m"
+        calibration = getattr(sample, "calibration", None)
+        for key, (_, unit) in CALIBRATION_HEADER.items():
+            measured = getattr(calibration, key, None)
+            value = stderr = NOT_GIVEN
+            if measured is not None:
+                value = f"{measured.value:.10g} {unit}"
+                if measured.stderr > 0:
+                    stderr = f"{measured.stderr:.10g} {unit}"
+            setattr(self, f"calibration_{key}", value)
+            setattr(self, f"calibration_{key}_stderr", stderr)
 
     def shutdown(self) -> None:
         """Make the bench safe; raise :class:`UnsafeShutdown` saying what may still be on

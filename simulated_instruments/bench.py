@@ -170,6 +170,10 @@ class BenchOptions:
     burn_current: float | None = None
 
 
+class BenchError(RuntimeError):
+    """The bench cannot do what was asked (e.g. move to another bar with a current on)."""
+
+
 class Bench:
     """One simulated probe station: device, coils, rotator, stage, sources and a clock."""
 
@@ -229,6 +233,34 @@ class Bench:
         self.options.faults[name] = InstrumentFaults(**faults)
         self._fault_states[name] = FaultState(self.options.faults[name],
                                               seed=zlib.crc32(f"{self.seed}-{name}".encode()))
+
+    # -- the bar under the probes -------------------------------------------------------
+    def swap_device(self, device: Device) -> Device:
+        """Put the probes on another bar of the chip: ``device`` (with its own state:
+        magnetization, a burnt bar stays burnt) replaces the present one, which is
+        returned. Everything else stays: the clock, the instruments and their fault
+        state, the coils and their field, the rotator, the chuck and its temperature.
+
+        Refused (:class:`BenchError`) while any current or RF reaches the bar: like a
+        probe lifted from a live bar, it would be a different experiment."""
+        from labspin.simulated_instruments import rf
+
+        with self.lock:
+            if device is self.device:
+                return device
+            live = [f"{name} drives {s.dc:g} A dc" + (f" and a {s.ac_amplitude:g} A sine"
+                                                        if s.ac_amplitude else "")
+                    for name, s in self.sources.items() if s.dc or s.ac_amplitude]
+            if rf.outputs(self):
+                live.append("an RF generator's output is on")
+            if live:
+                raise BenchError("cannot move the probes to another bar while "
+                                 + "; ".join(live) + ": turn the outputs off first")
+            old = self.device
+            self.device = device
+            self.__dict__.pop("_rf_cache", None)  # answers of the old bar
+            self._sync_device()  # the new bar sees this field and this chuck temperature
+            return old
 
     def _check_burn(self, current: float) -> None:
         limit = self.options.burn_current

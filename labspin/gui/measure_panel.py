@@ -53,7 +53,9 @@ def describe_run(procedure: Any) -> str:
     name = type(procedure).__name__
     values = {key: param.value for key, param in procedure.parameter_objects().items()}
     changed = changed_from_defaults(name, values)
-    return f"{name}: " + (summary(name, values, changed, sep=", ") if changed else "defaults")
+    sample = getattr(procedure, "sample", None)
+    return (f"{name}" + (f" on {sample}" if sample else "") + ": "
+            + (summary(name, values, changed, sep=", ") if changed else "defaults"))
 
 
 class MeasurePanel(QWidget):
@@ -75,6 +77,14 @@ class MeasurePanel(QWidget):
 
         self.procedure_combo = QComboBox()
         self.procedure_combo.addItems(list(PROCEDURES))
+        # the bar of the station's chip the run measures (station file samples:)
+        self.sample_combo = QComboBox()
+        samples = getattr(session.station, "samples", None) or {}
+        self.sample_combo.addItems(list(samples))
+        current = getattr(session.station, "sample", None)
+        if current is not None:
+            self.sample_combo.setCurrentText(current.id)
+        self.sample_combo.setEnabled(len(samples) > 1)
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color:#444;")
@@ -102,6 +112,7 @@ class MeasurePanel(QWidget):
         self._build()
 
         self.procedure_combo.currentTextChanged.connect(self.select_procedure)
+        self.sample_combo.currentTextChanged.connect(lambda _: self.update_estimate())
         self.run_button.clicked.connect(self.run_current)
         self.queue_button.clicked.connect(self.queue_current)
         self.abort_button.clicked.connect(self.abort)
@@ -122,6 +133,7 @@ class MeasurePanel(QWidget):
         #: what a run is of, above its parameters (one row each: procedure, sample, ...)
         self.run_form = QFormLayout()
         self.run_form.addRow("Procedure", self.procedure_combo)
+        self.run_form.addRow("Sample", self.sample_combo)
         self._inputs_box = QGroupBox("Parameters")
         self._scroll = QScrollArea()
         self._scroll.setWidgetResizable(True)
@@ -220,7 +232,7 @@ class MeasurePanel(QWidget):
     def make_procedure(self) -> Any | None:
         """The procedure as set in the form, checked against the station limits; None
         (and a message saying why) when it would not be allowed to run."""
-        check = self.form.check(self.session.guard, fresh=True, config=self._station_config())
+        check = self._check(fresh=True)
         self._show_estimate(check)
         if not check.ok:
             self.message.error(f"{self.procedure_name} not started: {check.summary}")
@@ -230,8 +242,19 @@ class MeasurePanel(QWidget):
 
     def update_estimate(self) -> FormCheck:
         """Check the form as it stands and say what it would do (or why it would not)."""
-        check = self.form.check(self.session.guard, config=self._station_config())
+        check = self._check()
         self._show_estimate(check)
+        return check
+
+    def _check(self, fresh: bool = False) -> FormCheck:
+        """The form checked against the limits of the bar chosen in the Sample box."""
+        sample = self.sample_combo.currentText() or None
+        guard = self.session.guard
+        if sample is not None and hasattr(guard, "for_sample"):
+            guard = guard.for_sample(sample)  # its cross-section sets the densities
+        check = self.form.check(guard, fresh=fresh, config=self._station_config())
+        if check.procedure is not None:
+            check.procedure.sample = sample
         return check
 
     def _show_estimate(self, check: FormCheck) -> None:

@@ -60,7 +60,7 @@ def test_harmonic_angle_scan_says_what_is_skipped(runs):
     full = fit_run(run, r_ahe=0.25, m_eff=0.8)
     assert full["fitted"], full["error"]
     assert full["b_dl_stderr"] > 0 and "b_fl" in full
-    assert "xi_DL skipped: needs ms" in full["note"]
+    assert "xi_DL skipped: needs M_s" in full["note"]
     # xi_DL = 2 e M_s t_F B_DL / (hbar J), J = I_0 / (w t) at the 7 mA of the scan
     geometry = {"width": 5e-6, "thickness": 5e-9, "ms": 8e5}
     xi = fit_run(run, r_ahe=0.25, m_eff=0.8, **geometry)
@@ -99,7 +99,7 @@ def test_the_summary_carries_the_run_header_after_the_quantities(runs):
     assert hall["meta: Sample"] == "sim-cofeb-nio-pma"
     switching = table[table["kind"] == "switching_loop"].iloc[0]
     assert switching["param: Bias field (T)"] == 0
-    assert switching["param: Stage temperature (K)"] == 0
+    assert switching["param: Stage temperature (K)"] == "off"  # the run left the stage
     assert pd.isna(hall["param: Bias field (T)"])  # a parameter HallLoop does not have
     columns = list(table.columns)
     first_header = min(columns.index(c) for c in columns if c.startswith(("param: ", "meta: ")))

@@ -90,7 +90,7 @@ def test_without_r_phe_the_apparent_fields_are_given_with_a_note(sweeps, model):
     row = fit_run(load_run(sweeps["both"]))
     assert row["fitted"], row["error"]
     assert "no planar Hall correction" in row["note"] and "pass r_phe" in row["note"]
-    assert "xi_DL skipped: needs ms" in row["note"]  # the geometry is in the file
+    assert "xi_DL skipped: needs M_s" in row["note"]  # the geometry is in the file
     assert row["planar_to_anomalous"] == 0 and "xi_dl" not in row
     # uncorrected, B_DL reads B_DL + (R_PHE / R_AHE) B_FL: 60 % too large here
     mixed = model["b_dl"] + 2 * model["r_phe"] / model["r_ahe"] * model["b_fl"]
@@ -168,3 +168,28 @@ def test_report_draws_a_field_sweep_against_the_swept_field(sweeps, tmp_path):
     assert [line.get_label() for line in ax.get_lines()] == ["field along x",
                                                              "field along y"]
     assert sum(line.get_xdata().size for line in ax.get_lines()) == len(run.data)
+
+
+def test_field_sweeps_take_r_ahe_r_phe_and_m_s_from_the_header(sweeps, model, tmp_path):
+    text = sweeps["both"].read_text(encoding="utf-8")
+    for label, value in (("Calibration R_AHE", f"{model['r_ahe']} ohm"),
+                         ("Calibration R_PHE", f"{model['r_phe']} ohm"),
+                         ("Calibration M_s", f"{model['ms']} A/m")):
+        text = text.replace(f"#\t{label}: not given\n", f"#\t{label}: {value}\n", 1)
+    path = tmp_path / "cal.csv"
+    path.write_text(text, encoding="utf-8")
+    row = fit_run(load_run(path))
+    given = fit_run(load_run(sweeps["both"]), r_ahe=model["r_ahe"], r_phe=model["r_phe"],
+                    ms=model["ms"])
+    for key in ("b_dl", "b_fl", "xi_dl"):
+        assert row[key] == pytest.approx(given[key]) and row[f"{key}_stderr"] == \
+            pytest.approx(given[f"{key}_stderr"])
+    assert row["xi_dl"] == pytest.approx(model["xi_dl"], abs=3 * row["xi_dl_stderr"])
+    assert "run header: R_AHE, R_PHE, M_s" in row["note"]
+    # R_PHE / R_AHE known to 10 %: the planar Hall correction's share enters the sigmas
+    text = text.replace("#\tCalibration R_PHE stderr: not given\n",
+                        f"#\tCalibration R_PHE stderr: {0.1 * model['r_phe']} ohm\n", 1)
+    path.write_text(text, encoding="utf-8")
+    wide = fit_run(load_run(path))
+    assert wide["b_dl"] == pytest.approx(row["b_dl"])
+    assert wide["b_dl_stderr"] > 1.5 * row["b_dl_stderr"]

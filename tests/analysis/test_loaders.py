@@ -58,7 +58,9 @@ def test_hall_loop_file_is_read_exactly(runs):
     assert run.parameters["Field axis"] == "z"
     assert run.parameters["Loops"] == 1
     assert run.metadata["Sample"] == "sim-cofeb-nio-pma"
-    assert run.metadata["Bench"] == "simulated: cofeb-nio-pma, seed 1"
+    # the device and the stack it simulates
+    assert run.metadata["Bench"].startswith("simulated: cofeb-nio-pma (")
+    assert run.metadata["Bench"].endswith(" nm), seed 1")
     assert list(run.data.columns) == ["Field setpoint (T)", "Field (T)", "Branch", "Loop",
                                       "R_xy (ohm)", "R_xx (ohm)", "Time (s)"]
     # the values are the file's text, parsed as numbers

@@ -170,7 +170,9 @@ def test_api_open_station_takes_a_file_keys_or_parameters():
         assert station.bench.device.params == params
     with api.open_station(sim=True, device={"base": "py-coo", "name": "keys"}) as station:
         assert station.bench.device.params.top.name == "CoO"
-        assert station.description == "simulated: keys, seed 0"
+        # the device and the stack it simulates (a chip's bars differ in it)
+        assert station.description == "simulated: keys (SiO2 100 nm / Py 5 nm / CoO 10 nm), " \
+            "seed 0"
 
 
 def test_a_device_file_given_as_station_and_the_reverse_say_which_is_which():

@@ -1,0 +1,92 @@
+"""The measured bar's calibration, read from a run header, as inputs of the fits.
+
+labspin writes the calibration of the bar it measured (the station file's sample,
+:mod:`labspin.samples`) into every run header, one entry per quantity with its standard
+uncertainty, "not given" when the station file has none::
+
+    #	Calibration R_AHE: 2.1 ohm
+    #	Calibration R_AHE stderr: 0.02 ohm
+    #	Calibration M_eff: 0.95 T
+    #	Calibration dR/dT: 0.41 ohm/K
+    #	Calibration d ln I_c0/dT: -0.0052 1/K
+
+What the fits take from it (each overridden by the option of the same name):
+R_AHE, R_PHE, M_eff and M_s for the harmonic-Hall torques and xi_DL (Avci, Hayashi),
+M_s for the ST-FMR xi when the run has no "Sample M_s" of its own, dR/dT and
+d ln I_c0/dT for the Joule-heating correction of I_c0 (switching probability). The
+uncertainties go into the fits' sigmas.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from labspin.analysis.loaders import RunData
+
+#: fit input -> (header label, unit): procedures/base.py CALIBRATION_HEADER writes them
+CALIBRATION: dict[str, tuple[str, str]] = {
+    "r_ahe": ("Calibration R_AHE", "ohm"),
+    "r_phe": ("Calibration R_PHE", "ohm"),
+    "m_eff": ("Calibration M_eff", "T"),
+    "ms": ("Calibration M_s", "A/m"),
+    "dr_dt": ("Calibration dR/dT", "ohm/K"),
+    "threshold_coefficient": ("Calibration d ln I_c0/dT", "1/K"),
+}
+#: header label -> unit, for summary columns of runs that have "not given"
+CALIBRATION_UNITS = {label: unit for label, unit in CALIBRATION.values()} | {
+    f"{label} stderr": unit for label, unit in CALIBRATION.values()}
+#: what each kind of run takes from the calibration
+USED_BY = {"harmonic_hall": ("r_ahe", "r_phe", "m_eff", "ms"),
+           "switching_probability": ("dr_dt", "threshold_coefficient"),
+           "stfmr": ("ms",)}
+#: how the notes name them
+NAMES = {"r_ahe": "R_AHE", "r_phe": "R_PHE", "m_eff": "M_eff", "ms": "M_s", "dr_dt": "dR/dT",
+         "threshold_coefficient": "d ln I_c0/dT"}
+
+
+def _number(run: RunData, label: str, unit: str) -> float | None:
+    value = run.metadata.get(label)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or run.units.get(label, "") != unit:
+        return None  # another writer's unit: not guessed
+    return float(value)
+
+
+def header_calibration(run: RunData) -> dict[str, tuple[float, float]]:
+    """Fit input -> (value, stderr) for every calibration entry the header gives (stderr
+    0.0 when the station file gave none)."""
+    out = {}
+    for name, (label, unit) in CALIBRATION.items():
+        value = _number(run, label, unit)
+        if value is not None:
+            stderr = _number(run, f"{label} stderr", unit)
+            out[name] = (value, abs(stderr) if stderr is not None else 0.0)
+    return out
+
+
+def calibrated_inputs(run: RunData, kind: str, given: dict[str, float | None]
+                      ) -> tuple[dict[str, Any], str]:
+    """The calibration inputs of a fit of ``kind``: each ``given`` value (an option) wins,
+    else the header's with its ``<name>_stderr``. Returns the inputs (every name of
+    :data:`CALIBRATION`, None when neither gives it) and a note naming what came from
+    the header ("" when nothing)."""
+    header = header_calibration(run)
+    inputs: dict[str, Any] = {}
+    used = []
+    own_ms = run.parameters.get("Sample M_s")  # an ST-FMR run's own M_s wins
+    for name in CALIBRATION:
+        value = given.get(name)
+        if value is not None:
+            inputs[name], inputs[f"{name}_stderr"] = float(value), 0.0
+        elif name in header and not (name == "ms" and kind == "stfmr" and isinstance(
+                own_ms, int | float) and own_ms > 0):
+            inputs[name], inputs[f"{name}_stderr"] = header[name]
+            if name in USED_BY.get(kind, ()):
+                used.append(NAMES[name])
+        else:
+            inputs[name], inputs[f"{name}_stderr"] = None, 0.0
+    note = ("from the sample's calibration in the run header: " + ", ".join(used)) if used \
+        else ""
+    return inputs, note
