@@ -204,6 +204,9 @@ class SimSection(_Strict):
     device: str | dict[Any, Any] | None = None
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     realtime: bool = False
+    #: with ``realtime: true``, the bench's waits take 1/speedup of their time (a night
+    #: rehearsed ten times faster than hardware, still paced like it)
+    speedup: float = Field(default=1.0, gt=0, le=1e6, allow_inf_nan=False)
     burn_current: Current | None = Field(default=None, gt=0)
     lead_resistance: Resistance = Field(default=25.0, ge=0)
     faults: dict[str, FaultEntry] = Field(default_factory=dict)
@@ -406,7 +409,7 @@ class StationFile(_Strict):
             lead_resistance=self.sim.lead_resistance, coils=coils,
             faults={n: InstrumentFaults(**f.model_dump()) for n, f in self.sim.faults.items()},
             burn_current=self.sim.burn_current)
-        clock = RealTimeClock() if self.sim.realtime else VirtualClock()
+        clock = RealTimeClock(self.sim.speedup) if self.sim.realtime else VirtualClock()
         seed = self.sim.seed if seed is None else seed
         bench = Bench(Device(params, seed=device_seed(self, self.sample.id, seed)), seed=seed,
                       clock=clock, options=options)
