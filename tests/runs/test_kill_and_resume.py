@@ -10,12 +10,9 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import yaml
 from pymeasure.experiment import Results
-
-EXAMPLE_STATION = Path(__file__).resolve().parents[2] / "examples" / "station-sim.yaml"
 
 
 def catalog_rows(data_dir):
@@ -39,18 +36,7 @@ def data_lines(path):
         return 0
 
 
-def paced_station(tmp_path):
-    """The simulated bench paced at ten times hardware speed: the compiled bench finishes
-    a whole queue faster than the test can look at it, so a run is killed while it is
-    really running (about 40 ms a point) instead of racing a virtual clock."""
-    config = yaml.safe_load(EXAMPLE_STATION.read_text())
-    config["sim"].update(realtime=True, speedup=10)
-    station = tmp_path / "station.yaml"
-    station.write_text(yaml.safe_dump(config))
-    return station
-
-
-def test_sigkill_mid_queue_then_resume_finishes_every_run_exactly_once(tmp_path):
+def test_sigkill_mid_queue_then_resume_finishes_every_run_exactly_once(tmp_path, paced_station):
     queue = tmp_path / "night.yaml"
     queue.write_text(yaml.safe_dump({"name": "kill test", "steps": [{
         "procedure": "SwitchingLoop",
@@ -59,7 +45,7 @@ def test_sigkill_mid_queue_then_resume_finishes_every_run_exactly_once(tmp_path)
         "sweep": [{"bias_field": {"values": [0.0, 0.001, 0.002, 0.003]}}]}]}))
     data = tmp_path / "data"
     command = [sys.executable, "-m", "labspin", "queue", "run", str(queue), "--station",
-               str(paced_station(tmp_path)), "--data-dir", str(data)]
+               str(paced_station), "--data-dir", str(data)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     killed_run = None
     deadline = time.monotonic() + 180
@@ -99,7 +85,7 @@ def test_sigkill_mid_queue_then_resume_finishes_every_run_exactly_once(tmp_path)
     assert "0 still to run" in status.stdout
 
 
-def test_sigterm_stops_the_queue_cleanly_and_resume_finishes_it(tmp_path):
+def test_sigterm_stops_the_queue_cleanly_and_resume_finishes_it(tmp_path, paced_station):
     queue = tmp_path / "q.yaml"
     queue.write_text(yaml.safe_dump({"name": "term test", "steps": [{
         "procedure": "SwitchingLoop",
@@ -107,7 +93,7 @@ def test_sigterm_stops_the_queue_cleanly_and_resume_finishes_it(tmp_path):
         "repeat": 3}]}))
     data = tmp_path / "data"
     command = [sys.executable, "-m", "labspin", "queue", "run", str(queue), "--station",
-               str(paced_station(tmp_path)), "--data-dir", str(data)]
+               str(paced_station), "--data-dir", str(data)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     deadline = time.monotonic() + 180
@@ -129,7 +115,7 @@ def test_sigterm_stops_the_queue_cleanly_and_resume_finishes_it(tmp_path):
                   if r["status"] == "finished") == [0, 1, 2]
 
 
-def test_malformed_queue_is_refused_by_run_and_nothing_runs(tmp_path):
+def test_malformed_queue_is_refused_by_run_and_nothing_runs(tmp_path, paced_station):
     queue = tmp_path / "bad.yaml"
     queue.write_text(yaml.safe_dump({"steps": [
         {"procedure": "SwitchingLoop", "parameters": {"pulse_steps": 4}},

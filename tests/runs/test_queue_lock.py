@@ -3,7 +3,8 @@ any instrument is opened; the lock dies with its process (kill -9 leaves none).
 
 The race tests drive real processes through the command line. Each waits, fully
 imported, for a "go" file, so that the two reach the lock within milliseconds of each
-other whatever the machine's load; the bench inside them runs on virtual time.
+other whatever the machine's load; the bench inside them is paced at ten times
+hardware speed (conftest), so a run lasts while the test looks at it.
 """
 
 import os
@@ -117,10 +118,11 @@ def test_a_refused_runner_opens_no_station(tmp_path, monkeypatch):
         tmp_path / "data", "SELECT id FROM queues") == []
 
 
-def test_two_runners_started_together_run_each_run_once(tmp_path):
+def test_two_runners_started_together_run_each_run_once(tmp_path, paced_station):
     queue = queue_file(tmp_path)
     data = tmp_path / "data"
-    command = ["queue", "run", str(queue), "--sim", "--data-dir", str(data)]
+    command = ["queue", "run", str(queue), "--station", str(paced_station), "--data-dir",
+               str(data)]
     outcomes = finish(start_together(tmp_path, [command, command], "run"))
     codes = sorted(code for code, _ in outcomes)
     assert codes[0] == 0 and codes[1] != 0, outcomes
@@ -141,10 +143,12 @@ def wait_for(condition, what, proc, timeout=120):
         time.sleep(0.01)
 
 
-def test_kill_9_frees_the_lock_and_of_two_resumes_one_finishes_the_queue(tmp_path):
+def test_kill_9_frees_the_lock_and_of_two_resumes_one_finishes_the_queue(tmp_path,
+                                                                        paced_station):
     queue = queue_file(tmp_path)
     data = tmp_path / "data"
-    command = ["queue", "run", str(queue), "--sim", "--data-dir", str(data)]
+    command = ["queue", "run", str(queue), "--station", str(paced_station), "--data-dir",
+               str(data)]
     [runner] = start_together(tmp_path, [command], "first")
 
     def second_run_started():

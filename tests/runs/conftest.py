@@ -1,0 +1,21 @@
+"""Shared fixtures of the run tests."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+EXAMPLE_STATION = Path(__file__).resolve().parents[2] / "examples" / "station-sim.yaml"
+
+
+@pytest.fixture
+def paced_station(tmp_path) -> Path:
+    """The example simulated station paced at ten times hardware speed (``sim.realtime``,
+    ``sim.speedup: 10``). Tests that kill or race real ``labspin`` processes need runs that
+    last while they look: the compiled bench on virtual time finishes a whole queue before
+    a watching test has polled twice."""
+    config = yaml.safe_load(EXAMPLE_STATION.read_text())
+    config["sim"].update(realtime=True, speedup=10)
+    station = tmp_path / "paced-station.yaml"
+    station.write_text(yaml.safe_dump(config))
+    return station
