@@ -75,7 +75,8 @@ def export_command(sources: tuple[str, ...], out: str, data_dir: str) -> None:
         result = export_runs(sources, out, data_dir)
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
-    console.print(f"{len(result.entries)} runs → {result.path}", highlight=False)
+    count = len(result.entries)
+    console.print(f"{count} run{'' if count == 1 else 's'} → {result.path}", highlight=False)
     for file, why in result.skipped:
         console.print(f"  skipped {file}: {why}", highlight=False)
     if not result.entries:

@@ -35,11 +35,11 @@ from labspin.analysis.formatting import reason_of, verdict_of
 from labspin.analysis.loaders import load_run
 from labspin.analysis.verdicts import LEVELS, is_undetermined
 from labspin.physics import preset, spin_transport
-from labspin.physics.formulas import xi_from_damping_like_field
 from labspin.physics.predictions import critical_current
 from labspin.physics.properties import properties_at, pulse_energy
 from labspin.procedures import procedure_class
 from labspin.runs import open_catalog, run_procedure
+from labspin.samples import Calibration
 from labspin.station import Station, default_sim_config
 
 PULSE_WIDTH = 1e-3  # s
@@ -118,9 +118,26 @@ def _station(preset_name: str, seed: int) -> Station:
                                                                           "2": "xy"}})
     config = config.model_copy(update={"instruments": {**config.instruments,
                                                        "voltmeter": meter}})
+    if preset_name == "py-nio":  # the calibration the harmonic Hall analysis needs
+        sample = config.sample.model_copy(update={"calibration": _calibration(preset_name)})
+        config = config.model_copy(update={"sample": sample})
     station = Station(config, sim=True, seed=seed, preset=preset_name)
     station.connect()
     return station
+
+
+def _calibration(preset_name: str) -> Calibration:
+    """What a lab measures on a sister bar before the night: R_AHE from an out-of-plane
+    Hall loop (1 %), mu0 M_eff from FMR (0.02 T) and M_s from magnetometry (2 %). On the
+    simulated bench these are the model's own values, written into the station's sample
+    as a user writes theirs (README, "Samples and their calibration"): the run headers
+    carry them and ``labspin fit`` takes them from there, as it would on hardware."""
+    params = preset(preset_name)
+    props = properties_at(params, params.thermal.stage_temperature)
+    r_ahe, m_s = params.readout.anomalous_hall, props.saturation_magnetization
+    return Calibration(r_ahe={"value": r_ahe, "stderr": 0.01 * r_ahe},
+                       m_eff={"value": props.demag_field, "stderr": 0.02},
+                       m_s={"value": m_s, "stderr": 0.02 * m_s})
 
 
 def _device_runs(preset_name: str, catalog: Any, seed: int, progress: Any,
@@ -205,25 +222,18 @@ def run_demo(out_dir: str | Path = "labspin-demo", seed: int = 1,
     result.runs = [r for device in runs.values() for r in device.values()]
 
     progress("fitting")
-    params = preset("py-nio")
-    props = properties_at(params, params.thermal.stage_temperature)
-    tr = spin_transport(params)
-    area = params.hall_bar.width * tr.conducting_thickness
-    harmonic = fit_run(load_run(runs["py-nio"]["harmonic"].file),
-                       r_ahe=params.readout.anomalous_hall, m_eff=props.demag_field)
-    b_dl, b_dl_err = harmonic.get("b_dl_per_ampere", math.nan), \
-        harmonic.get("b_dl_per_ampere_stderr", math.nan)
+    harmonic = fit_run(load_run(runs["py-nio"]["harmonic"].file))  # calibration: header
     verdict = verdict_of(harmonic)
-    if is_undetermined(harmonic, "b_dl_per_ampere"):
+    if is_undetermined(harmonic, "xi_dl") or "xi_dl" not in harmonic:
         verdict = "not determined"
-    xi = float(xi_from_damping_like_field(b_dl, 1.0 / area, props.saturation_magnetization,
-                                          params.ferromagnet.thickness))
-    result.rows.append(DemoRow("ξ_DL py-nio (harmonic Hall)", xi, abs(xi * b_dl_err / b_dl),
-                               tr.xi_dl, "", verdict,
-                               reason_of(harmonic) or ("B_DL not determined"
+    result.rows.append(DemoRow("ξ_DL py-nio (harmonic Hall)", harmonic.get("xi_dl", math.nan),
+                               harmonic.get("xi_dl_stderr", math.nan),
+                               spin_transport(preset("py-nio")).xi_dl, "", verdict,
+                               reason_of(harmonic) or ("ξ_DL not determined"
                                                        if verdict != "ok" else "")))
-    result.notes.append("ξ_DL from the Avci analysis with R_AHE and M_eff of the device "
-                        "taken as calibrated separately (out-of-plane saturation, FMR).")
+    result.notes.append("ξ_DL from the Avci analysis with R_AHE, M_eff and M_s from the "
+                        "sample's calibration in the run header (measured separately on a "
+                        "sister bar: out-of-plane Hall loop, FMR, magnetometry).")
 
     energies: dict[str, tuple[float, float, float]] = {}
     for name in ("py-nio", "pt-py", "py-alox"):

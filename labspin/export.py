@@ -11,7 +11,9 @@ One NeXus ``NXentry`` per run::
         parameters/                 NXcollection, the run's parameters as attributes
         metadata/                   NXcollection, the file header's metadata (provenance)
         sample/                     NXsample  name; geometry as attributes (SI)
-        calibration/                NXcollection, coil constants, two-terminal R, sim seed
+        calibration/                NXcollection, the bar's calibration (r_ahe, m_eff,
+                                    m_s, ... each with <name>_stderr, as in the station
+                                    file), coil constants, two-terminal R, sim seed
         instrument/                 NXinstrument  @station_snapshot (JSON)
 
 Parameters and metadata are attributes named by their header label; a unit is in the
@@ -32,8 +34,14 @@ from typing import Any
 import numpy as np
 
 from labspin import __version__
+from labspin.analysis.calibration import CALIBRATION, header_calibration
 from labspin.analysis.datasets import natural_axes, split_label, variable_names
 from labspin.analysis.loaders import RunData, RunFileError, find_run_files, load_run
+
+#: calibration attribute names in the export (the station file's keys)
+CALIBRATION_NAMES = {"r_ahe": "r_ahe", "r_phe": "r_phe", "m_eff": "m_eff", "ms": "m_s",
+                     "dr_dt": "dr_dt",
+                     "threshold_coefficient": "threshold_temperature_coefficient"}
 
 
 class ExportError(RuntimeError):
@@ -163,6 +171,13 @@ def write_entry(f: Any, name: str, run: RunData, record: dict[str, Any] | None) 
     if geometry.get("two_terminal_resistance"):
         calibration.attrs["two_terminal_resistance"] = geometry["two_terminal_resistance"]
         calibration.attrs["two_terminal_resistance [units]"] = "ohm"
+    for key, (value, stderr) in header_calibration(run).items():  # the bar's own
+        label, unit = CALIBRATION[key]
+        name = CALIBRATION_NAMES[key]
+        calibration.attrs[name] = value
+        calibration.attrs[f"{name}_stderr"] = stderr
+        calibration.attrs[f"{name} [units]"] = unit
+        calibration.attrs[f"{name} [long_name]"] = label
     if station.get("sim"):
         calibration.attrs["simulated_preset"] = station["sim"].get("preset", "")
         calibration.attrs["simulated_seed"] = int(station["sim"].get("seed", 0))

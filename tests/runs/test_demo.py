@@ -14,6 +14,13 @@ def test_demo_recovers_the_model_torque_currents_and_energy_ratio(tmp_path):
     # within 3 sigma; sigma is ~15 % of the value here, so a 10 % bound was a coin flip
     # on the seed's noise (any extra instrument reading shifts it)
     assert abs(xi.agreement) < 0.3 and abs(xi.measured - xi.model) < 3 * xi.stderr + 1e-3
+    # ... with the calibration from the run header, as a user's own run would be fitted
+    harmonic = next(r for r in result.runs if r.procedure == "HarmonicHall")
+    with open(harmonic.file) as f:
+        header = [line for line in f if line.startswith("#")]
+    given = {line.split(":")[0][2:] for line in header
+             if line.startswith("#\tCalibration") and "not given" not in line}
+    assert {"Calibration R_AHE", "Calibration M_eff", "Calibration M_s"} <= given
     jc = result.row("J_c py-nio, 1 ms")
     assert abs(jc.agreement) < 0.05
     assert abs(result.row("J_c pt-py, 1 ms").agreement) < 0.05

@@ -27,6 +27,10 @@ def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("export")
     path = station_file(tmp, {"urls": [f"ntfy://lab:${{{PASSWORD_VARIABLE}}}@127.0.0.1/x"],
                               "on": ["failure"]})
+    config = yaml.safe_load(path.read_text())
+    config["sample"]["calibration"] = {"r_ahe": "0.25 ± 0.003 ohm", "m_eff": "950 mT ± 20 mT",
+                                       "threshold_temperature_coefficient": "-0.4 %/K"}
+    path.write_text(yaml.safe_dump(config))
     data_dir = tmp / "data"
     with Station.open(path) as station, open_catalog(data_dir) as catalog:
         hall = run_procedure(HallLoop(field_step=0.02, field_max=0.05), station, catalog)
@@ -87,6 +91,15 @@ def test_the_hall_loop_entry_carries_parameters_sample_calibration_snapshot(runs
         calibration = entry["calibration"].attrs
         assert calibration["coil_constant_y"] == pytest.approx(0.05)
         assert calibration["two_terminal_resistance"] == pytest.approx(350.0)
+        # the bar's own calibration, under the station file's names, in SI
+        assert (calibration["r_ahe"], calibration["r_ahe_stderr"],
+                calibration["r_ahe [units]"]) == (pytest.approx(0.25), pytest.approx(0.003),
+                                                  "ohm")
+        assert (calibration["m_eff"], calibration["m_eff_stderr"]) == (
+            pytest.approx(0.95), pytest.approx(0.02))
+        assert calibration["threshold_temperature_coefficient"] == pytest.approx(-4e-3)
+        assert calibration["threshold_temperature_coefficient_stderr"] == 0.0
+        assert "m_s" not in calibration and "dr_dt" not in calibration  # not given
         snapshot = json.loads(entry["instrument"].attrs["station_snapshot"])
         assert snapshot == hall.station
         meta = entry["metadata"].attrs
