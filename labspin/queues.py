@@ -50,6 +50,8 @@ from labspin.configfiles import QuantityError, describe, parse_quantity, read_ya
 from labspin.notify_settings import NotifySettings
 from labspin.plan_problems import PlanProblems
 from labspin.procedures import UnknownProcedureError, procedure_class
+from labspin.procedures.base import stage_setpoint
+from labspin.procedures.timing import stage_settling_seconds
 from labspin.safety import LimitError, SafetyGuard
 from labspin.settings import SettingError, configure, quantity_text
 from labspin.station_needs import check_station, station_problems
@@ -336,6 +338,7 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None,
                              f"{MAX_QUEUE_RUNS:,}; split it into several queues or sweep "
                              "fewer values")
     counted = 0  # runs before this step, refused ones included
+    stage: float | None = None  # the stage setpoint the next run starts from (None: room)
     for number, step, where, template, combos in steps:
         fixed = {**step.parameters, **({SAMPLE: step.sample} if step.sample is not None
                                        else {})}
@@ -348,7 +351,9 @@ def plan_queue(queue: QueueFile, source: str, guard: SafetyGuard | None,
         for _ in range(step.repeat):
             for planned in runs:
                 if planned is not None:
-                    duration, parameters = planned
+                    measuring, parameters, setpoint = planned
+                    duration = measuring + stage_settling_seconds(setpoint, stage)
+                    stage = setpoint  # a run without a setpoint: the stage drifts to room
                     plan.runs.append(PlannedRun(
                         index=len(plan.runs), step=number,
                         label=step.label or step.procedure, procedure=step.procedure,
@@ -389,8 +394,10 @@ def _combinations(step: Step, where: str, known: dict[str, Any]) -> list[dict[st
 
 
 def _planned_run(template: Any, values: dict[str, Any], guard: SafetyGuard | None,
-                 config: Any, note: Callable[[str], None]) -> tuple[float, dict[str, Any]] | None:
-    """The step's procedure configured with ``values``: its duration and parameters,
+                 config: Any, note: Callable[[str], None]
+                 ) -> tuple[float, dict[str, Any], float | None] | None:
+    """The step's procedure configured with ``values``: its duration without the stage's
+    settling, its parameters and its stage setpoint (None: it leaves the stage alone),
     checked against the limits (of the run's bar) and the station; None, with each
     problem given to ``note`` (the parameter and its range, the limit, the bar, or the
     instrument and the fix)."""
@@ -430,7 +437,12 @@ def _planned_run(template: Any, values: dict[str, Any], guard: SafetyGuard | Non
     parameters = {k: _plain(v) for k, v in procedure.parameter_values().items()}
     if sample is not None:
         parameters[SAMPLE] = sample  # the procedure's set_parameters takes it back
-    return procedure.estimated_duration(), parameters
+    # the stage's settling counted from room temperature here; plan_queue counts it from
+    # the setpoint of the run before
+    setpoint = stage_setpoint(procedure)
+    procedure.stage_start = None
+    measuring = procedure.estimated_duration() - stage_settling_seconds(setpoint)
+    return measuring, parameters, setpoint
 
 
 def _plain(value: Any) -> Any:

@@ -21,6 +21,7 @@ from pymeasure.experiment import Metadata, Parameter, Procedure
 from labspin import __version__
 from labspin.configfiles import QuantityError, parse_quantity
 from labspin.procedures.apparatus import Apparatus
+from labspin.procedures.timing import stage_settling_seconds
 from labspin.provenance import provenance
 from labspin.safety import SafetyGuard
 from labspin.shutdown import UnsafeShutdown
@@ -208,9 +209,15 @@ class SpintronicsProcedure(Procedure):
         raise NotImplementedError
 
     # -- estimates -----------------------------------------------------------------------
+    #: the stage setpoint (K) the run starts from, for its settling estimate: the queue
+    #: planner sets the previous run's; None: room temperature
+    stage_start: float | None = None
+
     def estimated_duration(self) -> float:
-        """Seconds the run takes on hardware (overhead included)."""
-        return 10.0 + self.planned_points() * self.seconds_per_point()
+        """Seconds the run takes on hardware (overhead included): its points and, when it
+        sets the stage temperature, the stage settling there from ``stage_start``."""
+        return (10.0 + self.planned_points() * self.seconds_per_point()
+                + stage_settling_seconds(stage_setpoint(self), self.stage_start))
 
     def get_estimates(self) -> list[tuple[str, str]]:
         """For pymeasure's estimator widget in the GUI."""

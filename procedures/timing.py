@@ -148,6 +148,28 @@ def ramp_seconds(change: float, rate: float) -> float:
     return ramp_steps(change, rate) * MAGNET_STEP_INTERVAL
 
 
+#: a temperature-controlled chuck approaches its setpoint as exp(-t / tau) (a copper chuck
+#: of a probe station with a 331-type controller: tens of seconds; the simulated bench's
+#: is 30 s)
+STAGE_TIME_CONSTANT = 30.0  # s
+#: StageTemperature.set_and_wait: within 0.1 K for three readings a second apart
+STAGE_TOLERANCE = 0.1  # K
+STAGE_STABLE_SECONDS = 3.0
+#: where a stage is assumed to start when nothing earlier set it
+ROOM_TEMPERATURE = 300.0  # K
+
+
+def stage_settling_seconds(target: float | None, start: float | None = None) -> float:
+    """Time the stage takes to settle at ``target`` (K; None: the run leaves the stage
+    alone) from ``start`` (the previous run's setpoint; None: room temperature)."""
+    if target is None:
+        return 0.0
+    gap = abs(target - (ROOM_TEMPERATURE if start is None else start))
+    if gap <= STAGE_TOLERANCE:
+        return STAGE_STABLE_SECONDS
+    return STAGE_TIME_CONSTANT * math.log(gap / STAGE_TOLERANCE) + STAGE_STABLE_SECONDS
+
+
 def nanovoltmeter_seconds(nplc: float) -> float:
     """One 2182A reading: NPLC line cycles, doubled by auto-zero."""
     return 2 * nplc * LINE_PERIOD

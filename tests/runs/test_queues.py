@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labspin.procedures import PROCEDURES
+from labspin.procedures.timing import stage_settling_seconds
 from labspin.queue_runner import queue_progress, run_queue
 from labspin.queues import QueueFileError, load_queue_file, parse_queue, plan_queue
 from labspin.runs import open_catalog
@@ -45,7 +46,12 @@ def test_sweeps_nest_zip_repeat_and_convert_units(guard):
     assert first == [(1e-4, "dc", 250.0), (1e-4, "reversal", 300.0), (1e-4, "dc", 350.0),
                      (2e-4, "dc", 250.0), (2e-4, "reversal", 300.0), (2e-4, "dc", 350.0)]
     assert p.runs[6].parameters == p.runs[0].parameters  # the repeat
-    assert p.duration == pytest.approx(12 * (10 + 2 * 0.5))
+    # the points, and the stage settling at each setpoint from the one before (room first)
+    setpoints = [r.parameters["stage_temperature"] for r in p.runs]
+    settling = sum(stage_settling_seconds(t, before)
+                   for t, before in zip(setpoints, [None, *setpoints[:-1]], strict=True))
+    assert p.duration == pytest.approx(12 * (10 + 2 * 0.5) + settling)
+    assert settling > 12 * 100  # 50 K steps: minutes each
 
 
 def test_logspace_and_range_specs(guard):
