@@ -46,21 +46,30 @@ def _never_switched(result: dict, loop: LoopFit) -> str | None:
 
 def _unswitched_branch(y: np.ndarray, x: np.ndarray, sel: np.ndarray, result: dict,
                        loop: LoopFit) -> str | None:
-    """Why a branch shows no reversal of its own (None when it does): its points must
-    visit both fitted levels. A loop swept from a state the bar already left (the first
-    loop after a bias change, a branch cut short) has a fitted threshold that no data
-    point put there."""
+    """Why a branch shows no reversal of its own (None when it does): one sweep of it,
+    points measured one after the other, must visit both fitted levels. A loop swept
+    from a state the bar already left (a single loop that starts where its first sweep
+    leaves the bar, the first loop after a bias change, a branch cut short) has a fitted
+    threshold that no data point put there: its first and last sweeps may each sit at
+    one level, which only together look like a reversal."""
     high, low = result.get("level_high", math.nan), result.get("level_low", math.nan)
     if not (math.isfinite(high) and math.isfinite(low)) or high == low:
         return None
     slope = result.get("slope", 0.0)
     slope = slope if math.isfinite(slope) else 0.0
-    centred = y[sel] - slope * x[sel] - 0.5 * (high + low)
+    centred = y - slope * x - 0.5 * (high + low)
     margin = 0.25 * abs(high - low)  # half way from the middle to either level
-    if np.any(centred > margin) and np.any(centred < -margin):
+    where = np.flatnonzero(sel)  # the branch's points, split into its sweeps
+    sweeps = np.split(where, np.flatnonzero(np.diff(where) > 1) + 1)
+    if any(np.any(centred[k] > margin) and np.any(centred[k] < -margin) for k in sweeps):
         return None
-    level = "upper" if np.all(centred >= -margin) else "lower" \
-        if np.all(centred <= margin) else "neither"
+    visited = centred[sel]
+    if len(sweeps) > 1 and np.any(visited > margin) and np.any(visited < -margin):
+        return ("no sweep of this branch reversed the bar: one stays at each level (the "
+                "bar started in the state this branch switches it to; sweep more than "
+                "one loop, the first prepares the state)")
+    level = "upper" if np.all(visited >= -margin) else "lower" \
+        if np.all(visited <= margin) else "neither"
     return f"its points stay at the {level} level: the branch shows no reversal"
 
 

@@ -187,3 +187,33 @@ def test_a_branch_that_never_left_its_level_has_no_threshold():
     assert "i_c_plus: its points stay at the upper level" in result["verdict_reason"]
     assert "i_c_minus" not in result["undetermined"]
     assert result["i_c_minus"] == pytest.approx(-25.5e-3, abs=1.5e-3)
+
+
+def test_a_single_loop_started_in_the_up_state_has_no_i_c_plus_nor_shift():
+    """One loop 0 -> +max -> -max -> 0 on a bar already in the state +I favours: the up
+    branch's first sweep (0 -> +max) stays at one level and its last (-max -> 0) at the
+    other. Together they look like a reversal at their junction, which the fit took for
+    I_c+ near zero (and a loop shift of half I_c). No sweep reversed the bar: I_c+ and
+    the shift are not determined; I_c- is measured."""
+    from labspin.analysis.models.switching import fit_switching_loop
+
+    rng = np.random.default_rng(7)
+    step = 1e-3
+    first = np.arange(0, 30e-3 + step / 2, step)
+    down = first[::-1][1:]
+    down = np.concatenate([down, -first[1:]])
+    last = -first[::-1][1:]
+    current = np.concatenate([first, down, last])
+    level, i_c = 1e-3, 22.5e-3
+    state = np.empty(current.size)
+    up = True
+    for k, i in enumerate(current):  # +I drives up above i_c, -I down below -i_c
+        up = True if i > i_c else False if i < -i_c else up
+        state[k] = level if up else -level
+    signal = state + rng.normal(0, 10e-6, current.size)
+    result = fit_switching_loop(current, signal, width=5e-6, thickness=5e-9)
+    assert {"i_c_plus", "i_c_shift"} <= set(result["undetermined"].split(","))
+    assert math.isnan(result["i_c_plus"]) and math.isnan(result["i_c_shift"])
+    assert "no sweep of this branch reversed the bar" in result["verdict_reason"]
+    assert "i_c_minus" not in result["undetermined"]
+    assert result["i_c_minus"] == pytest.approx(-i_c, abs=1.5e-3)
