@@ -38,6 +38,7 @@ import numpy as np
 from labspin.analysis.loaders import RunData
 from labspin.analysis.models._common import (
     NOT_DETERMINED,
+    OK,
     POOR,
     DataError,
     with_verdict,
@@ -259,7 +260,14 @@ def _verdict(out: dict, kittel: dict, damping: dict) -> dict:
     with_verdict(out)
     if "_assumed" in out:
         worsen(out, POOR, out.pop("_assumed"), HEADLINE)
-    if "_xi_reason" in out:
+    if out.pop("_xi_by_design", False):
+        # a damping run (no DC bias, no heavy metal) does not measure xi_FMR: it is not
+        # determined, but nothing is wrong with alpha and M_eff, so the verdict stays
+        # theirs and the note says what xi_FMR needs
+        worsen(out, OK, "", ["xi_fmr"])
+        out["note"] = "; ".join(filter(None, [out.get("note", ""),
+                                              f"xi_FMR needs {out.pop('_xi_reason')}"]))
+    elif "_xi_reason" in out:  # meant to measure it, an input missing
         worsen(out, POOR, f"xi_fmr: {out.pop('_xi_reason')}", ["xi_fmr"])
     for name in HEADLINE:
         value, err = out.get(name, math.nan), out.get(f"{name}_stderr", math.nan)

@@ -203,11 +203,14 @@ def torques(run: RunData, reference: list[dict], usable: list[dict], kittel: dic
             out["xi_fmr"], out["xi_fmr_stderr"] = xi, err
             out["xi_fmr_method"] = "linewidth vs DC current"
     if out["xi_fmr_method"] == "":
-        if missing:
+        heavy_metal = t_hm is not None and t_hm > 1e-3 * geo["t_f"]
+        if missing and (slopes or heavy_metal or geo["t_cond"] is None
+                        or geo["t_f"] is None):
             names = {"ms": "M_s (--ms or the run's Sample M_s)", "t_f": "the FM thickness",
                      "t_cond": "the conducting thickness"}
             out["_xi_reason"] = "needs " + ", ".join(names[k] for k in missing)
         elif not slopes:
+            out["_xi_by_design"] = True  # a damping run: nothing is wrong with it
             out["_xi_reason"] = (
                 "no heavy metal (the antisymmetric line is the field-like torque and stray "
                 "fields, so S/A gives B_DL/B_y only) and no DC bias currents: measure at DC "
