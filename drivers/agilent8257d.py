@@ -103,3 +103,11 @@ def rf_off(instrument) -> None:
         instrument.disable_modulation()
     except Exception as exc:
         log.error("could not turn the modulation off: %s", exc)
+
+
+def rf_enabled(instrument) -> bool:
+    """Whether any Agilent8257D's RF output is on, read back (ours: ``output_enabled``;
+    pymeasure's: ``is_enabled``)."""
+    if isinstance(instrument, Agilent8257DRF):
+        return bool(instrument.output_enabled)
+    return bool(instrument.is_enabled)

@@ -79,7 +79,8 @@ def _read(state: BenchState, what: str, action: Any) -> Any:
 
 def read_bench_state(station: Any, safety_failures: list[str] | None = None) -> BenchState:
     """Read the fields, the current source (its DC, AC and pulse output), the pulse
-    generator's outputs and the stage temperature of an open station. (The lock-ins'
+    generator's outputs, the RF generator's output and the stage temperature of an open
+    station. (The lock-ins'
     sine outputs are references here, not wired to the bar.)"""
     state = BenchState(station=station.config.name,
                        safety_failures=list(safety_failures or []))
@@ -105,6 +106,12 @@ def read_bench_state(station: Any, safety_failures: list[str] | None = None) -> 
                            lambda i=instrument, n=n: bool(getattr(i, f"ch_{n}").output))
                 if on is not None:
                     state.outputs[f"{role} channel {n} output"] = on
+        elif entry.driver.startswith("Agilent8257D"):
+            from labspin.drivers.agilent8257d import rf_enabled
+
+            on = _read(state, f"{role} RF output", lambda i=instrument: rf_enabled(i))
+            if on is not None:
+                state.outputs[f"{role} RF output"] = on
     if station.has("temperature"):
         kelvin = _read(state, "stage temperature",
                        lambda: float(station["temperature"].input_A.kelvin))

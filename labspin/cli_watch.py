@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -43,6 +44,9 @@ def watch_command(data_dir: str, host: str, port: int) -> None:
         console.print(f"Bound to {host}, not the loopback: the page needs the access token in "
                       "this URL. Share it only with those who may see the bench.",
                       highlight=False)
+    if not (Path(data_dir) / "catalog.sqlite").is_file():
+        console.print(f"No run in {data_dir} yet: the page shows the first as soon as it "
+                      "starts there (check the folder if none comes).", highlight=False)
     console.print("Read-only; Ctrl+C stops.", highlight=False)
     sys.stdout.flush()
     server.serve_in_thread()

@@ -32,7 +32,41 @@ MAX_DEPTH = 50
 #: scalars, lists and mappings in one file
 MAX_NODES = 100_000
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser if built
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader with two traps of YAML 1.1 closed:
+
+    * only ``true`` and ``false`` are booleans (YAML 1.2): ``on``, ``off``, ``yes``,
+      ``no`` stay words, so ``notify: {on: [failure]}`` has the key ``on`` and a stage
+      temperature of ``off`` is the word off;
+    * a key given twice in one mapping is refused (the later one would silently win:
+      ``max_current`` written twice, the second a typo, changes a safety limit).
+    """
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:  # an unhashable key: the base class says so
+                    continue
+                if first is not key_node:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key!r} is given twice (first on line "
+                        f"{first.start_mark.line + 1}): keep one", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
+                              re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
 
 
 def read_config_text(path: str | Path, error: type[Exception], kind: str) -> str:

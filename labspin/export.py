@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -82,6 +83,8 @@ def _attr(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return np.bool_(value)
+    if isinstance(value, int) and not -2**63 <= value < 2**63:
+        return str(value)  # no HDF5 integer holds it (a barcode, a mangled header)
     if isinstance(value, int | float | str):
         return value
     return json.dumps(value, default=str)
@@ -222,27 +225,50 @@ def export_runs(sources: Iterable[str], out: str | Path, data_dir: str | Path) -
     if not files:
         raise ExportError(f"no runs to export (none named, and no catalog in {data_dir})")
     result = Exported(Path(out))
+    folder = Path(out).resolve().parent
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {out}: the folder {folder} does not exist; create "
+                          "it or give another --out")
+    # written beside, then renamed: a failed export never leaves a half-written file
+    partial = Path(out).with_name(Path(out).name + ".partial")
     try:
-        handle = h5py.File(out, "w")
+        handle = h5py.File(partial, "w")
     except OSError as exc:
-        raise ExportError(f"cannot write {out}: {exc}") from None
-    with handle as f:
-        f.attrs.update(NX_class="NXroot", creator=f"labspin {__version__}",
-                       file_name=str(Path(out).name), HDF5_Version=h5py.version.hdf5_version,
-                       h5py_version=h5py.version.version,
-                       file_time=dt.datetime.now().astimezone().isoformat())
-        for file in files:
-            try:
-                run = load_run(file)
-            except (RunFileError, OSError) as exc:
-                result.skipped.append((str(file), str(exc)))
-                continue
-            record = records.get(str(Path(file).resolve()))
-            name = f"run_{int(record['id']):05d}" if record else f"file_{Path(file).stem}"
-            while name in f:
-                name += "_"
-            write_entry(f, name, run, record)
-            result.entries.append(name)
-        if result.entries:
-            f.attrs["default"] = result.entries[0]
+        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
+    try:
+        with handle as f:
+            _write_runs(f, files, records, result, Path(out).name)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
     return result
+
+
+def _write_runs(f: Any, files: list[Path], records: dict[str, dict[str, Any]],
+                result: Exported, file_name: str) -> None:
+    import h5py
+
+    f.attrs.update(NX_class="NXroot", creator=f"labspin {__version__}",
+                   file_name=file_name, HDF5_Version=h5py.version.hdf5_version,
+                   h5py_version=h5py.version.version,
+                   file_time=dt.datetime.now().astimezone().isoformat())
+    for file in files:
+        try:
+            run = load_run(file)
+        except (RunFileError, OSError) as exc:
+            result.skipped.append((str(file), str(exc)))
+            continue
+        record = records.get(str(Path(file).resolve()))
+        name = f"run_{int(record['id']):05d}" if record else f"file_{Path(file).stem}"
+        while name in f:
+            name += "_"
+        try:
+            write_entry(f, name, run, record)
+        except (TypeError, ValueError, OSError) as exc:  # a value HDF5 cannot hold
+            if name in f:
+                del f[name]
+            result.skipped.append((str(file), f"cannot be written to HDF5: {exc}"))
+            continue
+        result.entries.append(name)
+    if result.entries:
+        f.attrs["default"] = result.entries[0]

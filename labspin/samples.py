@@ -161,6 +161,10 @@ class Calibration(_Strict):
 
 # -- one Hall bar ---------------------------------------------------------------------------
 
+#: far beyond any Hall bar (a slipped unit, "5 m" for "5 um", is refused)
+MAX_BAR_SIZE = 10e-3  # m
+MAX_FILM_THICKNESS = 1e-6  # m
+
 
 class Sample(_Strict):
     """One Hall bar: used for current densities, run metadata, the analysis' calibration
@@ -194,6 +198,23 @@ class Sample(_Strict):
                 raise ValueError("a sample id must not be empty")
             if len(value) > MAX_ID or _ID_FORBIDDEN.search(value):
                 raise ValueError(f"a sample id is one line of at most {MAX_ID} characters")
+        return value
+
+    @field_validator("width", "length")
+    @classmethod
+    def _a_bar_on_a_chip(cls, value: float) -> float:
+        if value > MAX_BAR_SIZE:
+            raise ValueError(f"{value * 1e3:g} mm: a Hall bar on a chip is at most "
+                             f"{MAX_BAR_SIZE * 1e3:g} mm; is the unit right (e.g. 5 um)?")
+        return value
+
+    @field_validator("fm_thickness", "conducting_thickness", "afmi_thickness")
+    @classmethod
+    def _a_thin_film(cls, value: float | None) -> float | None:
+        if value is not None and value > MAX_FILM_THICKNESS:
+            raise ValueError(f"{value * 1e9:g} nm: a film of a spin-orbit-torque stack is at "
+                             f"most {MAX_FILM_THICKNESS * 1e9:g} nm thick; is the unit right "
+                             "(e.g. 5 nm)?")
         return value
 
     @field_validator("preset")

@@ -151,7 +151,7 @@ def rf_exposure(station: Any, role: str) -> str:
 
 
 def _rf_safe(station: Any, role: str, generator: Any) -> str | None:
-    from labspin.drivers.agilent8257d import rf_off
+    from labspin.drivers.agilent8257d import rf_enabled, rf_off
 
     name = _name(station, role)
     try:
@@ -161,7 +161,7 @@ def _rf_safe(station: Any, role: str, generator: Any) -> str | None:
         log.error("could not switch the RF of %s off: %s", name, exc)
         return f"{name} may still {rf_exposure(station, role)} ({_reason(exc)}): {BY_HAND}"
     try:
-        on = bool(generator.output_enabled)
+        on = rf_enabled(generator)
     except Exception as error:
         exc = station.explain(error)
         log.error("could not confirm that the RF of %s is off: %s", name, exc)

@@ -68,6 +68,12 @@ RATINGS = {
 SAMPLE_SOURCES = ("Keithley6221", "Keithley6221Pulse", "Keysight81160A")
 #: the largest field limit on an axis without a magnet (no field can be applied there)
 FIELD_CEILING = 10.0  # T
+#: beyond what any probe-station electromagnet does (a slipped unit is refused)
+RAMP_RATE_CEILING = 10.0  # T/s
+#: RF generators labspin drives: the E8257D family, levelled up to about +25 dBm with
+#: the high-power options, 250 kHz to 67 GHz across its frequency options
+RF_POWER_CEILING = 30.0  # dBm
+RF_FREQUENCY_SPAN = (100e3, 70e9)  # Hz
 
 
 def _quantity(unit: str, example: str):
@@ -178,6 +184,29 @@ class Limits(_Strict):
         if value is not None and not 0 < value[0] < value[1]:
             raise ValueError(f"give [lowest, highest] frequency, both positive and the "
                              f"first below the second, like ['1 GHz', '20 GHz'], got {value}")
+        low, high = RF_FREQUENCY_SPAN
+        if value is not None and not (low <= value[0] and value[1] <= high):
+            raise ValueError(f"{value[0] / 1e9:g} to {value[1] / 1e9:g} GHz: no RF generator "
+                             f"labspin drives goes beyond {low / 1e3:g} kHz to "
+                             f"{high / 1e9:g} GHz; is the unit right (e.g. [1 GHz, 20 GHz])?")
+        return value
+
+    @field_validator("max_rf_power")
+    @classmethod
+    def _a_generator_level(cls, value: float | None) -> float | None:
+        if value is not None and value > RF_POWER_CEILING:
+            raise ValueError(f"{value:g} dBm is more than any RF generator labspin drives "
+                             f"gives ({RF_POWER_CEILING:g} dBm); is the unit right (e.g. "
+                             "10 dBm)?")
+        return value
+
+    @field_validator("max_ramp_rate")
+    @classmethod
+    def _a_magnet_ramp(cls, value: float) -> float:
+        if value > RAMP_RATE_CEILING:
+            raise ValueError(f"{value:g} T/s: no probe-station electromagnet ramps faster "
+                             f"than {RAMP_RATE_CEILING:g} T/s; is the unit right (e.g. "
+                             "0.5 T/s)?")
         return value
 
     @field_validator("max_field", mode="before")

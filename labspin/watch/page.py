@@ -132,7 +132,9 @@ def render_main(status: dict[str, Any]) -> str:
     """The ``<main>`` of the page: every section, from one status snapshot."""
     catalog = status["catalog"]
     counts = ", ".join(f"{n} {s}" for s, n in sorted(catalog["by_status"].items()))
-    return f"""<main data-updated="{escape(when(status['now']))}">
+    waiting = (f'<p id="waiting" class="small">{escape(status["waiting"])}</p>'
+               if status.get("waiting") else "")
+    return f"""<main data-updated="{escape(when(status['now']))}">{waiting}
 <div class="column">
 <section id="queue-section"><h2>Queue</h2><div id="queue">{_queue(status['queue'])}</div>
 </section>

@@ -58,8 +58,8 @@ class StatusSource:
     def __init__(self, data_dir: str | Path) -> None:
         self.data_dir = Path(data_dir)
         self.catalog_path = self.data_dir / "catalog.sqlite"
-        if not self.catalog_path.is_file():
-            raise WatchError(f"no runs catalog in {self.data_dir} (catalog.sqlite): give the "
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise WatchError(f"{self.data_dir} is a file, not a data folder: give the "
                              "--data-dir that 'labspin run' or 'labspin queue run' writes to")
         self._fits: dict[tuple[int, str, float], dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -77,7 +77,14 @@ class StatusSource:
             db.close()
 
     def status(self) -> dict[str, Any]:
-        """Everything the page shows, as JSON-ready data."""
+        """Everything the page shows, as JSON-ready data (the page waits while the folder
+        has no catalog yet: watch started before the night)."""
+        if not self.catalog_path.is_file():
+            return {"data_dir": str(self.data_dir.resolve()), "now": time.time(),
+                    "catalog": {"total": 0, "by_status": {}}, "queue": None,
+                    "running": None, "bench": None, "last_runs": [],
+                    "waiting": f"no run yet in {self.data_dir.resolve()}: this page shows "
+                               "the first as soon as it starts"}
         runs = self._query(f"SELECT * FROM runs ORDER BY id DESC LIMIT {LAST_RUNS}")
         counts = self._query("SELECT status, COUNT(*) AS n FROM runs GROUP BY status")
         queues = self._query("SELECT * FROM queues ORDER BY id DESC LIMIT 1")

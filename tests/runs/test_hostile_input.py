@@ -107,6 +107,22 @@ STATION_CASES = {
     "pint-expression": (_station_with("max_current: 100 mA", 'max_current: "9**9**9 mA"'),
                         "limits.max_current", "not a quantity"),
     "negative-seed": (_station_with("seed: 1 ", "seed: -1 "), "sim.seed"),
+    # a key written twice: the later one would silently win (a limit, the device)
+    "duplicate-limit": (_station_with("max_current: 100 mA", "max_current: 100 mA\n"
+                                      "  max_current: 1 mA"),
+                        "the key 'max_current' is given twice", "keep one"),
+    "duplicate-preset": (_station_with("  seed: 1 ", "  preset: py-alox\n  seed: 1 "),
+                         "the key 'preset' is given twice"),
+    # slipped units: within the grammar, beyond any instrument or bar
+    "rf-power-1e9-dBm": (_station_with("max_rf_power: 15 dBm", "max_rf_power: 1e9 dBm"),
+                         "limits.max_rf_power", "is the unit right"),
+    "rf-range-900-GHz": (_station_with("rf_frequency_range: [1 GHz, 20 GHz]",
+                                       "rf_frequency_range: [1 GHz, 900 GHz]"),
+                         "limits.rf_frequency_range", "is the unit right"),
+    "ramp-1e30": (_station_with("max_ramp_rate: 0.5 T/s", "max_ramp_rate: 1e30 T/s"),
+                  "limits.max_ramp_rate", "is the unit right"),
+    "width-5-m": (_station_with("width: 5 um", "width: 5 m"), "sample.width",
+                  "is the unit right"),
 }
 
 

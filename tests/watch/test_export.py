@@ -153,3 +153,28 @@ def test_an_unknown_run_id_is_a_message_not_a_traceback(runs):
                                        "--data-dir", str(runs["data_dir"])])
     assert result.exit_code != 0
     assert "no run 999" in result.output and "Traceback" not in result.output
+
+
+def test_a_header_number_hdf5_cannot_hold_is_kept_as_text_and_nothing_half_written(runs):
+    """A 30-digit header value (a barcode as host name, a mangled file) has no HDF5
+    integer type: it is written as text, not a traceback; a folder that does not exist
+    is named, and no partial file is left behind."""
+    hall = runs["records"][0]
+    text = open(hall.file, encoding="utf-8").read()
+    host = next(line for line in text.splitlines() if line.startswith("#\tHost:"))
+    big = "123456789012345678901234567890"
+    odd = runs["tmp"] / "big.csv"
+    odd.write_text(text.replace(host, f"#\tHost: {big}"), encoding="utf-8")
+    out = runs["tmp"] / "big.h5"
+    result = CliRunner().invoke(main, ["export", str(odd), "--out", str(out), "--data-dir",
+                                       str(runs["tmp"] / "nowhere")])
+    assert result.exit_code == 0 and "1 run →" in result.output, result.output
+    with h5py.File(out, "r") as f:
+        entry = f[f.attrs["default"]]
+        assert entry["metadata"].attrs["Host"] == big
+    missing = runs["tmp"] / "no-such-folder" / "x.h5"
+    result = CliRunner().invoke(main, ["export", str(odd), "--out", str(missing)])
+    assert result.exit_code != 0 and "does not exist" in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not list(runs["tmp"].glob("*.partial"))

@@ -226,3 +226,23 @@ def test_a_refused_login_leaves_the_secret_in_no_file_or_log(mailbox, tmp_path,
     logs = list((tmp_path / "data" / "queues").glob("*.log"))
     assert logs and "not accepted" in logs[0].read_text()
     assert files_containing(tmp_path, wrong) == []
+
+
+def test_the_readme_notify_section_loads_as_written():
+    """YAML 1.1 reads a bare ``on`` as the boolean true: README's ``on: [failure, ...]``
+    was refused ("Keys should be strings") until the loader kept to YAML 1.2 booleans.
+    The block is taken from README itself, so the documented text is what is tested."""
+    import re
+    from pathlib import Path
+
+    from labspin.configfiles import load_yaml_text
+    from labspin.notify_settings import NotifySettings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S)
+                 if b.startswith("notify:"))
+    assert "\n  on: [" in block  # unquoted, as a user writes it
+    section = load_yaml_text(block, "README", ValueError)["notify"]
+    settings = NotifySettings.model_validate(section)
+    assert settings.on == ["failure", "safety", "end"]
+    assert settings.max_failure_messages == 10

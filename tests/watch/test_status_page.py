@@ -140,15 +140,32 @@ def test_the_command_prints_the_url_with_a_token_and_stops_on_sigterm(night):
     assert process.returncode == 0 and "Traceback" not in err
 
 
-def test_a_folder_without_a_catalog_is_a_message(tmp_path):
+def test_watch_started_before_the_night_waits_for_its_first_run(tmp_path, serve):
+    """The natural order: start the watcher, then the night. The page says it waits,
+    creates nothing in the folder, and shows the first run once the catalog exists."""
+    from labspin.runs import Catalog
+
+    data = tmp_path / "night"
+    server = serve(data)
+    response, body = get(server, "/")
+    assert response.status == 200 and "no run yet in" in body.decode()
+    assert not data.exists()  # the watcher never writes
+    catalog = Catalog(data)
+    catalog.create_run("HallLoop", {}, "first-bar")
+    catalog.close()
+    _, body = get(server, "/")
+    assert "no run yet" not in body.decode() and "first-bar" in body.decode()
+
+
+def test_a_file_given_as_data_folder_is_a_message(tmp_path):
     from click.testing import CliRunner
 
     from labspin.cli import main
 
-    result = CliRunner().invoke(main, ["watch", "--data-dir", str(tmp_path / "none")])
-    assert result.exit_code != 0 and "no runs catalog" in result.output
+    (tmp_path / "file").write_text("x")
+    result = CliRunner().invoke(main, ["watch", "--data-dir", str(tmp_path / "file")])
+    assert result.exit_code != 0 and "is a file" in result.output  # click says so
     assert "Traceback" not in result.output
-    assert not (tmp_path / "none").exists()
 
 
 def test_text_from_the_catalog_is_shown_as_text_not_markup(tmp_path, serve):
