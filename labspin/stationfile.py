@@ -9,6 +9,7 @@ what would fix it; see ``examples/station-sim.yaml`` and ``examples/station-prob
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -74,6 +75,14 @@ RAMP_RATE_CEILING = 10.0  # T/s
 #: the high-power options, 250 kHz to 67 GHz across its frequency options
 RF_POWER_CEILING = 30.0  # dBm
 RF_FREQUENCY_SPAN = (100e3, 70e9)  # Hz
+
+
+def _address_key(resource: str) -> str:
+    """A VISA resource name in one spelling: ``gpib::7`` and ``GPIB0::7::INSTR`` are one
+    address (board 0 and INSTR are VISA's defaults)."""
+    key = resource.strip().upper()
+    key = re.sub(r"::INSTR$", "", key)
+    return re.sub(r"^(GPIB|ASRL|USB|TCPIP|VXI|PXI)::", r"\g<1>0::", key)
 
 
 def _quantity(unit: str, example: str):
@@ -331,6 +340,7 @@ class StationFile(_Strict):
                 raise ValueError(f"magnets.{axis} has no limits.max_field.{axis}: give the "
                                  "largest field this sample may see along that axis")
         self._within_ratings()
+        self._one_role_per_address()
         for role, entry in self.instruments.items():
             missing = [key for key in ("max_rf_power", "rf_frequency_range")
                        if entry.driver in RF_DRIVERS and getattr(self.limits, key) is None]
@@ -345,6 +355,18 @@ class StationFile(_Strict):
                 raise ValueError(f"sim.faults names {name!r}, which is not an instrument of "
                                  f"this station ({', '.join(self.role_names)})")
         return self
+
+    def _one_role_per_address(self) -> None:
+        """Two roles on one VISA address would talk to one instrument with two drivers
+        (a copied line whose address was not changed)."""
+        seen: dict[str, str] = {}
+        for role, entry in self.entries().items():
+            key = _address_key(entry.resource)
+            if key in seen:
+                raise ValueError(f"{role} and {seen[key]} both have the resource "
+                                 f"{entry.resource!r}: one instrument answers there; give "
+                                 f"{role} its own address")
+            seen[key] = role
 
     def _within_ratings(self) -> None:
         """Limits no larger than what the station's instruments can deliver."""

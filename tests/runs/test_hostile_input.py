@@ -121,6 +121,10 @@ STATION_CASES = {
                          "limits.rf_frequency_range", "is the unit right"),
     "ramp-1e30": (_station_with("max_ramp_rate: 0.5 T/s", "max_ramp_rate: 1e30 T/s"),
                   "limits.max_ramp_rate", "is the unit right"),
+    # a copied line whose address was not changed: two drivers on one instrument
+    "one-address-two-roles": (_station_with('SR830, resource: "GPIB0::8::INSTR"',
+                                            'SR830, resource: "gpib::7"'),
+                              "both have the resource", "its own address"),
     "width-5-m": (_station_with("width: 5 um", "width: 5 m"), "sample.width",
                   "is the unit right"),
 }
