@@ -147,6 +147,8 @@ class Station:
         self.hazards: dict[str, str] = {}
         #: every exchange with the instruments, attributed (labspin.instrument_io)
         self.io = ExchangeLog(self._describe)
+        #: the instrument locks this process holds (hardware only)
+        self._locks: list[Any] = []
         if self.sim:
             from labspin.simulated_instruments.visa import register_bench
 
@@ -217,8 +219,10 @@ class Station:
         return guard(instrument, role, self.io)
 
     def connect(self) -> None:
-        """Open every instrument; on any failure close those already open and raise."""
+        """Lock (hardware only) and open every instrument; on any failure close those
+        already open, release the locks and raise."""
         try:
+            self._lock_instruments()
             for role, entry in self.config.instruments.items():
                 self.instruments[role] = self._open_instrument(role, entry)
             for axis, magnet in self.config.magnets.items():
@@ -232,6 +236,26 @@ class Station:
         except BaseException:
             self.close()
             raise
+
+    def _lock_instruments(self) -> None:
+        """On hardware, hold every instrument's lock (labspin.station_lock) before the
+        first message: a second labspin process on this bench is refused, not mixed in."""
+        if self.sim:
+            return
+        from labspin.station_lock import InstrumentBusy, InstrumentLock
+
+        for role, entry in self.config.entries().items():
+            lock = InstrumentLock(role, entry.resource)
+            try:
+                lock.acquire()
+            except InstrumentBusy as exc:
+                raise StationError(f"station '{self.config.name}': {exc}") from None
+            self._locks.append(lock)
+
+    def _release_instruments(self) -> None:
+        locks, self._locks = self._locks, []
+        for lock in locks:
+            lock.release()
 
     def _electromagnet(self, axis: str, magnet: Any, supply: Any, gaussmeter: Any) -> Any:
         from labspin.drivers.electromagnet import Electromagnet
@@ -449,6 +473,7 @@ class Station:
         for instrument in self.instruments.values():
             with contextlib.suppress(Exception):
                 instrument.adapter.close()
+        self._release_instruments()
         self.closed = True
         if self.bench_name is not None:
             from labspin.simulated_instruments.visa import unregister_bench

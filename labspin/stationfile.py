@@ -9,7 +9,6 @@ what would fix it; see ``examples/station-sim.yaml`` and ``examples/station-prob
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -33,6 +32,7 @@ from labspin.configfiles import (
 )
 from labspin.notify_settings import NotifySettings
 from labspin.samples import Calibration, Measured, Sample, chip_data  # noqa: F401 (re-exported)
+from labspin.station_lock import address_key
 
 #: pymeasure / labspin drivers a station may name (labspin.drivers.DRIVERS is the source)
 KNOWN_DRIVERS = ("Keithley6221", "Keithley6221Pulse", "Keithley2182", "SR830",
@@ -75,14 +75,6 @@ RAMP_RATE_CEILING = 10.0  # T/s
 #: the high-power options, 250 kHz to 67 GHz across its frequency options
 RF_POWER_CEILING = 30.0  # dBm
 RF_FREQUENCY_SPAN = (100e3, 70e9)  # Hz
-
-
-def _address_key(resource: str) -> str:
-    """A VISA resource name in one spelling: ``gpib::7`` and ``GPIB0::7::INSTR`` are one
-    address (board 0 and INSTR are VISA's defaults)."""
-    key = resource.strip().upper()
-    key = re.sub(r"::INSTR$", "", key)
-    return re.sub(r"^(GPIB|ASRL|USB|TCPIP|VXI|PXI)::", r"\g<1>0::", key)
 
 
 def _quantity(unit: str, example: str):
@@ -361,7 +353,7 @@ class StationFile(_Strict):
         (a copied line whose address was not changed)."""
         seen: dict[str, str] = {}
         for role, entry in self.entries().items():
-            key = _address_key(entry.resource)
+            key = address_key(entry.resource)
             if key in seen:
                 raise ValueError(f"{role} and {seen[key]} both have the resource "
                                  f"{entry.resource!r}: one instrument answers there; give "
