@@ -210,6 +210,15 @@ def _check_stage_options(width: float | None, thickness: float | None, series: s
                                "PARAMETER")
 
 
+def _data_dir_defaulted() -> bool:
+    """True when --data-dir was left at its default (not given on the command line)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return True
+    source = ctx.get_parameter_source("data_dir")
+    return source is None or source == click.core.ParameterSource.DEFAULT
+
+
 def _load(paths: tuple[str, ...], queries: tuple[str, ...],
           data_dir: str) -> tuple[list, list[tuple[Path, str]]]:
     """The run files named and queried, loaded; unreadable ones with the reason."""
@@ -222,13 +231,25 @@ def _load(paths: tuple[str, ...], queries: tuple[str, ...],
 
     if not paths and not queries:
         raise click.UsageError("give run files or folders, or --query KEY=VALUE")
+    if queries and len(paths) == 1 and (Path(paths[0]) / "catalog.sqlite").is_file() \
+            and _data_dir_defaulted():
+        # `labspin fit DATA --query sample=A1`: the runs of DATA that match, not every
+        # run of DATA and those of the default data folder that match
+        data_dir, paths = paths[0], ()
     files = find_run_files(paths) if paths else []
     skipped: list[tuple[Path, str]] = []
     if queries:
+        filters = _parse_query(queries)
         try:
-            matched = load_catalog_query(data_dir, **_parse_query(queries))
+            matched = load_catalog_query(data_dir, **filters)
         except CatalogQueryError as exc:
             raise click.ClickException(str(exc)) from None
+        if matched.empty and not files:
+            asked = ", ".join(f"{k}={v}" for k, v in filters.items())
+            raise click.ClickException(
+                f"no run in the catalog of {data_dir} matches {asked}; a key is a catalog "
+                "column (id, procedure, sample, station, file, status, queue_id, "
+                "queue_index) or a parameter name (labspin runs lists the runs)")
         for _, rec in matched.iterrows():
             path = rec["path"]
             if path is None or not Path(path).is_file():

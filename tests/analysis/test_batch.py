@@ -162,6 +162,16 @@ def test_cli_fit_writes_one_row_per_run(runs, tmp_path):
                                       "--data-dir", str(data_dir), "--workers", "1"])
     assert query.exit_code == 0, query.output
     assert "I_c+" in query.output
+    # the folder named with --query is the catalog asked (not the default one), and only
+    # its matching runs are fitted
+    query = CliRunner().invoke(main, ["fit", str(data_dir), "--query",
+                                      "procedure=SwitchingLoop", "--workers", "1",
+                                      "--out", str(out)])
+    assert query.exit_code == 0, query.output
+    assert list(pd.read_csv(out)["kind"]) == ["switching_loop"]
+    nothing = CliRunner().invoke(main, ["fit", str(data_dir), "--query", "samples=A1"])
+    assert nothing.exit_code != 0 and "no run in the catalog" in nothing.output
+    assert "parameter name" in nothing.output
 
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "garbage.csv").write_text("x\n")
