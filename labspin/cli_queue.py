@@ -73,11 +73,15 @@ def queue_plan(file: str, station_file: str | None, sim: bool, show_all: bool) -
         plan, _ = _plan(file, station_file, sim)
     table = Table(title=f"Queue '{plan.name}': {len(plan.runs)} runs, about "
                         f"{format_duration(plan.duration)} on hardware")
-    for col in ("run", "step", "procedure", "parameters that vary", "estimate"):
+    bars = [run.sample for run in plan.runs]
+    with_bar = any(bar is not None for bar in bars)  # a chip: the bar of every run
+    for col in ("run", "step", "procedure", *(["sample"] if with_bar else []),
+                "parameters that vary", "estimate"):
         table.add_column(col, overflow="fold")
-    settings = varying_settings(plan)
+    settings = varying_settings(plan, skip=("sample",) if with_bar else ())
     for run in plan.runs if show_all else plan.runs[:40]:
-        table.add_row(str(run.index + 1), f"{run.step} {run.label}", run.procedure,
+        bar = [str(bars[run.index] or "")] if with_bar else []
+        table.add_row(str(run.index + 1), f"{run.step} {run.label}", run.procedure, *bar,
                       settings[run.index], format_duration(run.duration))
     console.print(table)
     if len(plan.runs) > 40 and not show_all:

@@ -451,10 +451,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def varying_settings(plan: QueuePlan) -> list[str]:
+def varying_settings(plan: QueuePlan, skip: tuple[str, ...] = ()) -> list[str]:
     """Per planned run, the parameters that differ between the runs of its procedure
     ("pulse_width=1 ms, bias_field=10 mT", in the parameter's unit with a prefix): what
-    a table of the plan needs to show."""
+    a table of the plan needs to show (but those in ``skip``, shown elsewhere)."""
     first: dict[str, dict[str, Any]] = {}
     varying: dict[str, set[str]] = {}
     for run in plan.runs:
@@ -471,5 +471,5 @@ def varying_settings(plan: QueuePlan) -> list[str]:
         return str(value)
 
     return [", ".join(f"{k}={shown(run.procedure, k, v)}" for k, v in run.parameters.items()
-                      if k in varying[run.procedure])
+                      if k in varying[run.procedure] and k not in skip)
             for run in plan.runs]

@@ -218,3 +218,19 @@ def test_old_files_with_0_k_still_read_and_mean_off(tmp_path):
     run = load_run(path)
     assert run.parameters["Stage temperature"] == 0  # as written; the analysis reads it
     assert json.loads(json.dumps(run.parameters))["Stage temperature"] == 0
+
+
+def test_queue_plan_shows_the_bar_of_every_run_fixed_or_swept(tmp_path):
+    station = Path(__file__).resolve().parents[2] / "examples" / "station-chip.yaml"
+    queue = tmp_path / "q.yaml"
+    queue.write_text(yaml.safe_dump({"name": "bars", "station": str(station), "steps": [
+        {"procedure": "HallLoop", "sample": "chip7-NiO3"},
+        {"procedure": "HallLoop", "sweep": [{"sample": {"values": ["chip7-NiO1.5",
+                                                                   "chip7-NiO8"]}}]}]}))
+    result = CliRunner().invoke(main, ["queue", "plan", str(queue), "--sim"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "HallLoop" in line]
+    assert ["chip7-NiO3" in rows[0], "chip7-NiO1.5" in rows[1], "chip7-NiO8" in rows[2]] \
+        == [True, True, True]
+    assert "sample=" not in result.output  # in its own column, not again as a parameter
