@@ -31,6 +31,8 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 50
 #: scalars, lists and mappings in one file
 MAX_NODES = 100_000
+#: problems of a file listed one per line; beyond, counted
+MAX_PROBLEM_LINES = 30
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser if built
 
@@ -188,7 +190,8 @@ def describe(exc: ValidationError, locate: Callable[[tuple[Any, ...]], str]) -> 
     """One line per problem of a pydantic error: where (as ``locate`` names it) and what,
     in words (a missing key, a misspelt one, a bad value)."""
     lines = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_PROBLEM_LINES]:
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             message = "missing: this key is required"
@@ -198,6 +201,9 @@ def describe(exc: ValidationError, locate: Callable[[tuple[Any, ...]], str]) -> 
             message = "must be a finite number"
         where = locate(tuple(err["loc"]))
         lines.append(f"  {where}: {_short(message)}" if where else f"  {_short(message)}")
+    if len(errors) > MAX_PROBLEM_LINES:
+        lines.append(f"  ... and {len(errors) - MAX_PROBLEM_LINES:,} more problems (is it "
+                     "the right file?)")
     return "\n".join(lines)
 
 

@@ -196,8 +196,11 @@ def _expand_spec(spec: SweepSpec, where: str, units: str | None = None) -> list[
             raise QueueFileError(f"{where}: range step {c:g} never gets from {a:g} to {b:g}")
         steps = (b - a) / c + 1e-9
         if not math.isfinite(steps) or steps + 1 > MAX_SWEEP_VALUES:
-            raise QueueFileError(f"{where}: range gives {steps + 1:,.0f} values; a sweep "
-                                 f"takes at most {MAX_SWEEP_VALUES:,} (each is a run)")
+            count = f"{steps + 1:,.0f}" if steps < 1e15 else f"{steps + 1:.3g}" \
+                if math.isfinite(steps) else "endless"
+            raise QueueFileError(f"{where}: range gives {count} values; a sweep takes at "
+                                 f"most {MAX_SWEEP_VALUES:,} (each is a run): is the step "
+                                 f"{c:g} in the right unit?")
         return [a + k * c for k in range(math.floor(steps) + 1)]
     a, b = (_to_unit(x, units, f"{where}: {kind}") for x in raw[:2])
     count = _count(raw[2], kind, where)

@@ -219,9 +219,10 @@ class Limits(_Strict):
 
 
 class FaultEntry(_Strict):
-    timeout_after: int | None = Field(default=None, ge=0)
-    drop_after: int | None = Field(default=None, ge=0)
-    garbage_after: int | None = Field(default=None, ge=0)
+    # strict: `timeout_after: true` is a slip, not the count 1
+    timeout_after: int | None = Field(default=None, ge=0, strict=True)
+    drop_after: int | None = Field(default=None, ge=0, strict=True)
+    garbage_after: int | None = Field(default=None, ge=0, strict=True)
     garbage_probability: float = Field(default=0.0, ge=0, le=1)
 
 
