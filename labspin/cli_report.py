@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 
 from labspin.cli import main
+from labspin.cli_correlation import CONTROL_OPTION
 from labspin.cli_options import fit_inputs, torque_inputs
 
 console = Console()
@@ -23,9 +24,7 @@ console = Console()
               help="Local worker processes for the fits (default: one per CPU).")
 @click.option("--strict", is_flag=True,
               help="Exit 3 when any run's verdict is 'not determined'.")
-@click.option("--control", metavar="SAMPLE", default=None,
-              help="The control bar of a chip (no AFMI) that Δα is taken against; "
-                   "default: the one bar without an AFMI thickness that has ST-FMR runs.")
+@CONTROL_OPTION
 @fit_inputs
 @torque_inputs
 def report_command(paths: tuple[str, ...], out_dir: str, workers: int | None, strict: bool,
