@@ -25,6 +25,7 @@ from typing import Any
 
 from labspin.physics import DeviceParameters, preset, spin_transport
 from labspin.physics.parameters import Antiferromagnet
+from labspin.physics.presets import preset_names
 
 __all__ = ["BarModel", "bar_model"]
 
@@ -80,11 +81,10 @@ def bar_model(header: dict[str, Any]) -> BarModel:
     match = _SIMULATED.match(bench)
     if match is None:
         return BarModel(None, f"the Bench entry {bench!r} names no device")
-    try:
-        params = preset(match["name"])
-    except ValueError:
+    if match["name"] not in preset_names():
         return BarModel(None, f"the simulated device {match['name']!r} is not a preset "
                               "(a device file): no model value from the header alone")
+    params = preset(match["name"])
     width, length = _number(header.get("Bar width")), _number(header.get("Bar length"))
     if width and length:
         params = params.with_(hall_bar=params.hall_bar.with_(width=width, length=length))
