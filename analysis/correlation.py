@@ -46,7 +46,7 @@ __all__ = ["NOT_MEASURED", "QUANTITIES", "REFERENCE", "Bar", "Correlation", "Val
 NOT_MEASURED, REFERENCE = "not measured", "reference"
 #: key -> (label, unit); the order of the table
 QUANTITIES = {"alpha": ("α (ST-FMR)", ""), "delta_alpha": ("Δα", ""),
-              "xi_dl": ("ξ_DL (harmonic Hall)", ""), "j_c": ("J_c (switching loop)", "A/m²")}
+              "xi_dl": ("ξ_DL (harmonic Hall)", ""), "j_c": ("J_c (loop)", "A/m²")}
 #: kind of run and summary column of each measured quantity, and the quantities of that
 #: kind whose verdict reasons concern it
 _SOURCES = {"alpha": ("stfmr", "alpha", {"alpha"}),

@@ -22,7 +22,7 @@ def _html(result: Correlation, figure: Path | None) -> str:
     parts = ["<h2>The paper's correlation on this chip</h2>", "<table><thead><tr>"
              + "".join(f"<th>{e(h)}</th>" for h in headers(result)) + "</tr></thead><tbody>"]
     for bar in result.bars:
-        cells = [bar.sample + (" (control)" if bar.is_control else ""), bar.label]
+        cells = [bar.sample, bar.label]
         cells_html = [e(c) for c in cells]
         cells_html += ["<br>".join(e(line) for line in value_lines(v))
                        for v in bar.values.values()]

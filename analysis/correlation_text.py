@@ -53,11 +53,12 @@ def value_lines(value: Value, with_model: bool = True) -> list[str]:
 def headers(result: Correlation) -> list[str]:
     """Column titles: bar, AFMI thickness, then each quantity with its unit (J_c with the
     loops' pulse width)."""
-    out = ["bar", "AFMI thickness"]
+    out = ["bar", "AFMI"]
     for key, (label, unit) in QUANTITIES.items():
         if key == "j_c" and result.pulse_width:
-            label = f"{label}, {result.pulse_width * 1e3:g} ms" if result.pulse_width >= 1e-4 \
-                else f"{label}, {result.pulse_width * 1e6:g} µs"
+            width = f"{result.pulse_width * 1e3:g} ms" if result.pulse_width >= 1e-4 \
+                else f"{result.pulse_width * 1e6:g} µs"
+            label = label.replace("loop", f"loops, {width}")
         out.append(f"{label} ({unit})" if unit else label)
     return out
 
@@ -85,7 +86,7 @@ def markdown(result: Correlation, figure: str | None = None) -> list[str]:
              "| " + " | ".join(headers(result)) + " |",
              "| " + " | ".join("---" for _ in headers(result)) + " |"]
     for bar in result.bars:
-        cells = [bar.sample + (" (control)" if bar.is_control else ""), bar.label]
+        cells = [bar.sample, bar.label]
         cells += ["<br>".join(value_lines(v)) for v in bar.values.values()]
         lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
     lines.append("")

@@ -63,10 +63,11 @@ def print_correlation(console: Console, result: Correlation) -> None:
     from labspin.analysis.correlation_text import headers, reasons, value_lines
 
     table = Table(title="The paper's correlation on this chip: spin loss, torque, switching")
-    for title in headers(result):
-        table.add_column(title, overflow="fold")
+    for i, title in enumerate(headers(result)):
+        # a value and its sigma ("0.008831 ± 0.000029") on one line where it fits
+        table.add_column(title, overflow="fold", min_width=20 if i > 1 else None)
     for bar in result.bars:
-        table.add_row(escape(bar.sample + (" (control)" if bar.is_control else "")),
+        table.add_row(escape(bar.sample),
                       bar.label, *(_cell(value_lines(v)) for v in bar.values.values()))
     console.print(table)
     for line in result.trends():
