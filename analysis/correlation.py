@@ -134,6 +134,9 @@ class Correlation:
     def trends(self) -> list[str]:
         """Per quantity, how it goes with the AFMI thickness, each step in sigma; then
         whether the paper's correlation holds (module doc)."""
+        if len(self.series()) < 2:
+            return [f"{len(self.series())} bar(s) with an AFMI thickness in the header: no "
+                    "trend against thickness"]
         lines, verdicts = [], []
         for key, label, sign in (("delta_alpha", "Δα", 1), ("xi_dl", "|ξ_DL|", 1),
                                  ("j_c", "J_c", -1)):
@@ -280,6 +283,9 @@ def _control(bars: dict[str, dict[str, Any]], control: str | None,
                              f"{', '.join(sorted(bars))}")
         return control
     candidates = [s for s, b in bars.items() if b["thickness"] is None and b["alpha"]]
+    if len(candidates) > 1:  # on the simulated bench the device says which has no AFMI
+        without = [s for s in candidates if bar_model(bars[s]["header"]).has_afmi is False]
+        candidates = without if len(without) == 1 else candidates
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
@@ -296,7 +302,8 @@ def correlation_stage(summary: pd.DataFrame, control: str | None = None,
     """The correlation of the chip's runs in ``summary`` (module doc), or None when they
     are not one: fewer than ``min_bars`` bars, or fewer than two of the three techniques.
     ``control`` names the control bar; by default the one bar without an AFMI thickness
-    that has ST-FMR runs. StageError when the named control has no runs."""
+    that has ST-FMR runs (of several, the one whose simulated device has no AFMI).
+    StageError when the named control has no runs."""
     notes: list[str] = []
     rows = [r for r in summary.to_dict("records")
             if r.get("kind") in {k for k, _, _ in _SOURCES.values()}]

@@ -39,6 +39,14 @@ class BarModel:
     params: DeviceParameters | None
     why_not: str = ""
 
+    @property
+    def has_afmi(self) -> bool | None:
+        """Whether the device has an antiferromagnetic insulator (None: no model)."""
+        if self.params is None:
+            return None
+        return any(isinstance(getattr(self.params, side), Antiferromagnet)
+                   for side in ("top", "bottom"))
+
     def alpha(self) -> float:
         return float(spin_transport(self.params).damping) if self.params else math.nan
 

@@ -154,3 +154,21 @@ def test_a_named_control_without_runs_is_refused_naming_the_bars(chip):
     with pytest.raises(StageError, match=r"no runs of the control bar 'chip9-refx'; the bars "
                                          r"are chip9-NiO0\.8, chip9-NiO1, chip9-NiO8, chip9-ref"):
         correlation_stage(chip[1], control="chip9-refx")
+
+
+def test_two_devices_without_thicknesses_still_find_the_control_on_the_bench(chip):
+    """As in `labspin demo` (py-nio against py-alox, no AFMI thickness in the headers):
+    of the bars with ST-FMR runs, the one whose simulated device has no AFMI is the
+    control, and no trend against thickness is claimed."""
+    from labspin.analysis.correlation import correlation_stage
+
+    summary = chip[1].copy()
+    summary["meta: AFMI thickness (m)"] = "not given"
+    result = correlation_stage(summary)
+    assert result.control == CONTROL and not result.series()
+    assert result.trends() == ["0 bar(s) with an AFMI thickness in the header: no trend "
+                               "against thickness"]
+    nio8 = next(b for b in result.bars if b.sample == "chip9-NiO8")
+    assert nio8.values["delta_alpha"].determined  # against the control, as before
+    # the header's stack names NiO 8 nm, its thickness entry does not: no model value
+    assert math.isnan(nio8.values["alpha"].model) and "is not the py-nio" in nio8.model_note
