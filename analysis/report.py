@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from labspin.analysis.batch import fit_many
+from labspin.analysis.correlation import Correlation
 from labspin.analysis.figures import draw_run, plot_run, save_figure, width_figure, width_series
 from labspin.analysis.formatting import (
     QUANTITIES,
@@ -47,6 +48,9 @@ class ReportResult:
     index_html: Path
     plot_errors: dict[str, str] = field(default_factory=dict)
     series_images: dict[str, Path] = field(default_factory=dict)
+    #: the chip's correlation (spin loss, torque, switching per bar), when the runs hold one
+    correlation: Correlation | None = None
+    correlation_csv: Path | None = None
 
     def verdicts(self) -> dict[str, int]:
         """How many runs have each verdict."""
@@ -84,7 +88,8 @@ def _notes(row: dict) -> str:
 
 
 def _markdown(summary: pd.DataFrame, images: dict[str, Path],
-              skipped: list[tuple[Path, str]], series: dict[str, Path]) -> str:
+              skipped: list[tuple[Path, str]], series: dict[str, Path],
+              correlation: list[str] = ()) -> str:
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
@@ -108,6 +113,7 @@ def _markdown(summary: pd.DataFrame, images: dict[str, Path],
         lines += ["", "## Across runs", ""]
         lines += [f"- {name}: [PNG]({path.name}), [SVG]({path.with_suffix('.svg').name})"
                   for name, path in series.items()]
+    lines += ["", *correlation] if correlation else []
     lines += ["", "## Skipped files", ""]
     lines += [f"- `{path}`: {reason}" for path, reason in skipped] or ["None."]
     return "\n".join(lines) + "\n"
@@ -130,7 +136,8 @@ def _verdict_html(row: dict) -> str:
 
 
 def _html(summary: pd.DataFrame, images: dict[str, Path],
-          skipped: list[tuple[Path, str]], series: dict[str, Path]) -> str:
+          skipped: list[tuple[Path, str]], series: dict[str, Path],
+          correlation: str = "") -> str:
     e = html.escape
     counts: dict[str, int] = {}
     for row in summary.to_dict("records"):
@@ -153,6 +160,8 @@ def _html(summary: pd.DataFrame, images: dict[str, Path],
                      f"<td>{'<br>'.join(e(q) for q in quantities)}</td>"
                      f"<td>{e(_notes(row))}</td></tr>")
     parts.append("</tbody></table>")
+    if correlation:
+        parts.append(correlation)
     parts.append("<h2>Skipped files</h2>")
     if skipped:
         parts.append("<ul>" + "".join(f"<li><code>{e(str(p))}</code>: {e(r)}</li>"
@@ -217,7 +226,8 @@ def _series_figures(rows: list[dict], out: Path, errors: dict[str, str]) -> dict
 
 
 def make_report(paths: str | Path | Iterable[str | Path], out_dir: str | Path, *,
-                workers: int | None = None, **fit_kwargs: Any) -> ReportResult:
+                workers: int | None = None, control: str | None = None,
+                **fit_kwargs: Any) -> ReportResult:
     """Load the run files (folders are searched for ``*.csv``), fit them with
     :func:`labspin.analysis.batch.fit_many` and write into ``out_dir``: one PNG and SVG
     per readable run, the figures across runs, ``summary.csv``, ``summary.md`` and
@@ -227,6 +237,11 @@ def make_report(paths: str | Path | Iterable[str | Path], out_dir: str | Path, *
     kept in the tables and its error recorded in ``plot_errors``. ``fit_kwargs`` go to
     :func:`labspin.analysis.batch.fit_run` (width, thickness, r_ahe, r_phe, m_eff, ms,
     thickness_f).
+
+    When the runs are a chip's bars measured by two or more of ST-FMR, harmonic Hall and
+    switching loops, the report also holds the paper's correlation
+    (:mod:`labspin.analysis.correlation`; ``control`` names the control bar):
+    ``correlation.csv``, ``correlation.png``/``.svg`` and a section in the tables.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -241,10 +256,17 @@ def make_report(paths: str | Path | Iterable[str | Path], out_dir: str | Path, *
         except Exception as exc:  # one bad plot must not lose the report
             plot_errors[row["file"]] = f"{type(exc).__name__}: {exc}"
     series = _series_figures(rows, out, plot_errors)
+    from labspin.analysis.correlation_report import write_correlation
+
+    correlation, correlation_csv, md_section, html_section = write_correlation(
+        summary, out, control, plot_errors)
     csv_path, md_path, html_path = out / "summary.csv", out / "summary.md", out / "index.html"
     summary.to_csv(csv_path, index=False)
-    md_path.write_text(_markdown(summary, images, skipped, series), encoding="utf-8")
-    html_path.write_text(_html(summary, images, skipped, series), encoding="utf-8")
+    md_path.write_text(_markdown(summary, images, skipped, series, md_section),
+                       encoding="utf-8")
+    html_path.write_text(_html(summary, images, skipped, series, html_section),
+                         encoding="utf-8")
     return ReportResult(out_dir=out, summary=summary, images=images, skipped=skipped,
                         summary_csv=csv_path, summary_md=md_path, index_html=html_path,
-                        plot_errors=plot_errors, series_images=series)
+                        plot_errors=plot_errors, series_images=series,
+                        correlation=correlation, correlation_csv=correlation_csv)

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from labspin.cli import main
+from labspin.cli_correlation import correlation_inputs, fit_correlation
 from labspin.cli_options import fit_inputs, torque_inputs
 
 console = Console()
@@ -120,6 +121,7 @@ def stage_inputs(func):
 @torque_inputs
 @calibration_inputs
 @stage_inputs
+@correlation_inputs
 def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
                 out: str | None, strict: bool, workers: int | None, scheduler: str | None,
                 width: float | None, thickness: float | None, r_ahe: float | None,
@@ -128,7 +130,7 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
                 threshold_coefficient: float | None, measure_threshold_coefficient: bool,
                 series: str | None,
                 quantity: str | None, trend: str, series_out: str | None,
-                phase_diagram: bool) -> None:
+                phase_diagram: bool, correlation: bool, control: str | None) -> None:
     """Fit saved runs: files or folders (searched for *.csv) and/or a catalog --query.
 
     Picks the model from each run's procedure (Hall and USMR loops, switching loops,
@@ -147,7 +149,8 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
     Second stages over the fitted runs: --series PARAMETER --quantity NAME tabulates a
     quantity against a header entry (and fits --trend; e.g. --series "AFMI thickness"
     --trend thickness); --phase-diagram fits the switching loops' J_c against the bias
-    field (Lee et al. 2013).
+    field (Lee et al. 2013); --correlation tabulates a chip's spin loss, torque and
+    switching per bar (README: "The paper's correlation on a chip").
     """
     from labspin.analysis.batch import fit_many
 
@@ -172,6 +175,8 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
         _phase_diagram(summary, ms, thickness_f if thickness_f is not None else thickness)
     if measure_threshold_coefficient:
         _measure_threshold_coefficient(runs, dr_dt)
+    if correlation:
+        fit_correlation(console, summary, control)
     from labspin.analysis.formatting import verdict_of
 
     undetermined = sum(verdict_of(r) == "not determined" for r in summary.to_dict("records"))

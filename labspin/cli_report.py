@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 
 from labspin.cli import main
+from labspin.cli_correlation import CONTROL_OPTION
 from labspin.cli_options import fit_inputs, torque_inputs
 
 console = Console()
@@ -23,11 +24,12 @@ console = Console()
               help="Local worker processes for the fits (default: one per CPU).")
 @click.option("--strict", is_flag=True,
               help="Exit 3 when any run's verdict is 'not determined'.")
+@CONTROL_OPTION
 @fit_inputs
 @torque_inputs
 def report_command(paths: tuple[str, ...], out_dir: str, workers: int | None, strict: bool,
-                   width: float | None, thickness: float | None, r_ahe: float | None,
-                   m_eff: float | None, r_phe: float | None, ms: float | None,
+                   control: str | None, width: float | None, thickness: float | None,
+                   r_ahe: float | None, m_eff: float | None, r_phe: float | None, ms: float | None,
                    thickness_f: float | None) -> None:
     """Report on saved runs: files or folders (searched for *.csv).
 
@@ -35,6 +37,11 @@ def report_command(paths: tuple[str, ...], out_dir: str, workers: int | None, st
     curve over the data and the fit's verdict (ok, poor or not determined, with the
     reason), plus I_50 against ln t_p when switching-probability runs of several widths
     are given; writes summary.csv, summary.md and index.html into --out.
+
+    When the runs are the bars of a chip measured by two or more of ST-FMR, harmonic Hall
+    and switching loops, prints the paper's correlation per bar (AFMI thickness, α and Δα
+    against the control bar, ξ_DL, J_c, each with its sigma, verdict and, for the
+    simulated bench, the model's value) and draws it (correlation.png).
 
     Exit status: 0 when every file was read, whatever the verdicts; 1 when a file was
     refused as unreadable; 3 with --strict when a run is not determined.
@@ -44,7 +51,7 @@ def report_command(paths: tuple[str, ...], out_dir: str, workers: int | None, st
     if (width is None) != (thickness is None):
         raise click.UsageError("give both --width and --thickness, or neither")
     try:
-        result = make_report(paths, out_dir, workers=workers, width=width,
+        result = make_report(paths, out_dir, workers=workers, control=control, width=width,
                              thickness=thickness, r_ahe=r_ahe, m_eff=m_eff, r_phe=r_phe,
                              ms=ms, thickness_f=thickness_f)
     except (RuntimeError, OSError, ValueError) as exc:
@@ -58,6 +65,10 @@ def report_command(paths: tuple[str, ...], out_dir: str, workers: int | None, st
         console.print(f"  skipped {path}: {reason}", highlight=False, markup=False)
     for file, error in result.plot_errors.items():
         console.print(f"  no plot for {file}: {error}", highlight=False, markup=False)
+    if result.correlation is not None:
+        from labspin.cli_correlation import print_correlation
+
+        print_correlation(console, result.correlation)
     if result.n_runs == 0:
         console.print("[red]no run could be read[/red]")
         sys.exit(1)

@@ -28,7 +28,9 @@ MIN_STEP_OVER_NOISE = 5.0
 
 def _never_switched(result: dict, loop: LoopFit) -> str | None:
     step, err = result.get("step", math.nan), result.get("step_stderr", math.nan)
-    if not math.isfinite(step) or not math.isfinite(err):
+    if math.isfinite(step) and abs(step) < MIN_STEP_OVER_NOISE * loop.noise:
+        err = math.inf  # no reversal whatever the fit made of its error (said below)
+    if not math.isfinite(step) or math.isnan(err):
         return "the loop fit gives no step with an error"
     background = loop.fit.values.get("slope", 0.0) * loop.x
     swing = float(np.ptp(loop.fit.best_fit - background)) if loop.x.size else 0.0

@@ -116,7 +116,9 @@ def _share_derivatives(x, center, width, sweep_step, direction):
     k = 1.0 / width
     ks = k * sweep_step
     e_ks = math.exp(-ks) if ks < 700 else 0.0
-    g = 1.0 - e_ks
+    # 1 - e^-ks without the cancellation that makes it 0 for a width far above the step
+    # (a fit exploring a loop that never switched); as in staircase_share
+    g = max(-math.expm1(-ks), 1e-300) if ks < 700 else 1.0
     half_shift = -0.5 * math.log(g) if g > 0 else 350.0
     u = np.minimum(direction * k * (x - center) - half_shift, 50.0)
     big_e = LN2 * np.exp(u) / g
