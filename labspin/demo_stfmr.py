@@ -22,9 +22,11 @@ DEVICES = ("py-nio", "py-alox")
 
 
 def settings(preset_name: str) -> dict[str, Any]:
-    """Few frequencies and coarse sweeps: the lines are 3 to 5 mT wide."""
+    """Few frequencies, and 1 mT steps across lines 2.5 to 5 mT wide (half width): at
+    1.5 mT the alpha sigma covered the truth less often than it claims (rms z 1.3 over
+    16 seeds, 1.0 at 1 mT)."""
     out = {"frequencies": "5, 7, 9, 11", "powers": "0", "field_window": 0.015,
-           "field_step": 0.0015, "m_eff_estimate": 0.95, "time_constant": 0.1,
+           "field_step": 0.001, "m_eff_estimate": 0.95, "time_constant": 0.1,
            "saturation_magnetization": preset(preset_name).ferromagnet.saturation_magnetization}
     if preset_name == "py-nio":
         out["dc_currents"] = "-3, 0, 3"
