@@ -65,8 +65,14 @@ def _avci(run: RunData, *, r_ahe: float | None, r_phe: float | None, m_eff: floa
         else "Field (T)"
     measured = "Field (T)" if "Field (T)" in run.data.columns else setpoint
     has_1w = "R_xy 1w (ohm)" in run.data.columns
+    # the angle the gaussmeters read: a yoke's remanence turns the field from the nominal
+    # angle by up to remanence / B, which biases B_DL and R_PHE (files before 0.1 lack it)
+    angle = "Field angle read (deg)" if "Field angle read (deg)" in run.data.columns \
+        else "Field angle (deg)"
+    if angle == "Field angle (deg)":
+        notes.append("nominal field angles (the file has no read-back angle)")
     b_set, b, deg, v2w, r1w = finite(
-        column(run, setpoint), column(run, measured), column(run, "Field angle (deg)"),
+        column(run, setpoint), column(run, measured), column(run, angle),
         column(run, "V_xy 2w (V)"),
         column(run, "R_xy 1w (ohm)") if has_1w else column(run, "V_xy 2w (V)") * 0.0)
     table = fit_angle_scans(b_set, np.deg2rad(deg), v2w)

@@ -109,13 +109,17 @@ class HarmonicHall(ACDriven, SpintronicsProcedure):
 
     DESCRIPTION = "Harmonic Hall: V_xy 1w and 2w against field (spin-orbit fields)"
     DATA_COLUMNS: ClassVar[list[str]] = [
-        "Field setpoint (T)", "Field (T)", "Field angle (deg)", "Field axis",
-        "V_xy 1w (V)", "V_xy 2w (V)", "R_xy 1w (ohm)", "R_xy 2w (ohm)", "Time (s)"]
+        "Field setpoint (T)", "Field (T)", "Field angle (deg)", "Field angle read (deg)",
+        "Field axis", "V_xy 1w (V)", "V_xy 2w (V)", "R_xy 1w (ohm)", "R_xy 2w (ohm)",
+        "Time (s)"]
     """Field sweeps: ``Field (T)`` is the signed field along the swept axis (read back),
     ``Field axis`` 0 for x and 1 for y, ``Field angle (deg)`` 0 or 90. Angle scans:
     ``Field (T)`` is the magnitude of the in-plane field read back by the x and y
     gaussmeters, ``Field setpoint (T)`` the nominal magnitude of the scan,
-    ``Field angle (deg)`` the nominal angle from x (the current) and ``Field axis`` NaN."""
+    ``Field angle (deg)`` the nominal angle from x (the current), ``Field angle read (deg)``
+    the angle of the field the x and y gaussmeters read (a yoke's remanence turns the
+    field by up to remanence / B from the nominal angle; NaN in field sweeps) and
+    ``Field axis`` NaN."""
 
     mode = ListParameter("Mode", choices=[ANGLE_SCAN, FIELD_SWEEP], default=ANGLE_SCAN)
     current = FloatParameter("AC current amplitude", units="A", default=1e-3,
@@ -252,13 +256,15 @@ class HarmonicHall(ACDriven, SpintronicsProcedure):
         return super().estimated_duration() + extra
 
     # -- run ----------------------------------------------------------------------------
-    def _set_field(self, axis: str | None, field: float, angle: float) -> float:
+    def _set_field(self, axis: str | None, field: float, angle: float) -> tuple[float, float]:
         """Set the point's field; returns the field read back (signed along the axis, or
-        the in-plane magnitude of a rotation)."""
+        the in-plane magnitude of a rotation) and, for a rotation, the angle it reads
+        back (deg from x, within 180 deg of the nominal angle; NaN for a sweep)."""
         if axis is not None:
-            return self.apparatus.set_field(axis, field)
+            return self.apparatus.set_field(axis, field), math.nan
         bx, by, _ = self.apparatus.set_inplane_field(field, angle)
-        return math.hypot(bx, by)
+        read = math.degrees(math.atan2(by, bx))
+        return math.hypot(bx, by), read + 360.0 * round((angle - read) / 360.0)
 
     def execute(self) -> None:
         axes = self.sweep_axes() if self.mode == FIELD_SWEEP else ["x", "y"]
@@ -292,12 +298,12 @@ class HarmonicHall(ACDriven, SpintronicsProcedure):
             if previous_axis is not None and axis != previous_axis:
                 self.apparatus.set_field(previous_axis, 0.0)
             previous_axis = axis
-            readback = self._set_field(axis, field, angle)
+            readback, angle_read = self._set_field(axis, field, angle)
             self.station.sleep(self.settle_time)
             h = reader.read()  # checks the compliance after its readings
             self.emit_row({
                 "Field setpoint (T)": field, "Field (T)": readback,
-                "Field angle (deg)": angle,
+                "Field angle (deg)": angle, "Field angle read (deg)": angle_read,
                 "Field axis": math.nan if axis is None else AXIS_CODE[axis],
                 "V_xy 1w (V)": h.v_1w, "V_xy 2w (V)": h.v_2w,
                 "R_xy 1w (ohm)": h.r_1w, "R_xy 2w (ohm)": h.r_2w})

@@ -130,9 +130,14 @@ def _pin_unresolved(x, y, branch, values, stuck, shape) -> dict[str, float]:
 
 def _least_squares(x, y, branch, start, shape, step_x, sigma, fix_slope):
     """The least-squares fit; a branch whose width collapses onto its floor (a transition
-    sharper than the sweep resolves) gets its width fixed there and its centre pinned at
-    its half-reversal point, and the fit is repeated for the rest."""
+    sharper than the sweep resolves) gets its centre pinned at its half-reversal point
+    and its width fixed at a fortieth of the step, so sharp that the points either side
+    of the jump are wholly unreversed and reversed in the model too (at the floor the
+    activation law would still reverse 0.5 % one step before the jump, a tanh 4 %, and
+    the fit would tilt the background and R_AHE to match); the fit is repeated for the
+    rest."""
     floor = step_x / 10 if shape == "activation" else 0.25 * step_x
+    sharp = step_x / 40
     extra = {"sweep_step": step_x} if shape == "activation" else {}
 
     def model(**p):
@@ -163,7 +168,7 @@ def _least_squares(x, y, branch, start, shape, step_x, sigma, fix_slope):
     for _ in range(2):
         if stuck:
             pinned = _pin_unresolved(x, y, branch, params, stuck, shape)
-            params = {**params, **{n: floor for n in stuck}, **pinned}
+            params = {**params, **{n: sharp for n in stuck}, **pinned}
             vary = [n for n in vary if n not in stuck and n not in pinned]
             lower = {n: b for n, b in lower.items() if n not in stuck}
         fit = fit_least_squares(model, y, params, vary=vary, lower=lower, weights=weights,

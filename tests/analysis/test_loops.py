@@ -171,3 +171,40 @@ def test_sweep_direction_and_bad_input_are_reported():
         fit_hysteresis_loop(x, np.ones_like(x))
     with pytest.raises(DataError, match="NaN"):
         fit_hysteresis_loop([0.0, 1.0, np.nan], [1.0, 2.0, 3.0])
+
+
+COARSE_PMA = {"base": "cofeb-nio-pma", "name": "coarse-pma",
+              "ferromagnet": {"thickness": "0.9 nm", "saturation_magnetization": "1150 kA/m",
+                              "anisotropy_field": "260 mT", "effective_magnetization": "0 T",
+                              "easy_axis": "z", "nucleation_field": "33 mT"},
+              "hall_bar": {"width": "6 um", "length": "18 um"},
+              "readout": {"anomalous_hall": "1.37 ohm", "ordinary_hall": "-0.03 ohm/T"}}
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.parametrize("shape", ["activation", "tanh"])
+def test_a_loop_in_steps_as_coarse_as_its_coercivity_gives_the_model_r_ahe_and_r_ohe(shape):
+    """+-50 mT in 25 mT steps around a 33 mT nucleation field: each branch reverses in one
+    jump, between two points. The pinned transition must be sharp in the model too: at
+    the usual width floor the activation law still reversed 0.5 % of the bar one step
+    before the jump, and the fit tilted the background to -0.2 ohm/T (truth -0.03) and
+    R_AHE to 1.3785 +- 0.0032 (truth 1.37, 2.7 sigma); a tanh to 1.417."""
+    from labspin import api
+
+    fits = []
+    for seed in (13, 14, 15):
+        with api.open_station(sim=True, seed=seed, device=COARSE_PMA) as station:
+            from labspin.procedures import procedure_class
+            from tests.procedures.harness import run
+
+            loop = procedure_class("HallLoop")()
+            loop.set_parameters({"field_max": 0.05, "field_step": 0.025, "settle_time": 0.0})
+            df = run(loop, station)
+        fits.append(fit_hysteresis_loop(df["Field (T)"], df["R_xy (ohm)"], df["Branch"],
+                                        shape=shape))
+    for f in fits:
+        assert f["half_step"] == pytest.approx(1.37, rel=5e-4)
+        assert abs(f["half_step"] - 1.37) < 3 * f["half_step_stderr"]
+        # the read noise of 10 points is known only roughly (the MAD of 8 differences):
+        # its sigmas cover the truth within 2 sigma in about 87 % of such loops
+        assert f["slope"] == pytest.approx(-0.03, abs=0.012)
