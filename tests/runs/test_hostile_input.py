@@ -128,8 +128,8 @@ STATION_CASES = {
     "fault-count-true": (_station_with("  seed: 1 ", "  faults: {voltmeter: {timeout_after: "
                                                  "true}}\n  seed: 1 "),
                          "sim.faults.voltmeter.timeout_after", "valid integer"),
-    "forty-thousand-unknown-keys": (STATION + "".join(f"junk{k}: 1\n" for k in range(40000)),
-                                    "junk0: not a known key", "39,970 more problems"),
+    "thousands-of-unknown-keys": (STATION + "".join(f"junk{k}: 1\n" for k in range(3000)),
+                                  "junk0: not a known key", "2,970 more problems"),
     "width-5-m": (_station_with("width: 5 um", "width: 5 m"), "sample.width",
                   "is the unit right"),
 }
