@@ -37,8 +37,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-def _quantity(unit: str, example: str):
-    """A validator turning numbers (SI) or strings with units into finite SI floats."""
+def quantity_validator(unit: str, example: str):
+    """A validator turning numbers (SI) or strings with units into finite SI floats (the
+    station file's quantities use it too)."""
 
     def parse(value: Any) -> float:
         try:
@@ -49,8 +50,8 @@ def _quantity(unit: str, example: str):
     return BeforeValidator(parse)
 
 
-Length = Annotated[float, _quantity("m", "5e-6 or '5 um'")]
-Resistance = Annotated[float, _quantity("ohm", "25 or '25 ohm'")]
+Length = Annotated[float, quantity_validator("m", "5e-6 or '5 um'")]
+Resistance = Annotated[float, quantity_validator("ohm", "25 or '25 ohm'")]
 
 
 # -- calibration values with their uncertainty --------------------------------------------

@@ -25,13 +25,12 @@ from pydantic import (
 )
 
 from labspin.configfiles import (
-    QuantityError,
     describe,
-    parse_quantity,
     read_yaml,
 )
 from labspin.notify_settings import NotifySettings
 from labspin.samples import Calibration, Measured, Sample, chip_data  # noqa: F401 (re-exported)
+from labspin.samples import quantity_validator as _quantity
 from labspin.station_lock import address_key
 
 #: pymeasure / labspin drivers a station may name (labspin.drivers.DRIVERS is the source)
@@ -75,18 +74,6 @@ RAMP_RATE_CEILING = 10.0  # T/s
 #: the high-power options, 250 kHz to 67 GHz across its frequency options
 RF_POWER_CEILING = 30.0  # dBm
 RF_FREQUENCY_SPAN = (100e3, 70e9)  # Hz
-
-
-def _quantity(unit: str, example: str):
-    """A validator turning numbers (SI) or strings with units into finite SI floats."""
-
-    def parse(value: Any) -> float:
-        try:
-            return parse_quantity(value, unit, example)
-        except QuantityError as exc:
-            raise ValueError(str(exc)) from None
-
-    return BeforeValidator(parse)
 
 
 Current = Annotated[float, _quantity("A", "0.02 or '20 mA'")]
