@@ -115,6 +115,11 @@ def run_ended(station: Any, catalog: Any, record: Any) -> None:
     """Hook of ``run_procedure``: read the bench, publish it, notify. Never raises."""
     try:
         state = read_bench_state(station, _new_safety_failures(station))
+        unread = {what: why for what, why in state.unread.items()
+                  if what != "stage temperature"}
+        if unread:  # the shutdown confirmed the bench; an instrument failed since
+            log.warning("after run %s the bench could not be read back: %s", record.id,
+                        "; ".join(f"{what}: {why}" for what, why in unread.items()))
         _publish(Path(catalog.data_dir), state, record)
         observer = _queue.get()
         if record.queue_id is not None and observer is not None \

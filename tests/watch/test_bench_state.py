@@ -29,3 +29,31 @@ def test_an_rf_output_left_on_is_reported_and_make_safe_turns_it_off(driver):
         state = read_bench_state(station)
         assert state.outputs["rf_source RF output"] is False and state.safe
         assert psg.rf_output() is None  # the bench's own word, not the driver's
+
+
+def test_an_instrument_that_stops_answering_after_the_shutdown_is_said(tmp_path, caplog,
+                                                                      monkeypatch):
+    """The run's shutdown confirmed the bench safe; then a gaussmeter stopped answering
+    before the bench state was read for the status page. The run stays finished (its data
+    and the confirmed shutdown stand), but a warning names what could not be read (it was
+    dropped silently)."""
+    import logging
+
+    from labspin.procedures.loops import HallLoop
+    from labspin.runs import open_catalog, run_procedure
+
+    with Station.open(sim=True, seed=3) as station, open_catalog(tmp_path) as catalog:
+        shutdown = station.make_safe
+
+        def then_the_gaussmeter_fails():
+            warnings = shutdown()
+            station.bench.inject_fault("gaussmeter_z", timeout_after=0)
+            return warnings
+
+        monkeypatch.setattr(station, "make_safe", then_the_gaussmeter_fails)
+        with caplog.at_level(logging.WARNING, logger="labspin.observe"):
+            record = run_procedure(HallLoop(field_max=0.01, field_step=0.005), station,
+                                   catalog)
+    assert record.status == "finished"
+    said = [r.getMessage() for r in caplog.records if r.name == "labspin.observe"]
+    assert any("could not be read back" in m and "field z" in m for m in said), said
