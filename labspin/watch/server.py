@@ -14,6 +14,7 @@ import ipaddress
 import json
 import logging
 import secrets
+import socket
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -60,7 +61,12 @@ class WatchServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        """The page's address; bound to every interface (0.0.0.0, ::) it names this
+        machine, which is what a browser elsewhere needs."""
+        host = self.host
+        if host in ("0.0.0.0", "::", ""):
+            host = socket.gethostname()  # no DNS lookup: it may hang offline
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}/" + (f"?token={self.token}" if self.token else "")
 
     def serve_in_thread(self) -> WatchServer:

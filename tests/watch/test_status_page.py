@@ -8,6 +8,7 @@ import http.client
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 
@@ -127,9 +128,11 @@ def test_the_command_prints_the_url_with_a_token_and_stops_on_sigterm(night):
         text=True)
     try:
         line = process.stdout.readline()
-        match = re.search(r"http://0\.0\.0\.0:(\d+)/\?token=([\w-]+)", line)
+        # bound to every interface, it names this machine (0.0.0.0 opens nothing elsewhere)
+        match = re.search(r"http://([^/:]+):(\d+)/\?token=([\w-]+)", line)
         assert match, line
-        port, token = match.groups()
+        host, port, token = match.groups()
+        assert host == socket.gethostname()
         conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
         conn.request("GET", f"/api/status?token={token}")
         assert conn.getresponse().status == 200
