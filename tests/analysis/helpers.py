@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from labspin.physics import preset
+from labspin.physics.constants import E_CHARGE, HBAR
 
 #: 1-sigma intervals should contain the truth in about 68 % of repeated fits.
 COVERAGE = (0.55, 0.85)
@@ -31,3 +34,19 @@ def coverage(results: list[dict], name: str, truth: float) -> float:
     """Share of fits whose 1-sigma interval of ``name`` contains ``truth``."""
     hits = [abs(r[name] - truth) <= r[f"{name}_stderr"] for r in results]
     return float(np.mean(hits))
+
+
+def torques_by_hand(params, current: float) -> dict:
+    """xi_DL, B_DL and B_FL (T) of a bar with an oxide on one side and a spin sink of
+    conductance G on the other, at ``current`` (A), written out from PHYSICS.md (not
+    through labspin.physics): eta = G / (G + g_F coth(t/lambda)), xi = theta eta
+    (1 - sech(t/lambda)) with the sink's sign, B_DL = hbar xi j / (2 e M_s t)."""
+    fm = params.ferromagnet
+    ratio = fm.thickness / fm.spin_diffusion_length
+    g_f = 1.0 / (fm.resistivity * fm.spin_diffusion_length)
+    g_c = params.top.spin_conductance
+    eta = g_c / (g_c + g_f / math.tanh(ratio))
+    xi = fm.spin_hall_angle * (0.0 - eta) * (1.0 - 1.0 / math.cosh(ratio))
+    j = current / (params.hall_bar.width * fm.thickness)
+    b_dl = HBAR * xi * j / (2 * E_CHARGE * fm.saturation_magnetization * fm.thickness)
+    return {"xi_dl": xi, "b_dl": b_dl, "b_fl": fm.field_like_ratio * b_dl, "j": j}

@@ -19,11 +19,10 @@ import pytest
 from labspin.analysis.models.harmonic import fit_harmonic_hall_perpendicular
 from labspin.analysis.models.harmonic_inplane import fit_harmonic_hall_inplane
 from labspin.physics import Device, preset, spin_transport
-from labspin.physics.constants import E_CHARGE, HBAR
 from labspin.physics.parameters import OxideCap
 
 from .coverage_sim import assert_calibrated, z_scores
-from .helpers import quiet
+from .helpers import quiet, torques_by_hand
 
 N = 50
 I0 = 4e-3  # A
@@ -43,15 +42,8 @@ def avci_bar():
 
 def truth_by_hand(params) -> dict:
     fm = params.ferromagnet
-    ratio = fm.thickness / fm.spin_diffusion_length
-    g_f = 1.0 / (fm.resistivity * fm.spin_diffusion_length)
-    g_c = params.top.spin_conductance
-    eta = g_c / (g_c + g_f / math.tanh(ratio))
-    xi = fm.spin_hall_angle * (0.0 - eta) * (1.0 - 1.0 / math.cosh(ratio))
-    j = I0 / (params.hall_bar.width * fm.thickness)
-    b_dl = HBAR * xi * j / (2 * E_CHARGE * fm.saturation_magnetization * fm.thickness)
-    return {"xi_dl": xi, "b_dl": b_dl, "b_fl": fm.field_like_ratio * b_dl, "j": j,
-            "ms": fm.saturation_magnetization, "t_f": fm.thickness}
+    return {**torques_by_hand(params, I0), "ms": fm.saturation_magnetization,
+            "t_f": fm.thickness}
 
 
 @pytest.fixture(scope="module")

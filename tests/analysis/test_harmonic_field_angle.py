@@ -18,7 +18,6 @@ dR_AMR w / (2 L) = amr rho / (2 t_F); the bar does not heat (R_th = 1 K/W)."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +26,9 @@ import pytest
 from labspin.analysis.harmonic_runs import fit_harmonic_run
 from labspin.analysis.loaders import load_run
 from labspin.physics import preset
-from labspin.physics.constants import E_CHARGE, HBAR
 from labspin.physics.parameters import OxideCap
+
+from .helpers import torques_by_hand
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # pymeasure's SCPI notice
 
@@ -51,14 +51,7 @@ def cofe_bar():
 
 def truth_by_hand(params) -> dict:
     fm = params.ferromagnet
-    ratio = fm.thickness / fm.spin_diffusion_length
-    g_f = 1.0 / (fm.resistivity * fm.spin_diffusion_length)
-    g_c = params.top.spin_conductance
-    eta = g_c / (g_c + g_f / math.tanh(ratio))
-    xi = fm.spin_hall_angle * (0.0 - eta) * (1.0 - 1.0 / math.cosh(ratio))
-    j = I0 / (params.hall_bar.width * fm.thickness)
-    b_dl = HBAR * xi * j / (2 * E_CHARGE * fm.saturation_magnetization * fm.thickness)
-    return {"xi_dl": xi, "b_dl": b_dl, "b_fl": fm.field_like_ratio * b_dl,
+    return {**torques_by_hand(params, I0),
             "r_phe": params.readout.amr_ratio * fm.resistivity / (2 * fm.thickness)}
 
 
