@@ -232,11 +232,12 @@ _SPECIAL = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", 
 MAX_QUANTITY_TEXT = 200
 
 
-@lru_cache(maxsize=1)
 def units_registry():
+    """pint's application registry: the one pymeasure uses, so a process parses pint's
+    definitions once (about half a second of CPU each time)."""
     import pint
 
-    return pint.UnitRegistry()
+    return pint.get_application_registry()
 
 
 def _pint_text(unit_text: str) -> str:

@@ -62,7 +62,7 @@ def test_compiled_solver_matches_the_numpy_reference():
 
     rng = np.random.default_rng(7)
     agree = 0
-    for _ in range(300):
+    for _ in range(100):
         u = rng.normal(size=3)
         terms = FieldTerms(b_applied=rng.normal(scale=0.05, size=3),
                            b_anisotropy=float(rng.uniform(0.005, 0.1)),
@@ -74,4 +74,4 @@ def test_compiled_solver_matches_the_numpy_reference():
         assert (fast.converged, fast.stable) == (slow.converged, slow.stable)
         assert np.allclose(fast.m, slow.m, atol=1e-9)
         agree += fast.iterations == slow.iterations
-    assert agree >= 295  # the same path, step by step (rare ties of rounding aside)
+    assert agree >= 97  # the same path, step by step (rare ties of rounding aside)

@@ -118,23 +118,6 @@ def test_a_refused_runner_opens_no_station(tmp_path, monkeypatch):
         tmp_path / "data", "SELECT id FROM queues") == []
 
 
-def test_two_runners_started_together_run_each_run_once(tmp_path, paced_station):
-    queue = queue_file(tmp_path)
-    data = tmp_path / "data"
-    command = ["queue", "run", str(queue), "--station", str(paced_station), "--data-dir",
-               str(data)]
-    outcomes = finish(start_together(tmp_path, [command, command], "run"))
-    codes = sorted(code for code, _ in outcomes)
-    assert codes[0] == 0 and codes[1] != 0, outcomes
-    refused = next(text for code, text in outcomes if code != 0)
-    assert "already running" in refused and "Traceback" not in refused
-    assert f"on {socket.gethostname()} since" in refused
-    runs = catalog(data, "SELECT queue_index, status FROM runs")
-    assert sorted(r["queue_index"] for r in runs) == [0, 1, 2, 3]  # each run once
-    assert {r["status"] for r in runs} == {"finished"}
-    assert len(catalog(data, "SELECT id FROM queues")) == 1
-
-
 def wait_for(condition, what, proc, timeout=120):
     deadline = time.monotonic() + timeout
     while not condition():
@@ -143,13 +126,23 @@ def wait_for(condition, what, proc, timeout=120):
         time.sleep(0.01)
 
 
-def test_kill_9_frees_the_lock_and_of_two_resumes_one_finishes_the_queue(tmp_path,
-                                                                        paced_station):
+def test_of_two_runners_one_runs_kill_9_frees_the_lock_and_of_two_resumes_one_finishes(
+        tmp_path, paced_station):
     queue = queue_file(tmp_path)
     data = tmp_path / "data"
     command = ["queue", "run", str(queue), "--station", str(paced_station), "--data-dir",
                str(data)]
-    [runner] = start_together(tmp_path, [command], "first")
+    # two runners started together on a fresh queue: one runs, the other is refused at once
+    racers = start_together(tmp_path, [command, command], "first")
+    deadline = time.monotonic() + 120
+    while all(p.poll() is None for p in racers):
+        assert time.monotonic() < deadline, "neither racer was refused"
+        time.sleep(0.01)
+    [refused] = [p for p in racers if p.poll() is not None]
+    [runner] = [p for p in racers if p is not refused]
+    text = refused.communicate()[0]
+    assert refused.returncode != 0 and "already running" in text, text
+    assert "Traceback" not in text and f"on {socket.gethostname()} since" in text
 
     def second_run_started():
         try:

@@ -272,7 +272,7 @@ def test_random_samples_give_a_station_file_error_never_a_crash():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=100, deadline=None)
     @given(st.sampled_from(["samples", "sample", "default_sample"]), _random_values(),
            st.booleans())
     def check(key, value, inside):
