@@ -8,6 +8,16 @@ import yaml
 EXAMPLE_STATION = Path(__file__).resolve().parents[2] / "examples" / "station-sim.yaml"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _labspin_forkserver():
+    """The server the kill and race tests fork ``labspin`` processes from, stopped (and its
+    CPU counted) at the end of the session."""
+    from tests.runs import processes
+
+    yield
+    processes.stop_server()
+
+
 @pytest.fixture
 def paced_station(tmp_path) -> Path:
     """The example simulated station paced at ten times hardware speed (``sim.realtime``,

@@ -1,14 +1,13 @@
 """A queue killed with SIGKILL mid-run resumes without losing or repeating anything.
 
-This test drives real processes (``python -m labspin queue run``), so it waits for them
-in wall-clock time; the bench inside them still runs on virtual time.
+These tests drive real ``labspin queue run`` processes (forked from a preloaded server,
+tests/runs/processes.py), so they wait for them in wall-clock time; the bench inside them
+is paced at ten times hardware speed (conftest).
 """
 
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 
 import yaml
@@ -16,6 +15,7 @@ from click.testing import CliRunner
 from pymeasure.experiment import Results
 
 from labspin.cli import main
+from tests.runs import processes
 
 
 def catalog_rows(data_dir):
@@ -47,9 +47,9 @@ def test_sigkill_mid_queue_then_resume_finishes_every_run_exactly_once(tmp_path,
                        "readout": "R_xy dc"},
         "sweep": [{"bias_field": {"values": [0.0, 0.001, 0.002, 0.003]}}]}]}))
     data = tmp_path / "data"
-    command = [sys.executable, "-m", "labspin", "queue", "run", str(queue), "--station",
-               str(paced_station), "--data-dir", str(data)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    command = ["queue", "run", str(queue), "--station", str(paced_station), "--data-dir",
+               str(data)]
+    proc = processes.start(command, tmp_path / "out.txt")
     killed_run = None
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and proc.poll() is None:
@@ -59,14 +59,14 @@ def test_sigkill_mid_queue_then_resume_finishes_every_run_exactly_once(tmp_path,
             killed_run = running[0]
             break
         time.sleep(0.02)
-    assert killed_run is not None, proc.communicate()[0].decode()[-2000:]
+    assert killed_run is not None, proc.output()[-2000:]
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     rows_at_kill = data_lines(killed_run["file"])
     assert rows_at_kill >= 5
 
     # the resume and the status in this process (the killing was the other's part)
-    resumed = CliRunner().invoke(main, [*command[3:], "--resume"])
+    resumed = CliRunner().invoke(main, [*command, "--resume"])
     assert resumed.exit_code == 0, resumed.output[-2000:]
 
     runs = catalog_rows(data)
@@ -95,23 +95,22 @@ def test_sigterm_stops_the_queue_cleanly_and_resume_finishes_it(tmp_path, paced_
         "parameters": {"max_pulse_current": 0.035, "pulse_steps": 8, "readout": "R_xy dc"},
         "repeat": 3}]}))
     data = tmp_path / "data"
-    command = [sys.executable, "-m", "labspin", "queue", "run", str(queue), "--station",
-               str(paced_station), "--data-dir", str(data)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    command = ["queue", "run", str(queue), "--station", str(paced_station), "--data-dir",
+               str(data)]
+    proc = processes.start(command, tmp_path / "out.txt")
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and proc.poll() is None:
         running = [r for r in catalog_rows(data) if r["status"] == "running"]
         if running and data_lines(running[0]["file"]) >= 3:
             break
         time.sleep(0.02)
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 130, out[-2000:]
+    os.kill(proc.pid, signal.SIGTERM)
+    code, out = proc.wait(timeout=60), proc.output()
+    assert code == 130, out[-2000:]
     assert "the bench is safe" in out
     statuses = [r["status"] for r in catalog_rows(data)]
     assert statuses[-1] == "aborted" and "running" not in statuses
-    resumed = CliRunner().invoke(main, [*command[3:], "--resume"])
+    resumed = CliRunner().invoke(main, [*command, "--resume"])
     assert resumed.exit_code == 0, resumed.output[-2000:]
     assert sorted(r["queue_index"] for r in catalog_rows(data)
                   if r["status"] == "finished") == [0, 1, 2]
@@ -123,10 +122,9 @@ def test_malformed_queue_is_refused_by_run_and_nothing_runs(tmp_path):
         {"procedure": "SwitchingLoop", "parameters": {"pulse_steps": 4}},
         {"procedure": "SwitchingLoop", "parameters": {"max_pulse_current": "300 mA"}}]}))
     data = tmp_path / "data"
-    done = subprocess.run([sys.executable, "-m", "labspin", "queue", "run", str(queue),
-                           "--sim", "--data-dir", str(data)], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode != 0
+    done = CliRunner().invoke(main, ["queue", "run", str(queue), "--sim", "--data-dir",
+                                     str(data)])
+    assert done.exit_code != 0 and isinstance(done.exception, SystemExit)
     assert "step 2 (SwitchingLoop)" in done.stderr and "max_pulse_current" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert "Traceback" not in done.output
     assert catalog_rows(data) == []  # the first, valid step did not run either

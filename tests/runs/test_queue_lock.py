@@ -1,10 +1,11 @@
 """One runner per queue and data folder: the second is refused naming the first, before
 any instrument is opened; the lock dies with its process (kill -9 leaves none).
 
-The race tests drive real processes through the command line. Each waits, fully
-imported, for a "go" file, so that the two reach the lock within milliseconds of each
-other whatever the machine's load; the bench inside them is paced at ten times
-hardware speed (conftest), so a run lasts while the test looks at it.
+The race tests drive real ``labspin`` processes (forked from a preloaded server,
+tests/runs/processes.py). Each waits, fully imported, for a "go" file, so that the two
+reach the lock within milliseconds of each other whatever the machine's load; the bench
+inside them is paced at ten times hardware speed (conftest), so a run lasts while the test
+looks at it.
 """
 
 import os
@@ -12,8 +13,6 @@ import re
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,26 +23,13 @@ from click.testing import CliRunner
 from labspin.cli import main
 from labspin.queue_lock import QueueBusy, QueueLock, current_runner, lock_path
 from labspin.station import Station
+from tests.runs import processes
 
 QUEUE = {"name": "race", "steps": [{
     "procedure": "SwitchingLoop",
     "parameters": {"max_pulse_current": "35 mA", "pulse_steps": 6, "pulse_width": "1 ms",
                    "readout": "R_xy dc"},
     "sweep": [{"bias_field": {"values": ["0 mT", "1 mT", "2 mT", "3 mT"]}}]}]}
-
-_STARTER = """
-import os, sys, time
-import labspin.cli, labspin.queues, labspin.queue_runner, labspin.station
-import labspin.procedures.switching
-from labspin.cli import main
-ready, go = sys.argv[1], sys.argv[2]
-open(ready, "w").close()
-deadline = time.monotonic() + 120
-while not os.path.exists(go) and time.monotonic() < deadline:
-    time.sleep(0.002)
-main(sys.argv[3:], prog_name="labspin")
-"""
-
 
 def queue_file(tmp_path: Path) -> Path:
     path = tmp_path / "night.yaml"
@@ -66,20 +52,18 @@ def start_together(tmp_path: Path, commands: list[list[str]], tag: str):
     for k, args in enumerate(commands):
         ready = tmp_path / f"ready-{tag}-{k}"
         readies.append(ready)
-        procs.append(subprocess.Popen(
-            [sys.executable, "-c", _STARTER, str(ready), str(go), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        procs.append(processes.start(args, tmp_path / f"out-{tag}-{k}.txt", ready, go))
     deadline = time.monotonic() + 120
     while not all(r.exists() for r in readies):
         assert time.monotonic() < deadline, "the racers did not start"
-        assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+        assert all(p.poll() is None for p in procs), [p.output() for p in procs]
         time.sleep(0.01)
     go.touch()
     return procs
 
 
 def finish(procs, timeout=180):
-    return [(p.wait(timeout=timeout), p.communicate()[0]) for p in procs]
+    return [(p.wait(timeout=timeout), p.output()) for p in procs]
 
 
 def test_second_acquire_is_refused_naming_pid_and_host_until_released(tmp_path):
@@ -121,7 +105,7 @@ def test_a_refused_runner_opens_no_station(tmp_path, monkeypatch):
 def wait_for(condition, what, proc, timeout=120):
     deadline = time.monotonic() + timeout
     while not condition():
-        assert proc.poll() is None, proc.communicate()[0][-2000:]
+        assert proc.poll() is None, proc.output()[-2000:]
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.01)
 
@@ -140,8 +124,8 @@ def test_of_two_runners_one_runs_kill_9_frees_the_lock_and_of_two_resumes_one_fi
         time.sleep(0.01)
     [refused] = [p for p in racers if p.poll() is not None]
     [runner] = [p for p in racers if p is not refused]
-    text = refused.communicate()[0]
-    assert refused.returncode != 0 and "already running" in text, text
+    text = refused.output()
+    assert refused.poll() != 0 and "already running" in text, text
     assert "Traceback" not in text and f"on {socket.gethostname()} since" in text
 
     def second_run_started():
