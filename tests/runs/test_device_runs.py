@@ -4,8 +4,7 @@ follows the device file, through the API and every command that takes --device."
 import os
 import re
 import signal
-import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from labspin.physics import preset
 from labspin.physics.devicefile import load_device
 from labspin.physics.predictions import critical_current
 from labspin.runs import open_catalog
+from tests.runs import processes
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DEVICE = EXAMPLES / "device-cofeb-nio.yaml"
@@ -130,23 +130,22 @@ def test_pyvisa_opens_a_device_file_as_a_default_probe_station():
     assert meter.query("*IDN?").startswith("KEITHLEY INSTRUMENTS INC.,MODEL 2182A")
 
 
-def test_sim_serve_serves_the_device_of_a_device_file():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "labspin", "sim", "serve", "--device", str(DEVICE),
-         "--port-base", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "COLUMNS": "200"})
-    lines = []
+def test_sim_serve_serves_the_device_of_a_device_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    out = tmp_path / "serve.txt"
+    proc = processes.start(["sim", "serve", "--device", str(DEVICE), "--port-base", "0"], out)
     try:
-        for line in proc.stdout:
-            lines.append(line)
-            if "Serving" in line or "Error" in line:
-                break
+        deadline = time.monotonic() + 120
+        while not re.search(r"Serving|Error", proc.output()) and proc.poll() is None:
+            assert time.monotonic() < deadline, proc.output()
+            time.sleep(0.02)
     finally:
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=20)
-    text = "".join(lines)
-    assert "Simulated bench (CoFeB 3 nm / NiO 8 nm, chip 7, seed 0)" in text, text + out
-    assert proc.returncode == 0 and "Stopped." in out
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGINT)
+        code = proc.wait(timeout=20)
+    text = proc.output()
+    assert "Simulated bench (CoFeB 3 nm / NiO 8 nm, chip 7, seed 0)" in text, text
+    assert code == 0 and "Stopped." in text, text
 
 
 def test_gui_hands_the_device_file_to_the_station_it_opens(monkeypatch, tmp_path):
