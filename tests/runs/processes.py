@@ -36,11 +36,15 @@ def _context():
     return context
 
 
-def _labspin(args: list[str], output: str, ready: str | None, go: str | None) -> None:
-    """The child: stdout and stderr to ``output``, then ``labspin ARGS`` (after waiting for
-    ``go`` when given, so that racers start within milliseconds of each other)."""
+def _labspin(args: list[str], output: str, ready: str | None, go: str | None,
+             environment: dict[str, str]) -> None:
+    """The child: the test's environment (the server's is the one it started with),
+    stdout and stderr to ``output``, then ``labspin ARGS`` (after waiting for ``go`` when
+    given, so that racers start within milliseconds of each other)."""
     import time
 
+    os.environ.clear()
+    os.environ.update(environment)
     fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -113,6 +117,7 @@ def start(args: list[str], output: Path, ready: Path | None = None,
     process = _context().Process(target=_labspin, daemon=False,
                                  args=(list(args), str(output),
                                        None if ready is None else str(ready),
-                                       None if go is None else str(go)))
+                                       None if go is None else str(go),
+                                       dict(os.environ)))
     process.start()
     return LabspinProcess(process, output)
