@@ -106,14 +106,73 @@ def _avci(run: RunData, *, r_ahe: float | None, r_phe: float | None, m_eff: floa
             for key in ("dl_amplitude", "fl_amplitude"):
                 out[f"{key}_{label}"] = float(row[key])
                 out[f"{key}_{label}_stderr"] = float(row[f"{key}_stderr"])
-        return with_verdict(out)
+        with_verdict(out)
+        _judge_amplitudes(out, table, notes)
+        return out
     if has_1w and (r_phe is None or b_k is None):
         notes.append("R_PHE and B_K from the 1w angle scans")
     out.update(flat(fit_harmonic_hall_inplane(
         b, np.deg2rad(deg), v2w, current_amplitude=float(current), r_ahe=float(r_ahe),
         r_phe=r_phe, m_eff=m_eff, b_k=b_k, r1w=r1w if has_1w else None, scan=b_set,
         **{f"{k}_stderr": v for k, v in (errors or {}).items()}, **efficiency)))
+    notes.append(heating_note(run, float(current)))
     return out
+
+
+def _judge_amplitudes(out: dict, table, notes: list[str]) -> None:
+    """The per-field amplitudes of a run fitted without R_AHE: README's sigma rule, and
+    what A(B) is. A = (I_0/2) R_AHE B_DL / B_perp + V_th holds the anomalous Nernst
+    voltage V_th of the read current's heat, which does not depend on the field: only a
+    change of A with the field shows a damping-like torque (the data cannot say more
+    without R_AHE and M_eff)."""
+    from labspin.analysis.formatting import si
+    from labspin.analysis.models._common import POOR, worsen
+    from labspin.analysis.models.harmonic_inplane import undetermined_when_unresolved
+
+    undetermined_when_unresolved(out)
+    notes.append("A(B) is the damping-like part plus the field-independent anomalous "
+                 "Nernst voltage, C(B) the field-like part: amplitudes, not torques")
+    b = table["field"].to_numpy(float)
+    a, err = table["dl_amplitude"].to_numpy(float), table["dl_amplitude_stderr"].to_numpy(float)
+    if b.size < 2 or not np.all(np.isfinite(err) & (err > 0)):
+        return
+    # weighted straight line A(B): is its slope resolved?
+    w = 1.0 / err**2
+    mean_b = float(np.sum(w * b) / np.sum(w))
+    slope_err = float(1.0 / np.sqrt(np.sum(w * (b - mean_b) ** 2)))
+    slope = float(np.sum(w * (b - mean_b) * a) * slope_err**2)
+    change, change_err = slope * np.ptp(b), slope_err * np.ptp(b)
+    shown = f"{si(change, 'V')} ± {si(change_err, 'V', 2)}"
+    fields = f"from {si(b.min(), 'T')} to {si(b.max(), 'T')}"
+    if abs(change) > 3 * change_err:
+        notes.append(f"A changes by {shown} {fields}: a damping-like torque is seen (give "
+                     "R_AHE and M_eff for B_DL)")
+    elif abs(change) > 2 * change_err:
+        notes.append(f"A changes by {shown} {fields}: a damping-like torque is barely "
+                     "resolved (give R_AHE and M_eff for B_DL)")
+    elif "dl_amplitude_low" not in out.get("undetermined", "").split(","):
+        worsen(out, POOR, f"dl_amplitude: A(B) does not change with the field ({shown} "
+               f"{fields}): no damping-like torque is resolved, A may be the anomalous "
+               "Nernst voltage alone (not a torque)")
+
+
+def heating_note(run: RunData, current: float) -> str:
+    """What temperature the torques of a harmonic Hall run belong to. The read current
+    heats the bar by Joule heating, in phase with I^2, and the 2w picks the torque at
+    the sine's peak heating (for a torque linear in T: sin^2 and sin^4 have the same
+    cos 2wt component), so B_DL, B_FL and xi_DL are those of a bar above the stage. A
+    file holds no R_xx to estimate the rise: the note says so rather than invent one."""
+    from labspin.analysis.formatting import si
+
+    width, thickness = _geometry(run, "Bar width"), _geometry(run, "Conducting thickness")
+    density = f", J_0 = {current / (width * thickness):.2g} A/m²" if width and thickness \
+        else ""
+    return (f"torques of the bar heated by its read current (I_0 = {si(current, 'A')} "
+            f"peak{density}): the 2w reads them at the sine's peak heating, above the "
+            "stage temperature by an amount this file cannot give (it holds no R_xx); "
+            "before comparing with a value at the stage temperature, measure at half "
+            "the current: heating goes as I_0^2, so the torque per ampere at I_0 and "
+            "I_0/2 agreeing within sigma says it is negligible")
 
 
 # -- Hayashi field sweeps of a perpendicular magnet -----------------------------------------
@@ -299,6 +358,11 @@ def fit_harmonic_run(run: RunData, *, r_ahe: float | None = None, r_phe: float |
         out = _hayashi(run, r_ahe=r_ahe, r_phe=r_phe, efficiency=efficiency, notes=notes,
                        errors=errors)
     with_verdict(out)
+    # README: a sigma as large as the value is "not determined", for every harmonic
+    # quantity of either method (a torque consistent with zero is a bound, in the reason)
+    from labspin.analysis.models.harmonic_inplane import undetermined_when_unresolved
+
+    undetermined_when_unresolved(out)
     out["method"] = "Avci" if mode == "angle scan" else "Hayashi"
     if why and ("b_dl" in out):
         notes.append(why)

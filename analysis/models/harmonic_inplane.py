@@ -7,13 +7,23 @@ sin(2 phi), i.e. 2 R_PHE m_x m_y, so R_PHE is the amplitude of R_xy^1w against s
 of an in-plane magnet; damping-like field B_DL (m x sigma) and field-like (+ Oersted)
 field B_FL along sigma = +y.
 
-The magnet has a uniaxial in-plane anisotropy B_K along y (B_K < 0: along x) and the
-demagnetising field M_eff; a field B at angle phi_B from x holds m at phi_M, where the
-torque vanishes, B sin(phi_M - phi_B) = (B_K / 2) sin 2 phi_M. Small current-induced
-fields tilt m against the stiffnesses
+The magnet has a uniaxial in-plane easy axis with anisotropy field |B_K|: along y for
+B_K > 0, along x for B_K < 0 (the bench's field B_K (m.u) u with u = y or x), and the
+demagnetising field M_eff. Per M_s, the energy of m = (sin t cos p, sin t sin p, cos t)
+in a field B at angle phi_B from x is
 
-    B_par  = B cos(phi_M - phi_B) - B_K cos 2 phi_M             (in the plane)
-    B_perp = B cos(phi_M - phi_B) + B_K sin^2 phi_M + M_eff     (out of it)
+    E = -B sin t cos(p - phi_B) - (|B_K|/2) sin^2 t (sin^2 p or cos^2 p) + (M_eff/2) cos^2 t
+
+(sin^2 p for easy y, cos^2 p for easy x). In the plane the two differ by a constant,
+-(B_K/4) cos 2p either way, so m sits at phi_M where B sin(phi_M - phi_B) = (B_K / 2)
+sin 2 phi_M. Small current-induced fields tilt m against the second derivatives of E,
+
+    B_par  = B cos(phi_M - phi_B) - B_K cos 2 phi_M                 (in the plane)
+    B_perp = B cos(phi_M - phi_B) + M_eff + B_K sin^2 phi_M   (easy y, B_K > 0)
+    B_perp = B cos(phi_M - phi_B) + M_eff + |B_K| cos^2 phi_M (easy x, B_K < 0)
+
+out of the plane the easy axis pulls m back into the plane by |B_K| times the squared
+projection on it: B_K sin^2 phi_M of an easy-x magnet would be low by |B_K|.
 
 so that, for a quasi-static magnet, V_2w = (I_0 / 2) dR_xy (Avci et al.; derived here with
 the anisotropy, which their closed form leaves out):
@@ -25,7 +35,7 @@ V_th is the anomalous Nernst voltage of the vertical Joule gradient (field-indep
 V_off a DC offset per field. With B_K = 0 this is the closed form A cos phi + C (2 cos^3 phi
 - cos phi), A = (I_0/2) R_AHE B_DL / (B + M_eff) + V_th, C = I_0 R_PHE B_FL / B. Leaving
 out B_K at fields a station allows (0.1-0.5 T against M_eff near 1 T) biases B_DL and so
-xi_DL by several per cent: B_K changes B_perp by B_K sin^2 phi_M and the angle of m.
+xi_DL by several per cent: B_K changes B_perp and the angle of m.
 
 B_K and R_PHE come from the first-harmonic scans, R_xy^1w = R_PHE sin 2 phi_M + R_off(B):
 the anisotropy distorts the sin 2 phi_B shape by about B_K / B. R_AHE and M_eff cannot be
@@ -60,8 +70,8 @@ from labspin.analysis.models._common import (
 from labspin.analysis.models._lsq import LeastSquaresFit, fit_least_squares
 from labspin.physics.formulas import xi_from_damping_like_field
 
-__all__ = ["equilibrium_angle", "fit_harmonic_hall_inplane", "fit_planar_hall",
-           "inplane_second_harmonic", "stiffnesses"]
+__all__ = ["QUOTED", "equilibrium_angle", "fit_harmonic_hall_inplane", "fit_planar_hall",
+           "inplane_second_harmonic", "stiffnesses", "undetermined_when_unresolved"]
 
 
 def equilibrium_angle(phi_field, field, b_k: float = 0.0) -> np.ndarray:
@@ -84,9 +94,13 @@ def equilibrium_angle(phi_field, field, b_k: float = 0.0) -> np.ndarray:
 
 def stiffnesses(phi_m, phi_field, field, b_k: float, m_eff: float):
     """(B_par, B_perp): the restoring fields against an in-plane and an out-of-plane
-    tilt of m (module doc)."""
+    tilt of m (module doc): the easy axis along y for B_K > 0, along x for B_K < 0."""
     along = np.asarray(field, dtype=float) * np.cos(np.asarray(phi_m) - phi_field)
-    return along - b_k * np.cos(2 * phi_m), along + b_k * np.sin(phi_m) ** 2 + m_eff
+    if b_k >= 0:
+        out_of_plane = b_k * np.sin(phi_m) ** 2
+    else:
+        out_of_plane = -b_k * np.cos(phi_m) ** 2
+    return along - b_k * np.cos(2 * phi_m), along + out_of_plane + m_eff
 
 
 def inplane_second_harmonic(phi_field, field, b_dl, b_fl, v_thermal, *, current_amplitude,
@@ -277,12 +291,46 @@ def _efficiency(b_dl, current_density, ms, ms_stderr, t_f) -> dict:
     return {"xi_dl": b_dl * per_tesla * ms_factor}
 
 
+#: the quantities of a harmonic Hall result that are numbers a user quotes, with units
+QUOTED = {"b_dl": "T", "b_fl": "T", "b_dl_per_ampere": "T/A", "b_fl_per_ampere": "T/A",
+          "xi_dl": "", "r_phe": "Ω", "apparent_x": "T", "apparent_y": "T",
+          "b_longitudinal": "T", "b_transverse": "T", "dl_amplitude_low": "V",
+          "fl_amplitude_low": "V", "dl_amplitude_high": "V", "fl_amplitude_high": "V"}
+#: quantity -> the ones computed from it (not determined with it)
+_DERIVED = {"b_dl": ("b_dl_per_ampere", "xi_dl"), "b_dl_per_ampere": ("b_dl", "xi_dl"),
+            "b_fl": ("b_fl_per_ampere",), "b_fl_per_ampere": ("b_fl",)}
+
+
+def undetermined_when_unresolved(result: dict, names=None) -> dict:
+    """README's rule for every quoted harmonic Hall quantity (``names``, default
+    :data:`QUOTED`): a sigma as large as the value leaves it not determined (value and
+    sigma NaN, with what is computed from it), the reason giving the 3-sigma bound on
+    its magnitude; a torque consistent with zero is a bound, not a number."""
+    from labspin.analysis.formatting import si
+
+    for name in QUOTED if names is None else names:
+        if name not in result or f"{name}_stderr" not in result:
+            continue
+        value, err = float(result[name]), float(result[f"{name}_stderr"])
+        if not (math.isfinite(value) and math.isfinite(err)) or err < abs(value):
+            continue
+        unit = QUOTED.get(name, "")
+        worsen(result, POOR, f"{name}: sigma {si(err, unit, 2)} is as large as the value "
+               f"{si(value, unit)}: not determined (|{name}| below "
+               f"{si(abs(value) + 3 * err, unit, 2)}, value + 3 sigma)",
+               [name, *_DERIVED.get(name, ())])
+    return result
+
+
 def _judge(result: dict, fit: LeastSquaresFit, fields: np.ndarray, b_k: float,
            m_eff_fitted: bool, absolute: bool) -> dict:
-    """Sigmas (a torque consistent with zero is a result, not a failure), the reduced
-    chi-square with absolute errors, fields too close to the anisotropy."""
-    sigma_check(result, ["b_dl", "xi_dl"], may_be_zero=["b_dl", "xi_dl"], units={"b_dl": "T"})
-    sigma_check(result, ["b_fl"], may_be_zero=["b_fl"], units={"b_fl": "T"})
+    """Sigmas (a torque whose sigma is as large as its value is not determined: its
+    3-sigma bound is in the reason), the reduced chi-square with absolute errors, fields
+    too close to the anisotropy."""
+    undetermined_when_unresolved(result)
+    sigma_check(result, ["b_dl", "xi_dl"], units={"b_dl": "T"},
+                also={"b_dl": ("b_dl_per_ampere", "xi_dl")})
+    sigma_check(result, ["b_fl"], units={"b_fl": "T"}, also={"b_fl": ("b_fl_per_ampere",)})
     if m_eff_fitted:
         sigma_check(result, ["m_eff"], units={"m_eff": "T"},
                     also={"m_eff": ("b_dl", "b_dl_per_ampere", "xi_dl")})

@@ -89,7 +89,8 @@ def test_leaving_out_the_anisotropy_spoils_xi_dl(scans):
     t = truth_by_hand(params)
     with_bk = fit(params, rows, np.random.default_rng(0))
     closed = fit(params, rows, np.random.default_rng(0), b_k=0.0, r_phe=with_bk["r_phe"])
-    assert abs(closed["xi_dl"] / t["xi_dl"] - 1) > 0.2
+    # the misfit widens sigma beyond the value: not determined, or at least far off and poor
+    assert "xi_dl" in closed["undetermined"] or abs(closed["xi_dl"] / t["xi_dl"] - 1) > 0.2
     assert closed["verdict"] != "ok"
     assert abs(with_bk["xi_dl"] - t["xi_dl"]) < 3 * with_bk["xi_dl_stderr"]
 
