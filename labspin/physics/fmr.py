@@ -9,7 +9,10 @@ magnetisation sits at phi, where the in-plane torque vanishes,
 
 and small deviations see two stiffness fields (Smit and Beljers): in the plane
 B_1 = B cos(phi - phi_H) - B_K cos 2 phi, out of it
-B_2 = B cos(phi - phi_H) + M_eff + B_K sin^2 phi. The resonance (Kittel) is
+B_2 = B cos(phi - phi_H) + M_eff + B_K sin^2 phi for an easy y axis and
+B_2 = B cos(phi - phi_H) + M_eff + |B_K| cos^2 phi for an easy x axis (a uniaxial axis
+along x, as the bench's magnet has it, also pulls m back into the plane). The resonance
+(Kittel) is
 f = (gamma / 2 pi) sqrt(B_1 B_2); with B_K = 0 it is the textbook
 f = (gamma / 2 pi) sqrt(B (B + M_eff)).
 
@@ -56,7 +59,11 @@ def stiffness_fields(b: ArrayLike, field_angle: ArrayLike, m_eff: ArrayLike,
     phi = equilibrium_angle(b, field_angle, b_k)
     along = np.asarray(b) * np.cos(phi - np.asarray(field_angle))
     b_1 = along - np.asarray(b_k) * np.cos(2 * phi)
-    b_2 = along + np.asarray(m_eff) + np.asarray(b_k) * np.sin(phi) ** 2
+    b_k = np.asarray(b_k, dtype=float)
+    # out of the plane the easy axis pulls m back by |B_K| times m's squared projection on
+    # it: sin^2 phi for easy y, cos^2 phi for easy x (B_K sin^2 phi there is |B_K| low)
+    pull = np.where(b_k >= 0, b_k * np.sin(phi) ** 2, -b_k * np.cos(phi) ** 2)
+    b_2 = along + np.asarray(m_eff) + pull
     return b_1, b_2, phi
 
 

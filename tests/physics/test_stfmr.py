@@ -209,3 +209,21 @@ def test_the_rf_heats_the_bar_and_shifts_the_resonance():
     expected = r_th * 0.5 * (20e-3) ** 2 * channel_resistance(params, strong.temperature)
     assert rise == pytest.approx(expected, rel=1e-6) and rise > 10
     assert weak.temperature - params.thermal.stage_temperature < 1e-3
+
+
+@pytest.mark.parametrize(("axis", "b_k"), [((0.0, 1.0, 0.0), 0.02), ((1.0, 0.0, 0.0), -0.02)])
+@pytest.mark.parametrize("angle_deg", [20.0, 70.0])
+def test_the_resonance_of_an_easy_x_or_y_bar_is_the_closed_form_s(axis, b_k, angle_deg):
+    """The closed forms (labspin.physics.fmr, used by the fits) against the linearised LLG
+    of the bench: a uniaxial axis along x also pulls m back into the plane (|B_K| cos^2
+    phi out of the plane), so B_K sin^2 phi there would put |B_K| into M_eff."""
+    params = cold(preset("py-alox"))
+    params = params.with_(ferromagnet=params.ferromagnet.with_(
+        anisotropy_field=abs(b_k), easy_axis=axis))
+    m = params.ferromagnet.effective_magnetization
+    *_, b_res, _ = fit_line(params, 10e9, angle_deg, stray=1e-3)
+    closed = float(fmr.resonance_field(10e9, math.radians(angle_deg), m, b_k))
+    assert b_res == pytest.approx(closed, abs=2e-5)  # damping and kappa shifts: microtesla
+    # and it would see the |B_K| = 20 mT the old term put into M_eff (a 2 mT shift)
+    assert abs(closed - float(fmr.resonance_field(10e9, math.radians(angle_deg), m + 0.02,
+                                                  b_k))) > 1e-3
