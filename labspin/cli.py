@@ -225,10 +225,14 @@ def station() -> None:
 @click.argument("station_file", required=False, type=click.Path(dir_okay=False))
 @click.option("--sim", is_flag=True, help="Open the station on the simulated bench.")
 def station_check(station_file: str | None, sim: bool) -> None:
-    """Validate a station file, open every instrument, show what answers, make safe."""
+    """Validate a station file, open every instrument, show what answers, make safe.
+
+    Says what was found on (a magnet left at a field, an output left on by a previous
+    process) and what was done about it, before the instruments are closed."""
     from rich.table import Table
 
     from labspin.station import Station, StationError
+    from labspin.station_check import check_and_make_safe
     from labspin.stationfile import StationFileError
 
     console = Console()
@@ -237,19 +241,30 @@ def station_check(station_file: str | None, sim: bool) -> None:
             table = Table(title=f"Station {st.config.name} "
                                 f"({'simulated bench' if st.sim else 'hardware'})")
             for col in ("role", "driver", "resource", "answers as"):
-                table.add_column(col)
+                table.add_column(col, overflow="fold")
             for role, entry in st.config.entries().items():
                 idn = st[role].ask("*IDN?").strip()
                 table.add_row(role, entry.driver, entry.resource, idn)
             console.print(table)
+            report = check_and_make_safe(st)
     except (StationFileError, StationError) as exc:
         raise click.ClickException(str(exc)) from None
-    if st.hazards:  # closing could not confirm everything off: say what, last
-        for line in st.hazards.values():
+    for what, why in report.unread.items():
+        console.print(f"Could not read {what}: {why}", highlight=False, soft_wrap=True)
+    for finding in report.found:
+        console.print(f"Found: {finding.line()}", highlight=False, soft_wrap=True)
+    hazards = st.hazards or report.hazards
+    if hazards:  # closing could not confirm everything off: say what, last
+        for line in hazards.values():
             console.print(f"[bold red]WARNING:[/bold red] {line}", highlight=False,
                           soft_wrap=True)
         sys.exit(1)
-    console.print("All instruments answer; outputs are off and magnets at zero.")
+    if report.found:
+        console.print("All instruments answer; what was left on is now off and the magnets "
+                      "are at zero (read back).", highlight=False)
+    else:
+        console.print("All instruments answer; nothing was left on: outputs are off and "
+                      "magnets at zero.", highlight=False)
 
 
 # the other commands register themselves on ``main`` when imported
