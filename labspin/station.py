@@ -270,7 +270,7 @@ class Station:
             supply, gaussmeter, coil_constant=magnet.coil_constant,
             max_field=self.config.limits.max_field[axis],
             max_ramp_rate=self.config.limits.max_ramp_rate,
-            max_current=magnet.max_current, sleep=self.sleep)
+            max_current=magnet.max_current, sleep=self.sleep, name=f"magnet {axis}")
         self.io.listeners.append(electromagnet.forget_state)
         return electromagnet
 
