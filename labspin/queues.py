@@ -263,7 +263,7 @@ def parse_queue(data: Any, source: str = "queue file") -> QueueFile:
         return QueueFile.model_validate(data)
     except ValidationError as exc:
         raise QueueFileError(f"{source} is not a valid queue file:\n"
-                             f"{describe(exc, _queue_location)}") from None
+                             f"{describe(exc, _queue_location, QueueFile)}") from None
 
 
 def _queue_location(loc: tuple[Any, ...]) -> str:
