@@ -148,6 +148,8 @@ class Station:
         self.hazards: dict[str, str] = {}
         #: every exchange with the instruments, attributed (labspin.instrument_io)
         self.io = ExchangeLog(self._describe)
+        #: the *IDN? reply of each instrument when it was opened, by role
+        self.identities: dict[str, str] = {}
         #: the instrument locks this process holds (hardware only)
         self._locks: list[Any] = []
         if self.sim:
@@ -222,6 +224,7 @@ class Station:
                 f"{entry.resource}) does not answer: {exc}. Check that it is on, its cable "
                 f"and its address, or correct {key}.resource") from None
         log.info("opened %s: %s at %s (%s)", role, entry.driver, entry.resource, idn)
+        self.identities[role] = idn
         return guard(instrument, role, self.io)
 
     def connect(self) -> None:
