@@ -33,3 +33,15 @@ def test_the_answers_column_shows_the_idn_reply_before_any_check(window, session
     assert set(answers) == set(session.station.instruments)
     assert answers["voltmeter"].startswith("KEITHLEY INSTRUMENTS INC.,MODEL 2182A")
     assert all(text and text != "opened" for text in answers.values())
+
+
+def test_the_queue_builder_says_which_run_has_pulses_of_both_signs(window):
+    """A sweep that gives one run of mixed pulse signs: the builder's status names the run
+    and the conflict (it once escaped from the planner as a traceback)."""
+    window.measure.select_procedure("SwitchingProbability")
+    builder = window.queue.builder
+    builder.choose(0, "amplitude_min", "25 mA, -30 mA")
+    assert builder.replan() is None
+    status = builder.status.text()
+    assert "run 2" in status and "must all have the same sign" in status
+    assert not builder.save_button.isEnabled()
