@@ -260,6 +260,15 @@ def display_index(queue_index: int | None) -> str:
     return "" if queue_index is None else str(queue_index + 1)
 
 
+def _when(timestamp: float | None) -> str:
+    """A time as the status lines show it (``labspin queue status``)."""
+    if not timestamp:
+        return ""
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
 @main.command("runs")
 @click.option("--status", type=click.Choice(["queued", "running", "finished", "failed",
                                              "aborted", "interrupted"]))
