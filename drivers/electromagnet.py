@@ -386,6 +386,9 @@ class Electromagnet:
             self.sleep(self.step_interval)
         self.sleep(settle)
         self.supply.output_enabled = False
-        log.warning("%s: ramped to zero from %g A by writes only and switched off; the "
-                    "supply does not answer, so this is not confirmed", self.name, start)
+        if start:
+            log.warning("%s: ramped to zero from %g A by writes only and switched off; the "
+                        "supply does not answer, so this is not confirmed", self.name, start)
+        else:  # already stepped to zero by an earlier call: nothing new to say
+            log.debug("%s: output switched off again by writes only", self.name)
         return start

@@ -167,8 +167,7 @@ def sim_serve(station_file: str | None, preset: str | None, device_file: str | N
     import signal
     import threading
 
-    from rich.table import Table
-
+    from labspin.cli_tables import cli_table
     from labspin.physics.devicefile import DeviceFileError, load_device
     from labspin.simulated_instruments.layout import bench_from_preset
     from labspin.simulated_instruments.server import BenchServer
@@ -191,16 +190,19 @@ def sim_serve(station_file: str | None, preset: str | None, device_file: str | N
         raise click.ClickException(f"cannot bind {host}:{port_base}: {exc.strerror}; choose "
                                    "another --port-base (0 picks free ports)") from None
     console = Console()
-    table = Table(title=f"Simulated bench ({bench.device.params.name}, seed {bench.seed}) "
-                        f"on {host}")
-    for col in ("instrument", "port", "VISA address", "read termination", "model"):
-        table.add_column(col, no_wrap=col != "model")
+    table = cli_table(f"Simulated bench ({bench.device.params.name}, seed {bench.seed}) "
+                      f"on {host}")
+    for col in ("instrument", "port", "VISA address", "read term.", "model"):
+        # the model folds (a long IDN part); every other column keeps to one line
+        table.add_column(col, no_wrap=col != "model", overflow="fold",
+                         min_width=10 if col == "model" else None)
     for item in served:
         table.add_row(item.name, str(item.port), f"TCPIP::{host}::{item.port}::SOCKET",
                       item.termination_text,
-                      item.idn.split(",")[1] if "," in item.idn else item.idn)
+                      item.idn.split(",")[1].strip() if "," in item.idn else item.idn)
     console.print(table)
-    console.print("Set each client's read termination as listed (replies end with it). "
+    console.print("Set each client's read termination (read term.) as listed: replies "
+                  "end with it. "
                   "Bench time follows the wall clock: a ramp or a settling lock-in "
                   "proceeds while the client waits.", highlight=False)
     stop = threading.Event()
@@ -225,31 +227,45 @@ def station() -> None:
 @click.argument("station_file", required=False, type=click.Path(dir_okay=False))
 @click.option("--sim", is_flag=True, help="Open the station on the simulated bench.")
 def station_check(station_file: str | None, sim: bool) -> None:
-    """Validate a station file, open every instrument, show what answers, make safe."""
-    from rich.table import Table
+    """Validate a station file, open every instrument, show what answers, make safe.
 
+    Says what was found on (a magnet left at a field, an output left on by a previous
+    process) and what was done about it, before the instruments are closed."""
+    from labspin.cli_tables import cli_table
     from labspin.station import Station, StationError
+    from labspin.station_check import check_and_make_safe
     from labspin.stationfile import StationFileError
 
     console = Console()
     try:
         with Station.open(station_file, sim=sim) as st:
-            table = Table(title=f"Station {st.config.name} "
-                                f"({'simulated bench' if st.sim else 'hardware'})")
+            table = cli_table(f"Station {st.config.name} "
+                              f"({'simulated bench' if st.sim else 'hardware'})")
             for col in ("role", "driver", "resource", "answers as"):
-                table.add_column(col)
+                table.add_column(col, no_wrap=col != "answers as", overflow="fold")
             for role, entry in st.config.entries().items():
                 idn = st[role].ask("*IDN?").strip()
                 table.add_row(role, entry.driver, entry.resource, idn)
             console.print(table)
+            report = check_and_make_safe(st)
     except (StationFileError, StationError) as exc:
         raise click.ClickException(str(exc)) from None
-    if st.hazards:  # closing could not confirm everything off: say what, last
-        for line in st.hazards.values():
+    for what, why in report.unread.items():
+        console.print(f"Could not read {what}: {why}", highlight=False, soft_wrap=True)
+    for finding in report.found:
+        console.print(f"Found: {finding.line()}", highlight=False, soft_wrap=True)
+    hazards = st.hazards or report.hazards
+    if hazards:  # closing could not confirm everything off: say what, last
+        for line in hazards.values():
             console.print(f"[bold red]WARNING:[/bold red] {line}", highlight=False,
                           soft_wrap=True)
         sys.exit(1)
-    console.print("All instruments answer; outputs are off and magnets at zero.")
+    if report.found:
+        console.print("All instruments answer; what was left on is now off and the magnets "
+                      "are at zero (read back).", highlight=False)
+    else:
+        console.print("All instruments answer; nothing was left on: outputs are off and "
+                      "magnets at zero.", highlight=False)
 
 
 # the other commands register themselves on ``main`` when imported

@@ -282,25 +282,14 @@ def _verdict_cell(row: dict) -> str:
 
 
 def _print_fits(summary, n_runs: int, skipped: list[tuple[Path, str]]) -> None:
-    from labspin.analysis.formatting import format_quantities, verdict_of
+    from labspin.analysis.formatting import verdict_of
+    from labspin.cli_tables import print_fits_table
 
-    table = Table(title=f"Fits of {n_runs} run(s)")
-    for col in ("file", "sample", "kind", "verdict", "quantities", "notes"):
-        table.add_column(col, overflow="fold")
+    print_fits_table(console, summary, n_runs, _verdict_cell)
     counts: dict[str, int] = {}
     for row in summary.to_dict("records"):
         verdict = verdict_of(row)
         counts[verdict] = counts.get(verdict, 0) + 1
-        notes = row.get("note") if isinstance(row.get("note"), str) else ""
-        if row.get("fitted"):
-            quantities = "\n".join(escape(q) for q in format_quantities(row))
-        else:
-            quantities = "[red]not fitted[/red]"
-        sample = row.get("meta: Sample")
-        table.add_row(escape(Path(row["file"]).name),
-                      escape(sample) if isinstance(sample, str) else "", str(row["kind"]),
-                      _verdict_cell(row), quantities, escape(notes))
-    console.print(table)
     if counts:
         console.print("verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()),
                       highlight=False, markup=False)

@@ -7,7 +7,6 @@ the commands that use them, so that ``--help`` answers at once.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import sys
 from collections.abc import Iterator
@@ -262,8 +261,11 @@ def display_index(queue_index: int | None) -> str:
 
 
 def _when(timestamp: float | None) -> str:
+    """A time as the status lines show it (``labspin queue status``)."""
     if not timestamp:
         return ""
+    import datetime as dt
+
     return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
@@ -281,23 +283,16 @@ def _when(timestamp: float | None) -> str:
 def runs_command(status: str | None, procedure: str | None, sample: str | None,
                  queue_id: int | None, limit: int, data_dir: str) -> None:
     """List and filter the runs catalog."""
-    from rich.table import Table
-
+    from labspin.cli_tables import runs_table
     from labspin.runs import open_catalog
 
     with friendly_errors(), open_catalog(data_dir) as catalog:
         records = catalog.query(status=status, procedure=procedure, sample=sample,
                                 queue_id=queue_id, limit=limit)
-    table = Table(title=f"Runs in {data_dir}")
-    for col in ("id", "procedure", "sample", "status", "rows", "started", "queue#run",
-                "file"):
-        table.add_column(col, overflow="fold")
-    for r in records:
-        queue = (f"{r.queue_id}#{display_index(r.queue_index)}" if r.queue_id is not None
-                 else "")
-        table.add_row(str(r.id), r.procedure, r.sample or "", r.status, str(r.rows),
-                      _when(r.started), queue, r.file or "")
+    table, files = runs_table(records, data_dir, console.width, display_index)
     console.print(table)
+    for line in files:  # a narrow terminal: each run's file on a line of its own
+        console.print(line, highlight=False, soft_wrap=True)
     failed = [r for r in records if r.error]
     for r in failed[-5:]:
         console.print(f"  run {r.id}: {r.error}", highlight=False)

@@ -186,9 +186,13 @@ def read_yaml(path: str | Path, error: type[Exception], kind: str) -> Any:
     return load_yaml_text(read_config_text(path, error, kind), str(path), error)
 
 
-def describe(exc: ValidationError, locate: Callable[[tuple[Any, ...]], str]) -> str:
+def describe(exc: ValidationError, locate: Callable[[tuple[Any, ...]], str],
+             model: Any = None) -> str:
     """One line per problem of a pydantic error: where (as ``locate`` names it) and what,
-    in words (a missing key, a misspelt one, a bad value)."""
+    in words (a missing key, a misspelt one with the key it likely meant in ``model``, a
+    bad value)."""
+    from labspin.config_keys import closest_key, known_keys
+
     lines = []
     errors = exc.errors()
     for err in errors[:MAX_PROBLEM_LINES]:
@@ -196,7 +200,11 @@ def describe(exc: ValidationError, locate: Callable[[tuple[Any, ...]], str]) -> 
         if err["type"] == "missing":
             message = "missing: this key is required"
         elif err["type"] == "extra_forbidden":
-            message = "not a known key (check its spelling and indentation)"
+            loc = tuple(err["loc"])
+            meant = closest_key(str(loc[-1]), known_keys(model, loc[:-1])) \
+                if model is not None and loc else None
+            message = f"not a known key; did you mean {meant}?" if meant else \
+                "not a known key (check its spelling and indentation)"
         elif err["type"] == "finite_number":
             message = "must be a finite number"
         where = locate(tuple(err["loc"]))

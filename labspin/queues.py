@@ -50,7 +50,7 @@ from labspin.configfiles import QuantityError, describe, parse_quantity, read_ya
 from labspin.notify_settings import NotifySettings
 from labspin.plan_problems import PlanProblems
 from labspin.procedures import UnknownProcedureError, procedure_class
-from labspin.procedures.base import stage_setpoint
+from labspin.procedures.base import ProcedureError, stage_setpoint
 from labspin.procedures.timing import stage_settling_seconds
 from labspin.safety import LimitError, SafetyGuard
 from labspin.settings import SettingError, configure, quantity_text
@@ -263,7 +263,7 @@ def parse_queue(data: Any, source: str = "queue file") -> QueueFile:
         return QueueFile.model_validate(data)
     except ValidationError as exc:
         raise QueueFileError(f"{source} is not a valid queue file:\n"
-                             f"{describe(exc, _queue_location)}") from None
+                             f"{describe(exc, _queue_location, QueueFile)}") from None
 
 
 def _queue_location(loc: tuple[Any, ...]) -> str:
@@ -290,12 +290,13 @@ def check_procedure(procedure: Any, guard: SafetyGuard, config: Any = None) -> N
     the GUI). Raises LimitError or ValueError for a limit,
     :class:`~labspin.station_needs.StationMismatch` listing every missing instrument or
     wiring."""
-    from labspin.procedures.base import stage_setpoint
-
     sample = getattr(procedure, "sample", None)
     if sample is not None and hasattr(guard, "for_sample"):
         guard = guard.for_sample(sample)  # the bar's cross-section sets the densities
-    procedure.check_limits(guard)
+    try:
+        procedure.check_limits(guard)
+    except ProcedureError as exc:  # settings that conflict: one line like a limit
+        raise SettingError(f"{type(procedure).__name__}: {exc}") from None
     setpoint = stage_setpoint(procedure)
     if setpoint is not None:
         guard.check_temperature(setpoint)
@@ -409,8 +410,8 @@ def _planned_run(template: Any, values: dict[str, Any], guard: SafetyGuard | Non
     try:
         sample = None if sample is None else _sample_id(sample, "sample")
         procedure = configure(type(template), values, template)
-    except (SettingError, QueueFileError) as exc:
-        note(str(exc))
+    except (SettingError, QueueFileError) as exc:  # the note names step and procedure
+        note(str(exc).removeprefix(f"{type(template).__name__}: "))
         return None
     if sample is None and len(getattr(guard, "sample_ids", ())) > 1:
         # a chip: a run without a bar measures the station's first one, whichever bar

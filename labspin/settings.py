@@ -189,6 +189,14 @@ def convert(name: str, param: Any, value: Any) -> Any:
     return value
 
 
+def _planning_errors() -> tuple[type[BaseException], ...]:
+    from labspin.procedures.base import ProcedureError
+
+    # a ProcedureError here is a conflict between settings ("the pulse currents must all
+    # have the same sign"): one line like any other refusal, never a traceback
+    return (ProcedureError, ValueError, TypeError, ArithmeticError, LookupError)
+
+
 def configure(cls: type, values: Mapping[str, Any], procedure: Any = None) -> Any:
     """A ``cls`` procedure with ``values`` (raw text or YAML values) applied and checked:
     every value converted, the text parameters read, the number of points bounded.
@@ -197,6 +205,7 @@ def configure(cls: type, values: Mapping[str, Any], procedure: Any = None) -> An
     ``procedure``: an instance to configure again instead of a new one (pymeasure
     procedures are slow to make); only one that was configured with the same parameter
     names, so that no value of an earlier configuration survives."""
+    planning_errors = _planning_errors()
     procedure = cls() if procedure is None else procedure
     known = procedure.parameter_objects()
     for name in values:
@@ -210,10 +219,11 @@ def configure(cls: type, values: Mapping[str, Any], procedure: Any = None) -> An
     except (ValueError, TypeError, NameError, ArithmeticError) as exc:  # not expected
         raise SettingError(f"{cls.__name__}: {exc}") from None
     texts = [name for name in values if _kind(known[name]) == "text"]
-    try:
+    try:  # everything a plan, an estimate or the window asks of the settings
         points = procedure.planned_points()
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        if texts:
+        procedure.estimated_duration()
+    except planning_errors as exc:
+        if texts and isinstance(exc, ValueError):  # a text parameter that does not read
             raise SettingError(f"{', '.join(texts)}: {exc} ({known[texts[0]].name}: "
                                f"{describe_parameter(known[texts[0]])})", texts[0]) from None
         raise SettingError(f"{cls.__name__}: {exc}") from None

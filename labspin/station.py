@@ -34,6 +34,7 @@ from labspin.instrument_io import (  # noqa: F401  (re-exported: the station's e
     guard,
 )
 from labspin.station_guard import StationGuard, station_guard  # noqa: F401 (re-exported)
+from labspin.station_keys import file_key, option_at_fault
 from labspin.stationfile import StationFile, StationFileError, load_station_file, parse_station
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,8 @@ class Station:
         self.hazards: dict[str, str] = {}
         #: every exchange with the instruments, attributed (labspin.instrument_io)
         self.io = ExchangeLog(self._describe)
+        #: the *IDN? reply of each instrument when it was opened, by role
+        self.identities: dict[str, str] = {}
         #: the instrument locks this process holds (hardware only)
         self._locks: list[Any] = []
         if self.sim:
@@ -211,11 +214,17 @@ class Station:
                                  **entry.options)
             idn = instrument.ask("*IDN?").strip()
         except Exception as exc:  # pyvisa, serial and OS errors all mean the same here
+            key = file_key(role)
+            option = option_at_fault(exc, entry.driver, entry.options)
+            if option is not None:  # not the instrument: the station file's options
+                raise StationError(
+                    f"station '{self.config.name}': {key}.options: {option}") from None
             raise StationError(
                 f"station '{self.config.name}': instrument '{role}' ({entry.driver} at "
                 f"{entry.resource}) does not answer: {exc}. Check that it is on, its cable "
-                f"and its address, or correct instruments.{role}.resource") from None
+                f"and its address, or correct {key}.resource") from None
         log.info("opened %s: %s at %s (%s)", role, entry.driver, entry.resource, idn)
+        self.identities[role] = idn
         return guard(instrument, role, self.io)
 
     def connect(self) -> None:
@@ -264,7 +273,7 @@ class Station:
             supply, gaussmeter, coil_constant=magnet.coil_constant,
             max_field=self.config.limits.max_field[axis],
             max_ramp_rate=self.config.limits.max_ramp_rate,
-            max_current=magnet.max_current, sleep=self.sleep)
+            max_current=magnet.max_current, sleep=self.sleep, name=f"magnet {axis}")
         self.io.listeners.append(electromagnet.forget_state)
         return electromagnet
 

@@ -148,11 +148,11 @@ def _harmonic(p: Any, needs: _Needs) -> None:
     if p.mode == FIELD_SWEEP:
         for axis in p.sweep_axes():
             needs.magnet(axis, f"a field sweep along {axis}")
-        if p.initial_field_z:
-            needs.magnet("z", "initial_field_z")
     else:
         for axis in ("x", "y"):
             needs.magnet(axis, "an in-plane angle scan (mode 'angle scan')")
+    if p.initial_field_z:  # applied in either mode
+        needs.magnet("z", "initial_field_z")
 
 
 def _stfmr(p: Any, needs: _Needs) -> None:

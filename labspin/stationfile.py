@@ -481,7 +481,7 @@ def parse_station(data: Any, source: str = "station file", *, base_dir: Any = No
     try:
         station = StationFile.model_validate({**data, "source_path": source})
     except ValidationError as exc:
-        details = describe(exc, _location)  # checks across sections name their keys
+        details = describe(exc, _location, StationFile)  # checks across sections name their keys
         raise StationFileError(f"{source} is not a valid station file:\n{details}") from None
     if sim_device is not None:
         station.sim._resolved = sim_device

@@ -7,11 +7,13 @@ Two modes:
   field is swept through zero along x, then (``sweep_both_axes``) along y, with
   |B| well below B_K (about 0.1 B_K keeps the small-angle expansion). V_1w is a
   parabola and V_2w a line; both sweeps are needed to undo the planar Hall mixing.
-  An optional field along z first sets the sign of m_z.
 * ``angle scan`` (in-plane magnets; Avci et al., PRB 90, 224427 (2014)): an in-plane
   field of each of several magnitudes turns through 360 deg (x and y magnets);
   V_2w(phi) = A(B) cos phi + C(B) (2 cos^3 phi - cos phi) separates the damping-like,
   thermal and field-like parts. Keep B well above the in-plane anisotropy field.
+
+An optional field along z (``initial_field_z``, in either mode) is applied and ramped
+back to zero before the first point: on a perpendicular bar it sets the sign of m_z.
 
 ``labspin.analysis.models.harmonic`` fits both. Lock-in convention of the apparatus:
 V = V_0 + V_1w sin wt - V_2w cos 2wt for I = I_0 sin wt (peak volts).
@@ -142,10 +144,9 @@ class HarmonicHall(ACDriven, SpintronicsProcedure):
     sweep_both_axes = FlagParameter("Sweep along y too", default=True, group_by="mode",
                                     group_condition=FIELD_SWEEP)
     initial_field_z = FloatParameter("Initialising field along z", units="T", default=0.0,
-                                     minimum=-10.0, maximum=10.0, group_by="mode",
-                                     group_condition=FIELD_SWEEP)
-    """Applied along z and ramped back to zero before the sweeps, to set m_z (its sign
-    sets the state); 0 leaves the magnet as it is."""
+                                     minimum=-10.0, maximum=10.0)
+    """Applied along z and ramped back to zero before the sweeps or scans (either mode),
+    to set m_z (its sign sets the state); 0 leaves the magnet as it is."""
     # angle scan
     field_magnitudes = TextParameter("Field magnitudes (T)", default="0.1, 0.2, 0.3",
                                      group_by="mode", group_condition=ANGLE_SCAN)
@@ -196,13 +197,13 @@ class HarmonicHall(ACDriven, SpintronicsProcedure):
             self.sweep_fields()
             for axis in self.sweep_axes():
                 guard.check_field(axis, self.field_max)
-            if self.initial_field_z:
-                guard.check_field("z", self.initial_field_z)
         else:
             angles = np.radians(self.angles())
             largest = max(self.magnitudes())
             guard.check_field("x", largest * float(np.max(np.abs(np.cos(angles)))))
             guard.check_field("y", largest * float(np.max(np.abs(np.sin(angles)))))
+        if self.initial_field_z:  # applied in either mode
+            guard.check_field("z", self.initial_field_z)
 
     def planned_points(self) -> int:
         if self.mode == FIELD_SWEEP:
@@ -249,10 +250,10 @@ class HarmonicHall(ACDriven, SpintronicsProcedure):
         rate = self.ramp_rate()
         if self.mode == FIELD_SWEEP:
             extra = len(self.sweep_axes()) * 2 * ramp_seconds(self.field_max, rate)
-            if self.initial_field_z:
-                extra += 2 * ramp_seconds(self.initial_field_z, rate) + self.settle_time
         else:
             extra = sum(2 * ramp_seconds(b, rate) for b in self.magnitudes())
+        if self.initial_field_z:
+            extra += 2 * ramp_seconds(self.initial_field_z, rate) + self.settle_time
         return super().estimated_duration() + extra
 
     # -- run ----------------------------------------------------------------------------
@@ -268,13 +269,13 @@ class HarmonicHall(ACDriven, SpintronicsProcedure):
 
     def execute(self) -> None:
         axes = self.sweep_axes() if self.mode == FIELD_SWEEP else ["x", "y"]
-        if self.mode == FIELD_SWEEP and self.initial_field_z:
+        if self.initial_field_z:
             axes.append("z")
         for axis in axes:  # clear errors before anything moves
             self.station.magnet(axis)
         reader = HarmonicReader(self.apparatus, "xy", self.sensitivity_1w, self.sensitivity)
         self.apparatus.lockin_for("xy")
-        if self.mode == FIELD_SWEEP and self.initial_field_z:
+        if self.initial_field_z:  # either mode: sets m_z before the first point
             self.apparatus.set_field("z", self.initial_field_z)
             self.station.sleep(self.settle_time)
             self.apparatus.set_field("z", 0.0)

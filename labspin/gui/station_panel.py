@@ -24,9 +24,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from labspin.analysis.formatting import si as format_si
 from labspin.gui.message_bar import MessageBar
 from labspin.gui.session import Reading, StationSession
+from labspin.gui.station_limits import limit_rows
 
 
 class StationPanel(QWidget):
@@ -84,16 +84,14 @@ class StationPanel(QWidget):
             live_form.addRow(label, self.live[key])
         for widget in self.live.values():
             widget.setFont(big)
-        limits = config.limits
         limits_box = QGroupBox("Limits (checked before anything is applied)")
         limits_form = QFormLayout(limits_box)
-        limits_form.addRow("Current", QLabel(format_si(limits.max_current, "A")))
-        limits_form.addRow("Current density", QLabel(f"{limits.max_current_density:.3g} A/m²"))
-        limits_form.addRow("Field", QLabel(", ".join(
-            f"{axis}: {format_si(value, 'T')}" for axis, value in limits.max_field.items())))
-        limits_form.addRow("Ramp rate", QLabel(f"{limits.max_ramp_rate:g} T/s"))
-        limits_form.addRow("Pulse width", QLabel(format_si(limits.max_pulse_width, "s")))
-        limits_form.addRow("Pulse energy", QLabel(format_si(limits.max_pulse_energy, "J")))
+        self.limit_labels: dict[str, QLabel] = {}  # station-file key -> its value shown
+        for label, text, key in limit_rows(config.limits):  # every limit the file sets
+            value = QLabel(text)
+            value.setToolTip(f"{key} in the station file")
+            limits_form.addRow(label, value)
+            self.limit_labels[key] = value
         right = QVBoxLayout()
         right.addWidget(live_box)
         right.addWidget(limits_box)
@@ -111,10 +109,15 @@ class StationPanel(QWidget):
         layout.addLayout(body, 1)
 
     def _fill_instruments(self) -> None:
-        entries = self.session.station.config.entries()
+        """Each instrument with the *IDN? reply it gave when the station opened (Check
+        instruments asks again)."""
+        station = self.session.station
+        entries = station.config.entries()
+        identities = getattr(station, "identities", {})
         self.instruments.setRowCount(len(entries))
         for row, (role, entry) in enumerate(entries.items()):
-            for col, text in enumerate((role, entry.driver, entry.resource, "opened")):
+            answer = identities.get(role, "not open")
+            for col, text in enumerate((role, entry.driver, entry.resource, answer)):
                 self.instruments.setItem(row, col, QTableWidgetItem(text))
 
     # -- actions ------------------------------------------------------------------------

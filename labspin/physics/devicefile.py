@@ -29,6 +29,7 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
+from labspin.config_keys import closest_key
 from labspin.configfiles import load_yaml_text, read_config_text
 from labspin.physics.device_schema import ALIASES, FIELDS, LAYER_TYPES, SECTIONS, Spec
 from labspin.physics.device_values import MAX_NAME, read_value
@@ -345,10 +346,7 @@ def _meant(key: str, candidates: list[str]) -> str | None:
     alias = ALIASES.get(lowered)
     if alias in candidates and alias != key:
         return alias
-    if lowered in candidates and lowered != key:
-        return lowered
-    close = difflib.get_close_matches(lowered, candidates, n=1, cutoff=0.6)
-    return close[0] if close else None
+    return closest_key(key, candidates)  # the same words as station and queue files
 
 
 def _what(cls: type) -> str:

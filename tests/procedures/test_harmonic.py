@@ -180,8 +180,10 @@ def test_an_open_bar_puts_the_source_in_compliance_and_stops_the_run(open_statio
     ({"mode": "angle scan", "field_magnitudes": "0.3, 0.6"}, r"max_field\.x ="),
     ({"mode": "field sweep", "field_max": 0.6}, r"max_field\.x ="),
     ({"mode": "field sweep", "initial_field_z": -0.4}, r"max_field\.z ="),
+    ({"mode": "angle scan", "initial_field_z": 0.4}, r"max_field\.z ="),
     ({"current": 0.07}, r"max_current_density ="),  # 2.8e12 A/m^2 in py-nio
-], ids=["angle scan field", "sweep field", "initialising field", "current density"])
+], ids=["angle scan field", "sweep field", "initialising field",
+        "initialising field of an angle scan", "current density"])
 def test_limits_are_refused_before_anything_is_sent(open_station, settings, limit):
     station = open_station("py-nio")
     sent = []
@@ -275,3 +277,27 @@ def test_angle_step_must_divide_the_circle_and_sweeps_need_points():
 def test_harmonic_hall_is_registered():
     assert procedure_class("HarmonicHall") is HarmonicHall
     assert HarmonicHall.DESCRIPTION
+
+
+def test_an_angle_scan_applies_its_initialising_field_along_z_first(open_station):
+    """initial_field_z is not ignored in angle-scan mode: the z coil reaches it before
+    the first point and is back at zero when the in-plane scan starts."""
+    station = open_station("py-nio")
+    coil = station.bench.coils["z"]
+    seen: list[tuple[float, float]] = []  # (z coil field, in-plane coil current) per step
+    evolve = station.bench._evolve
+
+    def watch(seconds, *, sleep):
+        evolve(seconds, sleep=sleep)
+        seen.append((coil.current * coil.coil_constant, abs(station.bench.coils["x"].current)))
+
+    station.bench._evolve = watch
+    proc = HarmonicHall(mode="angle scan", field_magnitudes="0.1", angle_step=90.0,
+                        initial_field_z=0.1, time_constant=0.01)
+    rows = run(proc, station)
+    assert len(rows) == 4
+    top = max(z for z, _ in seen)
+    assert top == pytest.approx(0.1, abs=2e-3)
+    first_inplane = next(k for k, (_, x) in enumerate(seen) if x > 1e-3)
+    assert max(abs(z) for z, _ in seen[first_inplane:]) < 1e-3  # z at zero for the scan
+    assert_bench_safe(station)

@@ -164,5 +164,6 @@ def test_of_two_runners_one_runs_kill_9_frees_the_lock_and_of_two_resumes_one_fi
     assert catalog(data, "SELECT status FROM queues") == [{"status": "finished"}]
     listed = CliRunner().invoke(main, ["runs", "--data-dir", str(data)],
                                 env={"COLUMNS": "250"})
-    statuses = re.findall(r"│ \d+\s+│ SwitchingLoop\s*│[^│]*│ (\w+)", listed.output)
+    statuses = re.findall(r"^\s*\d+\s+SwitchingLoop\s+\S+\s+(\w+)", listed.output,
+                          re.MULTILINE)
     assert sorted(statuses) == ["finished"] * 4 + ["interrupted"], listed.output

@@ -80,6 +80,33 @@ def test_a_magnet_that_stops_answering_is_ramped_down_by_writes_at_the_allowed_r
     assert "it did not answer 'OUTPut?'" in warnings[0]
 
 
+def test_closing_after_a_ramp_by_writes_says_it_once_not_from_zero_again(station, caplog):
+    """The run's shutdown ramped a silent supply down by writes; closing the station makes
+    safe again: the warning stays (the field is still unconfirmed), but nothing says it
+    was "ramped to zero from 0 A", and the log names the magnet's axis."""
+    station.magnet("z").ramp_to(-0.01)
+    station.bench.inject_fault("magnet_z", timeout_after=0)
+    first = station.make_safe()
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        second = station.make_safe()
+    assert second == first  # the same line: from -0.333 A, not from 0 A
+    assert "from -0.333 A" in second[0]
+    logged = [r.getMessage() for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+    assert not [m for m in logged if "magnet" in m], logged
+    coil = station.bench.coils["z"]
+    assert coil.current == pytest.approx(0.0, abs=1e-9) and not coil.output_enabled
+
+
+def test_the_log_of_a_ramp_by_writes_names_the_magnet_axis(station, caplog):
+    station.magnet("x").ramp_to(0.01)
+    station.bench.inject_fault("magnet_x", timeout_after=0)
+    with caplog.at_level("WARNING"):
+        station.make_safe()
+    assert any(r.getMessage().startswith("magnet x: ramped to zero from") for r in
+               caplog.records)
+
+
 def test_a_magnet_that_answers_garbage_is_also_ramped_down_by_writes(station):
     station.magnet("y").ramp_to(0.004)
     station.bench.inject_fault("magnet_y", garbage_after=0)

@@ -63,6 +63,34 @@ def test_misspelled_and_missing_keys_are_reported_together():
     assert "limits.max_pulse_energy: missing" in text
 
 
+@pytest.mark.parametrize(("path", "typo", "meant"), [
+    (("limits",), "max_temprature", "max_temperature"),
+    ((), "instrument", "instruments"),
+    (("instruments", "source"), "optoins", "options"),
+    (("magnets", "x"), "suply", "supply"),
+    (("magnets", "x", "supply"), "Driver", "driver"),
+    (("sample",), "widht", "width"),
+    (("sim",), "seeed", "seed"),
+])
+def test_a_misspelt_key_is_answered_with_the_key_it_likely_meant(path, typo, meant):
+    data = example()
+    node = data
+    for key in path:
+        node = node[key]
+    node[typo] = node.pop(meant) if meant in node else 1
+    with pytest.raises(StationFileError) as info:
+        parse_station(data, "bench.yaml")
+    where = ".".join((*path, typo))
+    assert f"{where}: not a known key; did you mean {meant}?" in str(info.value)
+
+
+def test_a_misspelt_queue_key_is_answered_with_the_key_it_likely_meant():
+    from labspin.queues import QueueFileError, parse_queue
+
+    with pytest.raises(QueueFileError, match=r"did you mean parameters\?"):
+        parse_queue({"name": "q", "steps": [{"procedure": "HallLoop", "parameter": {}}]})
+
+
 def test_magnet_without_a_field_limit_is_refused():
     data = example()
     del data["limits"]["max_field"]["z"]
