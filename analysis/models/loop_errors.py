@@ -52,6 +52,20 @@ class LoopFit:
     single_jump: bool = False  # both branches reversed in one jump
     used_dispersion: float = 0.0  # the dispersion the covariance was built with
     x: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the swept values fitted
+    branch: np.ndarray = field(default_factory=lambda: np.zeros(0))  # +1 up, -1 down
+
+
+def bracketing_gap(x: np.ndarray, branch: np.ndarray, sign: int, centre: float,
+                   default: float) -> float:
+    """The distance between the swept points of one branch (``sign``) on either side of
+    ``centre``: where a transition with no point inside it may lie. A missing point (a
+    row left out) widens it beyond the sweep step; ``default`` when ``centre`` is not
+    between two points of the branch."""
+    values = np.unique(np.asarray(x, dtype=float)[np.asarray(branch) == sign])
+    below, above = values[values <= centre], values[values > centre]
+    if below.size == 0 or above.size == 0 or not math.isfinite(centre):
+        return default
+    return float(above[0] - below[-1])
 
 
 def activation_covariance(out: LoopFit, x, y, branch, weights) -> None:
@@ -142,7 +156,8 @@ def partial_points(x, y, branch, values, noise) -> tuple[dict[str, int], float]:
 
 def add_threshold_terms(out: LoopFit, x_calibration: float) -> None:
     """Variance the fit cannot see: the sweep step for a transition the sweep does not
-    resolve (s^2/12), the model (a third of the half-reversal shift) and the calibration
+    resolve (g^2/12, g the actual gap between the points on either side of the threshold:
+the sweep step, or more where a point is missing), the model (a third of the half-reversal shift) and the calibration
     of x (correlated between the two thresholds)."""
     fit = out.fit
     if fit.covar is None:
@@ -157,8 +172,11 @@ def add_threshold_terms(out: LoopFit, x_calibration: float) -> None:
         if out.shape == "activation":
             shift = half_reversal_shift(fit.values[f"width_{branch_name}"], out.sweep_step)
             cov[i, i] += shift**2 / 12.0  # uniform over [x_h, x_h + delta]
-            if branch_name in out.unresolved:
-                cov[i, i] += out.sweep_step**2 / 12.0
+            if branch_name in out.unresolved:  # anywhere between the points around it
+                gap = bracketing_gap(out.x, out.branch, UP if branch_name == "up" else DOWN,
+                                     fit.values[centre], out.sweep_step) \
+                    if out.branch.size == out.x.size else out.sweep_step
+                cov[i, i] += gap**2 / 12.0
             if out.single_jump:
                 cov[i, i] += (SINGLE_REGION_SPREAD * fit.values[centre]) ** 2
     if x_calibration:
