@@ -8,8 +8,9 @@ scripts read them); the units travel beside them:
 * CSV: a sidecar ``<name>.units.csv`` next to the summary with the columns ``column``,
   ``kind`` and ``unit``, one line per quantity column and kind of run in the summary.
 
-Units are ASCII as in the run files' headers (ohm, A/m^2); "" is a dimensionless number. Header columns carry their unit in their name already
-(``param: Pulse width (s)``); the leading columns (file, verdict, ...) are text.
+Units are ASCII as in the run files' headers (ohm, A/m^2); "" is a dimensionless
+number. Header columns carry their unit in their name already (``param: Pulse width
+(s)``); the leading columns (file, verdict, ...) are text.
 """
 
 from __future__ import annotations

@@ -155,10 +155,10 @@ def partial_points(x, y, branch, values, noise) -> tuple[dict[str, int], float]:
 
 
 def add_threshold_terms(out: LoopFit, x_calibration: float) -> None:
-    """Variance the fit cannot see: the sweep step for a transition the sweep does not
-    resolve (g^2/12, g the actual gap between the points on either side of the threshold:
-the sweep step, or more where a point is missing), the model (a third of the half-reversal shift) and the calibration
-    of x (correlated between the two thresholds)."""
+    """Variance the fit cannot see: a transition the sweep does not resolve lies anywhere
+    between the points on either side of it (g^2/12, g their actual gap: the sweep step,
+    or more where a point is missing), the model (a third of the half-reversal shift)
+    and the calibration of x (correlated between the two thresholds)."""
     fit = out.fit
     if fit.covar is None:
         return
