@@ -123,9 +123,7 @@ def add_energies(run: RunData, out: dict) -> str:
         return ""
     out["energy_basis"] = f"estimate I_c^2 R_2t t_p, R_2t = {float(r_2t):.4g} ohm"
     worsen(out, POOR, "energy_plus, energy_minus: no pulse voltage was read, so they are "
-           f"estimates I_c^2 R_2t t_p with the two-terminal resistance {float(r_2t):.4g} "
-           "ohm (leads, contacts and the whole bar, cold), not I_c V t_p between the V_xx "
-           f"probes; sigma includes {R2T_RELATIVE:.0%} of R_2t")
+           "estimates from the two-terminal resistance (can be far off)")
     return (f"energies are estimates I_c^2 R_2t t_p from the header's two-terminal "
             f"resistance ({float(r_2t):.4g} ohm, leads and whole bar, cold; can be far "
             "above the energy between the V_xx probes): no pulse voltage was read")
