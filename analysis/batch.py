@@ -40,8 +40,9 @@ from labspin.analysis.harmonic_runs import fit_harmonic_run
 from labspin.analysis.loaders import RunData
 from labspin.analysis.models._common import DataError, FitError, with_verdict
 from labspin.analysis.probability_runs import fit_probability_run
+from labspin.analysis.pulse_energy import add_energies
 from labspin.analysis.run_checks import check_run
-from labspin.analysis.run_columns import SkipRun, column, finite, flat
+from labspin.analysis.run_columns import SkipRun, column, finite, flat, missing_rows_note
 from labspin.analysis.sequence_runs import fit_sequence_run
 from labspin.analysis.stfmr_runs import fit_stfmr_run
 from labspin.analysis.verdicts import UNDETERMINED, settle, worsen
@@ -72,7 +73,11 @@ def _field_loop(run: RunData, signal: str) -> dict:
 
     x, y, branch = finite(column(run, "Field (T)"), column(run, signal),
                            column(run, "Branch"))
-    return flat(fit_hysteresis_loop(x, y, branch))
+    out = flat(fit_hysteresis_loop(x, y, branch))
+    missing = missing_rows_note(run, ("Field (T)", signal, "Branch"))
+    if missing:
+        out["note"] = missing
+    return out
 
 
 def _derived(out: dict, name: str, value: float, stderr: float, sources: tuple[str, ...]
@@ -106,6 +111,7 @@ def _switching_loop(run: RunData, *, width: float | None = None,
     if not readouts:
         raise DataError("no readout column (R_xy or R_xx 2w) holds any data")
     notes = []
+    used = ("Pulse current (A)", readouts[0], "Branch")
     loops = run.data["Loop"].to_numpy(float) if "Loop" in run.data.columns else None
     if loops is not None and np.nanmax(loops) > 1:
         # the first loop starts from whatever state the bar was left in, so one of its
@@ -116,9 +122,11 @@ def _switching_loop(run: RunData, *, width: float | None = None,
                                           column(run, readouts[0])[keep],
                                           column(run, "Branch")[keep])
         notes.append(f"fitted loop {last:g} of {last:g} (the first sets the state)")
+        notes.append(missing_rows_note(run, used, keep))
     else:
         current, signal, branch = finite(column(run, "Pulse current (A)"),
                                           column(run, readouts[0]), column(run, "Branch"))
+        notes.append(missing_rows_note(run, used))
     if width is not None and thickness is not None:
         w, t = float(width), float(thickness)
     elif "Pulse current density (A/m^2)" in run.data.columns:
@@ -134,15 +142,9 @@ def _switching_loop(run: RunData, *, width: float | None = None,
     else:
         w = t = None
         notes.append("no geometry: current densities skipped (pass width and thickness)")
-    resistance = run.metadata.get("Two-terminal resistance for pulse energies (ohm)")
-    pulse_width = run.parameters.get("Pulse width")
-    energy = {}
-    if isinstance(resistance, (int, float)) and isinstance(pulse_width, (int, float)):
-        energy = {"resistance": float(resistance), "pulse_width": float(pulse_width)}
-    else:
-        notes.append("no two-terminal resistance or pulse width: energies skipped")
     out = flat(fit_switching_loop(current, signal, branch, width=w if w else 1.0,
-                                   thickness=t if t else 1.0, **energy))
+                                   thickness=t if t else 1.0))
+    notes.append(add_energies(run, out))  # measured I_c V t_p, or a marked estimate
     if w is None:
         for key in ("j_c_plus", "j_c_minus"):
             out.pop(key, None)
@@ -156,6 +158,7 @@ def _switching_loop(run: RunData, *, width: float | None = None,
         # did not switch: then i_c is not the switching current
         notes.append("both switching currents have the same sign: the loop is shifted past "
                      "zero or one branch did not switch; look at the plot before using i_c")
+    notes = [n for n in notes if n]
     if notes:
         out["note"] = "; ".join(notes)
     return out

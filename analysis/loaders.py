@@ -72,6 +72,8 @@ class RunData:
     #: column -> file line numbers of the infinite values in it (a "1e999" reads as inf);
     #: header entries whose number is not finite are listed under "header: <label>"
     nonfinite: dict[str, list[int]] = field(default_factory=dict)
+    #: file line number (counted from 1, as an editor does) of the first data row
+    first_data_line: int = 0
 
     def value(self, label: str, default: Any = None) -> Any:
         """A parameter or, failing that, a metadata value by its header label."""
@@ -123,14 +125,17 @@ def load_run(path: str | Path) -> RunData:
 
     parsed = read_run_file(path, fail)
     data, first = parsed.data, parsed.first_data_line
-    for column in data.columns:
-        if data[column].dtype == object:
+    for number, column in enumerate(data.columns, start=1):
+        if not pd.api.types.is_numeric_dtype(data[column]):  # object, or pandas 3's str
             converted = pd.to_numeric(data[column], errors="coerce")
             bad = converted.isna() & data[column].notna()
-            if bad.any() and not converted.isna().all():
+            # a column of text in every row is a text column; text among numbers or
+            # missing values (nan) is a damaged cell
+            if bad.any() and not bad.all():
                 row = int(bad.to_numpy().nonzero()[0][0])
-                raise fail(f"line {first + row}: not a number in column "
-                           f"{column!r}: {data[column].iloc[row]!r}")
+                raise fail(f"line {first + row}, column {number} ({column!r}): "
+                           f"{data[column].iloc[row]!r} is not a number; correct the "
+                           "cell, or write nan there if the value is missing")
     notes = list(parsed.notes)
     if data.empty:
         notes.append("no data rows")
@@ -141,7 +146,7 @@ def load_run(path: str | Path) -> RunData:
     return RunData(path=path, procedure=parsed.procedure_path.rsplit(".", 1)[-1],
                    procedure_path=parsed.procedure_path, parameters=parsed.parameters,
                    metadata=parsed.metadata, units=parsed.units, data=data, notes=notes,
-                   nonfinite=nonfinite)
+                   nonfinite=nonfinite, first_data_line=first)
 
 
 def _csv_entries(folder: Path) -> list[Path]:

@@ -28,6 +28,7 @@ from labspin.analysis.formatting import (
     verdict_of,
 )
 from labspin.analysis.loaders import RunData, find_run_files, load_runs
+from labspin.analysis.summary_units import write_summary
 
 __all__ = ["QUANTITIES", "ReportResult", "draw_run", "format_quantities", "make_report",
            "plot_run"]
@@ -261,7 +262,7 @@ def make_report(paths: str | Path | Iterable[str | Path], out_dir: str | Path, *
     correlation, correlation_csv, md_section, html_section = write_correlation(
         summary, out, control, plot_errors)
     csv_path, md_path, html_path = out / "summary.csv", out / "summary.md", out / "index.html"
-    summary.to_csv(csv_path, index=False)
+    write_summary(summary, csv_path)  # with its units sidecar summary.units.csv
     md_path.write_text(_markdown(summary, images, skipped, series, md_section),
                        encoding="utf-8")
     html_path.write_text(_html(summary, images, skipped, series, html_section),

@@ -29,3 +29,25 @@ def finite(*arrays: np.ndarray) -> list[np.ndarray]:
 def flat(result: dict) -> dict:
     """Fit dict without the (long, multi-line) lmfit report."""
     return {k: v for k, v in result.items() if k != "report"}
+
+
+def missing_rows_note(run: RunData, names: tuple[str, ...], rows=None) -> str:
+    """A note naming the file lines (counted as an editor does) of the rows among ``rows``
+    (a boolean mask, default all) where any of the columns ``names`` is NaN (a missing
+    value; infinite values are said by the run checks), which a fit leaves out; "" when
+    there are none."""
+    mask = np.zeros(len(run.data), dtype=bool)
+    for name in names:
+        if name in run.data.columns:
+            mask |= np.isnan(run.data[name].to_numpy(dtype=float))
+    if rows is not None:
+        mask &= np.asarray(rows, dtype=bool)
+    lines = [run.first_data_line + int(i) for i in np.flatnonzero(mask)]
+    if not lines:
+        return ""
+    shown = ", ".join(str(n) for n in lines[:5]) + (", ..." if len(lines) > 5 else "")
+    what = "a row" if len(lines) == 1 else f"{len(lines)} rows"
+    columns = ", ".join(repr(n) for n in names)
+    return (f"{what} with a missing value (nan) in {columns} left out of the fit "
+            f"(line{'s' if len(lines) > 1 else ''} {shown}); the thresholds' errors use "
+            "the actual spacing of the points left")

@@ -189,18 +189,17 @@ def fit_command(paths: tuple[str, ...], queries: tuple[str, ...], data_dir: str,
 
 
 def _write_summary(summary, out: str) -> None:
-    """CSV (undetermined quantities are empty cells) or JSON (null)."""
+    """CSV (undetermined quantities are empty cells) with its units sidecar, or JSON
+    (null; units per record): ``labspin.analysis.summary_units``."""
+    from labspin.analysis.summary_units import write_summary
+
     try:
-        if out.lower().endswith(".json"):
-            text = summary.to_json(orient="records", indent=1, double_precision=15,
-                                   default_handler=str)
-            Path(out).write_text(text, encoding="utf-8")
-        else:
-            summary.to_csv(out, index=False)
+        sidecar = write_summary(summary, out)
     except OSError as exc:
         raise click.ClickException(f"cannot write the summary {out}: "
                                    f"{exc.strerror or exc}") from None
-    console.print(f"summary → {out}", highlight=False)
+    console.print(f"summary → {out}" + (f" (units → {sidecar})" if sidecar else ""),
+                  highlight=False)
 
 
 def _check_stage_options(width: float | None, thickness: float | None, series: str | None,

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.stats import chi2
 from uncertainties import UFloat
 
 from labspin.analysis.models._lsq import LeastSquaresFit
@@ -32,6 +33,8 @@ from labspin.analysis.models.thresholds import (
 #: 1.28 / (k x_50) with the typical k x_50 = 40 (thresholds module doc)
 SINGLE_REGION_SPREAD = 1.28 / 40.0
 CENTRES = ("center_up", "center_down")
+#: one-sided level of the bound on how many regions a loop's increments can show
+ENOUGH_REGIONS_CONFIDENCE = 0.05
 _LEVELS = ("offset", "slope", "step")
 
 
@@ -52,6 +55,20 @@ class LoopFit:
     single_jump: bool = False  # both branches reversed in one jump
     used_dispersion: float = 0.0  # the dispersion the covariance was built with
     x: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the swept values fitted
+    branch: np.ndarray = field(default_factory=lambda: np.zeros(0))  # +1 up, -1 down
+
+
+def bracketing_gap(x: np.ndarray, branch: np.ndarray, sign: int, centre: float,
+                   default: float) -> float:
+    """The distance between the swept points of one branch (``sign``) on either side of
+    ``centre``: where a transition with no point inside it may lie. A missing point (a
+    row left out) widens it beyond the sweep step; ``default`` when ``centre`` is not
+    between two points of the branch."""
+    values = np.unique(np.asarray(x, dtype=float)[np.asarray(branch) == sign])
+    below, above = values[values <= centre], values[values > centre]
+    if below.size == 0 or above.size == 0 or not math.isfinite(centre):
+        return default
+    return float(above[0] - below[-1])
 
 
 def activation_covariance(out: LoopFit, x, y, branch, weights) -> None:
@@ -60,17 +77,19 @@ def activation_covariance(out: LoopFit, x, y, branch, weights) -> None:
     the transitions, widened to its Student-t 95 % point; with too few such steps it is
     bounded by the smallest share the loop showed between its levels (at least one
     region), and a branch with no point inside its transition is located within its
-    sweep step; with none on either branch the bar is taken as one region."""
+    sweep step; with none on either branch the bar is taken as one region. 1/n is never
+    below what the increments can show (:func:`dispersion_floor`)."""
     fit = out.fit
     phi, dof, informative = reversal_dispersion(x, y, branch, fit.values, out.noise,
                                                 out.sweep_step)
-    out.dispersion, out.dof, out.informative = phi, dof, informative
     partial, smallest = partial_points(x, y, branch, fit.values, out.noise)
+    floor = dispersion_floor(phi, dof, smallest)
+    out.dispersion, out.dof, out.informative = max(phi, floor), dof, informative
     out.unresolved = [name for name in ("up", "down")
                       if partial[name] == 0 or name in out.unresolved]
     out.single_jump = partial["up"] == 0 and partial["down"] == 0
-    if dof >= 1:
-        used = phi * t_widening(dof) ** 2
+    if dof >= 1:  # the floor is a confidence bound already: not widened again
+        used = max(phi * t_widening(dof) ** 2, floor)
     elif math.isfinite(smallest):
         used = smallest
     else:
@@ -80,6 +99,20 @@ def activation_covariance(out: LoopFit, x, y, branch, weights) -> None:
                           used)
     if cov is not None and np.all(np.isfinite(cov)):
         fit.covar = cov
+
+
+def dispersion_floor(phi: float, dof: float, smallest: float) -> float:
+    """The least 1/n the increments can show: the Pearson estimate ``phi`` rests on
+    ``dof`` degrees of freedom, phi dof / (1/n) ~ chi-square(dof), so a few increments
+    that happen to lie close to the hazard curve make it tiny (a bar of 32 grains came
+    out as 2232 regions with 2 degrees of freedom, its threshold's sigma 7 times too
+    small). The loop cannot show more regions than the 95 % one-sided confidence bound
+    phi dof / chi2_0.05(dof); nor need the bound exceed ``smallest``, the least share the
+    loop showed between its levels (it has at least 1/smallest regions)."""
+    if not (dof >= 1 and math.isfinite(phi)):
+        return 0.0
+    bound = phi * dof / float(chi2.ppf(ENOUGH_REGIONS_CONFIDENCE, dof))
+    return min(bound, smallest) if math.isfinite(smallest) else bound
 
 
 def levels_reweighted(out: LoopFit, x, y, branch, sigma) -> None:
@@ -141,9 +174,10 @@ def partial_points(x, y, branch, values, noise) -> tuple[dict[str, int], float]:
 
 
 def add_threshold_terms(out: LoopFit, x_calibration: float) -> None:
-    """Variance the fit cannot see: the sweep step for a transition the sweep does not
-    resolve (s^2/12), the model (a third of the half-reversal shift) and the calibration
-    of x (correlated between the two thresholds)."""
+    """Variance the fit cannot see: a transition the sweep does not resolve lies anywhere
+    between the points on either side of it (g^2/12, g their actual gap: the sweep step,
+    or more where a point is missing), the model (a third of the half-reversal shift)
+    and the calibration of x (correlated between the two thresholds)."""
     fit = out.fit
     if fit.covar is None:
         return
@@ -157,8 +191,11 @@ def add_threshold_terms(out: LoopFit, x_calibration: float) -> None:
         if out.shape == "activation":
             shift = half_reversal_shift(fit.values[f"width_{branch_name}"], out.sweep_step)
             cov[i, i] += shift**2 / 12.0  # uniform over [x_h, x_h + delta]
-            if branch_name in out.unresolved:
-                cov[i, i] += out.sweep_step**2 / 12.0
+            if branch_name in out.unresolved:  # anywhere between the points around it
+                gap = bracketing_gap(out.x, out.branch, UP if branch_name == "up" else DOWN,
+                                     fit.values[centre], out.sweep_step) \
+                    if out.branch.size == out.x.size else out.sweep_step
+                cov[i, i] += gap**2 / 12.0
             if out.single_jump:
                 cov[i, i] += (SINGLE_REGION_SPREAD * fit.values[centre]) ** 2
     if x_calibration:

@@ -202,7 +202,7 @@ def fit_loop(x, signal, branch=None, *, sigma=None, shape: str = "activation",
                                           fix_slope)
     noise = _read_noise(fit, branch, sigma)
     out = LoopFit(fit=fit, params={}, shape=shape, sweep_step=step_x, noise=noise,
-                  unresolved=pinned, x=x)
+                  unresolved=pinned, x=x, branch=np.asarray(branch))
     if shape == "activation":
         activation_covariance(out, x, y, branch, weights)
         if out.used_dispersion > 0:

@@ -69,7 +69,10 @@ def test_coercive_fields_and_loop_shift_cover_the_single_dwell_threshold():
                                             650e-6, 3e-6)) for k in range(N)]
     assert_calibrated(z_scores(fits, "b_c_plus", b_plus), N, "B_c+")
     assert_calibrated(z_scores(fits, "b_c_minus", b_minus), N, "B_c-")
-    assert_calibrated(z_scores(fits, "exchange_bias", shift), N, "field loop shift")
+    # the shift combines both branches' 1/n, each never below the 95 % bound its few
+    # increments can show (loop_errors.dispersion_floor): it covers a little more
+    assert_calibrated(z_scores(fits, "exchange_bias", shift), N, "field loop shift",
+                      upper=0.95)
 
 
 def test_anomalous_hall_resistance_and_coercive_field_of_a_hall_loop():
