@@ -13,8 +13,10 @@ Where no voltage was read, the run's header gives only the two-terminal resistan
 R_2t (``Two-terminal resistance for pulse energies``): the leads, the contacts and the
 whole bar, cold. I_c^2 R_2t t_p is then an estimate of a different quantity: on the
 simulated bench of acceptance tests it was 47 % above the probe-section energy. It is
-given with a note naming it, a sigma that includes a relative uncertainty
-:data:`R2T_RELATIVE` of the resistance, and the verdict poor.
+given with a note naming it and a sigma that includes a relative uncertainty
+:data:`R2T_RELATIVE` of the resistance. The run's verdict stays that of its thresholds:
+the energy is a by-product of a switching loop, and a station wired for Hall readout (the
+2182A's channel 1 on xy) cannot read it; the note and the sigma say what it is.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from labspin.analysis.loaders import RunData
-from labspin.analysis.models._common import POOR, worsen
 
 __all__ = ["MIN_MEASURED_PULSES", "R2T_RELATIVE", "HotResistance", "add_energies",
            "hot_resistance"]
@@ -122,8 +123,6 @@ def add_energies(run: RunData, out: dict) -> str:
                                f"({measured.pulses} pulses read)")
         return ""
     out["energy_basis"] = f"estimate I_c^2 R_2t t_p, R_2t = {float(r_2t):.4g} ohm"
-    worsen(out, POOR, "energy_plus, energy_minus: no pulse voltage was read, so they are "
-           "estimates from the two-terminal resistance (can be far off)")
     return (f"energies are estimates I_c^2 R_2t t_p from the header's two-terminal "
             f"resistance ({float(r_2t):.4g} ohm, leads and whole bar, cold; can be far "
             "above the energy between the V_xx probes): no pulse voltage was read")

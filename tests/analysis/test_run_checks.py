@@ -106,11 +106,7 @@ def test_one_bad_file_never_stops_a_batch(every_kind, tmp_path, monkeypatch):
     by_name = {Path(f).name: row for f, row in zip(table["file"], table.to_dict("records"),
                                                    strict=True)}
     assert by_name[every_kind["hall"].name]["verdict"] == "ok"
-    # the default simulated station reads no pulse voltage: the energies are R_2t
-    # estimates, which alone make the row poor (pulse_energy)
-    switching = by_name[every_kind["switching"].name]
-    assert switching["verdict"] == "poor"
-    assert switching["verdict_reason"].startswith("energy_plus, energy_minus: no pulse")
+    assert by_name[every_kind["switching"].name]["verdict"] == "ok"
     bug = by_name[every_kind["sequence"].name]
     assert not bug["fitted"] and bug["verdict"] == "not determined"
     assert "TypeError" in bug["verdict_reason"] and "labspin bug" in bug["verdict_reason"]

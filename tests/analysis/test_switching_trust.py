@@ -50,8 +50,9 @@ def test_energy_without_a_pulse_voltage_is_a_marked_estimate():
     assert row["energy_basis"].startswith("estimate I_c^2 R_2t t_p")
     assert row["energy_plus"] == pytest.approx(row["i_c_plus"] ** 2 * 850.0 * 1e-3, rel=1e-9)
     assert row["energy_plus_stderr"] >= R2T_RELATIVE * row["energy_plus"]
-    assert row["verdict"] == "poor"
-    assert "energy_plus, energy_minus: no pulse voltage was read" in row["verdict_reason"]
+    # the thresholds are what the run measured: their verdict stands, the note says what
+    # the energies are
+    assert row["verdict"] == "ok"
     assert "two-terminal resistance" in row["note"]
 
 
