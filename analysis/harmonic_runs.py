@@ -303,7 +303,7 @@ def _hayashi_one_axis(axis: str, sweep: tuple[np.ndarray, ...], state: int, i0: 
     result = with_verdict(summarize(named, [fit], field_max=got["b_max"]))
     judge_range(result, nominal(got["inv_bk2"]), std(got["inv_bk2"]), got["b_max"],
                 got["serial"], [k for k in named if not k.startswith("apparent")],
-                got["points"])
+                got["points"], got["jumps"], got["b_cut"])
     if r_phe != 0:
         worsen(result, POOR, f"{'b_dl' if axis == 'x' else 'b_fl'}: apparent field of one "
                f"{axis} sweep, the planar Hall correction needs the other sweep too (or "

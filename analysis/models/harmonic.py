@@ -146,7 +146,7 @@ def fit_harmonic_hall_perpendicular(field_x, v1w_x, v2w_x, field_y, v1w_y, v2w_y
     judge_range(result, nominal(got["inv_bk2"]), std(got["inv_bk2"]), got["b_max"],
                 got["serial"], [k for k in ("b_dl", "b_fl", "b_dl_per_ampere", "b_fl_per_ampere",
                                              "xi_dl") if k in result],
-                got["points"])
+                got["points"], got["jumps"], got["b_cut"])
     return judge_torques(result, [fit], absolute=sigma_2w is not None)
 
 

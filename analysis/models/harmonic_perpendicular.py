@@ -56,7 +56,8 @@ from labspin.analysis.models._common import (
 )
 from labspin.analysis.models._lsq import LeastSquaresFit, fit_least_squares
 
-__all__ = ["B_LIMIT", "HayashiSweep", "fit_hayashi_sweeps", "hayashi_v1w", "hayashi_v2w"]
+__all__ = ["B_LIMIT", "HayashiSweep", "fit_hayashi_sweeps", "fit_sweeps_once", "hayashi_v1w",
+           "hayashi_v2w", "judge_range"]
 
 #: above this B / B_K the macrospin picture of a real film is doubtful (domains, and the
 #: stiffness B_K cos^2 theta gets small enough for higher orders in the current)
@@ -100,6 +101,15 @@ class HayashiSweep:
             raise DataError(f"the {axis} sweep needs at least 5 distinct fields")
 
 
+    def within(self, limit: float) -> HayashiSweep:
+        """The points with |B| below ``limit``."""
+        keep = np.abs(self.field) < limit
+        out = HayashiSweep.__new__(HayashiSweep)
+        out.axis, out.field, out.v1w, out.v2w = (self.axis, self.field[keep],
+                                                 self.v1w[keep], self.v2w[keep])
+        return out
+
+
 def _start(sweep: HayashiSweep) -> tuple[float, float, float, float, float, float]:
     """(offset c, kappa, 1/B_K^2, V_2w offset d, slope of V_2w, slope of V_1w) of one
     sweep from polynomials: V_1w = c - kappa B^2/2 - kappa B^4/(8 B_K^2), V_2w = d +
@@ -127,6 +137,33 @@ def _block_sigma(residual: np.ndarray, used: float) -> float:
 def fit_hayashi_sweeps(sweeps: list[HayashiSweep], *, state: int,
                        planar_to_anomalous: float = 0.0, sigma_1w=None,
                        sigma_2w=None) -> tuple[dict, LeastSquaresFit]:
+    """:func:`fit_sweeps_once`, and again without the fields at and beyond a jump of V_1w
+    (grains that reversed during the sweep: m_z no longer follows the macrospin, and the
+    y sweep's V_2w follows m_z), up to three times. The result's "jumps" maps each block
+    with a jump to the smallest |B| of its outlying points, "b_cut" is the |B| from which
+    points were left out (inf when none)."""
+    kwargs = {"state": state, "planar_to_anomalous": planar_to_anomalous,
+              "sigma_1w": sigma_1w, "sigma_2w": sigma_2w}
+    got, fit = fit_sweeps_once(sweeps, **kwargs)
+    found: dict[str, float] = dict(got["jumps"])
+    b_cut = math.inf
+    for _ in range(3):
+        if not got["jumps"]:
+            break
+        b_cut = min(b_cut, *got["jumps"].values())
+        kept = [sw.within(b_cut) for sw in sweeps]
+        if any(sw.field.size < 5 for sw in kept):
+            break
+        got, fit = fit_sweeps_once(kept, **kwargs)
+        for name, field in got["jumps"].items():
+            found[name] = min(field, found.get(name, math.inf))
+    got["jumps"], got["b_cut"] = found, b_cut
+    return got, fit
+
+
+def fit_sweeps_once(sweeps: list[HayashiSweep], *, state: int,
+                    planar_to_anomalous: float = 0.0, sigma_1w=None,
+                    sigma_2w=None) -> tuple[dict, LeastSquaresFit]:
     """Fit one or two sweeps (x, y) with the exact macrospin forms (module doc).
 
     Returns ({"b_dl", "b_fl", "kappa", "inv_bk2": ufloats with the joint covariance,
@@ -219,18 +256,31 @@ def fit_hayashi_sweeps(sweeps: list[HayashiSweep], *, state: int,
             at += n
     values = fit.ufloats()
     resid = fit.residual * weights_unit
-    noise, serial, points, at = {}, {}, {}, 0
-    for (name, _, _), n, sg in zip(blocks, sizes, sig, strict=True):
+    noise, serial, points, jumps, at = {}, {}, {}, {}, 0
+    for (name, ax, _), n, sg in zip(blocks, sizes, sig, strict=True):
         r = resid[at:at + n]
         noise[name] = sg
         serial[name] = _von_neumann(r)
         points[name] = n
+        outliers = _outliers(r)
+        if name.startswith("1w") and outliers.any():
+            jumps[name] = float(np.min(np.abs(x[ax][outliers]))) * scale
         at += n
     named = {"b_dl": values["beta_dl"] * scale, "b_fl": values["beta_fl"] * scale,
              "kappa": values["kappa"] / scale**2, "inv_bk2": values["p"] / scale**2,
-             "b_max": scale, "noise": noise, "serial": serial, "points": points,
+             "b_max": scale, "noise": noise, "serial": serial, "points": points, "jumps": jumps,
              "vary": vary_fields}
     return named, fit
+
+
+def _outliers(r: np.ndarray) -> np.ndarray:
+    """Points more than 8 robust sigmas (1.48 median absolute deviations) off the fit:
+    Gaussian noise of a few dozen points never goes beyond 5."""
+    r = np.asarray(r, dtype=float)
+    if r.size < 8:
+        return np.zeros(r.size, dtype=bool)
+    mad = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+    return np.abs(r - np.median(r)) > 8.0 * mad if mad > 0 else np.zeros(r.size, bool)
 
 
 def _von_neumann(r: np.ndarray) -> float:
@@ -245,10 +295,12 @@ def _von_neumann(r: np.ndarray) -> float:
 
 def judge_range(result: dict, inv_bk2: float, inv_bk2_err: float, b_max: float,
                 serial: dict[str, float], quantities: list[str],
-                n_points: dict[str, int]) -> dict:
-    """Poor when the sweep reaches past B_LIMIT B_K (not determined at B_K), or when the
-    residuals of a sweep follow a structure (a switching event, domains) instead of
-    scattering; adds b_k (T) when the sweep resolves it."""
+                n_points: dict[str, int], jumps: dict[str, float] | None = None,
+                b_cut: float = math.inf) -> dict:
+    """Poor when the sweep reaches past B_LIMIT B_K (not determined at B_K), when V_1w
+    jumps off the fit (``jumps``: the smallest |B| of a point 8 robust sigmas off, grains
+    that reversed), or when the residuals of a sweep follow a structure (domains, a
+    drift) instead of scattering; adds b_k (T) when the sweep resolves it."""
     from labspin.analysis.formatting import si
 
     label = " and ".join(name for key, name in (("b_dl", "B_DL"), ("b_fl", "B_FL"))
@@ -269,12 +321,16 @@ def judge_range(result: dict, inv_bk2: float, inv_bk2_err: float, b_max: float,
             worsen(result, POOR, f"{label}: the sweep reaches {reach:.2f} B_K (B_K = "
                    f"{si(b_k, 'T')} from the 1w curvature), where a film forms domains and "
                    f"the macrospin forms fail; {limit_text}")
+    for name, field in (jumps or {}).items():
+        kept = f"fitted |B| < {si(b_cut, 'T')} only; " if math.isfinite(b_cut) else ""
+        worsen(result, POOR, f"{label}: V_{name} sweep jumps off the macrospin form at "
+               f"|B| = {si(field, 'T')} (grains reversed: a switching event during the "
+               f"sweep); {kept}sweep to below ±{si(min(field, b_cut), 'T')}")
     structured = [name for name, eta in serial.items()
                   if eta < min(0.35, 1.0 - 4.0 / math.sqrt(max(n_points.get(name, 4), 4)))]
     if structured:
         name = structured[0]
-        hint = f"; {limit_text}" if limit_text else ""
         worsen(result, POOR, f"{label}: the residuals of V_{name} sweep follow a structure "
-               f"(von Neumann ratio {serial[name]:.2f}, about 1 for noise): a switching "
-               f"event or domains during the sweep? Check V_1w against the field{hint}")
+               f"(von Neumann ratio {serial[name]:.2f}, about 1 for noise): grains reversing, "
+               "domains or a drift during the sweep? Check V_1w against the field")
     return result
