@@ -10,8 +10,12 @@ All fields below are the values at the current amplitude I_0 (tesla), with a
 ``_per_ampere`` version.
 
 (a) Perpendicular magnets, field swept along x and along y (Hayashi et al., PRB 89,
-144425 (2014); Kim et al., Nat. Mater. 12, 240 (2013)). Near zero field V_1w is a
-parabola and V_2w a line; the apparent field along the sweep is
+144425 (2014); Kim et al., Nat. Mater. 12, 240 (2013)).
+:func:`fit_harmonic_hall_perpendicular` fits both sweeps with the exact macrospin forms
+(:mod:`.harmonic_perpendicular`), valid at any |B| < B_K; what follows is their
+small-field limit, which :func:`fit_field_sweep` and :func:`planar_hall_correction` keep
+for one sweep by hand (it reads B_DL (1 + b^2)/sqrt(1 - b^2) at b = B/B_K). Near zero
+field V_1w is a parabola and V_2w a line; the apparent field along the sweep is
 
     dB'_k = 2 (dV_2w/dB_k) / (d^2 V_1w/dB_k^2)        (k = x, y)
 
