@@ -242,13 +242,11 @@ def _apparent_only(result: dict, r_phe: float | None) -> None:
     R_PHE cannot be read from a perpendicular magnet's field sweeps). The numbers stay,
     so the two sweeps can be corrected later by hand, but never as an ok torque."""
     why = "R_PHE not given" if r_phe is None else "R_AHE not known"
-    fix = ("give --r-phe (the sin 2phi amplitude of R_xy 1w, from a HarmonicHall angle "
-           "scan of the bar saturated in-plane or the sample's calibration r_phe; "
-           "--r-phe 0 if the planar Hall effect is negligible)") if r_phe is None else \
+    fix = ("give --r-phe (the sin 2phi amplitude of R_xy 1w from an in-plane angle scan, "
+           "or the calibration's r_phe; --r-phe 0 if negligible)") if r_phe is None else \
         "give --r-ahe (from a Hall loop)"
-    worsen(result, POOR, f"b_dl, b_fl: {why}: apparent fields, the planar Hall "
-           f"correction is not applied (it changes them by 2 R_PHE/R_AHE times the other "
-           f"field, often tens of %); {fix}")
+    worsen(result, POOR, f"b_dl, b_fl: {why}: apparent fields, planar Hall correction not "
+           f"applied (often tens of % off); {fix}")
 
 
 def _calibration_errors(result: dict, fit: Any, ratio: float, r_phe: float | None,
