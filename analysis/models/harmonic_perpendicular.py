@@ -110,6 +110,41 @@ class HayashiSweep:
         return out
 
 
+def _first_jump(sweep: HayashiSweep, threshold: float = 10.0) -> float:
+    """The smallest |B| at which V_1w leaves the macrospin form by more than ``threshold``
+    times its scatter (about the fit, and at least that of its second differences),
+    growing the fit of V_1w alone (offset, slope, kappa, 1/B_K^2) out from the inner half
+    of the sweep one field at a time; inf when it never does."""
+    # the noise of V_1w from its second differences along the sweep (a smooth curve adds
+    # a nearly constant term, taken out by the median; a jump spoils only three of them)
+    along = np.argsort(sweep.field, kind="stable")
+    d2 = np.diff(sweep.v1w[along], 2)
+    noise = 1.4826 * float(np.median(np.abs(d2 - np.median(d2)))) / math.sqrt(6.0) \
+        if d2.size >= 5 else 0.0
+    order = np.argsort(np.abs(sweep.field), kind="stable")
+    b, v = sweep.field[order], sweep.v1w[order]
+    scale = float(np.max(np.abs(b)))
+    x = b / scale
+    n = max(10, b.size // 2)
+    if b.size <= n:
+        return math.inf
+    coef = np.polyfit(x[:n], v[:n], 2)
+    params = {"c": float(coef[2]), "e": float(coef[1]), "kappa": -2.0 * float(coef[0]),
+              "p": 0.0}
+    while n < b.size:
+        fit = fit_least_squares(lambda c, e, kappa, p, _x=x[:n]: hayashi_v1w(_x, kappa, p,
+                                                                            c, e),
+                                v[:n], params, title="V_1w from the centre")
+        params = dict(fit.values)
+        spread = max(_block_sigma(fit.residual, 4.0), noise)
+        predicted = hayashi_v1w(x[n], params["kappa"], params["p"], params["c"],
+                                params["e"])
+        if spread > 0 and abs(float(predicted) - v[n]) > threshold * spread:
+            return float(abs(b[n]))
+        n += 1
+    return math.inf
+
+
 def _start(sweep: HayashiSweep) -> tuple[float, float, float, float, float, float]:
     """(offset c, kappa, 1/B_K^2, V_2w offset d, slope of V_2w, slope of V_1w) of one
     sweep from polynomials: V_1w = c - kappa B^2/2 - kappa B^4/(8 B_K^2), V_2w = d +
@@ -144,17 +179,32 @@ def fit_hayashi_sweeps(sweeps: list[HayashiSweep], *, state: int,
     points were left out (inf when none)."""
     kwargs = {"state": state, "planar_to_anomalous": planar_to_anomalous,
               "sigma_1w": sigma_1w, "sigma_2w": sigma_2w}
+    # grains that reverse at large |B| first: V_1w grown out from the centre of each sweep
+    found: dict[str, float] = {}
+    for sw in sweeps:
+        field = _first_jump(sw)
+        if math.isfinite(field):
+            found[f"1w {sw.axis}"] = field
+    b_cut = min(found.values(), default=math.inf)
+    if math.isfinite(b_cut):
+        sweeps = [sw.within(b_cut) for sw in sweeps]
+        if any(sw.field.size < 5 for sw in sweeps):
+            from labspin.analysis.formatting import si
+
+            raise DataError(f"V_1w jumps (grains reversed) already at |B| = {si(b_cut, 'T')}: "
+                            "fewer than 5 fields of a sweep below it; measure again after "
+                            "the initialising field with a smaller field step")
     got, fit = fit_sweeps_once(sweeps, **kwargs)
-    found: dict[str, float] = dict(got["jumps"])
-    b_cut = math.inf
+    for name, field in got["jumps"].items():
+        found[name] = min(field, found.get(name, math.inf))
     for _ in range(3):
         if not got["jumps"]:
             break
         b_cut = min(b_cut, *got["jumps"].values())
-        kept = [sw.within(b_cut) for sw in sweeps]
-        if any(sw.field.size < 5 for sw in kept):
+        sweeps = [sw.within(b_cut) for sw in sweeps]
+        if any(sw.field.size < 5 for sw in sweeps):
             break
-        got, fit = fit_sweeps_once(kept, **kwargs)
+        got, fit = fit_sweeps_once(sweeps, **kwargs)
         for name, field in got["jumps"].items():
             found[name] = min(field, found.get(name, math.inf))
     got["jumps"], got["b_cut"] = found, b_cut
@@ -274,13 +324,13 @@ def fit_sweeps_once(sweeps: list[HayashiSweep], *, state: int,
 
 
 def _outliers(r: np.ndarray) -> np.ndarray:
-    """Points more than 8 robust sigmas (1.48 median absolute deviations) off the fit:
+    """Points more than 10 robust sigmas (1.48 median absolute deviations) off the fit:
     Gaussian noise of a few dozen points never goes beyond 5."""
     r = np.asarray(r, dtype=float)
-    if r.size < 8:
+    if r.size < 15:  # the median absolute deviation of fewer is too unsure
         return np.zeros(r.size, dtype=bool)
     mad = 1.4826 * float(np.median(np.abs(r - np.median(r))))
-    return np.abs(r - np.median(r)) > 8.0 * mad if mad > 0 else np.zeros(r.size, bool)
+    return np.abs(r - np.median(r)) > 10.0 * mad if mad > 0 else np.zeros(r.size, bool)
 
 
 def _von_neumann(r: np.ndarray) -> float:
@@ -297,10 +347,11 @@ def judge_range(result: dict, inv_bk2: float, inv_bk2_err: float, b_max: float,
                 serial: dict[str, float], quantities: list[str],
                 n_points: dict[str, int], jumps: dict[str, float] | None = None,
                 b_cut: float = math.inf) -> dict:
-    """Poor when the sweep reaches past B_LIMIT B_K (not determined at B_K), when V_1w
-    jumps off the fit (``jumps``: the smallest |B| of a point 8 robust sigmas off, grains
-    that reversed), or when the residuals of a sweep follow a structure (domains, a
-    drift) instead of scattering; adds b_k (T) when the sweep resolves it."""
+    """Poor when the sweep reaches past B_LIMIT B_K (not determined at B_K); not
+    determined when V_1w jumps off the form (``jumps``: block -> smallest |B| of a jump,
+    grains that reversed; ``b_cut``: fields from there on were left out); poor when the
+    residuals of a sweep follow a structure (domains, a drift) instead of scattering;
+    adds b_k (T) when the sweep resolves it."""
     from labspin.analysis.formatting import si
 
     label = " and ".join(name for key, name in (("b_dl", "B_DL"), ("b_fl", "B_FL"))
@@ -321,11 +372,15 @@ def judge_range(result: dict, inv_bk2: float, inv_bk2_err: float, b_max: float,
             worsen(result, POOR, f"{label}: the sweep reaches {reach:.2f} B_K (B_K = "
                    f"{si(b_k, 'T')} from the 1w curvature), where a film forms domains and "
                    f"the macrospin forms fail; {limit_text}")
-    for name, field in (jumps or {}).items():
-        kept = f"fitted |B| < {si(b_cut, 'T')} only; " if math.isfinite(b_cut) else ""
-        worsen(result, POOR, f"{label}: V_{name} sweep jumps off the macrospin form at "
-               f"|B| = {si(field, 'T')} (grains reversed: a switching event during the "
-               f"sweep); {kept}sweep to below ±{si(min(field, b_cut), 'T')}")
+    if jumps:
+        name, field = min(jumps.items(), key=lambda item: item[1])
+        low = min(field, b_cut)
+        worsen(result, NOT_DETERMINED,
+               f"{label}: V_{name} sweep jumps off the macrospin form at |B| = "
+               f"{si(field, 'T')} (grains reversed during the sweep, so m_z is no longer the "
+               f"same everywhere and the torques read wrong by up to 1/<m_z>); measure again "
+               f"after the initialising field, sweeping to below ±{si(low, 'T')}",
+               quantities)
     structured = [name for name, eta in serial.items()
                   if eta < min(0.35, 1.0 - 4.0 / math.sqrt(max(n_points.get(name, 4), 4)))]
     if structured:

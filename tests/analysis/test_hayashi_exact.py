@@ -152,17 +152,28 @@ def test_a_sweep_beyond_0_7_b_k_is_poor_and_says_how_far_to_sweep():
     assert fit["b_dl"] == pytest.approx(1e-3, rel=0.02)  # the macrospin itself is exact
 
 
-def test_a_switching_event_during_the_sweep_is_poor_with_the_field_range_to_use():
+def test_a_switching_event_during_the_sweep_is_not_determined_with_the_range_to_use():
     """Part of the grains reverse at |B| >= 16 mT in the y sweep: V_1w drops by 20 % of
-    the anomalous Hall swing there; the fit leaves those fields out and says so."""
+    the anomalous Hall swing there. m_z is then not the same in every grain, which the
+    x sweep's V_2w does not follow: no torque, and the reason gives the range."""
     data = exact_sweeps(np.random.default_rng(4), b_k=0.08, field_max=0.02, b_dl=1e-3,
                         b_fl=0.4e-3, xi=0.2, state=1, n=21)
     field, v1y = data[3], data[4]
     v1y[np.abs(field) >= 0.016] -= 0.2 * 2 * 0.2 * 0.08**2  # 2 f I_0 R_AHE, f = 0.2
     fit = fit_harmonic_hall_perpendicular(*data, current_amplitude=1.0, state=1,
                                           planar_to_anomalous=0.2)
-    assert fit["verdict"] == "poor"
+    assert fit["verdict"] == "not determined"
     reason = fit["verdict_reason"]
-    assert "V_1w y sweep jumps" in reason and "switching event" in reason
-    assert "fitted |B| < 16 mT only" in reason and "sweep to below ±16 mT" in reason
-    assert fit["b_dl"] == pytest.approx(1e-3, rel=0.03)
+    assert "V_1w y sweep jumps off the macrospin form at |B| = 16 mT" in reason
+    assert "grains reversed" in reason and "sweeping to below ±16 mT" in reason
+    assert np.isnan(fit["b_dl"]) and "b_dl" in fit["undetermined"].split(",")
+
+
+def test_a_clean_sweep_of_few_points_is_not_taken_for_a_switching_event():
+    """11 fields per sweep (10 mT in 2 mT steps), 200 noise draws: never a jump."""
+    for seed in range(200):
+        data = exact_sweeps(np.random.default_rng(seed), b_k=0.08, field_max=0.01,
+                            b_dl=1e-3, b_fl=0.4e-3, xi=0.2, state=1, n=11)
+        fit = fit_harmonic_hall_perpendicular(*data, current_amplitude=1.0, state=1,
+                                              planar_to_anomalous=0.2)
+        assert "jumps" not in fit["verdict_reason"], seed
