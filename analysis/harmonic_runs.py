@@ -10,7 +10,15 @@ from typing import Any
 import numpy as np
 
 from labspin.analysis.loaders import RunData
-from labspin.analysis.models._common import DataError, summarize, with_verdict
+from labspin.analysis.models._common import (
+    POOR,
+    DataError,
+    nominal,
+    std,
+    summarize,
+    with_verdict,
+    worsen,
+)
 from labspin.analysis.run_columns import SkipRun, column, finite, flat
 from labspin.physics.formulas import xi_from_damping_like_field
 
@@ -278,11 +286,26 @@ def _hayashi(run: RunData, *, r_ahe: float | None, r_phe: float | None,
 
         result = fit(xi)
         _calibration_errors(result, fit, xi, r_phe, ahe, errors or {}, efficiency)
+        if ahe is None:
+            _apparent_only(result, r_phe)
         out.update(result)
         return out
     axis, sweep = next(iter(sweeps.items()))
-    out.update(_hayashi_one_axis(axis, sweep, state, i0, efficiency, notes))
+    out.update(_hayashi_one_axis(axis, sweep, state, i0, efficiency, notes, r_phe))
     return out
+
+
+def _apparent_only(result: dict, r_phe: float | None) -> None:
+    """Without R_PHE / R_AHE the fields are the apparent ones, B_DL + 2 (R_PHE/R_AHE) B_FL
+    and B_FL + 2 (R_PHE/R_AHE) B_DL: off by tens of percent on a typical CoFeB bar (and
+    R_PHE cannot be read from a perpendicular magnet's field sweeps). The numbers stay,
+    so the two sweeps can be corrected later by hand, but never as an ok torque."""
+    why = "R_PHE not given" if r_phe is None else "R_AHE not known"
+    fix = ("give --r-phe (the sin 2phi amplitude of R_xy 1w from an in-plane angle scan, "
+           "or the calibration's r_phe; --r-phe 0 if negligible)") if r_phe is None else \
+        "give --r-ahe (from a Hall loop)"
+    worsen(result, POOR, f"b_dl, b_fl: {why}: apparent fields, planar Hall correction not "
+           f"applied (often tens of % off); {fix}")
 
 
 def _calibration_errors(result: dict, fit: Any, ratio: float, r_phe: float | None,
@@ -308,16 +331,21 @@ def _calibration_errors(result: dict, fit: Any, ratio: float, r_phe: float | Non
 
 
 def _hayashi_one_axis(axis: str, sweep: tuple[np.ndarray, ...], state: int, i0: float,
-                      efficiency: dict, notes: list[str]) -> dict:
-    """One sweep: its apparent field, uncorrected (the planar Hall mixing needs the
-    other sweep; module doc of labspin.analysis.models.harmonic)."""
-    from labspin.analysis.models.harmonic import fit_field_sweep
+                      efficiency: dict, notes: list[str], r_phe: float | None) -> dict:
+    """One sweep: its field with the exact macrospin forms, but apparent: the planar Hall
+    mixing needs the other sweep (module doc of labspin.analysis.models.harmonic)."""
+    from labspin.analysis.models.harmonic import judge_torques
+    from labspin.analysis.models.harmonic_perpendicular import (
+        HayashiSweep,
+        fit_hayashi_sweeps,
+        judge_range,
+    )
 
     b, v1, v2, _ = sweep
-    apparent, fits = fit_field_sweep(b, v1, v2)
+    got, fit = fit_hayashi_sweeps([HayashiSweep(axis, b, v1, v2)], state=state)
     if axis == "x":
-        named = {"apparent_x": apparent, "b_dl": -state * apparent,
-                 "b_dl_per_ampere": -state * apparent / i0}
+        named = {"apparent_x": -state * got["b_dl"], "b_dl": got["b_dl"],
+                 "b_dl_per_ampere": got["b_dl"] / i0}
         notes.append("x sweep only: B_DL without the planar Hall correction (it needs the "
                      "y sweep), B_FL not measured")
         if efficiency:
@@ -325,12 +353,20 @@ def _hayashi_one_axis(axis: str, sweep: tuple[np.ndarray, ...], state: int, i0: 
             per_tesla = float(xi_from_damping_like_field(1.0, **efficiency))
             named["xi_dl"] = named["b_dl"] * per_tesla
     else:
-        named = {"apparent_y": apparent, "b_fl": apparent, "b_fl_per_ampere": apparent / i0}
+        named = {"apparent_y": got["b_fl"], "b_fl": got["b_fl"],
+                 "b_fl_per_ampere": got["b_fl"] / i0}
         notes.append("y sweep only: B_FL without the planar Hall correction, B_DL not "
                      "measured")
-    from labspin.analysis.models.harmonic import judge_torques
-
-    return flat(judge_torques(with_verdict(summarize(named, fits)), fits, absolute=False))
+    result = with_verdict(summarize(named, [fit], field_max=got["b_max"]))
+    judge_range(result, nominal(got["inv_bk2"]), std(got["inv_bk2"]), got["b_max"],
+                got["serial"], [k for k in named if not k.startswith("apparent")],
+                got["points"], got["jumps"], got["b_cut"])
+    if r_phe != 0:
+        worsen(result, POOR, f"{'b_dl' if axis == 'x' else 'b_fl'}: apparent field of one "
+               f"{axis} sweep, the planar Hall correction needs the other sweep too (or "
+               "--r-phe 0 if the planar Hall effect is negligible); measure with 'Sweep "
+               "along y too'")
+    return flat(judge_torques(result, [fit], absolute=False))
 
 
 def fit_harmonic_run(run: RunData, *, r_ahe: float | None = None, r_phe: float | None = None,

@@ -5,8 +5,8 @@ Two modes:
 
 * ``field sweep`` (perpendicular magnets; Hayashi et al., PRB 89, 144425 (2014)): the
   field is swept through zero along x, then (``sweep_both_axes``) along y, with
-  |B| well below B_K (about 0.1 B_K keeps the small-angle expansion). V_1w is a
-  parabola and V_2w a line; both sweeps are needed to undo the planar Hall mixing.
+  |B| below about 0.7 B_K (the fit uses the exact macrospin forms, not the small-angle
+  parabola and line); both sweeps are needed to undo the planar Hall mixing.
 * ``angle scan`` (in-plane magnets; Avci et al., PRB 90, 224427 (2014)): an in-plane
   field of each of several magnitudes turns through 360 deg (x and y magnets);
   V_2w(phi) = A(B) cos phi + C(B) (2 cos^3 phi - cos phi) separates the damping-like,

@@ -10,8 +10,12 @@ All fields below are the values at the current amplitude I_0 (tesla), with a
 ``_per_ampere`` version.
 
 (a) Perpendicular magnets, field swept along x and along y (Hayashi et al., PRB 89,
-144425 (2014); Kim et al., Nat. Mater. 12, 240 (2013)). Near zero field V_1w is a
-parabola and V_2w a line; the apparent field along the sweep is
+144425 (2014); Kim et al., Nat. Mater. 12, 240 (2013)).
+:func:`fit_harmonic_hall_perpendicular` fits both sweeps with the exact macrospin forms
+(:mod:`.harmonic_perpendicular`), valid at any |B| < B_K; what follows is their
+small-field limit, which :func:`fit_field_sweep` and :func:`planar_hall_correction` keep
+for one sweep by hand (it reads B_DL (1 + b^2)/sqrt(1 - b^2) at b = B/B_K). Near zero
+field V_1w is a parabola and V_2w a line; the apparent field along the sweep is
 
     dB'_k = 2 (dV_2w/dB_k) / (d^2 V_1w/dB_k^2)        (k = x, y)
 
@@ -50,14 +54,21 @@ from labspin.analysis.models._common import (
     as_array,
     check_fit,
     correlated,
+    nominal,
     redchi_check,
     same_length,
     sigma_check,
+    std,
     summarize,
     weights_from_sigma,
     with_verdict,
 )
 from labspin.analysis.models.harmonic_inplane import fit_harmonic_hall_inplane
+from labspin.analysis.models.harmonic_perpendicular import (
+    HayashiSweep,
+    fit_hayashi_sweeps,
+    judge_range,
+)
 from labspin.physics.formulas import xi_from_damping_like_field
 
 __all__ = ["avci_angle_scan", "fit_angle_scans", "fit_avci_field_dependence",
@@ -111,27 +122,36 @@ def fit_harmonic_hall_perpendicular(field_x, v1w_x, v2w_x, field_y, v1w_y, v2w_y
     """Spin-orbit fields of a perpendicular magnet from x and y field sweeps.
 
     ``state`` is the sign of m_z during the sweeps; ``planar_to_anomalous`` is
-    R_PHE / R_AHE (Hayashi's xi_H; module doc). Returns apparent_x,
-    apparent_y, b_longitudinal (dB_x), b_transverse (dB_y), b_dl (= -state dB_x, the
-    coefficient of m x sigma), b_fl (field-like + Oersted along y), their _per_ampere
-    values and, with ``current_density`` (A/m^2 at I_0), ``ms`` and ``t_f``, xi_dl.
-
-    Keep |B| below about 0.1 B_K,eff: the expansion is small-angle, and with the planar
-    Hall mixing of cofeb-nio-pma (R_PHE / R_AHE = 1) a sweep to 0.15 B_K biases B_FL by
-    about 4 % against the device model, one to 0.075 B_K by under 1 %.
+    R_PHE / R_AHE (Hayashi's xi_H; module doc). Every V_1w and V_2w point of both sweeps
+    is fitted at once with the exact macrospin forms (:mod:`.harmonic_perpendicular`,
+    B_K fitted), so any |B| up to about 0.7 B_K,eff is fine and the errors carry the
+    correlations. Returns apparent_x, apparent_y (the small-field apparent fields
+    2 (dV_2w/dB) / (d^2 V_1w/dB^2) at B = 0 implied by the fit), b_longitudinal (dB_x),
+    b_transverse (dB_y), b_dl (= -state dB_x, the coefficient of m x sigma), b_fl
+    (field-like + Oersted along y), their _per_ampere values, b_k (when the sweep
+    resolves it) and, with ``current_density`` (A/m^2 at I_0), ``ms`` and ``t_f``, xi_dl.
     """
-    app_x, fits_x = fit_field_sweep(field_x, v1w_x, v2w_x, sigma_1w=sigma_1w, sigma_2w=sigma_2w)
-    app_y, fits_y = fit_field_sweep(field_y, v1w_y, v2w_y, sigma_1w=sigma_1w, sigma_2w=sigma_2w)
-    d_x, d_y = planar_hall_correction(app_x, app_y, planar_to_anomalous, state)
+    sweeps = [HayashiSweep("x", field_x, v1w_x, v2w_x), HayashiSweep("y", field_y, v1w_y,
+                                                                      v2w_y)]
+    xi = float(planar_to_anomalous)
+    if abs(1.0 - 4.0 * xi**2) < 1e-6:  # Hayashi's xi_H = 1/2
+        raise DataError("R_PHE / R_AHE = +-1/2 makes the planar Hall correction singular")
+    got, fit = fit_hayashi_sweeps(sweeps, state=state, planar_to_anomalous=xi,
+                                  sigma_1w=sigma_1w, sigma_2w=sigma_2w)
     s = 1.0 if state >= 0 else -1.0
     i0 = float(current_amplitude)
-    named = {"apparent_x": app_x, "apparent_y": app_y, "b_longitudinal": d_x,
-             "b_transverse": d_y, "b_dl": -s * d_x, "b_fl": d_y,
-             "b_dl_per_ampere": -s * d_x / i0, "b_fl_per_ampere": d_y / i0}
-    named.update(_efficiency(named["b_dl"], current_density, ms, t_f))
-    result = with_verdict(summarize(named, [*fits_x, *fits_y], state=int(s),
-                                    planar_to_anomalous=float(planar_to_anomalous)))
-    return judge_torques(result, [*fits_x, *fits_y], absolute=sigma_2w is not None)
+    b_dl, b_fl = got["b_dl"], got["b_fl"]
+    named = {"apparent_x": -s * (b_dl + 2 * xi * b_fl), "apparent_y": b_fl + 2 * xi * b_dl,
+             "b_longitudinal": -s * b_dl, "b_transverse": b_fl, "b_dl": b_dl, "b_fl": b_fl,
+             "b_dl_per_ampere": b_dl / i0, "b_fl_per_ampere": b_fl / i0}
+    named.update(_efficiency(b_dl, current_density, ms, t_f))
+    result = with_verdict(summarize(named, [fit], state=int(s),
+                                    planar_to_anomalous=xi, field_max=got["b_max"]))
+    judge_range(result, nominal(got["inv_bk2"]), std(got["inv_bk2"]), got["b_max"],
+                got["serial"], [k for k in ("b_dl", "b_fl", "b_dl_per_ampere", "b_fl_per_ampere",
+                                             "xi_dl") if k in result],
+                got["points"], got["jumps"], got["b_cut"])
+    return judge_torques(result, [fit], absolute=sigma_2w is not None)
 
 
 def judge_torques(result: dict, fits, absolute: bool) -> dict:

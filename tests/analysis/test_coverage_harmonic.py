@@ -142,17 +142,21 @@ def test_hayashi_fields_cover_the_model_torques():
             v1.append(h.xy_1w)
             v2.append(h.xy_2w)
         clean.append((np.array(v1), np.array(v2)))
-    truth = spin_transport(params)
+    # the truth at the bar's temperature with I_0 flowing (2.4 K above the stage): the
+    # exact fit resolves the 0.4 % that separates it from the stage temperature's
+    truth = spin_transport(params, device.temperature(1e-3))
     fits = []
     for k in range(N):
         rng = np.random.default_rng(500 + k)
         data = []
         for v1, v2 in clean:
+            # 2 nV at 2w (sigma of B_FL 0.4 %): the bench's V_2w departs from first order
+            # in the current (R_PHE = R_AHE here) and from one bar temperature (it heats
+            # with I(t)^2) by about 0.1 %, which 0.5 nV would resolve
             data += [sweep, v1 + rng.normal(0, 10e-9, sweep.size),
-                     v2 + rng.normal(0, 0.5e-9, sweep.size)]
+                     v2 + rng.normal(0, 2e-9, sweep.size)]
         fits.append(fit_harmonic_hall_perpendicular(*data, current_amplitude=1e-3, state=1,
                                                     planar_to_anomalous=r_phe / r_ahe))
     assert_calibrated(z_scores(fits, "b_dl_per_ampere", truth.b_dl_per_ampere), N, "B_DL")
-    # the small-angle expansion at 0.075 B_K biases B_FL by about 1 % (harmonic module doc)
     b_fl = truth.b_fl_per_ampere + truth.b_oersted_per_ampere
-    assert np.median([abs(f["b_fl_per_ampere"] / b_fl - 1) for f in fits]) < 0.02
+    assert_calibrated(z_scores(fits, "b_fl_per_ampere", b_fl), N, "B_FL")

@@ -92,6 +92,10 @@ def test_without_r_phe_the_apparent_fields_are_given_with_a_note(sweeps, model):
     assert "no planar Hall correction" in row["note"] and "pass r_phe" in row["note"]
     assert "xi_DL skipped: needs M_s" in row["note"]  # the geometry is in the file
     assert row["planar_to_anomalous"] == 0 and "xi_dl" not in row
+    # never an ok torque: poor, saying what the numbers are and what to give
+    assert row["verdict"] == "poor"
+    assert "R_PHE not given: apparent fields" in row["verdict_reason"]
+    assert "--r-phe" in row["verdict_reason"]
     # uncorrected, B_DL reads B_DL + (R_PHE / R_AHE) B_FL: 60 % too large here
     mixed = model["b_dl"] + 2 * model["r_phe"] / model["r_ahe"] * model["b_fl"]
     assert row["b_dl_per_ampere"] == pytest.approx(mixed, rel=0.02)
@@ -105,6 +109,7 @@ def test_r_ahe_from_the_run_is_refused_when_the_hall_offset_dominates(sweeps, mo
                                                       abs=0.02)
     assert "R_AHE not estimated" in row["note"] and "Hall offset" in row["note"]
     assert row["planar_to_anomalous"] == 0 and "r_ahe" not in row
+    assert row["verdict"] == "poor" and "R_AHE not known" in row["verdict_reason"]
 
 
 def test_r_ahe_from_the_run_of_an_aligned_bar_gives_the_model_torque(sweeps, model):
@@ -126,6 +131,7 @@ def test_one_axis_gives_b_dl_only_and_m_z_from_the_1w_curvature(sweeps, model):
     assert row["state"] == 1  # the bench starts at m_z = +1; no initialising field
     assert "from the 1w curvature" in row["note"] and "x sweep only" in row["note"]
     assert "b_fl" not in row and "apparent_y" not in row
+    assert row["verdict"] == "poor" and "apparent field of one x sweep" in row["verdict_reason"]
     mixed = model["b_dl"] + 2 * model["r_phe"] / model["r_ahe"] * model["b_fl"]
     assert row["b_dl_per_ampere"] == pytest.approx(mixed, rel=0.02)
 
