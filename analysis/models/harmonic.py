@@ -155,10 +155,14 @@ def fit_harmonic_hall_perpendicular(field_x, v1w_x, v2w_x, field_y, v1w_y, v2w_y
 
 
 def judge_torques(result: dict, fits, absolute: bool) -> dict:
-    """A torque consistent with zero is a result (a control sample), not a failure: poor
-    with the reason; the reduced chi-square of each fit when its errors are absolute."""
-    sigma_check(result, ["b_dl", "b_fl", "xi_dl"], may_be_zero=["b_dl", "b_fl", "xi_dl"],
-                units={"b_dl": "T", "b_fl": "T"})
+    """README's rule, as for angle scans: a torque whose sigma is as large as its value is
+    not determined (its 3-sigma bound in the reason); the reduced chi-square of each fit
+    when its errors are absolute."""
+    from labspin.analysis.models.harmonic_inplane import undetermined_when_unresolved
+
+    undetermined_when_unresolved(result)
+    sigma_check(result, ["b_dl", "b_fl", "xi_dl"], units={"b_dl": "T", "b_fl": "T"},
+                also={"b_dl": ("b_dl_per_ampere", "xi_dl"), "b_fl": ("b_fl_per_ampere",)})
     if absolute:
         for fit in fits:
             redchi_check(result, float(fit.redchi), int(fit.nfree), "harmonic")

@@ -296,6 +296,10 @@ QUOTED = {"b_dl": "T", "b_fl": "T", "b_dl_per_ampere": "T/A", "b_fl_per_ampere":
           "xi_dl": "", "r_phe": "Ω", "apparent_x": "T", "apparent_y": "T",
           "b_longitudinal": "T", "b_transverse": "T", "dl_amplitude_low": "V",
           "fl_amplitude_low": "V", "dl_amplitude_high": "V", "fl_amplitude_high": "V"}
+#: the same fields restated (per ampere, before the planar-Hall correction, in the
+#: sample frame): once a torque is said to be not determined, these follow quietly
+_RESTATED = {"b_dl_per_ampere", "b_fl_per_ampere", "apparent_x", "apparent_y",
+             "b_longitudinal", "b_transverse"}
 #: quantity -> the ones computed from it (not determined with it)
 _DERIVED = {"b_dl": ("b_dl_per_ampere", "xi_dl"), "b_dl_per_ampere": ("b_dl", "xi_dl"),
             "b_fl": ("b_fl_per_ampere",), "b_fl_per_ampere": ("b_fl",)}
@@ -308,12 +312,17 @@ def undetermined_when_unresolved(result: dict, names=None) -> dict:
     its magnitude; a torque consistent with zero is a bound, not a number."""
     from labspin.analysis.formatting import si
 
+    said = False
     for name in QUOTED if names is None else names:
         if name not in result or f"{name}_stderr" not in result:
             continue
         value, err = float(result[name]), float(result[f"{name}_stderr"])
         if not (math.isfinite(value) and math.isfinite(err)) or err < abs(value):
             continue
+        if said and name in _RESTATED:  # the same field again: not determined, said once
+            worsen(result, POOR, "", [name])
+            continue
+        said = True
         unit = QUOTED.get(name, "")
         worsen(result, POOR, f"{name}: sigma {si(err, unit, 2)} is as large as the value "
                f"{si(value, unit)}: not determined (|{name}| below "
