@@ -50,3 +50,18 @@ def torques_by_hand(params, current: float) -> dict:
     j = current / (params.hall_bar.width * fm.thickness)
     b_dl = HBAR * xi * j / (2 * E_CHARGE * fm.saturation_magnetization * fm.thickness)
     return {"xi_dl": xi, "b_dl": b_dl, "b_fl": fm.field_like_ratio * b_dl, "j": j}
+
+
+def angle_scans(params, fields, angles, current: float) -> np.ndarray:
+    """Noise-free Avci angle scans of the device model: rows (B, phi, V_xy^2w, R_xy^1w)
+    for an in-plane field of each magnitude at each angle (seed 0 bar)."""
+    from labspin.physics import Device
+
+    device = Device(params, seed=0)
+    rows = []
+    for b in fields:
+        for a in angles:
+            device.set_field((b * math.cos(a), b * math.sin(a), 0.0))
+            h = device.harmonic_voltages(current, n_phase=8)
+            rows.append((b, a, h.xy_2w, h.xy_1w / current))
+    return np.array(rows)

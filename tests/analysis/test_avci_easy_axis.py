@@ -19,11 +19,11 @@ from labspin.analysis.models.harmonic_inplane import (
     fit_harmonic_hall_inplane,
     stiffnesses,
 )
-from labspin.physics import Device, preset
+from labspin.physics import preset
 from labspin.physics.parameters import OxideCap
 from labspin.physics.quasistatic import FieldTerms, equilibrium
 
-from .helpers import torques_by_hand
+from .helpers import angle_scans, torques_by_hand
 
 K, M_EFF, I0 = 0.02, 0.8, 4e-3  # T, T, A
 FIELDS = (0.08, 0.12, 0.2, 0.3)
@@ -74,14 +74,7 @@ def easy_x_bar():
 @pytest.fixture(scope="module")
 def easy_x_scans():
     params = easy_x_bar()
-    device = Device(params, seed=0)
-    rows = []
-    for b in FIELDS:
-        for a in ANGLES:
-            device.set_field((b * math.cos(a), b * math.sin(a), 0.0))
-            h = device.harmonic_voltages(I0, n_phase=8)
-            rows.append((b, a, h.xy_2w, h.xy_1w / I0))
-    return params, np.array(rows)
+    return params, angle_scans(params, FIELDS, ANGLES, I0)
 
 
 def test_easy_x_round_trip_is_unbiased_and_covered(easy_x_scans):

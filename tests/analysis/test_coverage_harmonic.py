@@ -22,7 +22,7 @@ from labspin.physics import Device, preset, spin_transport
 from labspin.physics.parameters import OxideCap
 
 from .coverage_sim import assert_calibrated, z_scores
-from .helpers import quiet, torques_by_hand
+from .helpers import angle_scans, quiet, torques_by_hand
 
 N = 50
 I0 = 4e-3  # A
@@ -49,14 +49,7 @@ def truth_by_hand(params) -> dict:
 @pytest.fixture(scope="module")
 def scans():
     params = avci_bar()
-    device = Device(params, seed=0)
-    rows = []
-    for b in FIELDS:
-        for a in ANGLES:
-            device.set_field((b * np.cos(a), b * np.sin(a), 0.0))
-            h = device.harmonic_voltages(I0, n_phase=8)
-            rows.append((b, a, h.xy_2w, h.xy_1w / I0))
-    return params, np.array(rows)
+    return params, angle_scans(params, FIELDS, ANGLES, I0)
 
 
 def fit(params, rows, rng, **kwargs):
