@@ -93,7 +93,13 @@ def _read_noise(fit: LeastSquaresFit, branch: np.ndarray, sigma,
     d = np.diff(fit.residual)[same]
     if d.size < 5:
         return float(np.std(fit.residual)) or 1e-300
-    mad = float(np.median(np.abs(d - np.median(d))))
+    # about each sweep direction's own median: a background the least-squares fit
+    # tilted (the levels are refitted on the saturated points later) adds a constant
+    # change per step, of opposite sign on the two branches
+    direction = branch[1:][same]
+    d = np.concatenate([d[direction == s] - np.median(d[direction == s])
+                        for s in (UP, DOWN) if np.any(direction == s)])
+    mad = float(np.median(np.abs(d)))
     return 1.4826 * mad / math.sqrt(2.0) if mad > 0 else float(np.std(d)) or 1e-300
 
 
