@@ -46,6 +46,75 @@ def _never_switched(result: dict, loop: LoopFit) -> str | None:
     return None
 
 
+#: the saturated points' scatter about the fitted curve, over the read noise, above
+#: which the curve misses the data (a wrong background or wrong levels)
+MISS_RATIO = 2.0
+#: fewer saturated points than this at either level: step and background not separable
+MIN_SATURATED = 3
+
+
+def saturated_points(loop: LoopFit) -> np.ndarray:
+    """The points the levels rest on: more than 8 widths from their branch's threshold
+    and not left out of the fit (caught half way through a pinned transition)."""
+    v, x, b = loop.fit.values, loop.x, loop.branch
+    if b.size != x.size:
+        return np.zeros(x.shape, dtype=bool)
+    far = np.where(b > 0, np.abs(x - v["center_up"]) / v["width_up"],
+                   np.abs(x - v["center_down"]) / v["width_down"])
+    out = far > 8
+    if loop.excluded.size == x.size:
+        out &= ~loop.excluded
+    return out
+
+
+def _misses_data(loop: LoopFit, y: np.ndarray) -> str | None:
+    """Why the fitted curve misses the saturated points (None when it does not): their
+    scatter about it, far above the read noise from consecutive points (which a slow
+    miss, a wrong background or level, leaves out), with a chi-square tail below 0.1 %."""
+    from scipy.stats import chi2
+
+    from labspin.analysis.models.loop_shapes import hysteresis_loop
+
+    sat = saturated_points(loop)
+    n = int(np.count_nonzero(sat))
+    dof = n - 3
+    if dof < 3 or not loop.noise > 0:
+        return None
+    extra = {"sweep_step": loop.sweep_step} if loop.shape == "activation" else {}
+    names = ("offset", "slope", "step", "center_up", "center_down", "width_up", "width_down")
+    model = hysteresis_loop(loop.x, loop.branch, shape=loop.shape,
+                            **{k: loop.fit.values[k] for k in names}, **extra)
+    # noiseless (simulated) data: misses below 0.01 % of the step are below anything a
+    # loop quotes (a switching loop's levels drift that much with the pulses)
+    noise = max(loop.noise, 1e-4 * abs(loop.fit.values["step"]))
+    r = (y - model)[sat] / noise
+    stat = float(r @ r)
+    ratio = math.sqrt(stat / dof)
+    if ratio > MISS_RATIO and stat > chi2.ppf(0.999, dof):
+        return (f"the fitted curve misses the saturated points: their scatter about it is "
+                f"{ratio:.1f} times the read noise (the levels or the background are not "
+                "those of the data); sweep a wider range or in finer steps")
+    return None
+
+
+def _few_saturated(loop: LoopFit, y: np.ndarray) -> str | None:
+    """Why the step and the background cannot be told apart (None when they can): a
+    level with fewer than MIN_SATURATED saturated points, or all of them at one field."""
+    if "slope" not in loop.fit.var_names:
+        return None
+    sat = saturated_points(loop)
+    v = loop.fit.values
+    centred = y - v["offset"] - v["slope"] * loop.x
+    for level, sel in (("high", centred * np.sign(v["step"] or 1.0) > 0),
+                       ("low", centred * np.sign(v["step"] or 1.0) <= 0)):
+        at = sat & sel
+        if np.count_nonzero(at) < MIN_SATURATED or np.ptp(loop.x[at]) < loop.sweep_step:
+            return (f"only {np.count_nonzero(at)} points lie saturated at the {level} "
+                    "level: the step and the background slope are hardly separable; "
+                    "sweep a wider range (several steps beyond the thresholds)")
+    return None
+
+
 def _unswitched_branch(y: np.ndarray, x: np.ndarray, sel: np.ndarray, result: dict,
                        loop: LoopFit) -> str | None:
     """Why a branch shows no reversal of its own (None when it does): one sweep of it,
@@ -75,6 +144,11 @@ def _unswitched_branch(y: np.ndarray, x: np.ndarray, sel: np.ndarray, result: di
     return f"its points stay at the {level} level: the branch shows no reversal"
 
 
+def step_names_first(names: Iterable[str]) -> str:
+    """The headline quantity of the step (the first of ``step_names``)."""
+    return next(iter(names), "step")
+
+
 def judge_loop(result: dict, loop: LoopFit, x: np.ndarray, branch: np.ndarray, *, plus: str,
                minus: str, unit: str, sigma_given: bool,
                also: Mapping[str, Iterable[str]], step_names: Iterable[str],
@@ -99,6 +173,11 @@ def judge_loop(result: dict, loop: LoopFit, x: np.ndarray, branch: np.ndarray, *
         elif math.isfinite(value) and not (low <= value <= high):
             worsen(result, POOR, f"{name}: threshold {si(value, unit)} outside the swept "
                    f"range {si(low, unit)}..{si(high, unit)}", [name, *also.get(name, ())])
+    if signal is not None and loop.x.size:
+        y = np.asarray(signal, dtype=float).ravel()
+        for why in (_misses_data(loop, y), _few_saturated(loop, y)):
+            if why:
+                worsen(result, POOR, f"{step_names_first(step_names)}: {why}")
     if loop.single_jump:
         worsen(result, POOR, f"{plus}, {minus}: each branch reversed in one jump, so this "
                "loop shows neither the number of reversing regions nor their spread; the "

@@ -56,6 +56,8 @@ class LoopFit:
     used_dispersion: float = 0.0  # the dispersion the covariance was built with
     x: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the swept values fitted
     branch: np.ndarray = field(default_factory=lambda: np.zeros(0))  # +1 up, -1 down
+    #: points left out of the fit: caught half way through a transition the fit pins
+    excluded: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 def bracketing_gap(x: np.ndarray, branch: np.ndarray, sign: int, centre: float,
@@ -132,6 +134,8 @@ def levels_reweighted(out: LoopFit, x, y, branch, sigma) -> None:
                                                             x.shape)
     far = np.where(branch > 0, np.abs(x - v["center_up"]) / v["width_up"],
                    np.abs(x - v["center_down"]) / v["width_down"])
+    if out.excluded.size == x.size:
+        far = np.where(out.excluded, 0.0, far)
     saturated = (far > 8) & (out.used_dispersion * v["step"] ** 2 * f * (1 - f)
                              < 0.25 * noise**2)
     vary = [n for n in _LEVELS if n in fit.var_names]

@@ -136,6 +136,10 @@ def _saturated_tails(x: np.ndarray, y: np.ndarray,
     """
     best = None
     ordered = np.sort(x)
+    d = np.diff(y)
+    # the read noise, roughly: robust scatter of consecutive changes (jumps drop out)
+    noise = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2) if d.size \
+        else 0.0
     for frac in (20, 10, 5):
         lo = ordered[round(frac / 100 * (x.size - 1))]
         hi = ordered[round((1 - frac / 100) * (x.size - 1))]
@@ -147,14 +151,23 @@ def _saturated_tails(x: np.ndarray, y: np.ndarray,
         if slope is not None:
             flat = y - slope * x
             coef = np.array([np.mean(flat[low_tail]), np.mean(flat[high_tail]), slope])
-        elif np.ptp(x[low_tail]) == 0 or np.ptp(x[high_tail]) == 0:
+        elif min(np.ptp(x[low_tail]), np.ptp(x[high_tail])) <= 0.02 * np.ptp(x):
             coef = np.array([np.mean(y[low_tail]), np.mean(y[high_tail]), 0.0])
         else:
             coef, *_ = np.linalg.lstsq(design, y[tails], rcond=None)
         resid = np.max(np.abs(design @ coef - y[tails]))
         best = coef
-        if resid < 0.2 * abs(coef[1] - coef[0]):
+        # a tail still switching (a point part way between the levels) is not a tail:
+        # it would tilt the slope, even turn the step over (a loop swept just past its
+        # thresholds, one point each side saturated)
+        if resid < min(0.2 * abs(coef[1] - coef[0]),
+                       max(8 * noise, 0.02 * abs(coef[1] - coef[0]))):
             break
+    else:
+        if best is not None and slope is None:  # no clean tail: a level guess, no slope
+            lo = ordered[round(0.05 * (x.size - 1))]
+            hi = ordered[round(0.95 * (x.size - 1))]
+            best = np.array([np.median(y[x <= lo]), np.median(y[x >= hi]), 0.0])
     if best is None:
         raise DataError("too few points in the saturated ends of the sweep to guess a loop")
     return float(best[0]), float(best[1]), float(best[2])

@@ -78,7 +78,8 @@ def _prepare(x, signal, branch):
     return x, y, branch
 
 
-def _read_noise(fit: LeastSquaresFit, branch: np.ndarray, sigma) -> float:
+def _read_noise(fit: LeastSquaresFit, branch: np.ndarray, sigma,
+                excluded: np.ndarray | None = None) -> float:
     """The noise of one point: the given sigma, else the robust scatter (median absolute
     deviation) of the differences between consecutive residuals of one run, over sqrt 2:
     the few steps where the bar reversed differently from the model are outliers to it,
@@ -87,10 +88,18 @@ def _read_noise(fit: LeastSquaresFit, branch: np.ndarray, sigma) -> float:
         return float(np.median(np.broadcast_to(np.asarray(sigma, dtype=float),
                                                branch.shape)))
     same = branch[1:] == branch[:-1]
+    if excluded is not None:  # a point left out of the fit has no residual
+        same &= ~(excluded[1:] | excluded[:-1])
     d = np.diff(fit.residual)[same]
     if d.size < 5:
         return float(np.std(fit.residual)) or 1e-300
-    mad = float(np.median(np.abs(d - np.median(d))))
+    # about each sweep direction's own median: a background the least-squares fit
+    # tilted (the levels are refitted on the saturated points later) adds a constant
+    # change per step, of opposite sign on the two branches
+    direction = branch[1:][same]
+    d = np.concatenate([d[direction == s] - np.median(d[direction == s])
+                        for s in (UP, DOWN) if np.any(direction == s)])
+    mad = float(np.median(np.abs(d)))
     return 1.4826 * mad / math.sqrt(2.0) if mad > 0 else float(np.std(d)) or 1e-300
 
 
@@ -165,12 +174,19 @@ def _least_squares(x, y, branch, start, shape, step_x, sigma, fix_slope):
     counts, _ = partial_points(x, y, branch, params, 0.01 * abs(params["step"]))
     stuck = [f"width_{name}" for name, n in counts.items() if n == 0]
     fit = None
+    excluded = np.zeros(x.shape, dtype=bool)
     for _ in range(2):
         if stuck:
             pinned = _pin_unresolved(x, y, branch, params, stuck, shape)
             params = {**params, **{n: sharp for n in stuck}, **pinned}
             vary = [n for n in vary if n not in stuck and n not in pinned]
             lower = {n: b for n, b in lower.items() if n not in stuck}
+            # a pinned (sharp) step cannot pass through a point caught half way: left
+            # in, its residual of a large part of the step would tilt the background
+            # and shrink the step (one point per transition: a 1 mT step)
+            excluded |= _caught_mid_jump(x, y, branch, params,
+                                         [n.removeprefix("width_") for n in stuck])
+            weights = np.where(excluded, 0.0, 1.0 if weights is None else weights)
         fit = fit_least_squares(model, y, params, vary=vary, lower=lower, weights=weights,
                                 scale_covar=sigma is None, title=title, gradient=gradient,
                                 covariance=shape != "activation")
@@ -181,7 +197,33 @@ def _least_squares(x, y, branch, start, shape, step_x, sigma, fix_slope):
     if not np.all(np.isfinite(fit.residual)):
         raise FitError(f"the hysteresis-loop fit failed: {fit.message}; check the data")
     pinned_branches = [c.removeprefix("center_") for c in CENTRES if c not in fit.var_names]
-    return fit, weights, pinned_branches
+    return fit, weights, pinned_branches, excluded
+
+
+def _step_noise(y: np.ndarray, branch: np.ndarray) -> float:
+    """The read noise of one point before any fit: the robust scatter of the changes
+    between consecutive points of one branch (a jump and a background slope drop out)."""
+    d = np.diff(y)[branch[1:] == branch[:-1]]
+    if d.size < 5:
+        return 0.0
+    return 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+
+
+def _caught_mid_jump(x, y, branch, values, names) -> np.ndarray:
+    """The points of the named branches ("up", "down") whose measured share lies clearly
+    (5 read-noise sigmas, at least 1 % of the step) between the two levels."""
+    from labspin.analysis.models.thresholds import reversed_share
+
+    out = np.zeros(x.shape, dtype=bool)
+    if not values["step"]:
+        return out
+    tol = max(5 * _step_noise(y, branch) / abs(values["step"]), 0.01)
+    for name in names:
+        sign = UP if name == "up" else DOWN
+        sel = branch == sign
+        share = reversed_share(y[sel], x[sel], sign, values)
+        out[np.flatnonzero(sel)[(share > tol) & (share < 1 - tol)]] = True
+    return out
 
 
 def fit_loop(x, signal, branch=None, *, sigma=None, shape: str = "activation",
@@ -198,11 +240,11 @@ def fit_loop(x, signal, branch=None, *, sigma=None, shape: str = "activation",
             start[f"width_{name}"] = max(0.6 * start[f"width_{name}"], step_x / 5)
             start[f"center_{name}"] += 0.5 * sign * half_reversal_shift(
                 start[f"width_{name}"], step_x)
-    fit, weights, pinned = _least_squares(x, y, branch, start, shape, step_x, sigma,
-                                          fix_slope)
-    noise = _read_noise(fit, branch, sigma)
+    fit, weights, pinned, excluded = _least_squares(x, y, branch, start, shape, step_x,
+                                                    sigma, fix_slope)
+    noise = _read_noise(fit, branch, sigma, excluded)
     out = LoopFit(fit=fit, params={}, shape=shape, sweep_step=step_x, noise=noise,
-                  unresolved=pinned, x=x, branch=np.asarray(branch))
+                  unresolved=pinned, x=x, branch=np.asarray(branch), excluded=excluded)
     if shape == "activation":
         activation_covariance(out, x, y, branch, weights)
         if out.used_dispersion > 0:
