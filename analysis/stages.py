@@ -281,7 +281,32 @@ def series_stage(summary: pd.DataFrame, parameter: str, quantity: str,
         if result.fit.get("verdict", "ok") != "ok":
             result.notes.append(f"{trend} trend {result.fit['verdict']}: "
                                 f"{result.fit['verdict_reason']}")
+        if result.trend == "neel_critical_peak":
+            note = _read_current_heating_note(summary, label)
+            if note:
+                result.notes.append(note)
     return result
+
+
+def _read_current_heating_note(summary: pd.DataFrame, label: str) -> str:
+    """A temperature series read with an AC current: the bar is warmer than the stage by
+    the current's Joule heating, which no run file gives; it shifts T_N by about that rise
+    (acceptance check: 8 mA on a 250 K film gave T_N 245-247 +- 1 K, 4 mA 249-250 K)."""
+    if "stage" not in label.lower():
+        return ""
+    amplitudes = []
+    for column in _header_columns(summary):
+        if _split(column)[1].lower() == "ac current amplitude":
+            values = pd.to_numeric(summary[column], errors="coerce").abs()
+            amplitudes += [float(v) for v in values if np.isfinite(v) and v > 0]
+    if not amplitudes:
+        return ""
+    from labspin.analysis.formatting import si
+
+    return (f"the temperatures are the stage's: the read current (peak up to "
+            f"{si(max(amplitudes), 'A')}) heats the bar above them by an amount the files "
+            "do not give, and T_N comes out low by about that rise; repeat the series at "
+            "half the current: if T_N moves, the heating matters (it goes as I^2)")
 
 
 # -- phase diagram ----------------------------------------------------------------------

@@ -81,6 +81,18 @@ def test_a_neel_peak_is_recovered_from_a_summary_and_its_csv(neel_summary, tmp_p
     assert again.fit["t_neel"] == pytest.approx(fit["t_neel"], rel=1e-9)
 
 
+def test_a_neel_series_read_with_a_current_says_the_bar_is_warmer_than_the_stage(
+        neel_summary):
+    """The fit cannot know the read current's heating (no file has the bar's thermal
+    resistance): it says so, with the current, instead of a T_N that looks exact."""
+    assert not any("heats the bar" in n for n in series_stage(
+        neel_summary, "Stage temperature", "xi_dl", trend="neel").notes)
+    neel_summary["param: AC current amplitude (A)"] = 8e-3
+    notes = series_stage(neel_summary, "Stage temperature", "xi_dl", trend="neel").notes
+    [note] = [n for n in notes if "heats the bar" in n]
+    assert "8 mA" in note and "half the current" in note
+
+
 def test_thickness_saturation_against_any_header_entry():
     """The AFMI thickness is not in labspin's run files: any numeric header entry works."""
     t = np.array([0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 20]) * 1e-9
