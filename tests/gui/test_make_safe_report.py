@@ -12,29 +12,47 @@ from tests.gui.conftest import assert_safe
 LOOP_Y = {"field_axis": "y", "field_max": 0.1, "field_step": 0.01}
 
 
-def start_loop_until_coil_carries(qtbot, window, session, amperes=0.5):
+def start_loop_until_coil_carries(qtbot, window, session, monkeypatch, amperes=0.5):
+    """Start the loop and hold the run (its bench clock) once coil y carries ``amperes``;
+    the hold ends when the test calls the returned ``go_on`` (the run then continues
+    where it was, as if Make safe had been pressed at that moment)."""
+    import threading
+
+    bench = session.station.bench
+    coil = bench.coils["y"]
+    held, released = threading.Event(), threading.Event()
+    advance = bench.advance
+
+    def hold_then_advance(seconds):  # in the worker thread
+        if abs(coil.current) > amperes and not released.is_set():
+            held.set()
+            released.wait(20)
+        advance(seconds)
+
+    monkeypatch.setattr(bench, "advance", hold_then_advance)
     panel = window.measure
     panel.select_procedure("HallLoop")
     panel.set_parameters(LOOP_Y)
     assert panel.run_current()
-    coil = session.station.bench.coils["y"]
-    qtbot.waitUntil(lambda: abs(coil.current) > amperes, timeout=20_000)
-    return coil
+    qtbot.waitUntil(held.is_set, timeout=20_000)
+    return coil, released.set
 
 
-def make_safe_and_wait(qtbot, window, session):
+def make_safe_and_wait(qtbot, window, session, go_on):
     with qtbot.waitSignal(session.safety_report, timeout=20_000) as reported:
         window.make_safe_action.trigger()
         message = window.station_panel.message
         assert (message.level, message.text()) == \
             ("info", "Stopping the run; the station is made safe when it ends.")
+        go_on()
     qtbot.waitUntil(lambda: not session.busy, timeout=5_000)
     return reported.args[0]
 
 
-def test_make_safe_during_a_run_ends_with_safe_and_the_readings_after(qtbot, window, session):
-    start_loop_until_coil_carries(qtbot, window, session)
-    report = make_safe_and_wait(qtbot, window, session)
+def test_make_safe_during_a_run_ends_with_safe_and_the_readings_after(qtbot, window, session,
+                                                                       monkeypatch):
+    _, go_on = start_loop_until_coil_carries(qtbot, window, session, monkeypatch)
+    report = make_safe_and_wait(qtbot, window, session, go_on)
     panel = window.station_panel
     assert_safe(session.station.bench)  # the bench itself, not what the code believes
     assert report.safe and report.requested
@@ -50,17 +68,20 @@ def test_make_safe_during_a_run_ends_with_safe_and_the_readings_after(qtbot, win
     assert window.busy_label.text() == "idle"
 
 
-def test_make_safe_with_a_magnet_cut_off_names_what_is_still_on(qtbot, window, session):
+def test_make_safe_with_a_magnet_cut_off_names_what_is_still_on(qtbot, window, session,
+                                                                 monkeypatch):
     bench = session.station.bench
-    coil = start_loop_until_coil_carries(qtbot, window, session)
+    coil, go_on = start_loop_until_coil_carries(qtbot, window, session, monkeypatch)
     bench.inject_fault("magnet_y", drop_after=0)
-    make_safe_and_wait(qtbot, window, session)
+    make_safe_and_wait(qtbot, window, session, go_on)
     panel = window.station_panel
     # the bench's own end state: the y supply, cut off, still drives its coil
     assert coil.output_enabled and abs(coil.current) > 0.5
     carried = coil.current
     record = session.catalog.query()[-1]
-    assert record.status in ("aborted", "failed")  # the drop or the stop, first
+    # the ramp it was in met the cut connection before it looked at the stop request
+    assert record.status == "failed", record.error
+    assert "may still carry" in record.error and "connection" in record.error
     text = panel.message.text()
     assert panel.message.level == "error"
     assert text.startswith("The station is NOT confirmed safe (")
