@@ -46,6 +46,12 @@ class FieldNotReachedError(MagnetError):
     """Raised when the current or the field does not settle where it was sent."""
 
 
+class RampStopped(MagnetError):
+    """Raised when a ramp is left before its target because ``should_stop`` said so (a
+    run asked to stop: Make safe, Abort); the coil keeps the current it had reached, and
+    the shutdown that follows ramps it to zero at the allowed rate."""
+
+
 @dataclass(frozen=True)
 class FieldCalibration:
     """Linear field <-> current relation of a magnet: ``B = coil_constant * I + offset``.
@@ -136,6 +142,10 @@ class Electromagnet:
         self._setpoint: float | None = None  # last programmed current, A
         #: current a ramp by writes only started from, until a shutdown is confirmed
         self.unconfirmed_from: float | None = None
+        #: asked at every step of a ramp away from zero (a running run's stop request):
+        #: when it says True the ramp ends with RampStopped instead of waiting for a coil
+        #: that may never get there; ramps to zero (the shutdown) are never cut short
+        self.should_stop: Callable[[], bool] | None = None
         self._gaussmeter_ready = False
         #: the supply was found or switched on in current mode by this object and nothing
         #: happened since that could change it (see :meth:`forget_state`)
@@ -237,12 +247,12 @@ class Electromagnet:
         cannot catch up faster than the allowed rate.
         """
         try:
-            self._step_current(current, rate)
+            self._step_current(current, rate, interruptible=current != 0.0)
         except BaseException:
             self.forget_state()
             raise
 
-    def _step_current(self, current: float, rate: float) -> None:
+    def _step_current(self, current: float, rate: float, interruptible: bool) -> None:
         self.enable()
         setpoint = self._setpoint if self._setpoint is not None else 0.0
         step = rate / abs(self.calibration.coil_constant) * self.step_interval
@@ -252,6 +262,9 @@ class Electromagnet:
             actual = self.current
             if setpoint == current and abs(actual - current) <= self.current_tolerance:
                 return
+            if interruptible and self.should_stop is not None and self.should_stop():
+                raise RampStopped(f"{self.name}: the ramp to {current:g} A was stopped at "
+                                  f"{actual:g} A because the run was asked to stop")
             if setpoint != current:
                 setpoint = current if abs(current - actual) <= step else \
                     actual + math.copysign(step, current - actual)

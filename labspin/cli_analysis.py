@@ -223,6 +223,26 @@ def _data_dir_defaulted() -> bool:
     return source is None or source == click.core.ParameterSource.DEFAULT
 
 
+def _sample_meant(data_dir: str, sample: str | None) -> str | None:
+    """The catalog's sample id a --query sample=... most likely meant (another case)."""
+    import sqlite3
+
+    from labspin.samples import closest_sample
+
+    path = Path(data_dir) / "catalog.sqlite"
+    if sample is None or not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            ids = [r[0] for r in db.execute("SELECT DISTINCT sample FROM runs")]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    return closest_sample(sample, ids)
+
+
 def _load(paths: tuple[str, ...], queries: tuple[str, ...],
           data_dir: str) -> tuple[list, list[tuple[Path, str]]]:
     """The run files named and queried, loaded; unreadable ones with the reason."""
@@ -250,6 +270,10 @@ def _load(paths: tuple[str, ...], queries: tuple[str, ...],
             raise click.ClickException(str(exc)) from None
         if matched.empty and not files:
             asked = ", ".join(f"{k}={v}" for k, v in filters.items())
+            meant = _sample_meant(data_dir, filters.get("sample"))
+            if meant:
+                raise click.ClickException(f"no run in the catalog of {data_dir} matches "
+                                           f"{asked}; did you mean sample={meant}?")
             raise click.ClickException(
                 f"no run in the catalog of {data_dir} matches {asked}; a key is a catalog "
                 "column (id, procedure, sample, station, file, status, queue_id, "

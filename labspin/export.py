@@ -156,9 +156,12 @@ def write_entry(f: Any, name: str, run: RunData, record: dict[str, Any] | None) 
     for label, key in (("Sample stack", "stack"), ("Bar width", "width"),
                        ("Bar length", "length"), ("FM thickness", "fm_thickness"),
                        ("Conducting thickness", "conducting_thickness")):
-        if label in run.metadata and key not in geometry:
+        # the snapshot leaves a value the station file did not set as null (the
+        # conducting thickness comes from the stack): the run's header has the number used
+        if label in run.metadata and geometry.get(key) in (None, ""):
             geometry[key] = run.metadata[label]
     geometry.pop("id", None)
+    geometry = {k: v for k, v in geometry.items() if v not in (None, "")}  # no unit on ""
     _set_attrs(sample, geometry, {k: "m" for k in ("width", "length", "fm_thickness",
                                                    "conducting_thickness")}
                | {"two_terminal_resistance": "ohm"})

@@ -53,6 +53,7 @@ from labspin.procedures import UnknownProcedureError, procedure_class
 from labspin.procedures.base import ProcedureError, stage_setpoint
 from labspin.procedures.timing import stage_settling_seconds
 from labspin.safety import LimitError, SafetyGuard
+from labspin.samples import closest_sample
 from labspin.settings import SettingError, configure, quantity_text
 from labspin.station_needs import check_station, station_problems
 
@@ -421,8 +422,10 @@ def _planned_run(template: Any, values: dict[str, Any], guard: SafetyGuard | Non
     if sample is not None and guard is not None and sample not in getattr(
             guard, "sample_ids", [guard.sample.id]):
         ids = getattr(guard, "sample_ids", [guard.sample.id])
-        note(f"sample {sample!r} is not a bar of the station ({', '.join(ids)}); list it "
-             "under samples: in the station file")
+        meant = closest_sample(sample, ids)
+        note(f"sample {sample!r} is not a bar of the station; did you mean {meant!r}?"
+             if meant else f"sample {sample!r} is not a bar of the station "
+             f"({', '.join(ids)}); list it under samples: in the station file")
         return None
     refused = False
     if guard is not None:

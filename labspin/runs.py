@@ -29,6 +29,7 @@ from typing import Any
 from pymeasure.experiment import Results
 
 from labspin import observe
+from labspin.drivers.electromagnet import RampStopped
 
 log = logging.getLogger(__name__)
 
@@ -380,6 +381,9 @@ def run_procedure(procedure: Any, station: Any, catalog: Catalog, *,
     procedure.station = station
     procedure.emit = emit
     procedure.should_stop = stop
+    magnets = list(getattr(station, "magnets", {}).values())
+    for magnet in magnets:  # a stop cuts a ramp short, rather than waiting for it
+        magnet.should_stop = stop
     status, error = "finished", None
     try:
         procedure.startup()
@@ -391,11 +395,16 @@ def run_procedure(procedure: Any, station: Any, catalog: Catalog, *,
     except KeyboardInterrupt:
         status, error = "aborted", "stopped by Ctrl+C or SIGTERM"
         raise
+    except RampStopped as exc:  # the stop asked for, inside a magnet ramp
+        status = "aborted"
+        log.info("run %d (%s) stopped: %s", run_id, name, exc)
     except Exception as exc:
         explained = station.explain(exc) if hasattr(station, "explain") else exc
         status, error = "failed", f"{type(explained).__name__}: {explained}"
         log.error("run %d (%s) failed: %s", run_id, name, error)
     finally:
+        for magnet in magnets:  # the shutdown's ramps to zero are never cut short
+            magnet.should_stop = None
         try:
             procedure.shutdown()
         except Exception as exc:  # never lose the record because clean-up failed

@@ -20,8 +20,10 @@ names the bar a station starts on, else the first.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -31,6 +33,22 @@ from labspin.configfiles import QuantityError, parse_quantity
 #: the longest sample id (it goes into file names, headers and the catalog)
 MAX_ID = 100
 _ID_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def closest_sample(sample_id: Any, ids: Iterable[Any]) -> str | None:
+    """The bar a mistyped ``sample_id`` most likely meant: the one id that differs only
+    in case (``barc-cofe`` for ``barC-cofe``), else the nearest by difflib; None when
+    none is close, or when it is one of ``ids`` already."""
+    ids = [str(i) for i in ids if i is not None]
+    text = str(sample_id).strip()
+    if text in ids:
+        return None
+    same = [i for i in ids if i.casefold() == text.casefold()]
+    if len(same) == 1:
+        return same[0]
+    by_case = {i.casefold(): i for i in ids}
+    close = difflib.get_close_matches(text.casefold(), list(by_case), n=1, cutoff=0.75)
+    return by_case[close[0]] if close else None
 
 
 class _Strict(BaseModel):

@@ -29,7 +29,7 @@ from labspin.configfiles import (
     read_yaml,
 )
 from labspin.notify_settings import NotifySettings
-from labspin.samples import Calibration, Measured, Sample, chip_data  # noqa: F401 (re-exported)
+from labspin.samples import Calibration, Measured, Sample, chip_data, closest_sample  # noqa: F401 (re-exported)
 from labspin.samples import quantity_validator as _quantity
 from labspin.station_lock import address_key
 
@@ -291,8 +291,10 @@ class StationFile(_Strict):
                              "more than once; every bar needs its own id")
         chosen = self.default_sample if self.default_sample is not None else ids[0]
         if chosen not in ids:
+            meant = closest_sample(chosen, ids)
             raise ValueError(f"default_sample: {chosen!r} is not a bar of samples: "
-                             f"({', '.join(ids)})")
+                             f"({', '.join(ids)})"
+                             + (f"; did you mean {meant!r}?" if meant else ""))
         # frozen model: set once here, while it is being validated
         object.__setattr__(self, "sample", self.samples[ids.index(chosen)])
         return self
@@ -308,6 +310,10 @@ class StationFile(_Strict):
             if sample.id == str(sample_id):
                 return sample
         ids = ", ".join(s.id for s in self.chip())
+        meant = closest_sample(sample_id, [s.id for s in self.chip()])
+        if meant:
+            raise StationFileError(f"station '{self.name}' has no sample {str(sample_id)!r}; "
+                                   f"did you mean {meant!r}? (its samples: {ids})")
         raise StationFileError(f"station '{self.name}' has no sample {str(sample_id)!r}; its "
                                f"sample{'s are' if len(self.chip()) > 1 else ' is'} {ids}"
                                + ("" if self.samples else " (list a chip's bars under "

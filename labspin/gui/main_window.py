@@ -51,7 +51,7 @@ class MainWindow(QMainWindow):
         self.make_safe_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
         self.make_safe_action.setToolTip("Stop any run, outputs off, magnets to zero "
                                          "(Ctrl+Shift+S)")
-        self.make_safe_action.triggered.connect(self.station_panel.make_safe)
+        self.make_safe_action.triggered.connect(self.make_safe)
         self.abort_action = QAction("Abort run", self)
         self.abort_action.triggered.connect(session.stop)
         toolbar.addAction(self.make_safe_action)
@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.busy_label)
         self.statusBar().showMessage(f"Data and catalog in {session.catalog.data_dir}")
         session.busy_changed.connect(self._busy_changed)
+        session.safety_report.connect(lambda report: self._busy_changed(session.busy))
         session.run_finished.connect(lambda record: self.runs.refresh())
         self.runs.use_parameters.connect(self.use_run_parameters)
         self.runs.overlay_requested.connect(self.overlay_run)
@@ -79,6 +80,12 @@ class MainWindow(QMainWindow):
     def show_view(self, view: str) -> None:
         """Bring one of VIEWS to the front."""
         self.tabs.setCurrentIndex(VIEWS.index(view))
+
+    def make_safe(self) -> None:
+        """The toolbar's Make safe: the Station view comes to the front, where its message
+        says what was done or what may still be on."""
+        self.show_view("station")
+        self.station_panel.make_safe()
 
     def use_run_parameters(self, record: RunRecord) -> bool:
         """Past runs' "Use these parameters": the run's procedure and parameters in the
@@ -106,8 +113,11 @@ class MainWindow(QMainWindow):
 
     def _busy_changed(self, busy: bool) -> None:
         self.abort_action.setEnabled(busy)
-        self.busy_label.setText("● measuring" if busy else "idle")
-        self.busy_label.setStyleSheet("color:#c62828;" if busy else "color:#1e5631;")
+        unsafe = not busy and bool(self.session.station.hazards)
+        self.busy_label.setText("● measuring" if busy else
+                                "idle, NOT confirmed safe (see Station)" if unsafe else "idle")
+        self.busy_label.setStyleSheet("color:#c62828;" if busy or unsafe
+                                      else "color:#1e5631;")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing stops any run and leaves the station safe before the window goes."""

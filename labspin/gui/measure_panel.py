@@ -35,7 +35,7 @@ from labspin.gui.describe import changed_from_defaults, summary
 from labspin.gui.live_plot import LivePlot
 from labspin.gui.message_bar import MessageBar
 from labspin.gui.parameter_form import FormCheck, ParameterForm, parameter_names
-from labspin.gui.session import RunInfo, StationSession
+from labspin.gui.session import RunInfo, StationSession, safety_sentence
 from labspin.procedures import PROCEDURES, procedure_class
 from labspin.procedures.base import format_duration
 
@@ -407,7 +407,7 @@ class MeasurePanel(QWidget):
 
     def _job_finished(self, outcome: str, error: str) -> None:
         if error:
-            self.message.error(f"The run stopped: {error}. The station was made safe.")
+            self.message.error(f"The run stopped: {error}. " + safety_sentence(self.session))
         was_mine, self._running_here = self._running_here, False
         if was_mine and not self.session.stop_requested:
             self.start_next()

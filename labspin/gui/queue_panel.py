@@ -36,7 +36,7 @@ from labspin.gui.describe import summary
 from labspin.gui.message_bar import MessageBar
 from labspin.gui.queue_builder import QueueBuilder
 from labspin.gui.runs_table import STATUS_COLOURS
-from labspin.gui.session import StationSession, varying_parameters
+from labspin.gui.session import StationSession, safety_sentence, varying_parameters
 from labspin.procedures.base import format_duration
 from labspin.queue_lock import QueueLockError, Runner, current_runner
 from labspin.queue_runner import queue_progress
@@ -320,7 +320,7 @@ class QueuePanel(QWidget):
         complete = self.plan is not None and all(
             self.statuses.get(r.index) == "finished" for r in self.plan.runs)
         if error:
-            self.message.error(f"The queue stopped: {error}. The station was made safe; "
+            self.message.error(f"The queue stopped: {error}. {safety_sentence(self.session)} "
                                "Resume continues at the first unfinished run.")
         elif complete:
             self.message.ok(f"{outcome[:1].upper()}{outcome[1:]}.")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +73,28 @@ class Reading:
     temperature: float = math.nan  # K
     source_on: bool | None = None  # current source output
     errors: list[str] = field(default_factory=list)
+    #: what may still be on after the latest make-safe (a run's shutdown or Make safe),
+    #: one line each as the CLI's WARNING says it; empty when the bench was confirmed safe
+    hazards: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SafetyReport:
+    """How a make-safe ended, as the window reports it.
+
+    ``requested``: Make safe was pressed (else the report comes from the shutdown of a
+    job that ended with the bench not confirmed safe); ``warnings``: what may still be on,
+    one line per instrument (empty: confirmed safe); ``after``: the job that was stopped
+    first ("run 3 aborted"), or "" when the station was idle."""
+
+    requested: bool
+    warnings: tuple[str, ...]
+    after: str = ""
+    when: float = field(default_factory=time.time)
+
+    @property
+    def safe(self) -> bool:
+        return not self.warnings
 
 
 class _Job(QThread):
@@ -101,6 +124,10 @@ class StationSession(QObject):
     queue_run_started = pyqtSignal(int, int)  # queue id, index of the planned run
     queue_run_finished = pyqtSignal(int, object)  # index, RunRecord
     job_finished = pyqtSignal(str, str)  # outcome, error ("" when none)
+    #: a SafetyReport: after Make safe (at once when idle, else when the stopped job has
+    #: ended and the station was made safe again), and after any job that left the bench
+    #: not confirmed safe
+    safety_report = pyqtSignal(object)
     busy_changed = pyqtSignal(bool)
     closing = pyqtSignal()  # the station is about to close: stop polling it
 
@@ -165,11 +192,20 @@ class StationSession(QObject):
         job, self._job = self._job, None
         if job is None:
             return
-        if self._safe_after_job:
-            self._safe_after_job = False
-            self.make_safe()
-        self.busy_changed.emit(False)
+        requested, self._safe_after_job = self._safe_after_job, False
+        if requested or job.error:
+            # the job's own shutdown made the bench safe, or tried to; Make safe asks for
+            # it once more now that nothing else talks to the instruments, and what is
+            # reported is what that second pass found (the failures are the point)
+            with self.lock:
+                warnings = self.station.make_safe()
+        else:
+            warnings = list(self.station.hazards.values())
+        self.busy_changed.emit(False)  # the panels read the bench again
         self.job_finished.emit(job.outcome, job.error or "")
+        if requested or warnings:
+            after = job.outcome or (f"the job failed: {job.error}" if job.error else "")
+            self.safety_report.emit(SafetyReport(requested, tuple(warnings), after))
 
     def run_procedures(self, procedures: Sequence[Any]) -> None:
         """Run ``procedures`` one after the other (configured instances)."""
@@ -244,7 +280,9 @@ class StationSession(QObject):
             self.stop()
             return None
         with self.lock:
-            return self.station.make_safe()
+            warnings = self.station.make_safe()
+        self.safety_report.emit(SafetyReport(True, tuple(warnings)))
+        return warnings
 
     # -- live readings (only when idle) ----------------------------------------------------
     def poll(self) -> Reading | None:
@@ -258,7 +296,7 @@ class StationSession(QObject):
             self.lock.release()
 
     def _read(self) -> Reading:
-        reading = Reading()
+        reading = Reading(hazards=list(self.station.hazards.values()))
         for axis, magnet in self.station.magnets.items():
             try:
                 with self.station.talking_to(f"magnet_{axis}", "a field reading"):
@@ -307,6 +345,14 @@ class StationSession(QObject):
         with self.lock:
             self.station.close()
         self.view_catalog.close()
+
+
+def safety_sentence(session: StationSession) -> str:
+    """What the latest make-safe found, in one sentence for a view's message."""
+    if session.station.hazards:
+        return ("The station is NOT confirmed safe: see the Station view for what may "
+                "still be on.")
+    return "The station was made safe."
 
 
 def varying_parameters(plan: Any) -> dict[str, tuple[str, ...]]:

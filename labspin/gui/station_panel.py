@@ -8,6 +8,7 @@ station belongs to the run (the readings pause rather than interleave VISA traff
 from __future__ import annotations
 
 import math
+import time
 
 from PyQt6.QtCore import QTimer
 from PyQt6.QtGui import QColor, QFont
@@ -25,7 +26,7 @@ from PyQt6.QtWidgets import (
 )
 
 from labspin.gui.message_bar import MessageBar
-from labspin.gui.session import Reading, StationSession
+from labspin.gui.session import Reading, SafetyReport, StationSession
 from labspin.gui.station_limits import limit_rows
 
 
@@ -59,6 +60,7 @@ class StationPanel(QWidget):
         self.check_button.clicked.connect(self.check_instruments)
         self.make_safe_button.clicked.connect(self.make_safe)
         session.busy_changed.connect(self._busy_changed)
+        session.safety_report.connect(self.show_safety)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
         self._timer.start(poll_ms)
@@ -84,6 +86,7 @@ class StationPanel(QWidget):
             live_form.addRow(label, self.live[key])
         for widget in self.live.values():
             widget.setFont(big)
+        self.live["state"].setWordWrap(True)  # what may still be on, in full
         limits_box = QGroupBox("Limits (checked before anything is applied)")
         limits_form = QFormLayout(limits_box)
         self.limit_labels: dict[str, QLabel] = {}  # station-file key -> its value shown
@@ -145,14 +148,24 @@ class StationPanel(QWidget):
         return answers
 
     def make_safe(self) -> None:
-        failures = self.session.make_safe()
-        if failures is None:
+        """Make safe now, or stop the running job and make safe when it has ended: the
+        message then says how it ended (``show_safety``, from the session's report)."""
+        if self.session.make_safe() is None:
             self.message.info("Stopping the run; the station is made safe when it ends.")
-        elif failures:
-            self.message.error("Could not make everything safe: " + "; ".join(failures)
-                               + ". Check the instruments by hand.")
-        else:
-            self.message.ok("Safe: current outputs off, magnets ramped to zero.")
+        self.refresh()
+
+    def show_safety(self, report: SafetyReport) -> None:
+        """The message after a make-safe: what was done, or, one line each as the command
+        line's WARNING says it, what may still be on and what to do."""
+        at = time.strftime("%H:%M:%S", time.localtime(report.when))
+        after = f" after {report.after}" if report.after else ""
+        if report.warnings:
+            self.message.error(f"The station is NOT confirmed safe ({at}{after}):\n"
+                               + "\n".join(f"WARNING: {line}" for line in report.warnings))
+        elif report.requested:
+            self.message.ok(f"Safe ({at}{after}): current, pulse and RF outputs switched "
+                            "off and magnets ramped to zero at the allowed rate, each read "
+                            "back.")
         self.refresh()
 
     # -- live ---------------------------------------------------------------------------
@@ -160,6 +173,7 @@ class StationPanel(QWidget):
         reading = self.session.poll()
         if reading is None:
             self.live["state"].setText("measuring (live readings pause)")
+            self.live["state"].setStyleSheet("")
             return None
         for axis, value in reading.fields.items():
             self.live[f"field_{axis}"].setText(f"{value * 1e3:+.2f} mT")
@@ -169,8 +183,15 @@ class StationPanel(QWidget):
             self.live["source"].setText("ON" if reading.source_on else "off")
             self.live["source"].setStyleSheet("color:#b71c1c;" if reading.source_on
                                               else "color:#1e5631;")
-        self.live["state"].setText("idle" if not reading.errors
-                                   else "; ".join(reading.errors)[:120])
+        state = self.live["state"]
+        if reading.hazards:  # the latest make-safe could not confirm these
+            state.setText("NOT confirmed safe: " + "; ".join(reading.hazards))
+            state.setStyleSheet("color:#b71c1c;")
+        else:
+            state.setText("idle" if not reading.errors else "; ".join(reading.errors)[:120])
+            state.setStyleSheet("" if not reading.errors else "color:#b71c1c;")
+        if reading.hazards and reading.errors:
+            state.setText(state.text() + ". Could not read: " + "; ".join(reading.errors))
         return reading
 
     def _busy_changed(self, busy: bool) -> None:

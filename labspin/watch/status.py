@@ -76,35 +76,68 @@ class StatusSource:
         finally:
             db.close()
 
+    def _snapshot(self) -> dict[str, list[dict[str, Any]]]:
+        """Every catalog read of one page in one read transaction: one moment of the
+        catalog, however the runner writes meanwhile (the catalog is in WAL mode)."""
+        try:
+            db = sqlite3.connect(f"file:{self.catalog_path}?mode=ro", uri=True, timeout=5,
+                                 isolation_level=None)
+        except sqlite3.Error as exc:
+            raise WatchError(f"cannot read {self.catalog_path}: {exc}") from None
+        db.row_factory = sqlite3.Row
+
+        def rows(sql: str, args: tuple = ()) -> list[dict[str, Any]]:
+            return [dict(r) for r in db.execute(sql, args)]
+
+        try:
+            db.execute("BEGIN")
+            out = {
+                "runs": rows(f"SELECT * FROM runs ORDER BY id DESC LIMIT {LAST_RUNS}"),
+                "counts": rows("SELECT status, COUNT(*) AS n FROM runs GROUP BY status"),
+                "queues": rows("SELECT * FROM queues ORDER BY id DESC LIMIT 1"),
+                "running": rows("SELECT * FROM runs WHERE status='running' ORDER BY id DESC "
+                                "LIMIT 1"),
+            }
+            out["queue_runs"] = rows(
+                "SELECT id, queue_index, status, started, finished FROM runs WHERE "
+                "queue_id=? ORDER BY id", (out["queues"][0]["id"],)) if out["queues"] else []
+            db.execute("COMMIT")
+            return out
+        except sqlite3.Error as exc:
+            raise WatchError(f"cannot read {self.catalog_path}: {exc}") from None
+        finally:
+            db.close()
+
     def status(self) -> dict[str, Any]:
         """Everything the page shows, as JSON-ready data (the page waits while the folder
-        has no catalog yet: watch started before the night)."""
+        has no catalog yet: watch started before the night).
+
+        One moment: the bench state is read first, then the whole catalog at once. The
+        runner writes the bench state after the run's end is in the catalog, so the page
+        never shows the bench after a run its catalog part has not seen end (it once said
+        "safe as of end of run 3" above "now run 2")."""
         if not self.catalog_path.is_file():
             return {"data_dir": str(self.data_dir.resolve()), "now": time.time(),
                     "catalog": {"total": 0, "by_status": {}}, "queue": None,
                     "running": None, "bench": None, "last_runs": [],
                     "waiting": f"no run yet in {self.data_dir.resolve()}: this page shows "
                                "the first as soon as it starts"}
-        runs = self._query(f"SELECT * FROM runs ORDER BY id DESC LIMIT {LAST_RUNS}")
-        counts = self._query("SELECT status, COUNT(*) AS n FROM runs GROUP BY status")
-        queues = self._query("SELECT * FROM queues ORDER BY id DESC LIMIT 1")
-        running = self._query("SELECT * FROM runs WHERE status='running' ORDER BY id DESC "
-                              "LIMIT 1")
+        bench = self._bench()
+        snap = self._snapshot()
+        counts, queues, running = snap["counts"], snap["queues"], snap["running"]
         return {
             "data_dir": str(self.data_dir.resolve()),
             "now": time.time(),
             "catalog": {"total": sum(c["n"] for c in counts),
                         "by_status": {c["status"]: c["n"] for c in counts}},
-            "queue": self._queue(queues[0]) if queues else None,
+            "queue": self._queue(queues[0], snap["queue_runs"]) if queues else None,
             "running": self._running(running[0]) if running else None,
-            "bench": self._bench(),
-            "last_runs": [self._last_run(r) for r in runs],
+            "bench": bench,
+            "last_runs": [self._last_run(r) for r in snap["runs"]],
         }
 
     # -- the queue ----------------------------------------------------------------------
-    def _queue(self, queue: dict[str, Any]) -> dict[str, Any]:
-        runs = self._query("SELECT id, queue_index, status, started, finished FROM runs "
-                           "WHERE queue_id=? ORDER BY id", (queue["id"],))
+    def _queue(self, queue: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
         latest: dict[int, dict[str, Any]] = {}
         for run in runs:
             if run["queue_index"] is not None and latest.get(run["queue_index"], {}).get(

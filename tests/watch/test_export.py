@@ -178,3 +178,25 @@ def test_a_header_number_hdf5_cannot_hold_is_kept_as_text_and_nothing_half_writt
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not list(runs["tmp"].glob("*.partial"))
+
+
+def test_the_sample_geometry_has_the_numbers_the_run_used(runs):
+    """A geometry value the station file leaves to labspin (the conducting thickness,
+    from the stack) is null in the snapshot: the export takes the header's number, never
+    an empty string with units of m."""
+    hall = runs["records"][0]
+    assert hall.station["sample"].get("conducting_thickness") is None  # the case at hand
+    out = runs["tmp"] / "geometry.h5"
+    result = CliRunner().invoke(main, ["export", str(hall.id), "--out", str(out),
+                                       "--data-dir", str(runs["data_dir"])])
+    assert result.exit_code == 0, result.output
+    with h5py.File(out, "r") as f:
+        entry = f[f"run_{hall.id:05d}"]
+        header = entry["metadata"].attrs["Conducting thickness"]
+        sample = entry["sample"].attrs
+        assert header > 0
+        assert (sample["conducting_thickness"], sample["conducting_thickness [units]"]) == \
+            (pytest.approx(header), "m")
+        for name in sample:
+            if name.endswith(" [units]"):
+                assert sample[name[:-len(" [units]")]] != "", name
