@@ -70,3 +70,30 @@ def window_with_faults(qtbot, tmp_path):
     yield make
     for catalog in catalogs:
         catalog.close()
+
+
+def hold_the_run_after_rows(session, monkeypatch, rows: int):
+    """Let the running job measure ``rows`` rows, then hold it (its bench clock, in the
+    worker thread) until the test calls the returned ``go_on``: the test acts at a known
+    point of the run instead of racing a virtual-clock run that would otherwise measure
+    thousands of rows (and seconds of CPU) before the window shows the first."""
+    import threading
+
+    from PyQt6.QtCore import Qt
+
+    bench = session.station.bench
+    measured, held, released = [0], threading.Event(), threading.Event()
+    advance = bench.advance
+
+    def count(_row) -> None:  # in the worker thread, as the row is emitted
+        measured[0] += 1
+
+    def hold_then_advance(seconds):  # in the worker thread
+        if measured[0] >= rows and not released.is_set():
+            held.set()
+            released.wait(20)
+        advance(seconds)
+
+    session.row.connect(count, Qt.ConnectionType.DirectConnection)
+    monkeypatch.setattr(bench, "advance", hold_then_advance)
+    return held.is_set, released.set

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from PyQt6.QtCore import Qt
 
 from labspin.cli import main
-from tests.gui.conftest import assert_safe
+from tests.gui.conftest import assert_safe, hold_the_run_after_rows
 
 SHORT_LOOP = {"max_pulse_current": 0.04, "pulse_steps": 10, "pulse_width": 1e-3}
 #: a run far longer than any test waits (16 000 points): it is stopped, never finishes
@@ -47,14 +47,17 @@ def test_switching_loop_runs_from_the_window_and_its_rows_plot(qtbot, window, se
     assert session.catalog.get(record.id).status == "finished"
 
 
-def test_abort_ends_the_run_aborted_with_its_rows_and_a_safe_bench(qtbot, window, session):
+def test_abort_ends_the_run_aborted_with_its_rows_and_a_safe_bench(qtbot, window, session,
+                                                                  monkeypatch):
     panel = window.measure
     panel.select_procedure("SwitchingLoop")
     panel.set_parameters(LONG_LOOP)
+    held, go_on = hold_the_run_after_rows(session, monkeypatch, rows=5)
     panel.run_current()
-    qtbot.waitUntil(lambda: panel.plot.points >= 5, timeout=30_000)
+    qtbot.waitUntil(held, timeout=30_000)
     with qtbot.waitSignal(session.run_finished, timeout=30_000) as finished:
         panel.abort_button.click()
+        go_on()
     wait_idle(qtbot, session)
     record = finished.args[0]
     assert record.status == "aborted"
@@ -105,14 +108,17 @@ def test_make_safe_ramps_the_magnets_down_and_turns_the_source_off(qtbot, window
     assert window.station_panel.live["source"].text() == "off"
 
 
-def test_make_safe_during_a_run_stops_it_and_leaves_the_bench_safe(qtbot, window, session):
+def test_make_safe_during_a_run_stops_it_and_leaves_the_bench_safe(qtbot, window, session,
+                                                                   monkeypatch):
     panel = window.measure
     panel.select_procedure("SwitchingLoop")
     panel.set_parameters(LONG_LOOP)
+    held, go_on = hold_the_run_after_rows(session, monkeypatch, rows=3)
     panel.run_current()
-    qtbot.waitUntil(lambda: panel.plot.points >= 3, timeout=30_000)
+    qtbot.waitUntil(held, timeout=30_000)
     window.make_safe_action.trigger()
     assert window.station_panel.message.level == "info"
+    go_on()
     wait_idle(qtbot, session)
     assert session.catalog.query()[-1].status == "aborted"
     assert_safe(session.station.bench)
