@@ -65,3 +65,20 @@ def angle_scans(params, fields, angles, current: float) -> np.ndarray:
             h = device.harmonic_voltages(current, n_phase=8)
             rows.append((b, a, h.xy_2w, h.xy_1w / current))
     return np.array(rows)
+
+
+def field_sweeps(device, sweep, current: float, n_phase: int = 8):
+    """Noise-free Hayashi sweeps of the device model: for the field along x, then y, the
+    arrays (V_xy^1w, V_xy^2w) at each field of ``sweep``."""
+    out = []
+    for axis in (0, 1):
+        v1, v2 = [], []
+        for b in sweep:
+            field = [0.0, 0.0, 0.0]
+            field[axis] = b
+            device.set_field(field)
+            h = device.harmonic_voltages(current, n_phase=n_phase)
+            v1.append(h.xy_1w)
+            v2.append(h.xy_2w)
+        out.append((np.array(v1), np.array(v2)))
+    return out

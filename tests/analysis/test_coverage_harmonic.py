@@ -22,7 +22,7 @@ from labspin.physics import Device, preset, spin_transport
 from labspin.physics.parameters import OxideCap
 
 from .coverage_sim import assert_calibrated, z_scores
-from .helpers import angle_scans, quiet, torques_by_hand
+from .helpers import angle_scans, field_sweeps, quiet, torques_by_hand
 
 N = 50
 I0 = 4e-3  # A
@@ -124,17 +124,7 @@ def test_hayashi_fields_cover_the_model_torques():
     _, r_phe, r_ahe = readout_terms(params)
     device = Device(params, seed=0, initial_state=1)
     sweep = np.linspace(-6e-3, 6e-3, 25)
-    clean = []
-    for axis in (0, 1):
-        v1, v2 = [], []
-        for b in sweep:
-            field = [0.0, 0.0, 0.0]
-            field[axis] = b
-            device.set_field(field)
-            h = device.harmonic_voltages(1e-3, n_phase=8)
-            v1.append(h.xy_1w)
-            v2.append(h.xy_2w)
-        clean.append((np.array(v1), np.array(v2)))
+    clean = field_sweeps(device, sweep, 1e-3)
     # the truth at the bar's temperature with I_0 flowing (2.4 K above the stage): the
     # exact fit resolves the 0.4 % that separates it from the stage temperature's
     truth = spin_transport(params, device.temperature(1e-3))

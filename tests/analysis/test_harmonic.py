@@ -16,7 +16,7 @@ from labspin.analysis.models.harmonic import (
 from labspin.physics import Device, preset
 from labspin.physics.properties import properties_at
 
-from .helpers import COVERAGE, N_SEEDS, coverage, quiet
+from .helpers import COVERAGE, N_SEEDS, coverage, field_sweeps, quiet
 
 # -- perpendicular magnet: Hayashi et al. (2014) -------------------------------------------
 
@@ -40,17 +40,9 @@ def pma_sweeps(request):
     device = Device(params, seed=0, initial_state=state)
     rng = np.random.default_rng(5 + state)
     sweeps = []
-    for axis in (0, 1):
-        v1, v2 = [], []
-        for b in SWEEP:
-            field = [0.0, 0.0, 0.0]
-            field[axis] = b
-            device.set_field(field)
-            h = device.harmonic_voltages(I0_PMA, n_phase=8)
-            v1.append(h.xy_1w)
-            v2.append(h.xy_2w)
-        sweeps += [SWEEP, np.array(v1) + rng.normal(0, SIGMA_1W, SWEEP.size),
-                   np.array(v2) + rng.normal(0, SIGMA_2W, SWEEP.size)]
+    for v1, v2 in field_sweeps(device, SWEEP, I0_PMA):
+        sweeps += [SWEEP, v1 + rng.normal(0, SIGMA_1W, SWEEP.size),
+                   v2 + rng.normal(0, SIGMA_2W, SWEEP.size)]
     assert device.mean_state == state
     return params, state, sweeps
 

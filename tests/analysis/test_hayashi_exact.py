@@ -12,7 +12,7 @@ from labspin.analysis.models.harmonic_perpendicular import hayashi_v1w, hayashi_
 from labspin.physics import Device, spin_transport
 from labspin.physics.quasistatic import FieldTerms, equilibrium
 
-from .helpers import COVERAGE, N_SEEDS, coverage, quiet
+from .helpers import COVERAGE, N_SEEDS, coverage, field_sweeps, quiet
 
 SIGMA = np.array([0.0, 1.0, 0.0])
 Z = np.array([0.0, 0.0, 1.0])
@@ -73,17 +73,7 @@ def bench_sweeps(params, field_max: float, i0: float, state: int = 1, n: int = 2
     ``state``), and the truth at the bar's temperature with I_0 flowing."""
     device = Device(params, seed=0, initial_state=state)
     sweep = np.linspace(-field_max, field_max, n)
-    clean = []
-    for axis in (0, 1):
-        v1, v2 = [], []
-        for b in sweep:
-            field = [0.0, 0.0, 0.0]
-            field[axis] = b
-            device.set_field(field)
-            h = device.harmonic_voltages(i0, n_phase=16)
-            v1.append(h.xy_1w)
-            v2.append(h.xy_2w)
-        clean.append((sweep, np.array(v1), np.array(v2)))
+    clean = [(sweep, v1, v2) for v1, v2 in field_sweeps(device, sweep, i0, n_phase=16)]
     assert device.mean_state == state
     return clean, spin_transport(params, device.temperature(i0))
 
