@@ -72,6 +72,7 @@ class Reading:
     fields: dict[str, float] = field(default_factory=dict)  # T, per magnet axis
     temperature: float = math.nan  # K
     source_on: bool | None = None  # current source output
+    rf_on: bool | None = None  # RF generator output (ST-FMR stations)
     errors: list[str] = field(default_factory=list)
     #: what may still be on after the latest make-safe (a run's shutdown or Make safe),
     #: one line each as the CLI's WARNING says it; empty when the bench was confirmed safe
@@ -314,6 +315,14 @@ class StationSession(QObject):
                     reading.source_on = bool(source.source_enabled)
             except Exception as exc:
                 reading.errors.append(f"source: {exc}")
+        if self.station.has("rf_source"):
+            from labspin.drivers.agilent8257d import rf_enabled
+
+            try:
+                with self.station.talking_to("rf_source", "a query of its output") as rf:
+                    reading.rf_on = rf_enabled(rf)
+            except Exception as exc:
+                reading.errors.append(f"rf_source: {exc}")
         return reading
 
     def _temperature(self) -> float:

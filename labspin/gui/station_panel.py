@@ -80,8 +80,10 @@ class StationPanel(QWidget):
         for axis in station.magnets:
             self.live[f"field_{axis}"] = QLabel("—")
             live_form.addRow(f"Field {axis}", self.live[f"field_{axis}"])
-        for key, label in (("temperature", "Stage temperature"),
-                           ("source", "Current source output"), ("state", "Station")):
+        outputs = [("source", "Current source output")] + (
+            [("rf", "RF output")] if station.has("rf_source") else [])
+        for key, label in (("temperature", "Stage temperature"), *outputs,
+                           ("state", "Station")):
             self.live[key] = QLabel("—")
             live_form.addRow(label, self.live[key])
         for widget in self.live.values():
@@ -179,10 +181,10 @@ class StationPanel(QWidget):
             self.live[f"field_{axis}"].setText(f"{value * 1e3:+.2f} mT")
         self.live["temperature"].setText(
             f"{reading.temperature:.2f} K" if math.isfinite(reading.temperature) else "—")
-        if reading.source_on is not None:
-            self.live["source"].setText("ON" if reading.source_on else "off")
-            self.live["source"].setStyleSheet("color:#b71c1c;" if reading.source_on
-                                              else "color:#1e5631;")
+        for key, on in (("source", reading.source_on), ("rf", reading.rf_on)):
+            if on is not None and key in self.live:
+                self.live[key].setText("ON" if on else "off")
+                self.live[key].setStyleSheet("color:#b71c1c;" if on else "color:#1e5631;")
         state = self.live["state"]
         if reading.hazards:  # the latest make-safe could not confirm these
             state.setText("NOT confirmed safe: " + "; ".join(reading.hazards))

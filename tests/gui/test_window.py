@@ -96,16 +96,23 @@ def test_a_value_outside_the_station_limits_is_refused_and_nothing_runs(window, 
 
 
 def test_make_safe_ramps_the_magnets_down_and_turns_the_source_off(qtbot, window, session):
+    from labspin.simulated_instruments import rf
+
     station = session.station
     station.magnet("y").ramp_to(0.05)
     station["source"].source_current = 1e-3
     station["source"].source_enabled = True
+    station["rf_source"].output_enabled = True
+    assert rf.outputs(station.bench)  # the bench's own RF reaches the bar
     reading = window.station_panel.refresh()
     assert reading.fields["y"] == pytest.approx(0.05, abs=1e-3) and reading.source_on
+    assert reading.rf_on and window.station_panel.live["rf"].text() == "ON"
     window.station_panel.make_safe_button.click()
     assert window.station_panel.message.level == "ok"
     assert_safe(station.bench)
+    assert not rf.outputs(station.bench)
     assert window.station_panel.live["source"].text() == "off"
+    assert window.station_panel.live["rf"].text() == "off"
 
 
 def test_make_safe_during_a_run_stops_it_and_leaves_the_bench_safe(qtbot, window, session,
