@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labspin.analysis.correlation_model import bar_model
+from labspin.analysis.correlation_model import bar_model, finite_number
 from labspin.analysis.formatting import reason_of, verdict_of
 from labspin.analysis.stages import StageError, _combine
 from labspin.analysis.verdicts import LEVELS, OK, POOR, UNDETERMINED, is_undetermined
@@ -187,14 +187,6 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _number(value: Any) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
-
-
 def _header(row: dict, label: str) -> Any:
     """A header entry of a summary row by its label, whatever its unit suffix."""
     for prefix in ("meta: ", "param: "):
@@ -230,12 +222,12 @@ def _from_run(row: dict, key: str) -> Value:
         why = "; ".join(reasons) or (f"the fit gives no {column}: "
                                      f"{_text(row.get('note')) or 'see its run'}")
         return Value(verdict=UNDETERMINED, reason=why, runs=1)
-    value, err = float(row[column]), _number(row.get(f"{column}_stderr"))
+    value, err = float(row[column]), finite_number(row.get(f"{column}_stderr"))
     if err is None:
         return Value(verdict=UNDETERMINED, reason=f"{column}: no sigma", runs=1)
     if key == "j_c":
-        width = _number(_header(row, "Bar width"))
-        thickness = _number(_header(row, "Conducting thickness"))
+        width = finite_number(_header(row, "Bar width"))
+        thickness = finite_number(_header(row, "Conducting thickness"))
         if not (width and thickness):
             return Value(verdict=UNDETERMINED, runs=1,
                          reason="no bar width or conducting thickness in the run header")
@@ -264,11 +256,11 @@ def _combined(values: list[Value]) -> Value:
 def _pulse_width(rows: list[dict], notes: list[str]) -> tuple[float | None, list[dict]]:
     """The switching loops at the most common pulse width (J_c depends on it)."""
     loops = [r for r in rows if r.get("kind") == "switching_loop"]
-    widths = Counter(_number(_header(r, "Pulse width")) for r in loops)
+    widths = Counter(finite_number(_header(r, "Pulse width")) for r in loops)
     if not widths:
         return None, rows
     width = widths.most_common(1)[0][0]
-    left = [r for r in loops if _number(_header(r, "Pulse width")) != width]
+    left = [r for r in loops if finite_number(_header(r, "Pulse width")) != width]
     if left:
         notes.append(f"{len(left)} switching loop(s) at another pulse width than "
                      f"{width:g} s left out (J_c depends on it)")
@@ -313,7 +305,7 @@ def correlation_stage(summary: pd.DataFrame, control: str | None = None,
         sample = _text(row.get("meta: Sample")) or "(no sample id)"
         bar = bars.setdefault(sample, {"thickness": None, "header": {}, "alpha": [],
                                        "xi_dl": [], "j_c": []})
-        thickness = _number(_header(row, "AFMI thickness"))
+        thickness = finite_number(_header(row, "AFMI thickness"))
         bar["thickness"] = bar["thickness"] or thickness
         for label in ("Bench", "Bar width", "Bar length", "AFMI thickness",
                       "Stage temperature"):

@@ -70,7 +70,8 @@ def _critical_density(params: DeviceParameters, pulse_width: float) -> float:
     return current / area
 
 
-def _number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """``value`` as a finite float, or None (text, None, NaN, inf)."""
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -93,10 +94,10 @@ def bar_model(header: dict[str, Any]) -> BarModel:
         return BarModel(None, f"the simulated device {match['name']!r} is not a preset "
                               "(a device file): no model value from the header alone")
     params = preset(match["name"])
-    width, length = _number(header.get("Bar width")), _number(header.get("Bar length"))
+    width, length = finite_number(header.get("Bar width")), finite_number(header.get("Bar length"))
     if width and length:
         params = params.with_(hall_bar=params.hall_bar.with_(width=width, length=length))
-    thickness = _number(header.get("AFMI thickness"))
+    thickness = finite_number(header.get("AFMI thickness"))
     if thickness:
         for side in ("top", "bottom"):
             layer = getattr(params, side)
@@ -106,7 +107,7 @@ def bar_model(header: dict[str, Any]) -> BarModel:
                 except ValueError as exc:
                     return BarModel(None, f"AFMI thickness {thickness:g} m: {exc}")
                 break
-    stage = _number(header.get("Stage temperature"))
+    stage = finite_number(header.get("Stage temperature"))
     if stage:
         params = params.with_(thermal=params.thermal.with_(stage_temperature=stage))
     if params.stack_label != match["stack"]:
