@@ -154,7 +154,8 @@ def fit_least_squares(model: Callable[..., np.ndarray], data: np.ndarray,
                       weights: np.ndarray | None = None,
                       scale_covar: bool = True, title: str = "",
                       max_nfev: int | None = None,
-                      gradient: Callable[..., dict[str, np.ndarray]] | None = None,
+                      gradient: Callable[..., dict[str, np.ndarray] | np.ndarray] | None = None,
+                      gradient_columns: Iterable[str] | None = None,
                       covariance: bool = True) -> LeastSquaresFit:
     """Least squares of ``model(**params) - data`` (times ``weights``).
 
@@ -164,7 +165,9 @@ def fit_least_squares(model: Callable[..., np.ndarray], data: np.ndarray,
     model takes the parameters as keywords (bind the independent variables first, e.g.
     with a lambda) and returns an array like ``data``. ``gradient``, called like the
     model, may give the model's derivatives {name: d model / d name}: MINPACK then takes
-    them instead of finite differences (far fewer model evaluations). ``covariance=False``
+    them instead of finite differences (far fewer model evaluations); with
+    ``gradient_columns`` it returns instead one 2-D array, a column per name given there
+    (a compiled Jacobian, say). ``covariance=False``
     leaves the covariance to the caller (None here; a sandwich estimate, say).
     """
     names = list(params)
@@ -201,11 +204,15 @@ def fit_least_squares(model: Callable[..., np.ndarray], data: np.ndarray,
     if varied:
         if data.size < len(varied):
             raise ValueError(f"{len(varied)} free parameters and only {data.size} points")
+        columns = None if gradient_columns is None else list(gradient_columns)
+        picked = None if columns is None else np.array([columns.index(n) for n in varied])
+
         def derivative(q: np.ndarray) -> np.ndarray:
             natural_q = natural(q)
             current.update(zip(varied, natural_q, strict=True))
             parts = gradient(**current)
-            d = np.column_stack([parts[n] for n in varied])
+            d = parts[:, picked] if picked is not None else \
+                np.column_stack([parts[n] for n in varied])
             d = d * np.where(logged_arr, natural_q - floor, 1.0)  # d/dq of a logged one
             return d if w is None else d * w[:, None]
 

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import chi2
+from scipy.special import chdtri
 from uncertainties import UFloat
 
 from labspin.analysis.models._lsq import LeastSquaresFit
@@ -44,7 +44,6 @@ class LoopFit:
     :mod:`.thresholds`), its correlated parameters and what went into the errors."""
 
     fit: LeastSquaresFit
-    params: dict[str, UFloat | float]
     shape: str
     sweep_step: float
     noise: float  # read noise of one point, signal units
@@ -58,6 +57,11 @@ class LoopFit:
     branch: np.ndarray = field(default_factory=lambda: np.zeros(0))  # +1 up, -1 down
     #: points left out of the fit: caught half way through a transition the fit pins
     excluded: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    @property
+    def params(self) -> dict[str, UFloat | float]:
+        """The fitted parameters as ``uncertainties`` numbers with their covariance."""
+        return self.fit.ufloats()
 
 
 def bracketing_gap(x: np.ndarray, branch: np.ndarray, sign: int, centre: float,
@@ -113,7 +117,7 @@ def dispersion_floor(phi: float, dof: float, smallest: float) -> float:
     loop showed between its levels (it has at least 1/smallest regions)."""
     if not (dof >= 1 and math.isfinite(phi)):
         return 0.0
-    bound = phi * dof / float(chi2.ppf(ENOUGH_REGIONS_CONFIDENCE, dof))
+    bound = phi * dof / float(chdtri(dof, 1.0 - ENOUGH_REGIONS_CONFIDENCE))  # chi2 ppf
     return min(bound, smallest) if math.isfinite(smallest) else bound
 
 

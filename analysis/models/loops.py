@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from uncertainties import UFloat, ufloat
 
 from labspin.analysis.models._common import (
     DataError,
@@ -29,6 +30,7 @@ from labspin.analysis.models._common import (
     summarize,
     with_verdict,
 )
+from labspin.analysis.models._loop_kernels import JACOBIAN_COLUMNS, loop_jacobian
 from labspin.analysis.models._lsq import LeastSquaresFit, fit_least_squares
 from labspin.analysis.models.loop_checks import judge_loop
 from labspin.analysis.models.loop_errors import (
@@ -51,7 +53,6 @@ from labspin.analysis.models.loop_shapes import (
     sweep_step_of,
 )
 from labspin.analysis.models.thresholds import (
-    activated_loop_gradient,
     half_reversal_shift,
     staircase_share,
 )
@@ -154,8 +155,12 @@ def _least_squares(x, y, branch, start, shape, step_x, sigma, fix_slope):
 
     gradient = None
     if shape == "activation":
-        def gradient(**p):
-            return activated_loop_gradient(x, branch, **p, **extra)
+        up = np.asarray(branch) > 0
+        jac = np.empty((x.size, len(JACOBIAN_COLUMNS)))
+
+        def gradient(*, offset, slope, step, center_up, center_down, width_up, width_down):
+            return loop_jacobian(x, up, step, center_up, center_down, width_up,
+                                 width_down, step_x, jac)
 
     params = dict(start)
     for name in ("width_up", "width_down"):
@@ -189,6 +194,7 @@ def _least_squares(x, y, branch, start, shape, step_x, sigma, fix_slope):
             weights = np.where(excluded, 0.0, 1.0 if weights is None else weights)
         fit = fit_least_squares(model, y, params, vary=vary, lower=lower, weights=weights,
                                 scale_covar=sigma is None, title=title, gradient=gradient,
+                                gradient_columns=JACOBIAN_COLUMNS,
                                 covariance=shape != "activation")
         params = dict(fit.values)
         stuck = [n for n in lower if fit.values[n] < 1.5 * floor]
@@ -243,19 +249,27 @@ def fit_loop(x, signal, branch=None, *, sigma=None, shape: str = "activation",
     fit, weights, pinned, excluded = _least_squares(x, y, branch, start, shape, step_x,
                                                     sigma, fix_slope)
     noise = _read_noise(fit, branch, sigma, excluded)
-    out = LoopFit(fit=fit, params={}, shape=shape, sweep_step=step_x, noise=noise,
+    out = LoopFit(fit=fit, shape=shape, sweep_step=step_x, noise=noise,
                   unresolved=pinned, x=x, branch=np.asarray(branch), excluded=excluded)
     if shape == "activation":
         activation_covariance(out, x, y, branch, weights)
         if out.used_dispersion > 0:
             levels_reweighted(out, x, y, branch, sigma)
     add_threshold_terms(out, x_calibration)
-    out.params = out.fit.ufloats()
     return out
 
 
-def loop_quantities(p: dict, shape: str, sweep_step: float | None = None) -> dict:
-    """Physical quantities of a fitted loop from its correlated parameters."""
+def loop_quantities(loop: LoopFit) -> dict[str, UFloat | float]:
+    """Physical quantities of a fitted loop, each with the sigma the parameters'
+    covariance gives it: g C g' for its gradient g over the fitted parameters (the
+    quantities are linear in them but the squareness, linearised by forward
+    differences), so the correlations between the parameters count in full. Each comes
+    out as an ``uncertainties`` number of its own: they are reported one by one, and
+    whatever is derived from them later (a current density, an energy, a switching
+    ratio) rests on one of them alone. A quantity of fixed parameters only is a float;
+    without a covariance its sigma is NaN."""
+    fit, shape, sweep_step = loop.fit, loop.shape, loop.sweep_step
+    v = fit.values
 
     def remanence(cu, cd, wu, wd):
         if shape == "activation":
@@ -265,38 +279,53 @@ def loop_quantities(p: dict, shape: str, sweep_step: float | None = None) -> dic
         s_up = smooth_step(0.0, cu, wu, shape)
         return float(0.5 * (s_down - s_up))
 
-    # squareness to first order in the correlated parameters (forward differences)
     names = ("center_up", "center_down", "width_up", "width_down")
-    at = [_nominal(p[n]) for n in names]
-    base = remanence(*at)
-    squareness = base
+    at = [v[n] for n in names]
+    squareness = remanence(*at)
+    square_gradient = {}
     for i, name in enumerate(names):
-        if hasattr(p[name], "std_dev"):
+        if name in fit.var_names:
             h = 1e-7 * max(abs(at[i]), 1e-12)
             moved = list(at)
             moved[i] += h
-            squareness = squareness + (remanence(*moved) - base) / h * (p[name] - at[i])
+            square_gradient[name] = (remanence(*moved) - squareness) / h
 
-    magnitude = p["step"] * (1.0 if _nominal(p["step"]) >= 0 else -1.0)
-    return {
-        "step": p["step"],
-        "half_step": 0.5 * p["step"],
-        "level_high": p["offset"] + 0.5 * magnitude,
-        "level_low": p["offset"] - 0.5 * magnitude,
-        "offset": p["offset"],
-        "slope": p["slope"],
-        "center_up": p["center_up"],
-        "center_down": p["center_down"],
-        "width_up": p["width_up"],
-        "width_down": p["width_down"],
-        "bias": 0.5 * (p["center_up"] + p["center_down"]),
-        "half_width": 0.5 * (p["center_up"] - p["center_down"]),
-        "squareness": squareness,
+    sign = 1.0 if v["step"] >= 0 else -1.0
+    linear = {  # name: (value, {parameter: d value / d parameter})
+        "step": (v["step"], {"step": 1.0}),
+        "half_step": (0.5 * v["step"], {"step": 0.5}),
+        "level_high": (v["offset"] + 0.5 * sign * v["step"], {"offset": 1.0,
+                                                               "step": 0.5 * sign}),
+        "level_low": (v["offset"] - 0.5 * sign * v["step"], {"offset": 1.0,
+                                                              "step": -0.5 * sign}),
+        "offset": (v["offset"], {"offset": 1.0}),
+        "slope": (v["slope"], {"slope": 1.0}),
+        **{n: (v[n], {n: 1.0}) for n in names},
+        "bias": (0.5 * (v["center_up"] + v["center_down"]), {"center_up": 0.5,
+                                                             "center_down": 0.5}),
+        "half_width": (0.5 * (v["center_up"] - v["center_down"]), {"center_up": 0.5,
+                                                                   "center_down": -0.5}),
+        "squareness": (squareness, square_gradient),
     }
-
-
-def _nominal(value) -> float:
-    return float(getattr(value, "nominal_value", value))
+    index = {n: i for i, n in enumerate(fit.var_names)}
+    gradients = np.zeros((len(linear), len(index)))
+    for row, (_, gradient) in enumerate(linear.values()):
+        for name, d in gradient.items():
+            if name in index:
+                gradients[row, index[name]] = d
+    covar = fit.covar
+    if covar is None or not np.all(np.isfinite(covar)):
+        variance = np.full(len(linear), math.nan)
+    else:
+        variance = np.einsum("ij,jk,ik->i", gradients, covar, gradients)
+    out: dict[str, UFloat | float] = {}
+    for row, (name, (value, _)) in enumerate(linear.items()):
+        if not np.any(gradients[row]) or variance[row] == 0:
+            out[name] = float(value)  # fixed parameters only (or no spread): exact
+        else:
+            out[name] = ufloat(float(value), math.sqrt(max(variance[row], 0.0))
+                               if math.isfinite(variance[row]) else math.nan)
+    return out
 
 
 def loop_extras(loop: LoopFit) -> dict:
@@ -327,7 +356,7 @@ def fit_hysteresis_loop(field, signal, branch=None, *, sigma=None, shape: str = 
     x = as_array(field, "field")
     loop = fit_loop(x, signal, branch, sigma=sigma, shape=shape, fix_slope=fix_slope,
                     x_calibration=field_calibration)
-    q = loop_quantities(loop.params, shape, loop.sweep_step)
+    q = loop_quantities(loop)
     named = {
         "b_c_plus": q["center_up"], "b_c_minus": q["center_down"],
         "exchange_bias": q["bias"], "coercivity": q["half_width"],

@@ -92,7 +92,7 @@ def fit_switching_loop(current, signal, branch=None, *, width: float, thickness:
     if (resistance is None) != (pulse_width is None):
         raise DataError("give both resistance and pulse_width for the switching energy")
     loop = fit_loop(current, signal, branch, sigma=sigma, shape=shape, fix_slope=fix_slope)
-    q = loop_quantities(loop.params, shape, loop.sweep_step)
+    q = loop_quantities(loop)
     i_plus, i_minus = q["center_up"], q["center_down"]
     named = {
         "i_c_plus": i_plus, "i_c_minus": i_minus, "i_c_shift": q["bias"],

@@ -60,7 +60,9 @@ import functools
 import math
 
 import numpy as np
-from scipy.stats import t as student_t
+from scipy.special import stdtrit
+
+from labspin.analysis.models._loop_kernels import hazard_newton
 
 LN2 = math.log(2.0)
 LOG_LN2 = math.log(LN2)
@@ -79,6 +81,9 @@ def staircase_share(x, center, width, sweep_step, direction: int = 1):
     g = -math.expm1(-ks) if ks < 700 else 1.0
     # the Gumbel centre lies half the shift (half_reversal_shift) beyond ``center``
     half_shift = -0.5 * math.log(g) if g > 0 else 350.0  # in units of the width
+    if isinstance(x, float):  # one point (a remanence): without numpy's call overhead
+        return -math.expm1(-LN2 * math.exp(min(direction * k * (x - center) - half_shift,
+                                                50.0)) / g)
     u = np.minimum(direction * k * (np.asarray(x, dtype=float) - center) - half_shift, 50.0)
     return -np.expm1(-LN2 * np.exp(u) / g)
 
@@ -154,8 +159,9 @@ def activated_loop_gradient(x, branch, offset=0.0, slope=0.0, step=1.0, center_u
 def segments(branch: np.ndarray) -> list[np.ndarray]:
     """Indices of each run of consecutive points on one branch, in measured order."""
     branch = np.asarray(branch)
-    cuts = np.flatnonzero(np.diff(branch) != 0) + 1
-    return np.split(np.arange(branch.size), cuts)
+    bounds = [0, *(np.flatnonzero(branch[1:] != branch[:-1]) + 1).tolist(), branch.size]
+    index = np.arange(branch.size)
+    return [index[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def reversed_share(y: np.ndarray, x: np.ndarray, sign: int, values: dict) -> np.ndarray:
@@ -190,23 +196,9 @@ def _hazard_fit(x, share, sign, center, width, noise_share, sweep_step):
     c = center + sign * 0.5 * half_reversal_shift(width, sweep_step)
     phi = _pearson_dispersion(observed, single_step_probability(xs, c, width, sign), risk,
                               noise_var)
-    for _ in range(6):  # damped Gauss-Newton on (c, log k); 1/n needs no precision
-        u = np.minimum(sign * k * (xs - c), 5.0)
-        e = LN2 * np.exp(u)
-        p = -np.expm1(-e)
-        dp = np.exp(-e) * e
-        w = 1.0 / (phi * p * (1 - p) / risk + noise_var)
-        j0, j1, r = dp * (-sign * k), dp * u, observed - p
-        a00, a01, a11 = float(w @ (j0 * j0)), float(w @ (j0 * j1)), float(w @ (j1 * j1))
-        b0, b1 = float(w @ (j0 * r)), float(w @ (j1 * r))
-        det = a00 * a11 - a01 * a01
-        if not det > 0:
-            break
-        d_c = min(max((a11 * b0 - a01 * b1) / det, -2 / k), 2 / k)
-        d_log_k = min(max((a00 * b1 - a01 * b0) / det, -0.5), 0.5)
-        c, k = c + d_c, k * math.exp(d_log_k)
-        if abs(d_c) * k < 1e-4 and abs(d_log_k) < 1e-4:
-            break
+    # six damped Gauss-Newton steps at most on (c, log k), compiled: 1/n needs no precision
+    c, k = hazard_newton(xs, risk, observed, noise_var, float(sign), float(c), float(k),
+                         float(phi))
     p = single_step_probability(xs, c, 1.0 / k, sign)
     informative = (p > _INFORMATIVE[0]) & (p < _INFORMATIVE[1])
     binomial = p * (1 - p) / risk
@@ -270,8 +262,8 @@ def reversal_dispersion(x, y, branch, values: dict, noise: float, sweep_step: fl
 
 @functools.lru_cache(maxsize=256)
 def _t_widening(dof: float) -> float:
-    one = student_t.ppf(0.841345, dof) / 1.0
-    two = student_t.ppf(0.97725, dof) / 2.0
+    one = stdtrit(dof, 0.841345) / 1.0  # Student-t quantiles
+    two = stdtrit(dof, 0.97725) / 2.0
     return float(math.sqrt(one * two))
 
 

@@ -21,3 +21,15 @@ def test_share_and_its_derivatives_stay_finite_for_a_width_far_above_the_step():
                - staircase_share(x, 0.001 - h, 0.002, 0.001, 1)) / (2 * h)
     assert np.allclose(d_center, numeric, rtol=1e-5, atol=1e-6)
     assert math.isclose(float(f[4]), float(staircase_share(x, 0.001, 0.002, 0.001, 1)[4]))
+
+
+def test_the_compiled_jacobian_stays_finite_for_a_width_far_above_the_step():
+    """The fit's own Jacobian (the compiled kernel) as the numpy form above."""
+    from labspin.analysis.models._loop_kernels import loop_jacobian
+
+    x = np.concatenate([np.linspace(-0.03, 0.03, 9), np.linspace(0.03, -0.03, 9)])
+    up = np.arange(x.size) < 9
+    for width in (1e3, 1e14, 1e300):
+        jac = loop_jacobian(x, up, 1.0, 0.0, 0.0, width, width, 3.75e-3,
+                            np.empty((x.size, 7)))
+        assert np.all(np.isfinite(jac[:, :5])), width  # levels and centres
