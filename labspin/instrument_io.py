@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import logging
 import re
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
@@ -319,6 +320,19 @@ def guard(instrument: Any, role: str, log: ExchangeLog) -> Any:
         object.__setattr__(obj, "_labspin_role", role)
         object.__setattr__(obj, "_labspin_log", log)
     return instrument
+
+
+def keep_one_null_handler(instrument: Any) -> None:
+    """pymeasure's Adapter adds a NullHandler to its logger, shared by every instrument of
+    a driver, each time an instrument is opened: a process that opens stations again
+    and again (the window, a night's queue, the tests) grows that list without end, and
+    adding to it, or logging through it, walks it all. One is all it needs."""
+    logger = getattr(getattr(instrument, "adapter", None), "log", None)
+    if not isinstance(logger, logging.Logger):
+        return
+    nulls = [h for h in logger.handlers if type(h) is logging.NullHandler]
+    for handler in nulls[1:]:
+        logger.removeHandler(handler)
 
 
 # -- names ------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ current outputs off, pulse generator off, magnets ramped to zero at the allowed 
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import itertools
 import logging
 import signal
@@ -32,6 +34,7 @@ from labspin.instrument_io import (  # noqa: F401  (re-exported: the station's e
     InstrumentTimeout,
     StationError,
     guard,
+    keep_one_null_handler,
 )
 from labspin.station_guard import StationGuard, station_guard  # noqa: F401 (re-exported)
 from labspin.station_keys import file_key, option_at_fault
@@ -78,13 +81,12 @@ def default_sim_config(preset: Any = "py-nio", seed: int = 0) -> StationFile:
 
 
 def _default_sim_data() -> dict[str, Any]:
-    import yaml
-
     from labspin.simulated_instruments.layout import DEFAULT_INSTRUMENTS
 
     path = EXAMPLES / "station-sim.yaml"
     if path.is_file():
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        stat = path.stat()
+        return copy.deepcopy(_example_station(path, stat.st_mtime_ns, stat.st_size))
     # installed without the examples folder: the default layout, generous limits
     instruments = {s.name: {"driver": s.driver, "resource": s.resource, "wiring": s.wiring}
                    for s in DEFAULT_INSTRUMENTS if not s.name.startswith(("magnet", "gauss"))}
@@ -98,6 +100,15 @@ def _default_sim_data() -> dict[str, Any]:
                        "max_field": {"x": 0.5, "y": 0.5, "z": 0.3}, "max_ramp_rate": 0.5,
                        "max_pulse_width": 0.01, "max_pulse_energy": 1e-3,
                        "max_rf_power": 15.0, "rf_frequency_range": [1e9, 20e9]}}
+
+
+@functools.lru_cache(maxsize=4)
+def _example_station(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
+    """examples/station-sim.yaml parsed once per version of the file (every simulated
+    station starts from it; the pure-Python YAML parser took about 12 ms each time)."""
+    from labspin.configfiles import load_yaml_text
+
+    return load_yaml_text(path.read_text(encoding="utf-8"), str(path), StationFileError)
 
 
 class _Talking:
@@ -212,6 +223,7 @@ class Station:
                                         module=r"pymeasure\.")
                 instrument = cls(entry.resource, visa_library=self._visa_library(entry),
                                  **entry.options)
+            keep_one_null_handler(instrument)
             idn = instrument.ask("*IDN?").strip()
         except Exception as exc:  # pyvisa, serial and OS errors all mean the same here
             key = file_key(role)

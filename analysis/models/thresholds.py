@@ -57,6 +57,7 @@ What the uncertainty of x_50 contains (README, "What each sigma contains"):
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 import numpy as np
@@ -161,7 +162,7 @@ def segments(branch: np.ndarray) -> list[np.ndarray]:
     branch = np.asarray(branch)
     bounds = [0, *(np.flatnonzero(branch[1:] != branch[:-1]) + 1).tolist(), branch.size]
     index = np.arange(branch.size)
-    return [index[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [index[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def reversed_share(y: np.ndarray, x: np.ndarray, sign: int, values: dict) -> np.ndarray:

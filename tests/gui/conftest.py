@@ -57,7 +57,7 @@ def window_with_faults(qtbot, tmp_path):
 
     def make(faults: dict):
         examples = Path(__file__).resolve().parents[2] / "examples"
-        data = yaml.safe_load((examples / "station-sim.yaml").read_text())
+        data = yaml.load((examples / "station-sim.yaml").read_text(), Loader=yaml.CSafeLoader)
         data["sim"]["faults"] = faults
         path = tmp_path / "station.yaml"
         path.write_text(yaml.safe_dump(data))

@@ -26,7 +26,7 @@ def chip_window(qtbot, catalog, tmp_path):
     from labspin.gui.main_window import MainWindow
     from labspin.gui.session import StationSession
 
-    data = yaml.safe_load((EXAMPLES / "station-chip.yaml").read_text())
+    data = yaml.load((EXAMPLES / "station-chip.yaml").read_text(), Loader=yaml.CSafeLoader)
     data["samples"][1]["width"] = "1 um"  # chip7-NiO3: a narrow bar
     path = tmp_path / "chip.yaml"
     path.write_text(yaml.safe_dump(data))

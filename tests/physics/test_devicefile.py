@@ -189,7 +189,8 @@ def test_layers_can_be_removed_replaced_or_recognised_by_their_keys():
           "interface_conductance": 1e15}
     assert isinstance(load_device({"base": "py-nio", "bottom": pt}).bottom, HeavyMetal)
     fm = device_yaml(preset("py-nio")).split("ferromagnet:")[1].split("bottom:")[0]
-    no_base = yaml.safe_load("ferromagnet:" + fm)  # no base: a layer's keys say what it is
+    no_base = yaml.load("ferromagnet:" + fm,
+                        Loader=yaml.CSafeLoader)  # no base: a layer's keys say what it is
     guessed = load_device(no_base | {"top": {"name": "NiO", "thickness": "5 nm",
                                              "neel_temperature": "523 K",
                                              "spin_conductance": 1e15}})
@@ -338,7 +339,8 @@ def test_the_loader_accepts_presets_parameters_and_relative_paths(tmp_path):
     assert load_device(params) is params
     write(tmp_path, "base: py-nio\nname: here\n", "rel.yaml")
     assert load_device("rel.yaml", base_dir=tmp_path).name == "here"
-    assert isinstance(load_device(yaml.safe_load(device_yaml(params))), DeviceParameters)
+    assert isinstance(load_device(yaml.load(device_yaml(params),
+                                            Loader=yaml.CSafeLoader)), DeviceParameters)
 
 
 def test_the_shipped_template_is_what_labspin_device_template_writes():

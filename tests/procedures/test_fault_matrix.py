@@ -74,7 +74,8 @@ CASES = [(name, role, kind) for name, config in CONFIGS.items() for role in conf
 
 
 def station_file(path: Path, faults: dict[str, dict[str, int]] | None = None) -> Path:
-    data = yaml.safe_load((EXAMPLES / "station-sim.yaml").read_text(encoding="utf-8"))
+    data = yaml.load((EXAMPLES / "station-sim.yaml").read_text(encoding="utf-8"),
+                     Loader=yaml.CSafeLoader)
     if faults:
         data["sim"]["faults"] = faults
     path.write_text(yaml.safe_dump(data), encoding="utf-8")

@@ -24,7 +24,7 @@ def paced_station(tmp_path) -> Path:
     ``sim.speedup: 10``). Tests that kill or race real ``labspin`` processes need runs that
     last while they look: the compiled bench on virtual time finishes a whole queue before
     a watching test has polled twice."""
-    config = yaml.safe_load(EXAMPLE_STATION.read_text())
+    config = yaml.load(EXAMPLE_STATION.read_text(), Loader=yaml.CSafeLoader)
     config["sim"].update(realtime=True, speedup=10)
     station = tmp_path / "paced-station.yaml"
     station.write_text(yaml.safe_dump(config))

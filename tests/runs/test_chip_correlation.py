@@ -49,7 +49,8 @@ def truth(thickness: float | None) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def chip(tmp_path_factory):
     folder = tmp_path_factory.mktemp("chip9")
-    queue = yaml.safe_load((EXAMPLES / "queues" / "chip-correlation.yaml").read_text())
+    queue = yaml.load((EXAMPLES / "queues" / "chip-correlation.yaml").read_text(),
+                      Loader=yaml.CSafeLoader)
     queue["station"] = str(EXAMPLES / "station-chip-series.yaml")
     # the control bar has no torque: a coarse loop to 30 mA never switches it
     queue["steps"].append({"procedure": "SwitchingLoop", "sample": CONTROL, "parameters": {

@@ -38,7 +38,7 @@ def night(tmp_path_factory):
     folder = tmp_path_factory.mktemp("chip")
     params = preset("py-nio")
     props = properties_at(params, 300.0)
-    station = yaml.safe_load((EXAMPLES / "station-sim.yaml").read_text())
+    station = yaml.load((EXAMPLES / "station-sim.yaml").read_text(), Loader=yaml.CSafeLoader)
     station["sample"] = {
         "stack": "SiO2 / Py 5 nm / NiO", "width": "5 um", "length": "20 um",
         "fm_thickness": "5 nm",

@@ -15,7 +15,8 @@ LOOP = {"field_axis": "z", "field_max": "10 mT", "field_step": "2 mT"}
 
 
 def _queue(tmp_path, faults, on_error="continue"):
-    station = yaml.safe_load((EXAMPLES / "station-sim.yaml").read_text(encoding="utf-8"))
+    station = yaml.load((EXAMPLES / "station-sim.yaml").read_text(encoding="utf-8"),
+                        Loader=yaml.CSafeLoader)
     station["sim"]["faults"] = faults
     (tmp_path / "station.yaml").write_text(yaml.safe_dump(station), encoding="utf-8")
     queue = {"name": "night", "station": "station.yaml", "steps": [

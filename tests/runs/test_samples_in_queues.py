@@ -34,7 +34,7 @@ def test_procedure(monkeypatch):
 
 
 def chip_data() -> dict:
-    data = yaml.safe_load((EXAMPLES / "station-sim.yaml").read_text())
+    data = yaml.load((EXAMPLES / "station-sim.yaml").read_text(), Loader=yaml.CSafeLoader)
     data["sample"] = {"width": "5 um", "length": "20 um", "fm_thickness": "5 nm",
                       "stack": "Py 5 nm / NiO"}
     data["samples"] = [

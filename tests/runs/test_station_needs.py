@@ -22,7 +22,8 @@ from labspin.stationfile import parse_station
 
 cli_measure = importlib.import_module("labspin.cli_measure")  # after labspin.cli (a cycle)
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-FULL = yaml.safe_load((EXAMPLES / "station-sim.yaml").read_text(encoding="utf-8"))
+FULL = yaml.load((EXAMPLES / "station-sim.yaml").read_text(encoding="utf-8"),
+                 Loader=yaml.CSafeLoader)
 
 
 def _drop(*roles):

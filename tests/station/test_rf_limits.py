@@ -12,7 +12,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def example() -> dict:
-    return yaml.safe_load((EXAMPLES / "station-sim.yaml").read_text())
+    return yaml.load((EXAMPLES / "station-sim.yaml").read_text(), Loader=yaml.CSafeLoader)
 
 
 def test_the_examples_name_an_rf_source_with_its_limits():

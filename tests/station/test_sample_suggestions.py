@@ -21,7 +21,7 @@ BARS = ["barA-wide", "barB-narrow", "barC-cofe"]
 
 
 def chip() -> dict:
-    data = yaml.safe_load((EXAMPLES / "station-sim.yaml").read_text())
+    data = yaml.load((EXAMPLES / "station-sim.yaml").read_text(), Loader=yaml.CSafeLoader)
     data["sample"] = {"width": "5 um", "length": "20 um", "fm_thickness": "5 nm"}
     data["samples"] = [{"id": bar} for bar in BARS]
     return data

@@ -23,7 +23,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def chip(**changes) -> dict:
     """examples/station-sim.yaml with a chip of three bars of NiO 2, 4 and 8 nm."""
-    data = yaml.safe_load((EXAMPLES / "station-sim.yaml").read_text())
+    data = yaml.load((EXAMPLES / "station-sim.yaml").read_text(), Loader=yaml.CSafeLoader)
     data["sample"] = {"stack": "Py 5 nm / NiO", "width": "5 um", "length": "20 um",
                       "fm_thickness": "5 nm", "calibration": {"m_s": "800 kA/m"}}
     data["samples"] = [
@@ -100,7 +100,7 @@ def test_chip_mistakes_are_named_with_their_key(change, message):
 
 
 def test_a_station_of_one_sample_is_a_chip_of_one():
-    data = yaml.safe_load((EXAMPLES / "station-sim.yaml").read_text())
+    data = yaml.load((EXAMPLES / "station-sim.yaml").read_text(), Loader=yaml.CSafeLoader)
     config = parse_station(data, "one.yaml")
     assert [s.id for s in config.chip()] == ["PyNiO-D1"] and config.samples == []
     with pytest.raises(StationFileError, match=r"no sample 'D2'; its sample is PyNiO-D1 "

@@ -147,3 +147,20 @@ def test_burnt_bar_reads_as_an_open_circuit(station):
     assert station.bench.device.is_open
     station["voltmeter"].ch_1.setup_voltage(nplc=1)
     assert station.read_number("voltmeter", "voltage") > 1e30  # the 2182A overflows
+
+
+def test_opening_stations_again_and_again_does_not_grow_the_adapters_log_handlers():
+    """pymeasure adds a NullHandler to an adapter's shared logger per instrument opened;
+    a window or a night that opens the station for every run must not pile them up."""
+    import logging
+
+    def handlers() -> dict[str, int]:
+        with Station.open(sim=True, preset="py-nio", seed=1) as st:
+            loggers = {st[role].adapter.log for role in st.instruments}
+        return {lg.name: sum(type(h) is logging.NullHandler for h in lg.handlers)
+                for lg in loggers}
+
+    first = handlers()
+    for _ in range(3):
+        again = handlers()
+    assert again == first and max(again.values()) <= 1

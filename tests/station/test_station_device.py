@@ -22,7 +22,7 @@ hall_bar: {width: 3 um, length: 12 um}
 
 
 def station_data(**sim) -> dict:
-    data = yaml.safe_load((EXAMPLES / "station-sim.yaml").read_text())
+    data = yaml.load((EXAMPLES / "station-sim.yaml").read_text(), Loader=yaml.CSafeLoader)
     data["sim"] = {"seed": 1, **sim}
     return data
 

@@ -22,7 +22,7 @@ def hardware_station(tmp_path, monkeypatch):
     """The example station as a hardware station (backend visa) whose instruments pyvisa
     reaches through the @labspin backend: locked as real instruments are."""
     monkeypatch.setenv("LABSPIN_LOCK_DIR", str(tmp_path / "locks"))
-    config = yaml.safe_load(EXAMPLE.read_text())
+    config = yaml.load(EXAMPLE.read_text(), Loader=yaml.CSafeLoader)
     config["backend"] = "visa"
     entries = list(config["instruments"].values())
     for magnet in config["magnets"].values():
@@ -48,7 +48,7 @@ def test_a_second_process_on_the_bench_is_refused_until_the_first_closes(hardwar
 
 
 def test_another_spelling_of_an_address_is_the_same_instrument(hardware_station, tmp_path):
-    other = yaml.safe_load(hardware_station.read_text())
+    other = yaml.load(hardware_station.read_text(), Loader=yaml.CSafeLoader)
     other["instruments"] = {"meter": {**other["instruments"]["voltmeter"],
                                       "resource": "gpib::7"}}
     other["magnets"] = {}

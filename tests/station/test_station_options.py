@@ -14,7 +14,7 @@ STATION = Path(__file__).resolve().parents[2] / "examples" / "station-sim.yaml"
 
 
 def _with_options(tmp_path, where: tuple[str, ...], options: dict) -> Path:
-    data = yaml.safe_load(STATION.read_text())
+    data = yaml.load(STATION.read_text(), Loader=yaml.CSafeLoader)
     entry = data
     for key in where:
         entry = entry[key]
@@ -45,7 +45,7 @@ def test_an_option_at_fault_is_named_by_its_key(tmp_path, where, options, key, p
 
 
 def test_an_instrument_that_does_not_answer_names_its_resource_key(tmp_path):
-    data = yaml.safe_load(STATION.read_text())
+    data = yaml.load(STATION.read_text(), Loader=yaml.CSafeLoader)
     data["sim"]["faults"] = {"magnet_y": {"drop_after": 0}}  # its cable is out
     path = tmp_path / "station.yaml"
     path.write_text(yaml.safe_dump(data))

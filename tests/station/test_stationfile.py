@@ -15,7 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def example(name: str = "station-sim.yaml") -> dict:
-    return yaml.safe_load((EXAMPLES / name).read_text())
+    return yaml.load((EXAMPLES / name).read_text(), Loader=yaml.CSafeLoader)
 
 
 def test_examples_validate_and_units_become_si():

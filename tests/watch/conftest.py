@@ -82,7 +82,8 @@ def station_file(tmp_path: Path, notify: dict | None = None, preset: str | None 
                  **changes) -> Path:
     """examples/station-sim.yaml with a notify section, another simulated device (and
     other top-level changes)."""
-    data = yaml.safe_load((EXAMPLES / "station-sim.yaml").read_text(encoding="utf-8"))
+    data = yaml.load((EXAMPLES / "station-sim.yaml").read_text(encoding="utf-8"),
+                     Loader=yaml.CSafeLoader)
     if notify is not None:
         data["notify"] = notify
     if preset is not None:  # with that device's own bar

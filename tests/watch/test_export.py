@@ -27,7 +27,7 @@ def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("export")
     path = station_file(tmp, {"urls": [f"ntfy://lab:${{{PASSWORD_VARIABLE}}}@127.0.0.1/x"],
                               "on": ["failure"]})
-    config = yaml.safe_load(path.read_text())
+    config = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
     config["sample"]["calibration"] = {"r_ahe": "0.25 ± 0.003 ohm", "m_eff": "950 mT ± 20 mT",
                                        "threshold_temperature_coefficient": "-0.4 %/K"}
     path.write_text(yaml.safe_dump(config))
@@ -35,7 +35,7 @@ def runs(tmp_path_factory):
     with Station.open(path) as station, open_catalog(data_dir) as catalog:
         hall = run_procedure(HallLoop(field_step=0.02, field_max=0.05), station, catalog)
         read = run_procedure(ReadResistance(points=4), station, catalog)
-    return {"station": yaml.safe_load(path.read_text()), "data_dir": data_dir,
+    return {"station": yaml.load(path.read_text(), Loader=yaml.CSafeLoader), "data_dir": data_dir,
             "records": [hall, read], "tmp": tmp}
 
 

@@ -181,7 +181,7 @@ def test_labspin_run_mails_an_instrument_timeout_naming_the_instrument(mailbox, 
     from labspin.cli import main
 
     path = station_file(tmp_path, {"url": mailbox.url, "on": "failure"})
-    data = yaml.safe_load(path.read_text())
+    data = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
     data["sim"]["faults"] = {"voltmeter": {"timeout_after": 40}}
     path.write_text(yaml.safe_dump(data))
     result = CliRunner().invoke(main, [
