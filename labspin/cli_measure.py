@@ -138,12 +138,14 @@ def configured_procedure(procedure: str, settings: tuple[str, ...]) -> Any:
 
 def check_before_opening(proc: Any, station_file: str | None, sim: bool,
                          preset: str | None, seed: int | None) -> None:
-    """The run's requests against the station limits, and the instruments and wiring it
-    needs (the same checks as ``labspin queue plan``), before any instrument is opened."""
+    """The run's requests against the station limits, the instruments and wiring it
+    needs, and the station's driver options (the same checks as ``labspin queue plan``),
+    before any instrument is opened."""
     from labspin.queues import check_procedure
     from labspin.safety import LimitError
     from labspin.station import default_sim_config, station_guard
     from labspin.station_needs import StationMismatch, station_problems
+    from labspin.station_options import driver_option_problems
     from labspin.stationfile import load_station_file
 
     if station_file is not None:
@@ -152,7 +154,7 @@ def check_before_opening(proc: Any, station_file: str | None, sim: bool,
         config = default_sim_config(preset or "py-nio", 0 if seed is None else seed)
     else:
         return  # Station.open says what is missing
-    problems = []
+    problems = driver_option_problems(config)  # what opening the station would refuse
     try:
         check_procedure(proc, station_guard(config))  # the limits of the run's bar
     except (LimitError, ValueError) as exc:
@@ -204,10 +206,13 @@ def procedures_command() -> None:
 @click.option("--sample", default=None, metavar="ID",
               help="The bar of the station's chip to measure (its samples:); default: the "
                    "station file's first or default_sample.")
+@click.option("--dry-run", is_flag=True,
+              help="Only check the run against the station (limits, instruments, wiring, "
+                   "driver options) and show its points and duration; opens no instrument.")
 @station_options
 def run_command(procedure: str, settings: tuple[str, ...], sample: str | None,
-                station_file: str | None, sim: bool, preset: str | None, seed: int | None,
-                data_dir: str) -> None:
+                dry_run: bool, station_file: str | None, sim: bool, preset: str | None,
+                seed: int | None, data_dir: str) -> None:
     """Run one PROCEDURE on the probe station or the simulated bench.
 
     Shows the points as they are measured and ends with the run's fit and its verdict,
@@ -224,6 +229,11 @@ def run_command(procedure: str, settings: tuple[str, ...], sample: str | None,
         check_before_opening(proc, station_file, sim, preset, seed)
     console.print(f"{procedure}: {proc.planned_points()} points, about "
                   f"{format_duration(proc.estimated_duration())} on hardware", highlight=False)
+    if dry_run:
+        console.print("Dry run: the run is within the station limits, and the station has "
+                      "the instruments, wiring and driver options it needs; no instrument "
+                      "was opened.", highlight=False)
+        return
     with friendly_errors(), open_catalog(data_dir) as catalog, terminate_on_sigterm():
         station = open_station(station_file, sim, preset, seed)
         try:

@@ -30,8 +30,9 @@ def queue_group() -> None:
 
 
 def _plan(file: str, station_file: str | None, sim: bool) -> tuple[Any, Any]:
-    from labspin.queues import load_queue_file, plan_queue
+    from labspin.queues import QueueFileError, load_queue_file, plan_queue
     from labspin.station import default_sim_config, station_guard
+    from labspin.station_options import driver_option_problems
     from labspin.stationfile import StationFileError, load_station_file
 
     queue = load_queue_file(file)
@@ -50,8 +51,18 @@ def _plan(file: str, station_file: str | None, sim: bool) -> tuple[Any, Any]:
     else:
         raise click.UsageError("name a station: --station FILE, --sim, or 'station:' in the "
                                "queue file")
-    # the limits of each run's bar of a chip (samples:)
-    return plan_queue(queue, file, station_guard(config), config), station_path
+    # what opening the station tonight would refuse (a driver option at fault), said now,
+    # in the same words, beside every problem of the queue file itself
+    refused = driver_option_problems(config)
+    try:  # the limits of each run's bar of a chip (samples:)
+        plan = plan_queue(queue, file, station_guard(config), config)
+    except QueueFileError as exc:
+        if refused:
+            raise StationFileError("\n".join([*refused, str(exc)])) from None
+        raise
+    if refused:
+        raise StationFileError("\n".join(refused))
+    return plan, station_path
 
 
 @queue_group.command("plan")
