@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -107,6 +108,34 @@ def friendly_errors() -> Iterator[None]:
         yield
     except _errors() as exc:
         raise click.ClickException(str(exc)) from None
+
+
+class _Restated(logging.Filter):
+    """Passes over log records that restate what the command prints itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from labspin.shutdown import restated
+
+        return not restated(record)
+
+
+@contextlib.contextmanager
+def outcome_printed_here() -> Iterator[None]:
+    """For a command that prints each run's error and what may still be on itself: the
+    log records that restate them (labspin.shutdown.restated) stay out of the terminal,
+    so that each fact is said once. Other warnings still reach stderr through logging's
+    handler of last resort, which prints them when no handler is configured (a queue's
+    log file catches every record while the queue runs)."""
+    handler = logging.lastResort
+    if handler is None:
+        yield
+        return
+    restated = _Restated()
+    handler.addFilter(restated)
+    try:
+        yield
+    finally:
+        handler.removeFilter(restated)
 
 
 def open_station(station_file: str | None, sim: bool, preset: str | None,
@@ -234,7 +263,8 @@ def run_command(procedure: str, settings: tuple[str, ...], sample: str | None,
                       "the instruments, wiring and driver options it needs; no instrument "
                       "was opened.", highlight=False)
         return
-    with friendly_errors(), open_catalog(data_dir) as catalog, terminate_on_sigterm():
+    with friendly_errors(), outcome_printed_here(), open_catalog(data_dir) as catalog, \
+            terminate_on_sigterm():
         station = open_station(station_file, sim, preset, seed)
         try:
             with station:
@@ -248,13 +278,24 @@ def run_command(procedure: str, settings: tuple[str, ...], sample: str | None,
             sys.exit(EXIT_ABORTED)
     console.print(f"run {record.id}: [bold]{record.status}[/bold], {record.rows} rows → "
                   f"{record.file}", soft_wrap=True)
-    if record.error:
-        console.print(f"  {record.error}", highlight=False, soft_wrap=True)
+    print_error(record.error, station.hazards)
     if record.rows and record.file:
         print_fit(console, record.file)
     print_hazards(station.hazards)  # what may still be on comes last: the line to act on
     if record.status != "finished" or station.hazards:
         sys.exit(1)
+
+
+def print_error(error: str | None, hazards: dict[str, str]) -> None:
+    """A run's error under its status line, without what the hazard lines printed last
+    say of the bench (what may still be on is said once, last)."""
+    from labspin.runs import error_above_warnings
+
+    if not error:
+        return
+    shown = error_above_warnings(error, hazards.values())
+    console.print(f"  {shown}" if shown else "  its shutdown could not confirm the bench "
+                  "safe (WARNING below)", highlight=False, soft_wrap=True)
 
 
 def print_hazards(hazards: dict[str, str]) -> None:
