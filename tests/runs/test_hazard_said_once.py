@@ -113,3 +113,27 @@ def test_labspin_queue_run_says_it_once_too(tmp_path):
     said_once(output, "continue with --resume")  # what to do once it is safe
     [record] = Catalog(tmp_path / "data").query()  # the queue stopped after it
     assert record.status == "failed" and 0 < data_rows(record.file) == record.rows
+
+
+def test_a_pulse_generator_lost_mid_run_is_said_once_too(tmp_path):
+    """After the run, the bench is read back for the status page; the pulser it cannot
+    read is the one the WARNING names already, so that is not said again either."""
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    data["sim"]["faults"] = {"pulser": {"drop_after": 30}}
+    station = tmp_path / "station.yaml"
+    station.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, output = labspin(tmp_path, "run", "PulseSequence", "--station", str(station),
+                           "--data-dir", str(tmp_path / "data"),
+                           "--set", "sequence=+20 mA x 20 ns *2, -20 mA x 20 ns *2",
+                           "--set", "readout=R_xx 2w", "--set", "settle_time=10 ms")
+    assert code == 1 and "Traceback" not in output, output
+    lines = output.strip().splitlines()
+    assert [line for line in lines if "WARNING" in line] == [lines[-1]]
+    assert re.fullmatch(r"WARNING: pulser \(Keysight81160A at GPIB0::10::INSTR\) may still "
+                        r"have output 1 on \(4 V pulses\) \(its connection is lost\): switch "
+                        r"its output off by hand", lines[-1]), lines[-1]
+    said_once(output, "lost the connection to 'pulser'")  # what failed
+    for fact in ("output 1 on", "4 V pulses", "switch its output off by hand"):
+        said_once(output, fact)
+    [record] = Catalog(tmp_path / "data").query()
+    assert 0 < data_rows(record.file) == record.rows
