@@ -231,6 +231,7 @@ def station_check(station_file: str | None, sim: bool) -> None:
 
     Says what was found on (a magnet left at a field, an output left on by a previous
     process) and what was done about it, before the instruments are closed."""
+    from labspin.cli_measure import outcome_printed_here
     from labspin.cli_tables import cli_table
     from labspin.station import Station, StationError
     from labspin.station_check import check_and_make_safe
@@ -238,7 +239,7 @@ def station_check(station_file: str | None, sim: bool) -> None:
 
     console = Console()
     try:
-        with Station.open(station_file, sim=sim) as st:
+        with outcome_printed_here(), Station.open(station_file, sim=sim) as st:
             table = cli_table(f"Station {st.config.name} "
                               f"({'simulated bench' if st.sim else 'hardware'})")
             for col in ("role", "driver", "resource", "answers as"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -109,6 +110,34 @@ def friendly_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
 
 
+class _Restated(logging.Filter):
+    """Passes over log records that restate what the command prints itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from labspin.shutdown import restated
+
+        return not restated(record)
+
+
+@contextlib.contextmanager
+def outcome_printed_here() -> Iterator[None]:
+    """For a command that prints each run's error and what may still be on itself: the
+    log records that restate them (labspin.shutdown.restated) stay out of the terminal,
+    so that each fact is said once. Other warnings still reach stderr through logging's
+    handler of last resort, which prints them when no handler is configured (a queue's
+    log file catches every record while the queue runs)."""
+    handler = logging.lastResort
+    if handler is None:
+        yield
+        return
+    restated = _Restated()
+    handler.addFilter(restated)
+    try:
+        yield
+    finally:
+        handler.removeFilter(restated)
+
+
 def open_station(station_file: str | None, sim: bool, preset: str | None,
                  seed: int | None) -> Any:
     from labspin.station import Station
@@ -138,12 +167,14 @@ def configured_procedure(procedure: str, settings: tuple[str, ...]) -> Any:
 
 def check_before_opening(proc: Any, station_file: str | None, sim: bool,
                          preset: str | None, seed: int | None) -> None:
-    """The run's requests against the station limits, and the instruments and wiring it
-    needs (the same checks as ``labspin queue plan``), before any instrument is opened."""
+    """The run's requests against the station limits, the instruments and wiring it
+    needs, and the station's driver options (the same checks as ``labspin queue plan``),
+    before any instrument is opened."""
     from labspin.queues import check_procedure
     from labspin.safety import LimitError
     from labspin.station import default_sim_config, station_guard
     from labspin.station_needs import StationMismatch, station_problems
+    from labspin.station_options import driver_option_problems
     from labspin.stationfile import load_station_file
 
     if station_file is not None:
@@ -152,7 +183,7 @@ def check_before_opening(proc: Any, station_file: str | None, sim: bool,
         config = default_sim_config(preset or "py-nio", 0 if seed is None else seed)
     else:
         return  # Station.open says what is missing
-    problems = []
+    problems = driver_option_problems(config)  # what opening the station would refuse
     try:
         check_procedure(proc, station_guard(config))  # the limits of the run's bar
     except (LimitError, ValueError) as exc:
@@ -204,10 +235,13 @@ def procedures_command() -> None:
 @click.option("--sample", default=None, metavar="ID",
               help="The bar of the station's chip to measure (its samples:); default: the "
                    "station file's first or default_sample.")
+@click.option("--dry-run", is_flag=True,
+              help="Only check the run against the station (limits, instruments, wiring, "
+                   "driver options) and show its points and duration; opens no instrument.")
 @station_options
 def run_command(procedure: str, settings: tuple[str, ...], sample: str | None,
-                station_file: str | None, sim: bool, preset: str | None, seed: int | None,
-                data_dir: str) -> None:
+                dry_run: bool, station_file: str | None, sim: bool, preset: str | None,
+                seed: int | None, data_dir: str) -> None:
     """Run one PROCEDURE on the probe station or the simulated bench.
 
     Shows the points as they are measured and ends with the run's fit and its verdict,
@@ -224,7 +258,13 @@ def run_command(procedure: str, settings: tuple[str, ...], sample: str | None,
         check_before_opening(proc, station_file, sim, preset, seed)
     console.print(f"{procedure}: {proc.planned_points()} points, about "
                   f"{format_duration(proc.estimated_duration())} on hardware", highlight=False)
-    with friendly_errors(), open_catalog(data_dir) as catalog, terminate_on_sigterm():
+    if dry_run:
+        console.print("Dry run: the run is within the station limits, and the station has "
+                      "the instruments, wiring and driver options it needs; no instrument "
+                      "was opened.", highlight=False)
+        return
+    with friendly_errors(), outcome_printed_here(), open_catalog(data_dir) as catalog, \
+            terminate_on_sigterm():
         station = open_station(station_file, sim, preset, seed)
         try:
             with station:
@@ -238,13 +278,24 @@ def run_command(procedure: str, settings: tuple[str, ...], sample: str | None,
             sys.exit(EXIT_ABORTED)
     console.print(f"run {record.id}: [bold]{record.status}[/bold], {record.rows} rows → "
                   f"{record.file}", soft_wrap=True)
-    if record.error:
-        console.print(f"  {record.error}", highlight=False, soft_wrap=True)
+    print_error(record.error, station.hazards)
     if record.rows and record.file:
         print_fit(console, record.file)
     print_hazards(station.hazards)  # what may still be on comes last: the line to act on
     if record.status != "finished" or station.hazards:
         sys.exit(1)
+
+
+def print_error(error: str | None, hazards: dict[str, str]) -> None:
+    """A run's error under its status line, without what the hazard lines printed last
+    say of the bench (what may still be on is said once, last)."""
+    from labspin.runs import error_above_warnings
+
+    if not error:
+        return
+    shown = error_above_warnings(error, hazards.values())
+    console.print(f"  {shown}" if shown else "  its shutdown could not confirm the bench "
+                  "safe (WARNING below)", highlight=False, soft_wrap=True)
 
 
 def print_hazards(hazards: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ from labspin.cli_measure import (
     EXIT_ABORTED,
     console,
     friendly_errors,
+    outcome_printed_here,
     print_hazards,
     station_options,
 )
@@ -30,8 +31,9 @@ def queue_group() -> None:
 
 
 def _plan(file: str, station_file: str | None, sim: bool) -> tuple[Any, Any]:
-    from labspin.queues import load_queue_file, plan_queue
+    from labspin.queues import QueueFileError, load_queue_file, plan_queue
     from labspin.station import default_sim_config, station_guard
+    from labspin.station_options import driver_option_problems
     from labspin.stationfile import StationFileError, load_station_file
 
     queue = load_queue_file(file)
@@ -50,8 +52,18 @@ def _plan(file: str, station_file: str | None, sim: bool) -> tuple[Any, Any]:
     else:
         raise click.UsageError("name a station: --station FILE, --sim, or 'station:' in the "
                                "queue file")
-    # the limits of each run's bar of a chip (samples:)
-    return plan_queue(queue, file, station_guard(config), config), station_path
+    # what opening the station tonight would refuse (a driver option at fault), said now,
+    # in the same words, beside every problem of the queue file itself
+    refused = driver_option_problems(config)
+    try:  # the limits of each run's bar of a chip (samples:)
+        plan = plan_queue(queue, file, station_guard(config), config)
+    except QueueFileError as exc:
+        if refused:
+            raise StationFileError("\n".join([*refused, str(exc)])) from None
+        raise
+    if refused:
+        raise StationFileError("\n".join(refused))
+    return plan, station_path
 
 
 @queue_group.command("plan")
@@ -93,10 +105,12 @@ def queue_plan(file: str, station_file: str | None, sim: bool, show_all: bool) -
 class _QueueBar:
     """Runs done of the queue, the running run and its points, the time left."""
 
-    def __init__(self, plan: Any) -> None:
+    def __init__(self, plan: Any, hazards: Any = dict) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.plan = plan
+        #: what may still be on after the latest run (the station's hazards)
+        self.hazards = hazards
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                  TextColumn("{task.completed}/{task.total} runs"),
                                  TimeElapsedColumn(), TextColumn("{task.fields[left]}"),
@@ -119,6 +133,7 @@ class _QueueBar:
 
     def run_end(self, run: Any, record: Any) -> None:
         from labspin.procedures.base import format_duration
+        from labspin.runs import error_above_warnings
 
         self.progress.advance(self.task)
         self.ended += 1
@@ -127,8 +142,11 @@ class _QueueBar:
         left = rate * (len(self.plan.runs) - done)
         self.progress.update(self.task, left=f"~{format_duration(left)} left")
         if record.status != "finished":
+            # what may still be on is printed last, once (the queue stops on it)
+            error = error_above_warnings(record.error, self.hazards().values()) or \
+                "its shutdown could not confirm the bench safe (WARNING below)"
             self.progress.console.print(f"run {record.id} (queue run {run.index + 1}, "
-                                        f"{run.label}): {record.status}: {record.error}",
+                                        f"{run.label}): {record.status}: {error}",
                                         highlight=False, soft_wrap=True)
 
 
@@ -152,11 +170,11 @@ def queue_run(file: str, resume: bool, station_file: str | None, sim: bool,
         plan, station_path = _plan(file, station_file, sim)
         # one runner per queue and data folder, decided before any instrument is opened
         with QueueLock(data_dir, file) as lock, open_catalog(data_dir) as catalog, \
-                terminate_on_sigterm():
+                outcome_printed_here(), terminate_on_sigterm():
             if resume:
                 check_resumable(catalog, plan)  # before any instrument is opened
             station = cli_measure.open_station(station_path, sim, preset, seed)
-            bar = _QueueBar(plan)
+            bar = _QueueBar(plan, lambda: station.hazards)
             try:
                 with station, bar.progress:
                     outcome = run_queue(plan, station, catalog, resume=resume, lock=lock,

@@ -26,6 +26,7 @@ from typing import Any
 
 from labspin.bench_state import BenchState, read_bench_state
 from labspin.notify import Notifier, NotifySettings
+from labspin.shutdown import RESTATED
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +119,13 @@ def run_ended(station: Any, catalog: Any, record: Any) -> None:
         unread = {what: why for what, why in state.unread.items()
                   if what != "stage temperature"}
         if unread:  # the shutdown confirmed the bench; an instrument failed since
+            # (or it did not, and the run's make-safe warnings name each instrument already)
+            hazards = getattr(station, "hazards", None) or {}
+            named = bool(hazards) and all(
+                any(f"'{role}'" in why for role in hazards) for why in unread.values())
             log.warning("after run %s the bench could not be read back: %s", record.id,
-                        "; ".join(f"{what}: {why}" for what, why in unread.items()))
+                        "; ".join(f"{what}: {why}" for what, why in unread.items()),
+                        extra={RESTATED: named})
         _publish(Path(catalog.data_dir), state, record)
         observer = _queue.get()
         if record.queue_id is not None and observer is not None \

@@ -25,6 +25,7 @@ from labspin.procedures import procedure_class
 from labspin.queue_lock import QueueLock
 from labspin.queues import PlannedRun, QueueFileError, QueuePlan
 from labspin.runs import Catalog, RunRecord, run_procedure
+from labspin.shutdown import RESTATED
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ def _run_locked(plan: QueuePlan, station: Any, catalog: Catalog, lock: QueueLock
                 status = "stopped"
                 log.error("queue %d stops after run %d: the bench is not confirmed safe "
                           "(%s); make it safe, then continue with --resume", queue_id,
-                          record.id, "; ".join(hazards.values()))
+                          record.id, "; ".join(hazards.values()), extra={RESTATED: True})
                 break
             if record.status != "finished":
                 if run.on_error == "stop":

@@ -21,7 +21,7 @@ import re
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,13 @@ from pymeasure.experiment import Results
 
 from labspin import observe
 from labspin.drivers.electromagnet import RampStopped
+from labspin.shutdown import RESTATED
+
+#: the log lines of a run's end restate its catalog record (labspin.shutdown.restated)
+_RESTATED = {RESTATED: True}
+#: what a run's error says after its own error when its shutdown could not confirm the
+#: bench safe, followed by the make-safe warnings
+SHUTDOWN_INCOMPLETE = "shutdown incomplete: "
 
 log = logging.getLogger(__name__)
 
@@ -359,7 +366,7 @@ def run_procedure(procedure: Any, station: Any, catalog: Catalog, *,
         except Exception as exc:  # an unknown bar, or the probes could not move
             run_id = catalog.create_run(name, parameters, str(wanted), queue_id, queue_index)
             catalog.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}", 0)
-            log.error("run %d (%s) not started: %s", run_id, name, exc)
+            log.error("run %d (%s) not started: %s", run_id, name, exc, extra=_RESTATED)
             return catalog.get(run_id)
     sample = station.config.sample.id
     run_id = catalog.create_run(name, parameters, sample, queue_id, queue_index)
@@ -401,15 +408,15 @@ def run_procedure(procedure: Any, station: Any, catalog: Catalog, *,
     except Exception as exc:
         explained = station.explain(exc) if hasattr(station, "explain") else exc
         status, error = "failed", f"{type(explained).__name__}: {explained}"
-        log.error("run %d (%s) failed: %s", run_id, name, error)
+        log.error("run %d (%s) failed: %s", run_id, name, error, extra=_RESTATED)
     finally:
         for magnet in magnets:  # the shutdown's ramps to zero are never cut short
             magnet.should_stop = None
         try:
             procedure.shutdown()
         except Exception as exc:  # never lose the record because clean-up failed
-            log.error("run %d: shutdown failed: %s", run_id, exc)
-            error = (error + "; " if error else "") + f"shutdown incomplete: {exc}"
+            log.error("run %d: shutdown failed: %s", run_id, exc, extra=_RESTATED)
+            error = (error + "; " if error else "") + f"{SHUTDOWN_INCOMPLETE}{exc}"
             if status == "finished":  # a run that did not leave the bench safe did not finish
                 status = "failed"
         writer.close()
@@ -417,6 +424,22 @@ def run_procedure(procedure: Any, station: Any, catalog: Catalog, *,
     record = catalog.get(run_id)
     observe.run_ended(station, catalog, record)  # bench state for watchers; notifications
     return record
+
+
+def error_above_warnings(error: str | None, warnings: Iterable[str]) -> str | None:
+    """A run's error as a front end shows it above the make-safe ``warnings`` it prints
+    last: without its "shutdown incomplete: ..." part when those lines say all that part
+    says (the catalog keeps the whole error). None when nothing else is left."""
+    if not error:
+        return error
+    head, found, tail = error.partition(SHUTDOWN_INCOMPLETE)
+    if not found or (head and not head.endswith("; ")):
+        return error
+    for line in warnings:
+        tail = tail.replace(line, "")
+    if tail.strip("; "):  # the shutdown said more than the warnings now do: keep it
+        return error
+    return head.removesuffix("; ") or None
 
 
 @contextlib.contextmanager

@@ -15,11 +15,14 @@ each on its own, so one that fails never keeps the others on:
    warning names it and what may still be on, with numbers, from what labspin last set.
 
 The warnings are the lines a user must read (the CLI prints them last); none means the
-bench is confirmed safe.
+bench is confirmed safe. What is logged on the way (each instrument that failed, each ramp
+by writes) is for the log files: the warnings returned say all of it, so a front end that
+prints them passes over those records (:func:`restated`) and the terminal says it once.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from typing import Any
 
@@ -28,6 +31,19 @@ from labspin.instrument_io import InstrumentDisconnected, InstrumentFault
 log = logging.getLogger(__name__)
 
 BY_HAND = "switch its output off by hand"
+
+#: the attribute (``extra={RESTATED: True}``) of a log record that only restates what its
+#: caller is handed back: a run's error in its catalog record, a make-safe warning
+RESTATED = "labspin_restated"
+_making_safe: contextvars.ContextVar[bool] = contextvars.ContextVar("labspin_making_safe",
+                                                                   default=False)
+
+
+def restated(record: logging.LogRecord) -> bool:
+    """Whether ``record`` only restates what the caller of a run or of ``make_safe`` is
+    handed back (every record logged while the bench is made safe, and those marked
+    :data:`RESTATED`): a front end that prints what it is handed need not print it too."""
+    return bool(getattr(record, RESTATED, False)) or _making_safe.get()
 
 
 class UnsafeShutdown(RuntimeError):
@@ -220,6 +236,14 @@ def make_safe(station: Any) -> dict[str, str]:
     """Every source, pulse generator, RF generator and magnet made safe, each tried
     whatever the others did; returns, per item not confirmed safe, the line that says
     what may still be on."""
+    token = _making_safe.set(True)  # what is logged here, the warnings returned say
+    try:
+        return _make_safe(station)
+    finally:
+        _making_safe.reset(token)
+
+
+def _make_safe(station: Any) -> dict[str, str]:
     warnings: dict[str, str] = {}
     entries = station.config.entries()
     for role, instrument in station.instruments.items():

@@ -19,7 +19,6 @@ import logging
 import signal
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,10 +33,10 @@ from labspin.instrument_io import (  # noqa: F401  (re-exported: the station's e
     InstrumentTimeout,
     StationError,
     guard,
-    keep_one_null_handler,
 )
 from labspin.station_guard import StationGuard, station_guard  # noqa: F401 (re-exported)
 from labspin.station_keys import file_key, option_at_fault
+from labspin.station_options import construct_driver, driver_option_problems, option_refusal
 from labspin.stationfile import StationFile, StationFileError, load_station_file, parse_station
 
 log = logging.getLogger(__name__)
@@ -202,6 +201,9 @@ class Station:
                 update={"sim": config.sim.model_copy(update={"realtime": realtime})})
         if sample is not None:
             config = config.model_copy(update={"sample": config.sample_by_id(sample)})
+        problems = driver_option_problems(config)  # before any instrument is opened
+        if problems:
+            raise StationError("\n".join(problems))
         station = cls(config, sim=sim or config.backend == "sim", seed=seed)
         station.connect()
         return station
@@ -214,23 +216,14 @@ class Station:
     def _open_instrument(self, role: str, entry: Any) -> Any:
         cls = driver_class(entry.driver)
         try:
-            with warnings.catch_warnings():
-                # pymeasure's notices about its own drivers (SCPI support unknown, the 331
-                # class deprecated) say nothing a user of the station can act on
-                warnings.filterwarnings("ignore", category=FutureWarning,
-                                        module=r"pymeasure\.")
-                warnings.filterwarnings("ignore", category=DeprecationWarning,
-                                        module=r"pymeasure\.")
-                instrument = cls(entry.resource, visa_library=self._visa_library(entry),
-                                 **entry.options)
-            keep_one_null_handler(instrument)
+            instrument = construct_driver(cls, entry.resource, self._visa_library(entry),
+                                          entry.options)
             idn = instrument.ask("*IDN?").strip()
         except Exception as exc:  # pyvisa, serial and OS errors all mean the same here
             key = file_key(role)
             option = option_at_fault(exc, entry.driver, entry.options)
             if option is not None:  # not the instrument: the station file's options
-                raise StationError(
-                    f"station '{self.config.name}': {key}.options: {option}") from None
+                raise StationError(option_refusal(self.config, role, option)) from None
             raise StationError(
                 f"station '{self.config.name}': instrument '{role}' ({entry.driver} at "
                 f"{entry.resource}) does not answer: {exc}. Check that it is on, its cable "
