@@ -125,6 +125,7 @@ class QueuePanel(QWidget):
         session.queue_run_finished.connect(self._run_finished)
         session.progress.connect(self._run_progress)
         session.busy_changed.connect(lambda busy: self._update_buttons())
+        session.make_safe_started.connect(lambda after: self._update_buttons())
         session.job_finished.connect(self._job_finished)
         self._running_here = False
         self._runner_timer = QTimer(self)
@@ -246,7 +247,8 @@ class QueuePanel(QWidget):
         self.run_button.setEnabled(loaded and not busy)
         self.resume_button.setEnabled(loaded and not busy and self.queue_id is not None
                                       and bool(unfinished))
-        self.stop_button.setEnabled(busy and self._running_here)
+        self.stop_button.setEnabled(busy and self._running_here
+                                    and not self.session.making_safe)
 
     # -- running ------------------------------------------------------------------------
     def run(self, resume: bool = False) -> bool:
