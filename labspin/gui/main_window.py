@@ -141,9 +141,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Closing: stopping any run and making the station "
                                          "safe first…")
             session.close_later()
+            self._busy_changed(session.busy)
             return
         self.statusBar().showMessage("Stopping and making the station safe…")
-        session.close()
+        try:
+            session.close()
+        except Exception:  # an exception out of closeEvent would abort the process
+            log.exception("closing the station failed: check its outputs and magnets")
         self.log_view.detach()
         super().closeEvent(event)
 

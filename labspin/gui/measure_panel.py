@@ -286,8 +286,10 @@ class MeasurePanel(QWidget):
 
     def run_current(self) -> bool:
         """Add the procedure as set and start the runs to do unless the station is busy."""
-        if self.session.making_safe:
-            self.message.info("The station is being made safe: runs can start when it has "
+        if self.session.making_safe or self.session.station.closed:
+            self.message.info("The station is closed: nothing more can run."
+                              if self.session.station.closed else
+                              "The station is being made safe: runs can start when it has "
                               "ended (Station view).")
             return False
         if not self.queue_current():
@@ -299,7 +301,8 @@ class MeasurePanel(QWidget):
         return True
 
     def start_next(self) -> None:
-        if not self.todo or self.session.busy or self.session.close_pending:
+        if not self.todo or self.session.busy or self.session.close_pending \
+                or self.session.station.closed:
             return
         procedure = self.todo.pop(0)
         self.todo_list.takeItem(0)
@@ -408,7 +411,7 @@ class MeasurePanel(QWidget):
     def _busy_changed(self, busy: bool) -> None:
         safing = self.session.making_safe  # nothing starts, nothing to abort, until it ends
         self.abort_button.setEnabled(busy and not safing)
-        self.run_button.setEnabled(not safing)
+        self.run_button.setEnabled(not safing and not self.session.station.closed)
         # while a run goes, its own parameters are shown above the plot
         self._inputs_box.setTitle("Parameters of the next run" if busy else "Parameters")
 

@@ -240,7 +240,8 @@ class QueuePanel(QWidget):
     def _update_buttons(self) -> None:
         busy = self.session.busy
         loaded = self.plan is not None
-        busy = busy or (self.runner is not None and not self._running_here)
+        busy = busy or (self.runner is not None and not self._running_here) \
+            or self.session.station.closed
         unfinished = loaded and any(self.statuses.get(r.index) != "finished"
                                     for r in self.plan.runs)
         self.load_button.setEnabled(not self._running_here)
@@ -256,8 +257,10 @@ class QueuePanel(QWidget):
         if self.plan is None:
             self.message.error("Load a queue file first.")
             return False
-        if self.session.busy:
-            self.message.info("The station is busy: wait for the running measurement.")
+        if self.session.busy or self.session.station.closed:
+            self.message.info("The station is closed: nothing more can run."
+                              if self.session.station.closed else
+                              "The station is busy: wait for the running measurement.")
             return False
         runner = self.refresh_runner()
         if runner is not None:

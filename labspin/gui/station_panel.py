@@ -241,7 +241,7 @@ class StationPanel(QWidget):
                                  "pause while it works" if paused else "")
 
     def _busy_changed(self, busy: bool) -> None:
-        self.check_button.setEnabled(not busy)
+        self.check_button.setEnabled(not busy and not self.session.station.closed)
         if not busy:
             self.refresh()
 

@@ -180,6 +180,7 @@ def test_closing_during_make_safe_waits_for_it_without_blocking(qtbot, window, s
     # the window stays, says why, and the make-safe goes on where it was
     assert window.isVisible() and not session.station.closed
     assert window.statusBar().currentMessage().startswith("Closing: stopping any run")
+    assert window.busy_label.text() == "● closing: making safe"
     assert 0 < coil.current
     go_on()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)
@@ -266,5 +267,58 @@ def test_closing_with_a_supply_cut_off_keeps_the_window_on_what_is_still_on(qtbo
     assert window.statusBar().currentMessage().endswith("Close the window again to quit.")
     assert window.station_panel.live["state"].text() == "closed"
     assert station.bench.coils["y"].current > 0.5  # the bench's own coil: still on
+    # nothing can start on the closed station
+    assert not window.measure.run_button.isEnabled()
+    assert not window.station_panel.check_button.isEnabled()
+    assert not window.measure.run_current()
+    assert window.measure.message.text() == "The station is closed: nothing more can run."
     QTimer.singleShot(0, window.close)  # the second close quits
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=2_000)
+
+
+def test_the_pass_after_a_stopped_run_runs_on_the_worker_and_says_so(qtbot, window, session,
+                                                                     monkeypatch):
+    from tests.gui.conftest import hold_the_run_after_rows
+
+    panel = window.measure
+    panel.select_procedure("SwitchingLoop")
+    panel.set_parameters({"max_pulse_current": 0.04, "pulse_steps": 400,
+                          "pulse_width": 1e-3, "loops": 10})  # never finishes here
+    held, go_on = hold_the_run_after_rows(session, monkeypatch, rows=3)
+    assert panel.run_current()
+    qtbot.waitUntil(held, timeout=20_000)
+    calls = count_make_safe(session.station, monkeypatch)
+    shown: list[tuple[str, bool, bool]] = []  # the Station view's message as the pass starts
+    session.make_safe_started.connect(lambda after: shown.append(
+        (window.station_panel.message.text(), window.measure.run_button.isEnabled(),
+         window.abort_action.isEnabled())))
+    window.make_safe_action.trigger()
+    with qtbot.waitSignal(session.safety_report, timeout=10_000) as reported:
+        go_on()
+    assert len(shown) == 1
+    text, run_enabled, abort_enabled = shown[0]
+    assert text.startswith("Making safe after run 1 aborted: switching the current")
+    assert not run_enabled and not abort_enabled
+    # the run's own shutdown, then the station's second pass: both in the worker thread
+    assert len(calls) == 2 and threading.main_thread().name not in calls
+    assert reported.args[0].safe and reported.args[0].after == "run 1 aborted"
+    assert window.station_panel.message.text().startswith("Safe (")
+    assert_safe(session.station.bench)
+
+
+def test_a_make_safe_that_raises_ends_red_not_green(qtbot, window, session, monkeypatch):
+    def broken():
+        raise RuntimeError("the shutdown code met a bug")
+
+    monkeypatch.setattr(session.station, "make_safe", broken)
+    with qtbot.waitSignal(session.safety_report, timeout=5_000) as reported:
+        window.make_safe_action.trigger()
+    assert not reported.args[0].safe
+    message = window.station_panel.message
+    assert message.level == "error"
+    assert message.text().splitlines()[1] == (
+        "WARNING: making safe stopped on RuntimeError: the shutdown code met a bug: check "
+        "every current output and magnet supply by hand")
+    assert "Traceback" not in message.text()
+    assert not session.busy and window.measure.run_button.isEnabled()
+    monkeypatch.undo()  # the window closes (and makes safe) before monkeypatch's teardown
