@@ -81,6 +81,7 @@ def main() -> None:
         settle(app, 20)
         print(grab(window, args.out / "gui-station.png"))
         window.station_panel.make_safe()
+        wait_idle(app, session)  # Make safe runs on the worker thread
 
         window.show_view("runs")
         first = catalog.query(procedure="SwitchingLoop")[0]

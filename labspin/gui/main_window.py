@@ -1,12 +1,19 @@
 """The probe-station window: five views over one station session, Make safe always in
 reach (toolbar and Ctrl+Shift+S), and a clean shutdown when the window closes (the log
-view's handler removed, any run stopped, the station made safe)."""
+view's handler removed, any run stopped, the station made safe).
+
+Closing while the event loop runs does not block it: the window stays open, saying so,
+until the session has stopped the run, let a make-safe finish and closed the station on
+its worker thread; a magnet is never left mid-ramp because the process exited. If the
+station could not be confirmed safe, the window stays on the Station view's warnings and
+the next close quits."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from PyQt6.QtCore import QThread
 from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence
 from PyQt6.QtWidgets import QLabel, QMainWindow, QTabWidget, QToolBar, QWidget
 
@@ -65,6 +72,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Data and catalog in {session.catalog.data_dir}")
         session.busy_changed.connect(self._busy_changed)
         session.safety_report.connect(lambda report: self._busy_changed(session.busy))
+        session.make_safe_started.connect(lambda after: self._busy_changed(True))
+        session.station_closed.connect(self._station_closed)
         session.run_finished.connect(lambda record: self.runs.refresh())
         self.runs.use_parameters.connect(self.use_run_parameters)
         self.runs.overlay_requested.connect(self.overlay_run)
@@ -112,16 +121,43 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(index, f"Log ({count} ⚠)" if count else self._titles[index])
 
     def _busy_changed(self, busy: bool) -> None:
-        self.abort_action.setEnabled(busy)
+        safing = self.session.making_safe  # cannot be aborted: it is what makes safe
+        self.abort_action.setEnabled(busy and not safing)
         unsafe = not busy and bool(self.session.station.hazards)
-        self.busy_label.setText("● measuring" if busy else
-                                "idle, NOT confirmed safe (see Station)" if unsafe else "idle")
+        self.busy_label.setText("● closing: making safe" if safing and self.session.close_pending
+                                else "● making safe" if safing else "● measuring" if busy
+                                else "idle, NOT confirmed safe (see Station)" if unsafe
+                                else "idle")
         self.busy_label.setStyleSheet("color:#c62828;" if busy or unsafe
                                       else "color:#1e5631;")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Closing stops any run and leaves the station safe before the window goes."""
+        """Closing stops any run and leaves the station safe before the window goes: with
+        the event loop running, on the session's worker (the window stays responsive and
+        closes when it is done); without one (the application is ending), here."""
+        session = self.session
+        if not session.station.closed and QThread.currentThread().loopLevel() > 0:
+            event.ignore()
+            self.statusBar().showMessage("Closing: stopping any run and making the station "
+                                         "safe first…")
+            session.close_later()
+            self._busy_changed(session.busy)
+            return
         self.statusBar().showMessage("Stopping and making the station safe…")
-        self.session.close()
+        try:
+            session.close()
+        except Exception:  # an exception out of closeEvent would abort the process
+            log.exception("closing the station failed: check its outputs and magnets")
         self.log_view.detach()
         super().closeEvent(event)
+
+    def _station_closed(self) -> None:
+        """The session has closed the station: the window goes, unless what may still be
+        on must be read first (the Station view says it; closing again quits)."""
+        station = self.session.station
+        if station.hazards or not station.closed:
+            self.show_view("station")
+            self.statusBar().showMessage("The station is closed but NOT confirmed safe: see "
+                                         "the Station view. Close the window again to quit.")
+            return
+        self.close()

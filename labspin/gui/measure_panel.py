@@ -126,6 +126,7 @@ class MeasurePanel(QWidget):
         session.run_finished.connect(self._run_finished)
         session.busy_changed.connect(self._busy_changed)
         session.job_finished.connect(self._job_finished)
+        session.make_safe_started.connect(lambda after: self._busy_changed(True))
         self.select_procedure(self.procedure_combo.currentText())
         self._busy_changed(session.busy)
 
@@ -285,6 +286,12 @@ class MeasurePanel(QWidget):
 
     def run_current(self) -> bool:
         """Add the procedure as set and start the runs to do unless the station is busy."""
+        if self.session.making_safe or self.session.station.closed:
+            self.message.info("The station is closed: nothing more can run."
+                              if self.session.station.closed else
+                              "The station is being made safe: runs can start when it has "
+                              "ended (Station view).")
+            return False
         if not self.queue_current():
             return False
         if not self.session.busy:
@@ -294,7 +301,8 @@ class MeasurePanel(QWidget):
         return True
 
     def start_next(self) -> None:
-        if not self.todo or self.session.busy:
+        if not self.todo or self.session.busy or self.session.close_pending \
+                or self.session.station.closed:
             return
         procedure = self.todo.pop(0)
         self.todo_list.takeItem(0)
@@ -304,7 +312,7 @@ class MeasurePanel(QWidget):
     def abort(self) -> None:
         """Stop the running run (it ends aborted, the bench is made safe); the runs to
         do stay in the list."""
-        if self.session.busy:
+        if self.session.busy and not self.session.making_safe:
             self.session.stop()
             self.status.setText("Aborting…")
 
@@ -401,7 +409,9 @@ class MeasurePanel(QWidget):
         self.status.setText(text)
 
     def _busy_changed(self, busy: bool) -> None:
-        self.abort_button.setEnabled(busy)
+        safing = self.session.making_safe  # nothing starts, nothing to abort, until it ends
+        self.abort_button.setEnabled(busy and not safing)
+        self.run_button.setEnabled(not safing and not self.session.station.closed)
         # while a run goes, its own parameters are shown above the plot
         self._inputs_box.setTitle("Parameters of the next run" if busy else "Parameters")
 

@@ -125,6 +125,7 @@ class QueuePanel(QWidget):
         session.queue_run_finished.connect(self._run_finished)
         session.progress.connect(self._run_progress)
         session.busy_changed.connect(lambda busy: self._update_buttons())
+        session.make_safe_started.connect(lambda after: self._update_buttons())
         session.job_finished.connect(self._job_finished)
         self._running_here = False
         self._runner_timer = QTimer(self)
@@ -239,14 +240,16 @@ class QueuePanel(QWidget):
     def _update_buttons(self) -> None:
         busy = self.session.busy
         loaded = self.plan is not None
-        busy = busy or (self.runner is not None and not self._running_here)
+        busy = busy or (self.runner is not None and not self._running_here) \
+            or self.session.station.closed
         unfinished = loaded and any(self.statuses.get(r.index) != "finished"
                                     for r in self.plan.runs)
         self.load_button.setEnabled(not self._running_here)
         self.run_button.setEnabled(loaded and not busy)
         self.resume_button.setEnabled(loaded and not busy and self.queue_id is not None
                                       and bool(unfinished))
-        self.stop_button.setEnabled(busy and self._running_here)
+        self.stop_button.setEnabled(busy and self._running_here
+                                    and not self.session.making_safe)
 
     # -- running ------------------------------------------------------------------------
     def run(self, resume: bool = False) -> bool:
@@ -254,8 +257,10 @@ class QueuePanel(QWidget):
         if self.plan is None:
             self.message.error("Load a queue file first.")
             return False
-        if self.session.busy:
-            self.message.info("The station is busy: wait for the running measurement.")
+        if self.session.busy or self.session.station.closed:
+            self.message.info("The station is closed: nothing more can run."
+                              if self.session.station.closed else
+                              "The station is busy: wait for the running measurement.")
             return False
         runner = self.refresh_runner()
         if runner is not None:

@@ -1,11 +1,13 @@
 """The window's hold on the station: one open station, one catalog, one worker thread.
 
 Instruments are not thread-safe and a VISA exchange must not be split by another, so
-every job that talks to the station (a run, a queue, Make safe, a poll of the live
-readings) holds ``lock``. Runs and queues go through ``labspin.runs.run_procedure`` and
-``labspin.queue_runner.run_queue`` in a ``QThread``, exactly as on the command line, so
-the window journals, writes and shuts down the same way; its signals carry rows and
-progress back to the GUI thread (queued connections).
+every job that talks to the station (a run, a queue, Make safe, closing, a poll of the
+live readings) holds ``lock``. Runs and queues go through ``labspin.runs.run_procedure``
+and ``labspin.queue_runner.run_queue`` in a ``QThread``, exactly as on the command line,
+so the window journals, writes and shuts down the same way; its signals carry rows and
+progress back to the GUI thread (queued connections). Make safe and closing run on the
+same worker too: a magnet ramps to zero at its allowed rate (tens of seconds for 1 T), and
+the window must keep drawing and logging meanwhile.
 
 ``run_started`` carries a :class:`RunInfo` as soon as the catalog has given the run its
 id (the worker's catalog is wrapped to say so), so the window names every run by the
@@ -16,7 +18,6 @@ the queue, counted from 1.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,58 +26,14 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
+from labspin.gui.readings import Reading, read_station
+from labspin.gui.run_info import AnnouncingCatalog, RunInfo, varying_parameters
 from labspin.runs import Catalog, RunRecord
 
+__all__ = ["Reading", "RunInfo", "SafetyReport", "StationSession", "safety_sentence",
+           "varying_parameters"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """A run that is starting: what the window shows about it."""
-
-    procedure: Any  # the configured procedure (read it, do not change it)
-    run_id: int  # catalog id
-    parameters: dict[str, Any]  # name -> value in SI units, as the catalog records them
-    queue_id: int | None = None
-    queue_name: str = ""
-    queue_position: int | None = None  # 1-based place in the queue
-    queue_total: int | None = None
-    varying: tuple[str, ...] = ()  # parameters that differ between the queue's runs
-
-    @property
-    def procedure_name(self) -> str:
-        return type(self.procedure).__name__
-
-
-class _AnnouncingCatalog:
-    """The worker's catalog, calling ``announce(run_id)`` when a run is created (before
-    its first row); everything else goes to the catalog unchanged."""
-
-    def __init__(self, catalog: Catalog, announce: Callable[[int], None]) -> None:
-        self._catalog = catalog
-        self._announce = announce
-
-    def create_run(self, *args: Any, **kwargs: Any) -> int:
-        run_id = self._catalog.create_run(*args, **kwargs)
-        self._announce(run_id)
-        return run_id
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._catalog, name)
-
-
-@dataclass
-class Reading:
-    """What the station panel shows: live field per axis, stage temperature, source."""
-
-    fields: dict[str, float] = field(default_factory=dict)  # T, per magnet axis
-    temperature: float = math.nan  # K
-    source_on: bool | None = None  # current source output
-    rf_on: bool | None = None  # RF generator output (ST-FMR stations)
-    errors: list[str] = field(default_factory=list)
-    #: what may still be on after the latest make-safe (a run's shutdown or Make safe),
-    #: one line each as the CLI's WARNING says it; empty when the bench was confirmed safe
-    hazards: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -99,11 +56,14 @@ class SafetyReport:
 
 
 class _Job(QThread):
-    """Runs ``work`` once, off the GUI thread."""
+    """Runs ``work`` once, off the GUI thread. ``kind``: "run" (runs and queues), "safe"
+    (a make-safe) or "close" (the station closed, which makes it safe)."""
 
-    def __init__(self, work: Callable[[], str], parent: QObject | None = None) -> None:
+    def __init__(self, work: Callable[[], str], kind: str = "run",
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._work = work
+        self.kind = kind
         self.outcome = ""
         self.error: str | None = None
 
@@ -125,12 +85,19 @@ class StationSession(QObject):
     queue_run_started = pyqtSignal(int, int)  # queue id, index of the planned run
     queue_run_finished = pyqtSignal(int, object)  # index, RunRecord
     job_finished = pyqtSignal(str, str)  # outcome, error ("" when none)
-    #: a SafetyReport: after Make safe (at once when idle, else when the stopped job has
-    #: ended and the station was made safe again), and after any job that left the bench
-    #: not confirmed safe
+    #: a SafetyReport: at the end of every make-safe announced by ``make_safe_started``
+    #: (Make safe pressed, the pass after a stopped or failed job, closing), and after any
+    #: job that left the bench not confirmed safe
     safety_report = pyqtSignal(object)
     busy_changed = pyqtSignal(bool)
+    #: a make-safe starts on the worker thread (Make safe pressed while idle, the pass
+    #: after a job that was stopped by Make safe or failed, or the station closing): the
+    #: job it follows ("run 3 aborted"), or "" when the station was idle; busy until its
+    #: SafetyReport (or ``station_closed``)
+    make_safe_started = pyqtSignal(str)
     closing = pyqtSignal()  # the station is about to close: stop polling it
+    #: ``close_later`` has closed the station (made safe, instruments released)
+    station_closed = pyqtSignal()
 
     def __init__(self, station: Any, catalog: Catalog, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -142,9 +109,13 @@ class StationSession(QObject):
         self._stop = threading.Event()
         self._job: _Job | None = None
         self._safe_after_job = False
+        #: the job whose end is reported when the make-safe pass after it has ended, and
+        #: whether Make safe was pressed during it
+        self._ended: tuple[_Job, bool] | None = None
+        self._close_pending = False
         #: the procedure about to run and its queue context, until the catalog names it
         self._next: tuple[Any, dict[str, Any]] | None = None
-        self._announcing = _AnnouncingCatalog(catalog, self._announce)
+        self._announcing = AnnouncingCatalog(catalog, self._announce)
 
     def _announce(self, run_id: int) -> None:
         """Called in the worker thread when the catalog creates a run."""
@@ -166,6 +137,17 @@ class StationSession(QObject):
         return self._job is not None
 
     @property
+    def making_safe(self) -> bool:
+        """A make-safe (or the closing of the station) runs on the worker thread: it
+        cannot be stopped, and nothing else may start until it has ended."""
+        return self._job is not None and self._job.kind != "run"
+
+    @property
+    def close_pending(self) -> bool:
+        """``close_later`` was called and the station is not closed yet."""
+        return self._close_pending
+
+    @property
     def stop_requested(self) -> bool:
         return self._stop.is_set()
 
@@ -174,39 +156,91 @@ class StationSession(QObject):
         self._stop.set()
 
     # -- jobs -----------------------------------------------------------------------------
-    def _start(self, work: Callable[[], str]) -> None:
+    def _start(self, work: Callable[[], str], kind: str = "run",
+               then: bool = False) -> None:
+        """Run ``work`` on the worker thread, holding the lock. ``then``: it follows the
+        job that has just ended without the station going idle in between (no
+        ``busy_changed``, and the stop request stays as it was)."""
         if self._job is not None:
             raise RuntimeError("the station is busy: wait for the running job or abort it")
-        self._stop.clear()
+        if kind == "run" and (self._close_pending or self.station.closed):
+            raise RuntimeError("the station is closing: nothing more can start")
+        if not then:
+            self._stop.clear()
 
         def locked() -> str:
             with self.lock:
                 return work()
 
-        job = _Job(locked, self)
+        job = _Job(locked, kind, self)
         job.finished.connect(self._job_done)
         self._job = job
-        self.busy_changed.emit(True)
+        if not then:
+            self.busy_changed.emit(True)
         job.start()
+
+    def _start_make_safe(self, after: str, then: bool) -> None:
+        began = time.monotonic()
+
+        def work() -> str:
+            warnings = self.station.make_safe()
+            took = time.monotonic() - began
+            if warnings:
+                log.warning("make safe: NOT confirmed safe after %.1f s: %s", took,
+                            "; ".join(warnings))
+                return "NOT confirmed safe"
+            log.info("make safe: confirmed safe in %.1f s", took)
+            return "confirmed safe"
+
+        log.info("making safe%s: switching the current, pulse and RF outputs off and "
+                 "ramping the magnets to zero at the allowed rate",
+                 f" after {after}" if after else "")
+        self._start(work, "safe", then)
+        self.make_safe_started.emit(after)
+
+    @staticmethod
+    def _after(job: _Job) -> str:
+        return job.outcome or (f"the job failed: {job.error}" if job.error else "")
 
     def _job_done(self) -> None:
         job, self._job = self._job, None
         if job is None:
             return
-        requested, self._safe_after_job = self._safe_after_job, False
-        if requested or job.error:
-            # the job's own shutdown made the bench safe, or tried to; Make safe asks for
-            # it once more now that nothing else talks to the instruments, and what is
-            # reported is what that second pass found (the failures are the point)
-            with self.lock:
-                warnings = self.station.make_safe()
-        else:
-            warnings = list(self.station.hazards.values())
+        if job.kind == "close":
+            self._close_done(job)
+            return
+        if job.kind == "run":
+            requested, self._safe_after_job = self._safe_after_job, False
+            if (requested or job.error) and not self._close_pending:
+                # the job's own shutdown made the bench safe, or tried to; Make safe asks
+                # for it once more now that nothing else talks to the instruments (on the
+                # worker: a magnet ramp takes tens of seconds), and what is reported is
+                # what that second pass found (the failures are the point)
+                self._ended = (job, requested)
+                self._start_make_safe(self._after(job), then=True)
+                return
+            ended, warnings = job, list(self.station.hazards.values())
+            requested = requested and not self._close_pending  # closing reports instead
+        else:  # a make-safe
+            (ended, requested), self._ended = self._ended or (None, True), None
+            warnings = self._found(job)
         self.busy_changed.emit(False)  # the panels read the bench again
-        self.job_finished.emit(job.outcome, job.error or "")
-        if requested or warnings:
-            after = job.outcome or (f"the job failed: {job.error}" if job.error else "")
+        if ended is not None:
+            self.job_finished.emit(ended.outcome, ended.error or "")
+        if requested or warnings or job.kind == "safe":  # each make-safe is reported
+            after = self._after(ended) if ended is not None else ""
             self.safety_report.emit(SafetyReport(requested, tuple(warnings), after))
+        if self._close_pending and self._job is None:
+            self._start_close()
+
+    def _found(self, job: _Job) -> list[str]:
+        """What may still be on after the make-safe ``job``: the station's hazards, and a
+        line for a make-safe that stopped on an error of its own."""
+        warnings = list(self.station.hazards.values())
+        if job.error:
+            warnings.append(f"making safe stopped on {job.error}: check every current "
+                            "output and magnet supply by hand")
+        return warnings
 
     def run_procedures(self, procedures: Sequence[Any]) -> None:
         """Run ``procedures`` one after the other (configured instances)."""
@@ -272,18 +306,27 @@ class StationSession(QObject):
         return True if job is None else job.wait(timeout_ms)
 
     # -- safety ---------------------------------------------------------------------------
-    def make_safe(self) -> list[str] | None:
-        """Outputs off and magnets ramped to zero. While a job runs it is stopped first
-        (its shutdown makes the bench safe) and the station is made safe again after it;
-        returns None then, else the list of failures (empty when all went well)."""
-        if self._job is not None:
-            self._safe_after_job = True
-            self.stop()
-            return None
-        with self.lock:
-            warnings = self.station.make_safe()
-        self.safety_report.emit(SafetyReport(True, tuple(warnings)))
-        return warnings
+    def make_safe(self) -> str:
+        """Outputs off and magnets ramped to zero, on the worker thread (the GUI thread
+        never waits for a ramp); a ``SafetyReport`` says how it ended. Returns:
+
+        - "started": the station was idle; the make-safe has started;
+        - "after the job": a run or queue is asked to stop (its shutdown makes the bench
+          safe) and the station is made safe again when it has ended;
+        - "under way": a make-safe runs already; nothing more is started;
+        - "closed": the station is closed (nothing can reach it from here).
+        """
+        if self.station.closed:
+            return "closed"
+        if self._job is None:
+            self._start_make_safe("", then=False)
+            return "started"
+        if self._job.kind != "run":
+            log.info("make safe pressed again: the make-safe under way goes on")
+            return "under way"
+        self._safe_after_job = True
+        self.stop()
+        return "after the job"
 
     # -- live readings (only when idle) ----------------------------------------------------
     def poll(self) -> Reading | None:
@@ -292,43 +335,9 @@ class StationSession(QObject):
                 or not self.lock.acquire(blocking=False):
             return None
         try:
-            return self._read()
+            return read_station(self.station)
         finally:
             self.lock.release()
-
-    def _read(self) -> Reading:
-        reading = Reading(hazards=list(self.station.hazards.values()))
-        for axis, magnet in self.station.magnets.items():
-            try:
-                with self.station.talking_to(f"magnet_{axis}", "a field reading"):
-                    reading.fields[axis] = float(magnet.field)
-            except Exception as exc:  # shown in the panel; a poll never raises
-                reading.errors.append(f"magnet {axis}: {exc}")
-        if self.station.has("temperature"):
-            try:
-                reading.temperature = self._temperature()
-            except Exception as exc:
-                reading.errors.append(f"temperature: {exc}")
-        if self.station.has("source"):
-            try:
-                with self.station.talking_to("source", "a query of its output") as source:
-                    reading.source_on = bool(source.source_enabled)
-            except Exception as exc:
-                reading.errors.append(f"source: {exc}")
-        if self.station.has("rf_source"):
-            from labspin.drivers.agilent8257d import rf_enabled
-
-            try:
-                with self.station.talking_to("rf_source", "a query of its output") as rf:
-                    reading.rf_on = rf_enabled(rf)
-            except Exception as exc:
-                reading.errors.append(f"rf_source: {exc}")
-        return reading
-
-    def _temperature(self) -> float:
-        with self.station.talking_to("temperature", "a temperature reading") as controller:
-            value = controller.input_A.kelvin
-        return self.station.as_number("temperature", "the stage temperature", value)
 
     def identify(self) -> dict[str, str]:
         """``*IDN?`` of every instrument: role -> answer, or the error (only when idle)."""
@@ -345,7 +354,8 @@ class StationSession(QObject):
         return answers
 
     def close(self) -> None:
-        """Stop any job, wait for it, and close the station (which makes it safe)."""
+        """Stop any job, wait for it, and close the station (which makes it safe); blocks
+        (for closing without an event loop; the window uses ``close_later``)."""
         self.closing.emit()
         if self._job is not None:
             self.stop()
@@ -353,7 +363,36 @@ class StationSession(QObject):
             self._job = None
         with self.lock:
             self.station.close()
+        self._close_pending = False
         self.view_catalog.close()
+
+    def close_later(self) -> None:
+        """Close without blocking the GUI thread: a running job is asked to stop, a
+        make-safe goes on to its end, then the station is closed on the worker thread
+        (made safe, instruments released); ``station_closed`` follows, after a
+        ``SafetyReport`` if it was not confirmed safe."""
+        if self.station.closed:
+            self.station_closed.emit()
+            return
+        if self._close_pending:
+            return
+        self._close_pending = True
+        if self._job is None:
+            self._start_close()
+        elif self._job.kind == "run":
+            self.stop()
+
+    def _start_close(self) -> None:
+        log.info("closing the station: making it safe first")
+        self._start(lambda: self.station.close() or "station closed", "close")
+        self.make_safe_started.emit("")
+
+    def _close_done(self, job: _Job) -> None:
+        self._close_pending = False
+        warnings = self._found(job)
+        self.busy_changed.emit(False)
+        self.safety_report.emit(SafetyReport(False, tuple(warnings), "closing the station"))
+        self.station_closed.emit()
 
 
 def safety_sentence(session: StationSession) -> str:
@@ -362,17 +401,3 @@ def safety_sentence(session: StationSession) -> str:
         return ("The station is NOT confirmed safe: see the Station view for what may "
                 "still be on.")
     return "The station was made safe."
-
-
-def varying_parameters(plan: Any) -> dict[str, tuple[str, ...]]:
-    """Per procedure of a queue plan, the parameters whose values differ between its
-    runs (in the order the procedure lists them)."""
-    first: dict[str, dict[str, Any]] = {}
-    varying: dict[str, list[str]] = {}
-    for run in plan.runs:
-        reference = first.setdefault(run.procedure, run.parameters)
-        names = varying.setdefault(run.procedure, [])
-        names.extend(k for k, v in run.parameters.items()
-                     if reference.get(k) != v and k not in names)
-    return {name: tuple(k for k in first[name] if k in names)
-            for name, names in varying.items()}

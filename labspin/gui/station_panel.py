@@ -3,12 +3,16 @@ source state, the limits, and a Make safe button.
 
 Live readings are polled once a second while the station is idle; during a run the
 station belongs to the run (the readings pause rather than interleave VISA traffic).
+Make safe runs on the session's worker thread: the message says at once what it does (and
+how long the magnets take from the fields last read), the live panel counts the seconds
+while the window stays usable, and the message ends green or red with what was read back.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 from PyQt6.QtCore import QTimer
 from PyQt6.QtGui import QColor, QFont
@@ -61,6 +65,11 @@ class StationPanel(QWidget):
         self.make_safe_button.clicked.connect(self.make_safe)
         session.busy_changed.connect(self._busy_changed)
         session.safety_report.connect(self.show_safety)
+        session.make_safe_started.connect(self._making_safe)
+        #: the latest live reading (None while a job holds the station)
+        self._last_reading: Reading | None = None
+        #: the message of the make-safe under way and when it started (monotonic s)
+        self._safing: tuple[str, float] | None = None
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
         self._timer.start(poll_ms)
@@ -150,10 +159,27 @@ class StationPanel(QWidget):
         return answers
 
     def make_safe(self) -> None:
-        """Make safe now, or stop the running job and make safe when it has ended: the
-        message then says how it ended (``show_safety``, from the session's report)."""
-        if self.session.make_safe() is None:
+        """Make safe on the worker thread, or stop the running job and make safe when it
+        has ended; the message says what is under way, then how it ended
+        (``show_safety``, from the session's report). Pressed again while it works,
+        nothing more is started."""
+        outcome = self.session.make_safe()
+        if outcome == "after the job":
             self.message.info("Stopping the run; the station is made safe when it ends.")
+        elif outcome == "under way" and self._safing is not None:
+            self.message.info(self._safing[0])  # the same make-safe goes on
+        elif outcome == "closed":
+            hazards = self.session.station.hazards.values()
+            self.message.error("The station is closed: labspin no longer reaches it."
+                               + "".join(f"\nWARNING: {line}" for line in hazards))
+        self.refresh()
+
+    def _making_safe(self, after: str) -> None:
+        """A make-safe has started on the worker thread: say what it does, at once."""
+        reading = self._last_reading if not after else None  # read while idle, just now
+        self._safing = (making_safe_text(self.session.station, reading, after,
+                                         self.session.close_pending), time.monotonic())
+        self.message.info(self._safing[0])
         self.refresh()
 
     def show_safety(self, report: SafetyReport) -> None:
@@ -164,18 +190,27 @@ class StationPanel(QWidget):
         if report.warnings:
             self.message.error(f"The station is NOT confirmed safe ({at}{after}):\n"
                                + "\n".join(f"WARNING: {line}" for line in report.warnings))
-        elif report.requested:
+        elif report.requested or self._safing is not None:
             self.message.ok(f"Safe ({at}{after}): current, pulse and RF outputs switched "
                             "off and magnets ramped to zero at the allowed rate, each read "
                             "back.")
+        self._safing = None
         self.refresh()
 
     # -- live ---------------------------------------------------------------------------
     def refresh(self) -> Reading | None:
-        reading = self.session.poll()
+        reading = self._last_reading = self.session.poll()
+        self._show_last_read(reading is None)
         if reading is None:
-            self.live["state"].setText("measuring (live readings pause)")
-            self.live["state"].setStyleSheet("")
+            state = self.live["state"]
+            if self.session.making_safe and self._safing is not None:
+                seconds = time.monotonic() - self._safing[1]
+                state.setText(f"making safe, {seconds:.0f} s so far (live readings pause)")
+                state.setStyleSheet("color:#8a5a00;")
+            else:
+                state.setText("closed" if self.session.station.closed
+                              else "measuring (live readings pause)")
+                state.setStyleSheet("")
             return None
         for axis, value in reading.fields.items():
             self.live[f"field_{axis}"].setText(f"{value * 1e3:+.2f} mT")
@@ -196,7 +231,41 @@ class StationPanel(QWidget):
             state.setText(state.text() + ". Could not read: " + "; ".join(reading.errors))
         return reading
 
+    def _show_last_read(self, paused: bool) -> None:
+        """While the readings pause, the values shown are what was read before: grey, so
+        that an output shown ON while Make safe switches it off is not taken as live."""
+        for key, label in self.live.items():
+            if key != "state":
+                label.setStyleSheet("color:#9e9e9e;" if paused else "")
+                label.setToolTip("read before the station became busy; the live readings "
+                                 "pause while it works" if paused else "")
+
     def _busy_changed(self, busy: bool) -> None:
-        self.check_button.setEnabled(not busy)
+        self.check_button.setEnabled(not busy and not self.session.station.closed)
         if not busy:
             self.refresh()
+
+
+def making_safe_text(station: Any, reading: Reading | None, after: str = "",
+                     closing: bool = False) -> str:
+    """What a make-safe under way does, for the message shown as it starts: the ramp
+    rate and, from ``reading`` (fields read just before), which magnets ramp from where
+    and about how long that takes (they ramp one after the other)."""
+    lead = ("Closing: making the station safe first" if closing
+            else "Making safe" + (f" after {after}" if after else ""))
+    magnets = station.magnets
+    rates = {magnet.limits.max_ramp_rate for magnet in magnets.values()}
+    what = "switching the current, pulse and RF outputs off"
+    if magnets:
+        what += (" and ramping the magnets to zero at "
+                 + (f"{rates.pop():g} T/s" if len(rates) == 1 else "their allowed rates"))
+    fields = {axis: value for axis, value in (reading.fields if reading else {}).items()
+              if abs(value) >= 1e-3 and axis in magnets}
+    if fields:
+        seconds = sum(abs(value) / magnets[axis].limits.max_ramp_rate
+                      for axis, value in fields.items())
+        what += " (" + ", ".join(f"{axis} from {value * 1e3:+.0f} mT"
+                                 for axis, value in fields.items())
+        what += f": about {seconds:.0f} s)" if seconds >= 1 else ")"
+    return (f"{lead}: {what}. The window stays usable; runs can start again when it has "
+            "ended.")

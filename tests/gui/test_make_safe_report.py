@@ -98,8 +98,11 @@ def test_make_safe_with_a_magnet_cut_off_names_what_is_still_on(qtbot, window, s
     assert abs(shown) > 0.02
     assert panel.live["state"].text().startswith("NOT confirmed safe: magnet y")
     assert "NOT confirmed safe" in window.busy_label.text()
-    # pressing Make safe again while idle says the same, at once
-    window.make_safe_action.trigger()
+    # pressing Make safe again while idle: under way at once, then the same warning
+    with qtbot.waitSignal(session.safety_report, timeout=5_000):
+        window.make_safe_action.trigger()
+        assert panel.message.level == "info"
+        assert panel.message.text().startswith("Making safe: ")
     assert panel.message.level == "error" and "WARNING: magnet y" in panel.message.text()
     assert "after run" not in panel.message.text()
 

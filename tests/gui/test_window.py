@@ -107,7 +107,8 @@ def test_make_safe_ramps_the_magnets_down_and_turns_the_source_off(qtbot, window
     reading = window.station_panel.refresh()
     assert reading.fields["y"] == pytest.approx(0.05, abs=1e-3) and reading.source_on
     assert reading.rf_on and window.station_panel.live["rf"].text() == "ON"
-    window.station_panel.make_safe_button.click()
+    with qtbot.waitSignal(session.safety_report, timeout=5_000):
+        window.station_panel.make_safe_button.click()  # on the worker thread
     assert window.station_panel.message.level == "ok"
     assert_safe(station.bench)
     assert not rf.outputs(station.bench)
