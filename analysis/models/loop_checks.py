@@ -18,6 +18,7 @@ from labspin.analysis.models._common import (
     sigma_check,
     worsen,
 )
+from labspin.analysis.models.thresholds import segments
 
 if TYPE_CHECKING:
     from labspin.analysis.models.loop_errors import LoopFit
@@ -67,7 +68,7 @@ def saturated_points(loop: LoopFit) -> np.ndarray:
     return out
 
 
-def _misses_data(loop: LoopFit, y: np.ndarray) -> str | None:
+def _misses_data(loop: LoopFit, y: np.ndarray, unit: str) -> str | None:
     """Why the fitted curve misses the saturated points (None when it does not): their
     scatter about it, far above the read noise from consecutive points (which a slow
     miss, a wrong background or level, leaves out), with a chi-square tail below 0.1 %."""
@@ -91,10 +92,46 @@ def _misses_data(loop: LoopFit, y: np.ndarray) -> str | None:
     stat = float(r @ r)
     ratio = math.sqrt(stat / dof)
     if ratio > MISS_RATIO and stat > chi2.ppf(0.999, dof):
+        shelf = _off_level_shelf(loop, y, sat, unit)
+        if shelf is not None:
+            return (f"the fitted curve misses the saturated points: {shelf}; part of the bar "
+                    "reverses outside the main transitions (regions heated or weak enough "
+                    "to turn on their own), so the step is less than the whole bar's and "
+                    "the levels are not flat; the thresholds are those of the main "
+                    "transitions")
         return (f"the fitted curve misses the saturated points: their scatter about it is "
                 f"{ratio:.1f} times the read noise (the levels or the background are not "
                 "those of the data); sweep a wider range or in finer steps")
     return None
+
+
+#: a jump between consecutive saturated points of one sweep larger than this share of the
+#: step (and than SHELF_SIGMAS read-noise sigmas) is part of the bar reversing on its own
+SHELF_SHARE, SHELF_SIGMAS = 0.01, 5.0
+
+
+def _off_level_shelf(loop: LoopFit, y: np.ndarray, sat: np.ndarray, unit: str
+                     ) -> str | None:
+    """Where the readout jumps between two consecutive saturated points of one sweep (by
+    more than SHELF_SHARE of the step and SHELF_SIGMAS read-noise sigmas), said as "on the
+    up sweep the readout jumps by 4 % of the step at 1.5 mA (3 such jumps)"; the largest,
+    or None. Such a jump is part of the bar reversing away from the transitions: its
+    levels are not flat. A wrong background misses smoothly instead."""
+    step = abs(loop.fit.values["step"]) or 1.0
+    floor = max(SHELF_SHARE * step, SHELF_SIGMAS * math.sqrt(2.0) * loop.noise)
+    jumps: list[tuple[float, int]] = []
+    for run in segments(loop.branch):
+        both = sat[run][1:] & sat[run][:-1]
+        d = np.diff(y[run])
+        for k in np.flatnonzero(both & (np.abs(d) > floor)):
+            jumps.append((abs(float(d[k])), int(run[k + 1])))
+    if not jumps:
+        return None
+    size, at = max(jumps)
+    sweep = "up" if loop.branch[at] > 0 else "down"
+    more = f" ({len(jumps)} such jumps)" if len(jumps) > 1 else ""
+    return (f"on the {sweep} sweep the readout jumps by {100 * size / step:.0f} % of the step "
+            f"at {si(float(loop.x[at]), unit)}, far from the thresholds{more}")
 
 
 def _few_saturated(loop: LoopFit, y: np.ndarray) -> str | None:
@@ -175,7 +212,7 @@ def judge_loop(result: dict, loop: LoopFit, x: np.ndarray, branch: np.ndarray, *
                    f"range {si(low, unit)}..{si(high, unit)}", [name, *also.get(name, ())])
     if signal is not None and loop.x.size:
         y = np.asarray(signal, dtype=float).ravel()
-        for why in (_misses_data(loop, y), _few_saturated(loop, y)):
+        for why in (_misses_data(loop, y, unit), _few_saturated(loop, y)):
             if why:
                 worsen(result, POOR, f"{step_names_first(step_names)}: {why}")
     if loop.single_jump:
