@@ -46,7 +46,20 @@ says so in the errors and the verdict).
 
 What each sigma contains: the lock-in noise (from the scatter about the fit, or the
 given ``sigma``), and the uncertainties of R_AHE, M_eff, B_K and R_PHE carried through by
-derivatives; xi_DL adds that of M_s.
+derivatives; xi_DL adds that of M_s. A noise read from the scatter rests on the fit's
+n - p degrees of freedom, so (value - truth) / sigma follows Student's t, not a normal
+law: every sigma from the scatter (the joint V_2w fit, the 1w fit's R_PHE and B_K) is
+widened by thresholds.t_widening(n - p), 1.5 % for a 15 deg scan at 3 fields (66), 9 %
+for 60 deg steps (12), as the loop fits do. The damping-like part and V_th are told
+apart only by 1 / B_perp, so they are strongly correlated (about -0.99 at 0.1-0.3 T
+against M_eff near 1 T); the joint covariance carries that into B_DL.
+
+What no sigma contains: the read current's heating (the note of
+labspin.analysis.harmonic_runs). The 2w reads the torques at the sine's peak heating
+dT, the 1w reads R_PHE at 3/4 dT (sin^2 weighted by sin^2), and the given M_eff, B_K and
+M_s belong to the stage temperature: on the bench a CoFe 3 nm bar warmed by 3.9 K at 4 mA
+gives B_DL 0.5 % and xi_DL 0.75 % high, B_FL 0.2 % (all growing as I_0^2, 2 % and 3 % at
+8 mA), which a file without R_xx cannot estimate.
 """
 
 from __future__ import annotations
@@ -68,6 +81,7 @@ from labspin.analysis.models._common import (
     worsen,
 )
 from labspin.analysis.models._lsq import LeastSquaresFit, fit_least_squares
+from labspin.analysis.models.thresholds import t_widening
 from labspin.physics.formulas import xi_from_damping_like_field
 
 __all__ = ["QUOTED", "equilibrium_angle", "fit_harmonic_hall_inplane", "fit_planar_hall",
@@ -150,7 +164,35 @@ def fit_planar_hall(field, phi, r1w, *, b_k: float | None = None,
     fit = fit_least_squares(model, r, start, vary=vary, title="R_xy 1w angle scans")
     if not np.all(np.isfinite(fit.residual)):
         raise FitError(f"the first-harmonic angle-scan fit failed: {fit.message}")
+    _student(fit)
     return fit
+
+
+def _student(fit: LeastSquaresFit) -> None:
+    """Widen a covariance whose noise was read from the fit's own scatter for the
+    Student-t law of (value - truth) / sigma with the fit's n - p degrees of freedom
+    (module doc)."""
+    if fit.covar is not None:
+        fit.covar = fit.covar * t_widening(fit.nfree) ** 2
+
+
+def _check_planar(planar: LeastSquaresFit, ph: np.ndarray, fitted: list[str]) -> None:
+    """R_PHE or B_K that the 1w scans cannot resolve (a singular fit) leave the torques
+    undetermined: say so, and which angles would resolve them, rather than fit the 2w
+    with a guess (B_K = 0 biased B_FL by 15 % on a 45 deg grid)."""
+    bad = [n for n in fitted if not math.isfinite(planar.stderr(n))]
+    if not bad:
+        return
+    # the signatures in R_xy^1w: R_PHE sin 2phi, and B_K's distortion of it, sin 4phi
+    harmonic = {"r_phe": 2, "b_k": 4}
+    blind = [n for n in fitted if np.max(np.abs(np.sin(harmonic[n] * ph))) < 1e-6]
+    why = "; ".join(f"{n.upper()} shows as sin {harmonic[n]}phi, which vanishes at every "
+                    "measured angle" for n in blind) or "the 1w fit is singular"
+    named = blind or bad
+    raise DataError(f"the first-harmonic angle scans cannot resolve "
+                    f"{' and '.join(n.upper() for n in named)} ({why}), so neither the "
+                    "damping-like nor the field-like field can be had: measure with an angle "
+                    "step of 15 or 30 deg")
 
 
 def _inputs_error(fit_fn, values: dict, errors: dict) -> dict[str, float]:
@@ -198,6 +240,8 @@ def fit_harmonic_hall_inplane(field, phi, v2w, *, current_amplitude: float, r_ah
     planar = None
     if r1w is not None and (r_phe is None or b_k is None):
         planar = fit_planar_hall(b, ph, r1w, b_k=b_k, scan=scan)
+        _check_planar(planar, ph, [n for n, v in (("r_phe", r_phe), ("b_k", b_k))
+                                   if v is None])
         if r_phe is None:
             r_phe, r_phe_stderr = planar.values["r_phe"], planar.stderr("r_phe")
         if b_k is None:
@@ -234,6 +278,8 @@ def fit_harmonic_hall_inplane(field, phi, v2w, *, current_amplitude: float, r_ah
     fit = joint(r_ahe, r_phe, m_eff, b_k)
     if not np.all(np.isfinite(fit.residual)) or fit.covar is None:
         raise FitError(f"the angle-scan fit did not converge: {fit.message}")
+    if sigma is None:  # the lock-in noise read from the scatter about this fit
+        _student(fit)
 
     def outputs(r_ahe, r_phe, m_eff_in, b_k):
         f = fit if (r_ahe, r_phe, m_eff_in, b_k) == inputs else joint(r_ahe, r_phe,
