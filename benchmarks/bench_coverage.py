@@ -159,12 +159,14 @@ def easy_x_py_nio():
 
 
 #: (label, device, HarmonicHall parameters, the M_eff given to the fit (T): of a
-#: perpendicular bar its out-of-plane stiffness mu0 M_eff - B_K, negative)
+#: perpendicular bar its out-of-plane stiffness mu0 M_eff - B_K, negative; None: fitted)
 AVCI = [
     ("cofeb-nio-pma, 0.2 mA, 0.15-0.5 T", lambda: preset("cofeb-nio-pma"),
      {"current": 0.2e-3, "field_magnitudes": "0.15, 0.25, 0.35, 0.5"}, -0.08),
     ("cofeb-nio-pma, 1 mA: 2.4 K warmer", lambda: preset("cofeb-nio-pma"),
      {"current": 1e-3, "field_magnitudes": "0.15, 0.25, 0.35, 0.5"}, -0.08),
+    ("cofeb-nio-pma, 1 mA, M_eff fitted", lambda: preset("cofeb-nio-pma"),
+     {"current": 1e-3, "field_magnitudes": "0.15, 0.25, 0.35, 0.5"}, None),
     ("py-nio easy x, 4 mA, 0.1-0.45 T", easy_x_py_nio,
      {"current": 4e-3, "field_magnitudes": "0.1, 0.2, 0.3, 0.45"}, 0.95),
     ("py-nio easy x, 4 mA, 60 deg steps, 3 fields", easy_x_py_nio,
