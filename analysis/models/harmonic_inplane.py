@@ -316,7 +316,9 @@ def fit_harmonic_hall_inplane(field, phi, v2w, *, current_amplitude: float, r_ah
     named.update(_efficiency(q["b_dl"], current_density, ms, ms_stderr, t_f))
     result = with_verdict(summarize(named, [fit] if planar is None else [fit, planar],
                                     n_fields=int(values_b.size)))
-    if m_eff is not None and values_b.size >= 3:
+    # the scans can fix M_eff themselves only where B + M_eff changes several-fold
+    if m_eff is not None and values_b.size >= 3 and \
+            values_b.max() + m_eff > 2 * (values_b.min() + m_eff):
         note = _own_stiffness(lambda: joint(r_ahe, r_phe, None, b_k), m_eff, floor,
                               sigma is None)
         if note:
