@@ -81,7 +81,7 @@ from labspin.analysis.models._common import (
     worsen,
 )
 from labspin.analysis.models._lsq import LeastSquaresFit, fit_least_squares
-from labspin.analysis.models.thresholds import t_widening
+from labspin.analysis.models.harmonic_inplane_errors import check_planar, own_stiffness, student
 from labspin.physics.formulas import xi_from_damping_like_field
 
 __all__ = ["QUOTED", "equilibrium_angle", "fit_harmonic_hall_inplane", "fit_planar_hall",
@@ -164,35 +164,8 @@ def fit_planar_hall(field, phi, r1w, *, b_k: float | None = None,
     fit = fit_least_squares(model, r, start, vary=vary, title="R_xy 1w angle scans")
     if not np.all(np.isfinite(fit.residual)):
         raise FitError(f"the first-harmonic angle-scan fit failed: {fit.message}")
-    _student(fit)
+    student(fit)
     return fit
-
-
-def _student(fit: LeastSquaresFit) -> None:
-    """Widen a covariance whose noise was read from the fit's own scatter for the
-    Student-t law of (value - truth) / sigma with the fit's n - p degrees of freedom
-    (module doc)."""
-    if fit.covar is not None:
-        fit.covar = fit.covar * t_widening(fit.nfree) ** 2
-
-
-def _check_planar(planar: LeastSquaresFit, ph: np.ndarray, fitted: list[str]) -> None:
-    """R_PHE or B_K that the 1w scans cannot resolve (a singular fit) leave the torques
-    undetermined: say so, and which angles would resolve them, rather than fit the 2w
-    with a guess (B_K = 0 biased B_FL by 15 % on a 45 deg grid)."""
-    bad = [n for n in fitted if not math.isfinite(planar.stderr(n))]
-    if not bad:
-        return
-    # the signatures in R_xy^1w: R_PHE sin 2phi, and B_K's distortion of it, sin 4phi
-    harmonic = {"r_phe": 2, "b_k": 4}
-    blind = [n for n in fitted if np.max(np.abs(np.sin(harmonic[n] * ph))) < 1e-6]
-    why = "; ".join(f"{n.upper()} shows as sin {harmonic[n]}phi, which vanishes at every "
-                    "measured angle" for n in blind) or "the 1w fit is singular"
-    named = blind or bad
-    raise DataError(f"the first-harmonic angle scans cannot resolve "
-                    f"{' and '.join(n.upper() for n in named)} ({why}), so neither the "
-                    "damping-like nor the field-like field can be had: measure with an angle "
-                    "step of 15 or 30 deg")
 
 
 def _inputs_error(fit_fn, values: dict, errors: dict) -> dict[str, float]:
@@ -240,7 +213,7 @@ def fit_harmonic_hall_inplane(field, phi, v2w, *, current_amplitude: float, r_ah
     planar = None
     if r1w is not None and (r_phe is None or b_k is None):
         planar = fit_planar_hall(b, ph, r1w, b_k=b_k, scan=scan)
-        _check_planar(planar, ph, [n for n, v in (("r_phe", r_phe), ("b_k", b_k))
+        check_planar(planar, ph, [n for n, v in (("r_phe", r_phe), ("b_k", b_k))
                                    if v is None])
         if r_phe is None:
             r_phe, r_phe_stderr = planar.values["r_phe"], planar.stderr("r_phe")
@@ -290,7 +263,7 @@ def fit_harmonic_hall_inplane(field, phi, v2w, *, current_amplitude: float, r_ah
     if not np.all(np.isfinite(fit.residual)) or fit.covar is None:
         raise FitError(f"the angle-scan fit did not converge: {fit.message}")
     if sigma is None:  # the lock-in noise read from the scatter about this fit
-        _student(fit)
+        student(fit)
 
     def outputs(r_ahe, r_phe, m_eff_in, b_k):
         f = fit if (r_ahe, r_phe, m_eff_in, b_k) == inputs else joint(r_ahe, r_phe,
@@ -319,39 +292,11 @@ def fit_harmonic_hall_inplane(field, phi, v2w, *, current_amplitude: float, r_ah
     # the scans can fix M_eff themselves only where B + M_eff changes several-fold
     if m_eff is not None and values_b.size >= 3 and \
             values_b.max() + m_eff > 2 * (values_b.min() + m_eff):
-        note = _own_stiffness(lambda: joint(r_ahe, r_phe, None, b_k), m_eff, floor,
+        note = own_stiffness(lambda: joint(r_ahe, r_phe, None, b_k), m_eff, floor,
                               sigma is None)
         if note:
             result["note"] = note
     return _judge(result, fit, values_b, b_k, m_eff is None, sigma is not None)
-
-
-def _own_stiffness(free_fit, m_eff: float, floor: float, from_scatter: bool) -> str:
-    """What the scans say of M_eff themselves, when they fix it (a perpendicular bar,
-    whose stiffness B + M_eff changes several-fold over the scans; not an in-plane film,
-    B << M_eff): a note with the B_DL of the bar's own M_eff. A calibration belongs to
-    the stage temperature and the read current warms the bar: on cofeb-nio-pma at 1 mA
-    (2.4 K) the given M_eff left B_DL 0.18 % off, 5 sigma, while the scans' own M_eff,
-    0.1 mT away and only 0.9 sigma of its own error from the given one, covers it."""
-    from labspin.analysis.formatting import si
-
-    try:
-        free = free_fit()
-    except (DataError, FitError):
-        return ""
-    if free.covar is None or not np.all(np.isfinite(free.residual)):
-        return ""
-    if from_scatter:
-        _student(free)
-    own, own_err = free.values["m_eff"], free.stderr("m_eff")
-    b_dl, b_dl_err = free.values["b_dl"], free.stderr("b_dl")
-    if not (math.isfinite(own_err) and own_err < 0.05 * (own - floor)
-            and math.isfinite(b_dl_err) and b_dl_err < 0.3 * abs(b_dl)):
-        return ""
-    return (f"the scans fix M_eff themselves: {si(own, 'T', 5)} ± {si(own_err, 'T', 2)} "
-            f"(given {si(m_eff, 'T', 5)}, the calibration's temperature, not the warmed "
-            f"bar's); with it B_DL = {si(b_dl, 'T', 5)} ± {si(b_dl_err, 'T', 2)} (leave "
-            "M_eff out to fit with it)")
 
 
 def _linear_start(start: dict, model, v: np.ndarray, n_fields: int) -> None:
