@@ -119,10 +119,13 @@ def _avci(run: RunData, *, r_ahe: float | None, r_phe: float | None, m_eff: floa
         return out
     if has_1w and (r_phe is None or b_k is None):
         notes.append("R_PHE and B_K from the 1w angle scans")
-    out.update(flat(fit_harmonic_hall_inplane(
+    fitted = flat(fit_harmonic_hall_inplane(
         b, np.deg2rad(deg), v2w, current_amplitude=float(current), r_ahe=float(r_ahe),
         r_phe=r_phe, m_eff=m_eff, b_k=b_k, r1w=r1w if has_1w else None, scan=b_set,
-        **{f"{k}_stderr": v for k, v in (errors or {}).items()}, **efficiency)))
+        **{f"{k}_stderr": v for k, v in (errors or {}).items()}, **efficiency))
+    if fitted.get("note"):
+        notes.append(fitted.pop("note"))
+    out.update(fitted)
     notes.append(heating_note(run, float(current)))
     return out
 

@@ -69,6 +69,7 @@ from labspin.analysis.models.harmonic_perpendicular import (
     fit_hayashi_sweeps,
     judge_range,
 )
+from labspin.analysis.models.thresholds import t_widening
 from labspin.physics.formulas import xi_from_damping_like_field
 
 __all__ = ["avci_angle_scan", "fit_angle_scans", "fit_avci_field_dependence",
@@ -260,7 +261,8 @@ class FieldLikeAmplitudeModel(Model):
 
 def fit_angle_scans(field, phi, v2w, *, sigma=None, fit_phase: bool = False) -> pd.DataFrame:
     """Fit every azimuthal scan (one per distinct ``field``); tidy table with field,
-    dl_amplitude, fl_amplitude, offset, phi_0 and their _stderr, redchi."""
+    dl_amplitude, fl_amplitude, offset, phi_0 and their _stderr, redchi. Errors from a
+    scan's own scatter are widened for its n - p degrees of freedom (Student t)."""
     b, ph, v = as_array(field, "field"), as_array(phi, "phi"), as_array(v2w, "v2w")
     same_length(field=b, phi=ph, v2w=v)
     weights_all = weights_from_sigma(sigma, v.size)
@@ -275,6 +277,8 @@ def fit_angle_scans(field, phi, v2w, *, sigma=None, fit_phase: bool = False) -> 
         w = None if weights_all is None else weights_all[sel]
         result = model.fit(v[sel], params, phi=ph[sel], weights=w, scale_covar=sigma is None)
         check_fit(result, f"angle scan at {value:g} T")
+        if sigma is None and result.covar is not None:  # noise from the scatter: Student t
+            result.covar = result.covar * t_widening(result.nfree) ** 2
         row = {"field": float(value)}
         row.update(summarize(correlated(result, ["dl_amplitude", "fl_amplitude", "offset",
                                                  "phi_0"])))

@@ -46,7 +46,20 @@ says so in the errors and the verdict).
 
 What each sigma contains: the lock-in noise (from the scatter about the fit, or the
 given ``sigma``), and the uncertainties of R_AHE, M_eff, B_K and R_PHE carried through by
-derivatives; xi_DL adds that of M_s.
+derivatives; xi_DL adds that of M_s. A noise read from the scatter rests on the fit's
+n - p degrees of freedom, so (value - truth) / sigma follows Student's t, not a normal
+law: every sigma from the scatter (the joint V_2w fit, the 1w fit's R_PHE and B_K) is
+widened by thresholds.t_widening(n - p), 1.5 % for a 15 deg scan at 3 fields (66), 9 %
+for 60 deg steps (12), as the loop fits do. The damping-like part and V_th are told
+apart only by 1 / B_perp, so they are strongly correlated (about -0.99 at 0.1-0.3 T
+against M_eff near 1 T); the joint covariance carries that into B_DL.
+
+What no sigma contains: the read current's heating (the note of
+labspin.analysis.harmonic_runs). The 2w reads the torques at the sine's peak heating
+dT, the 1w reads R_PHE at 3/4 dT (sin^2 weighted by sin^2), and the given M_eff, B_K and
+M_s belong to the stage temperature: on the bench a CoFe 3 nm bar warmed by 3.9 K at 4 mA
+gives B_DL 0.5 % and xi_DL 0.75 % high, B_FL 0.2 % (all growing as I_0^2, 2 % and 3 % at
+8 mA), which a file without R_xx cannot estimate.
 """
 
 from __future__ import annotations
@@ -68,6 +81,7 @@ from labspin.analysis.models._common import (
     worsen,
 )
 from labspin.analysis.models._lsq import LeastSquaresFit, fit_least_squares
+from labspin.analysis.models.harmonic_inplane_errors import check_planar, own_stiffness, student
 from labspin.physics.formulas import xi_from_damping_like_field
 
 __all__ = ["QUOTED", "equilibrium_angle", "fit_harmonic_hall_inplane", "fit_planar_hall",
@@ -150,6 +164,7 @@ def fit_planar_hall(field, phi, r1w, *, b_k: float | None = None,
     fit = fit_least_squares(model, r, start, vary=vary, title="R_xy 1w angle scans")
     if not np.all(np.isfinite(fit.residual)):
         raise FitError(f"the first-harmonic angle-scan fit failed: {fit.message}")
+    student(fit)
     return fit
 
 
@@ -198,6 +213,8 @@ def fit_harmonic_hall_inplane(field, phi, v2w, *, current_amplitude: float, r_ah
     planar = None
     if r1w is not None and (r_phe is None or b_k is None):
         planar = fit_planar_hall(b, ph, r1w, b_k=b_k, scan=scan)
+        check_planar(planar, ph, [n for n, v in (("r_phe", r_phe), ("b_k", b_k))
+                                   if v is None])
         if r_phe is None:
             r_phe, r_phe_stderr = planar.values["r_phe"], planar.stderr("r_phe")
         if b_k is None:
@@ -210,6 +227,14 @@ def fit_harmonic_hall_inplane(field, phi, v2w, *, current_amplitude: float, r_ah
     weights = None if sigma is None else 1.0 / np.broadcast_to(np.asarray(sigma, float),
                                                                  v.shape)
 
+    # M_eff of a perpendicular magnet (its out-of-plane stiffness mu0 M_eff - B_K) is
+    # negative; m stays in the plane while B + M_eff > 0 at the lowest field
+    floor = -float(np.min(values_b))
+    if m_eff is not None and not m_eff > floor:
+        raise DataError(f"M_eff = {m_eff:g} T leaves no out-of-plane stiffness at the "
+                        f"lowest field {-floor:g} T (B + M_eff <= 0: m leaves the plane); "
+                        "measure above the anisotropy field or check M_eff")
+
     def joint(r_ahe, r_phe, m_eff_in, b_k):
         start = {"b_dl": 0.0, "b_fl": 0.0, "v_thermal": 0.0,
                  "m_eff": 1.0 if m_eff_in is None else float(m_eff_in), "phi_0": 0.0}
@@ -221,19 +246,24 @@ def fit_harmonic_hall_inplane(field, phi, v2w, *, current_amplitude: float, r_ah
                 ph, b, b_dl, b_fl, v_thermal, current_amplitude=i0, r_ahe=r_ahe,
                 r_phe=r_phe, m_eff=m_eff, b_k=b_k, phi_0=phi_0)
 
-        _linear_start(start, model, v, values_b.size)
+        if m_eff_in is None:
+            _stiffness_start(start, model, v, values_b.size, floor, weights)
+        else:
+            _linear_start(start, model, v, values_b.size)
         vary = [n for n in start if not (n == "m_eff" and m_eff_in is not None)
                 and not (n == "phi_0" and not fit_phase)]
         if v.size <= len(vary):
             raise DataError(f"{v.size} points cannot fix {len(vary)} parameters")
         return fit_least_squares(model, v, start, vary=vary,
-                                 positive=[] if m_eff_in is not None else ["m_eff"],
+                                 lower={} if m_eff_in is not None else {"m_eff": floor},
                                  weights=weights, scale_covar=sigma is None,
                                  title="V_2w angle scans (Avci, with the anisotropy)")
 
     fit = joint(r_ahe, r_phe, m_eff, b_k)
     if not np.all(np.isfinite(fit.residual)) or fit.covar is None:
         raise FitError(f"the angle-scan fit did not converge: {fit.message}")
+    if sigma is None:  # the lock-in noise read from the scatter about this fit
+        student(fit)
 
     def outputs(r_ahe, r_phe, m_eff_in, b_k):
         f = fit if (r_ahe, r_phe, m_eff_in, b_k) == inputs else joint(r_ahe, r_phe,
@@ -259,6 +289,13 @@ def fit_harmonic_hall_inplane(field, phi, v2w, *, current_amplitude: float, r_ah
     named.update(_efficiency(q["b_dl"], current_density, ms, ms_stderr, t_f))
     result = with_verdict(summarize(named, [fit] if planar is None else [fit, planar],
                                     n_fields=int(values_b.size)))
+    # the scans can fix M_eff themselves only where B + M_eff changes several-fold
+    if m_eff is not None and values_b.size >= 3 and \
+            values_b.max() + m_eff > 2 * (values_b.min() + m_eff):
+        note = own_stiffness(lambda: joint(r_ahe, r_phe, None, b_k), m_eff, floor,
+                              sigma is None)
+        if note:
+            result["note"] = note
     return _judge(result, fit, values_b, b_k, m_eff is None, sigma is not None)
 
 
@@ -271,6 +308,22 @@ def _linear_start(start: dict, model, v: np.ndarray, n_fields: int) -> None:
     columns = [model(**{**zero, n: 1.0}) - base for n in names]
     coef, *_ = np.linalg.lstsq(np.column_stack(columns), v - base, rcond=None)
     start.update(dict(zip(names, map(float, coef), strict=True)))
+
+
+def _stiffness_start(start: dict, model, v: np.ndarray, n_fields: int, floor: float,
+                     weights) -> None:
+    """Starting M_eff for a fitted M_eff: of a few candidates from an in-plane film's
+    (1 T) to a perpendicular one's (just above -B_min), the one whose linear start fits
+    best (MINPACK from 1 T does not find a perpendicular bar's -0.08 T)."""
+    best = None
+    for m_eff in (1.0, 0.3, 0.1, 0.3 * floor, 0.7 * floor, 0.9 * floor):
+        trial = {**start, "m_eff": m_eff}
+        _linear_start(trial, model, v, n_fields)
+        r = model(**trial) - v
+        chi = float(np.sum((r if weights is None else r * weights) ** 2))
+        if best is None or chi < best[0]:
+            best = (chi, trial)
+    start.update(best[1])
 
 
 def _given(value: float, err: float):

@@ -86,12 +86,12 @@ def _largest_real_part(jac):
             x, y = 1.0, 0.0
         else:
             x, y = 0.0, 1.0
-        norm = math.sqrt(x * x + y * y)
+        norm = math.hypot(x, y)  # not sqrt(x^2 + y^2): a tilt of 1e-180 squares to 0
         return lam, x / norm, y / norm
     q = math.sqrt(-disc)  # eigenvector (b, half - a + i q) of half + i q
     re, im = half - a, q
-    mod1 = math.sqrt(re * re + im * im)
-    norm = math.sqrt(b * b + mod1 * mod1)
+    mod1 = math.hypot(re, im)
+    norm = math.hypot(b, mod1)
     if abs(b) >= mod1:
         return half, b / norm, re / norm
     return half, b * re / mod1 / norm, mod1 / norm
