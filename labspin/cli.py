@@ -132,11 +132,15 @@ def next_steps(out_dir) -> list[str]:
     runs view reads the catalog of --data-dir, labspin-data by default)."""
     import shlex
 
+    from labspin.station_sim import EXAMPLES
+
     data = shlex.quote(str(Path(out_dir) / "data"))
+    # the example queue by its full path: the demo may run from any folder
+    queue = EXAMPLES / "queues" / "phase-diagram.yaml"
+    plan = f", labspin queue plan {shlex.quote(str(queue))}" if queue.is_file() else ""
     return [f"See these runs in the window: labspin gui --sim --data-dir {data}",
             f"Fit them again: labspin fit {data}",
-            "Next: labspin demo --model-only (the presets), labspin procedures, "
-            "labspin queue plan examples/queues/phase-diagram.yaml"]
+            f"Next: labspin demo --model-only (the presets), labspin procedures{plan}"]
 
 
 @main.group()

@@ -340,12 +340,17 @@ def _series(summary, parameter: str, quantity: str, trend: str,
         result = series_stage(summary, parameter, quantity, trend)
     except StageError as exc:
         raise click.ClickException(str(exc)) from None
+    from labspin.analysis.formatting import si
+
     unit = quantity_unit(quantity)
-    table = Table(title=f"{quantity} against {result.label}")
-    for col in (result.label, quantity, "runs"):
+    # the swept value with an SI prefix when its unit is known ("1.5 nm", not 1.5e-09)
+    name = result.label.removesuffix(f" ({result.unit})") if result.unit else result.label
+    table = Table(title=f"{quantity} against {name}")
+    for col in (name, quantity, "runs"):
         table.add_column(col)
     for row in result.table.to_dict("records"):
-        table.add_row(f"{row[result.label]:.6g}",
+        x = row[result.label]
+        table.add_row(si(x, result.unit) if result.unit else f"{x:.6g}",
                       _value(row[quantity], row[f"{quantity}_stderr"], unit),
                       str(row["runs"]))
     console.print(table)

@@ -76,3 +76,18 @@ def test_the_demo_ends_with_the_exact_command_that_opens_its_runs_in_the_window(
     assert command[:3] == ["labspin", "gui", "--sim"]
     ctx = gui.make_context("gui", command[2:])  # the options exist and parse
     assert ctx.params["sim"] and ctx.params["data_dir"] == str(out / "data")
+
+
+def test_the_demos_next_queue_is_named_by_a_path_that_works_from_any_folder(tmp_path,
+                                                                             monkeypatch):
+    import shlex
+    from pathlib import Path
+
+    from labspin.cli import next_steps
+
+    monkeypatch.chdir(tmp_path)  # not the checkout
+    last = next_steps(tmp_path / "demo")[-1]
+    queue = Path(shlex.split(last.split("labspin queue plan ", 1)[1])[0])
+    assert queue.is_absolute() and queue.is_file()
+    planned = CliRunner().invoke(main, ["queue", "plan", str(queue)])
+    assert planned.exit_code == 0, planned.output
