@@ -31,10 +31,11 @@ def correlation_figure(result: Correlation):
     axes = fig.subplots(len(_PANELS), 1, sharex=True)
     thickness = [b.afmi_thickness * 1e9 for b in bars]
     for ax, (key, label, scale, magnitude) in zip(axes, _PANELS, strict=True):
-        missing = []
+        missing, drawn = [], False
         for t, bar in zip(thickness, bars, strict=True):
             value = bar.values[key]
             if value.determined:
+                drawn = True
                 y = abs(value.value) if magnitude else value.value
                 ax.errorbar([t], [y * scale], yerr=[value.stderr * scale], fmt="o",
                             color=VERDICT_COLOURS[value.verdict], capsize=3)
@@ -47,6 +48,12 @@ def correlation_figure(result: Correlation):
             ax.plot([m[0] for m in model], [m[1] * scale for m in model], "D--",
                     mfc="none", color="0.4", label="device model")
             ax.legend(fontsize="x-small", loc="best")
+        if not drawn and not model:  # an empty panel says why
+            why = ("no control bar on this chip: Δα needs one (a bar without the AFMI; "
+                   "--control names it)") if key == "delta_alpha" and not result.control \
+                else "no bar has a value"
+            ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", va="center",
+                    fontsize="small", color="0.4", wrap=True)
         if missing:
             ax.text(0.01, 0.04, "not determined: " + ", ".join(missing),
                     transform=ax.transAxes, fontsize="x-small",

@@ -173,3 +173,16 @@ def test_two_devices_without_thicknesses_still_find_the_control_on_the_bench(chi
     assert nio8.values["delta_alpha"].determined  # against the control, as before
     # the header's stack names NiO 8 nm, its thickness entry does not: no model value
     assert math.isnan(nio8.values["alpha"].model) and "is not the py-nio" in nio8.model_note
+
+
+def test_a_chip_without_a_control_bar_says_so_in_its_empty_delta_alpha_panel(chip):
+    from labspin.analysis.correlation import correlation_stage
+    from labspin.analysis.correlation_plot import correlation_figure
+
+    summary = chip[1]
+    result = correlation_stage(summary[summary["meta: Sample"] != CONTROL])
+    assert result.control is None
+    figure = correlation_figure(result)
+    delta_panel = figure.axes[0]
+    assert any("no control bar on this chip" in t.get_text() for t in delta_panel.texts)
+    assert not delta_panel.lines  # nothing drawn as if it were a value
