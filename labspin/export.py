@@ -38,6 +38,7 @@ from labspin import __version__
 from labspin.analysis.calibration import CALIBRATION, header_calibration
 from labspin.analysis.datasets import natural_axes, split_label, variable_names
 from labspin.analysis.loaders import RunData, RunFileError, find_run_files, load_run
+from labspin.data_folder import catalog_unreadable, describe_missing, locate
 
 #: calibration attribute names in the export (the station file's keys)
 CALIBRATION_NAMES = {"r_ahe": "r_ahe", "r_phe": "r_phe", "m_eff": "m_eff", "ms": "m_s",
@@ -57,7 +58,10 @@ class Exported:
 
 
 def catalog_records(data_dir: str | Path) -> dict[str, dict[str, Any]]:
-    """Catalog rows by resolved file path, read without writing (empty if none)."""
+    """Catalog rows by the resolved path of their file in ``data_dir`` (where a copied
+    or moved folder has it, :func:`labspin.data_folder.locate`), read without writing
+    (empty if none). A row whose file cannot be read from the folder says why in
+    ``"problem"``."""
     path = Path(data_dir) / "catalog.sqlite"
     if not path.is_file():
         return {}
@@ -66,10 +70,17 @@ def catalog_records(data_dir: str | Path) -> dict[str, dict[str, Any]]:
     try:
         rows = db.execute("SELECT * FROM runs WHERE file IS NOT NULL").fetchall()
     except sqlite3.Error as exc:
-        raise ExportError(f"cannot read the runs catalog {path}: {exc}") from None
+        raise ExportError(catalog_unreadable(data_dir, exc)) from None
     finally:
         db.close()
-    return {str(Path(r["file"]).resolve()): dict(r) for r in rows}
+    out = {}
+    for r in rows:
+        located = locate(data_dir, r["file"])
+        record = dict(r, file=str(located.path))
+        if located.missing:
+            record["problem"] = describe_missing(r["id"], located.path, located.elsewhere)
+        out[str(located.path.resolve())] = record
+    return out
 
 
 def _iso(timestamp: float | None) -> str:
@@ -256,12 +267,15 @@ def _write_runs(f: Any, files: list[Path], records: dict[str, dict[str, Any]],
                    h5py_version=h5py.version.version,
                    file_time=dt.datetime.now().astimezone().isoformat())
     for file in files:
+        record = records.get(str(Path(file).resolve()))
+        if record and record.get("problem"):  # never another folder's file in its place
+            result.skipped.append((str(file), record["problem"]))
+            continue
         try:
             run = load_run(file)
         except (RunFileError, OSError) as exc:
             result.skipped.append((str(file), str(exc)))
             continue
-        record = records.get(str(Path(file).resolve()))
         name = f"run_{int(record['id']):05d}" if record else f"file_{Path(file).stem}"
         while name in f:
             name += "_"
