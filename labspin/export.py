@@ -13,7 +13,9 @@ One NeXus ``NXentry`` per run::
         sample/                     NXsample  name; geometry as attributes (SI)
         calibration/                NXcollection, the bar's calibration (r_ahe, m_eff,
                                     m_s, ... each with <name>_stderr, as in the station
-                                    file), coil constants, two-terminal R, sim seed
+                                    file), coil constants, two-terminal R; on the
+                                    simulated bench the bar's simulated device (its
+                                    layers), what it was made from, the seed
         instrument/                 NXinstrument  @station_snapshot (JSON)
 
 Parameters and metadata are attributes named by their header label; a unit is in the
@@ -166,7 +168,8 @@ def write_entry(f: Any, name: str, run: RunData, record: dict[str, Any] | None) 
     geometry = dict(station.get("sample") or {})
     for label, key in (("Sample stack", "stack"), ("Bar width", "width"),
                        ("Bar length", "length"), ("FM thickness", "fm_thickness"),
-                       ("Conducting thickness", "conducting_thickness")):
+                       ("Conducting thickness", "conducting_thickness"),
+                       ("AFMI thickness", "afmi_thickness")):
         # the snapshot leaves a value the station file did not set as null (the
         # conducting thickness comes from the stack): the run's header has the number used
         if label in run.metadata and geometry.get(key) in (None, ""):
@@ -174,7 +177,7 @@ def write_entry(f: Any, name: str, run: RunData, record: dict[str, Any] | None) 
     geometry.pop("id", None)
     geometry = {k: v for k, v in geometry.items() if v not in (None, "")}  # no unit on ""
     _set_attrs(sample, geometry, {k: "m" for k in ("width", "length", "fm_thickness",
-                                                   "conducting_thickness")}
+                                                   "conducting_thickness", "afmi_thickness")}
                | {"two_terminal_resistance": "ohm"})
 
     calibration = entry.create_group("calibration")
@@ -196,8 +199,7 @@ def write_entry(f: Any, name: str, run: RunData, record: dict[str, Any] | None) 
         calibration.attrs[f"{name} [units]"] = unit
         calibration.attrs[f"{name} [long_name]"] = label
     if station.get("sim"):
-        calibration.attrs["simulated_preset"] = station["sim"].get("preset", "")
-        calibration.attrs["simulated_seed"] = int(station["sim"].get("seed", 0))
+        _simulated(calibration, station["sim"], str(sample_id))
 
     instrument = entry.create_group("instrument")
     instrument.attrs["NX_class"] = "NXinstrument"
@@ -206,6 +208,36 @@ def write_entry(f: Any, name: str, run: RunData, record: dict[str, Any] | None) 
     for label in ("Station file sha256", "Bench", "Host", "Dependencies"):
         if label in run.metadata:
             instrument.attrs[label] = str(run.metadata[label])
+
+
+def _layers(device: dict[str, Any]) -> str:
+    """'SiO2 100 nm / Py 4 nm / CoO 2 nm': the layers of a snapshot's device."""
+    parts = []
+    for side in ("bottom", "ferromagnet", "top"):
+        layer = device.get(side)
+        if isinstance(layer, dict) and layer.get("name"):
+            thickness = layer.get("thickness")
+            parts.append(f"{layer['name']} {thickness * 1e9:g} nm"
+                         if isinstance(thickness, int | float) else str(layer["name"]))
+    return " / ".join(parts)
+
+
+def _simulated(group: Any, sim: dict[str, Any], sample_id: str) -> None:
+    """What simulated the run: the bar's own device (its layers: a chip's bars share a
+    device file or preset but each has its own AFMI thickness), the preset or device
+    file it was made from by name, and the bench's seed."""
+    bar = sim.get("sample") or sample_id
+    layers = _layers(sim.get("device") or {})
+    group.attrs["simulated_device"] = layers or str(sim.get("preset", ""))
+    group.attrs["simulated_device [long_name]"] = (
+        f"the simulated device of bar {bar}" + (": its layers" if layers else ""))
+    group.attrs["simulated_device_made_from"] = str(sim.get("preset", ""))
+    group.attrs["simulated_device_made_from [long_name]"] = (
+        "the name of the preset (or the name: of the device file) the bar's simulated "
+        "device was made from; a chip's bars then take their own geometry and AFMI "
+        "thickness")
+    group.attrs["simulated_seed"] = int(sim.get("seed", 0))
+    group.attrs["simulated_seed [long_name]"] = "seed of the simulated bench"
 
 
 def _sources(sources: Iterable[str], data_dir: Path,
