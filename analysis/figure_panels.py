@@ -72,13 +72,33 @@ def _thresholds(ax, row: dict, unit: str, xscale: float) -> None:
             ax.axvspan((value - err) / xscale, (value + err) / xscale, color=colour,
                        alpha=0.15, lw=0)
         text = f"{label} = {si(value, unit)}" + (f"\n± {si(err, unit, 2)}" if err else "")
-        # beside the line, away from zero: a loop's middle height is empty out there
+        # beside the line, away from zero: a loop's middle height is empty out there;
+        # towards zero when the label would cross the frame (a threshold near the edge)
         outward = value >= 0
-        ax.annotate(text, xy=(value / xscale, 0.5), xycoords=("data", "axes fraction"),
-                    xytext=(6 if outward else -6, 0), textcoords="offset points",
-                    va="center", ha="left" if outward else "right", fontsize="x-small",
-                    color=colour, bbox={"boxstyle": "round,pad=0.2", "facecolor": "white",
-                                        "edgecolor": "none", "alpha": 0.85})
+        label = ax.annotate(text, xy=(value / xscale, 0.5), xycoords=("data", "axes fraction"),
+                            xytext=(6 if outward else -6, 0), textcoords="offset points",
+                            va="center", ha="left" if outward else "right",
+                            fontsize="x-small", color=colour,
+                            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white",
+                                  "edgecolor": "none", "alpha": 0.85})
+        if not _inside_frame(ax, label, value / xscale, outward):
+            label.xyann = (-6 if outward else 6, 0)
+            label.set_horizontalalignment("right" if outward else "left")
+
+
+def _inside_frame(ax, label, x: float, rightwards: bool) -> bool:
+    """Whether ``label``, drawn rightwards (or leftwards) of the data ``x``, stays inside
+    the axes' frame. Measured against the frame before the figure's layout, which is
+    narrower than after it: a label that fits here fits in the saved figure."""
+    renderer = getattr(ax.figure.canvas, "get_renderer", lambda: None)()
+    if renderer is None:
+        return True
+    width = label.get_window_extent(renderer).width
+    lo, hi = ax.get_xlim()
+    frame = ax.get_position().width * ax.figure.get_figwidth() * ax.figure.dpi
+    offset = 6 * ax.figure.dpi / 72  # the 6 points between the line and the label
+    room = (hi - x if rightwards else x - lo) / (hi - lo) * frame if hi != lo else 0.0
+    return width + offset <= room
 
 
 def draw_loop(ax, run: RunData, row: dict, xcol: str, ycol: str) -> None:

@@ -256,8 +256,16 @@ def draw_figure(fig, run: RunData, row: dict, *, footer: bool = True,
         ax.grid(True, alpha=0.3)
     if strip:
         draw_strip(fig.add_subplot(grid[1]), row,
-                   footer=f"file: {run.path.name}" if footer else "")
+                   footer=f"file: {_footer_path(run.path)}" if footer else "")
     return axes
+
+
+def _footer_path(path: Path) -> str:
+    """The run file's name with its two folders (``s3/2026-12-03/00001_...csv``): runs
+    of two data folders with the same file name are told apart on the figure too."""
+    parts = [p for p in Path(path).parts if p not in (Path(path).anchor, "")]
+    shown = "/".join(parts[-3:])
+    return shown if len(parts) <= 3 else ".../" + shown
 
 
 def new_figure(size: tuple[float, float] = FIGSIZE):
@@ -270,10 +278,12 @@ def new_figure(size: tuple[float, float] = FIGSIZE):
 
 
 def save_figure(fig, stem: Path) -> tuple[Path, Path]:
-    """``stem``.png (150 dpi) and ``stem``.svg (text as text, searchable)."""
+    """``stem``.png (150 dpi) and ``stem``.svg (text as text, searchable). ``stem`` is
+    kept whole: a dot in it (a sample id ``chipB-NiO1.5``) is not an extension."""
     import matplotlib
 
-    png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
+    stem = Path(stem)
+    png, svg = stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")
     fig.savefig(png, format="png", dpi=DPI)
     # the layout is settled by the first save: keep it for the second instead of solving
     # the constrained layout again (a third of a figure's time)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from labspin.analysis.run_reader import parse_value, read_run_file
+from labspin.data_folder import catalog_unreadable, locate
 
 __all__ = [
     "CatalogQueryError",
@@ -222,7 +223,8 @@ def load_catalog_query(data_dir: str | Path, **filters: Any) -> pd.DataFrame:
     queue_id, queue_index) compares with that column; any other key compares with the
     run parameter of that name (numbers numerically, so ``field_max="0.02"`` matches
     0.02). Returns one row per run: the catalog columns, ``parameters`` (a dict) and
-    ``path`` (the run file, resolved against ``data_dir`` when relative).
+    ``path`` (the run file in ``data_dir``, :func:`labspin.data_folder.locate`) and
+    ``elsewhere`` (the catalog's path outside the folder, when only that exists).
     """
     data_dir = Path(data_dir)
     db = data_dir / CATALOG_NAME
@@ -238,7 +240,7 @@ def load_catalog_query(data_dir: str | Path, **filters: Any) -> pd.DataFrame:
         finally:
             con.close()
     except sqlite3.Error as exc:
-        raise CatalogQueryError(f"cannot read the runs catalog {db}: {exc}") from None
+        raise CatalogQueryError(catalog_unreadable(data_dir, exc)) from None
     out = []
     for rec in records:
         try:
@@ -257,15 +259,12 @@ def load_catalog_query(data_dir: str | Path, **filters: Any) -> pd.DataFrame:
             if not ok:
                 break
         if ok:
-            file = rec.get("file")
-            if file:
-                p = Path(file)
-                # older catalogs stored the path as given, relative to where labspin ran
-                rec["path"] = p if p.is_absolute() or p.is_file() else data_dir / p
-            else:
-                rec["path"] = None
+            # in this folder, whether copied or moved (labspin.data_folder); a file only
+            # at the catalog's place outside it is missing here
+            located = locate(data_dir, rec.get("file"))
+            rec["path"] = located.path
+            rec["elsewhere"] = located.elsewhere
             out.append(rec)
     columns = [c for c in (records[0].keys() if records else _COLUMNS)]
-    if "path" not in columns:
-        columns.append("path")
+    columns += [c for c in ("path", "elsewhere") if c not in columns]
     return pd.DataFrame(out, columns=columns)

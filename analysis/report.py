@@ -100,7 +100,7 @@ def _markdown(summary: pd.DataFrame, images: dict[str, Path],
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in summary.to_dict("records"):
         image = images.get(row["file"])
-        plot = (f"[PNG]({image.name}), [SVG]({image.with_suffix('.svg').name})" if image
+        plot = (f"[PNG]({image.name}), [SVG]({_svg(image).name})" if image
                 else "")
         verdict = verdict_of(row)
         lines.append("| " + " | ".join(cell(t) for t in (
@@ -112,7 +112,7 @@ def _markdown(summary: pd.DataFrame, images: dict[str, Path],
             _notes(row), plot)) + " |")
     if series:
         lines += ["", "## Across runs", ""]
-        lines += [f"- {name}: [PNG]({path.name}), [SVG]({path.with_suffix('.svg').name})"
+        lines += [f"- {name}: [PNG]({path.name}), [SVG]({_svg(path).name})"
                   for name, path in series.items()]
     lines += ["", *correlation] if correlation else []
     lines += ["", "## Skipped files", ""]
@@ -153,7 +153,7 @@ def _html(summary: pd.DataFrame, images: dict[str, Path],
     for row in summary.to_dict("records"):
         name = Path(row["file"]).name
         image = images.get(row["file"])
-        link = f'<a href="#{e(image.stem)}">{e(name)}</a>' if image else e(name)
+        link = f'<a href="#{e(_anchor(image))}">{e(name)}</a>' if image else e(name)
         quantities = format_quantities(row) or (["not fitted"] if not row.get("fitted")
                                                 else [])
         parts.append(f"<tr><td>{link}</td><td>{e(_sample(row))}</td>"
@@ -172,9 +172,9 @@ def _html(summary: pd.DataFrame, images: dict[str, Path],
     if series:
         parts.append("<h2>Across runs</h2>")
         for name, path in series.items():
-            parts.append(f'<figure id="{e(path.stem)}"><img src="{e(path.name)}" '
+            parts.append(f'<figure id="{e(_anchor(path))}"><img src="{e(path.name)}" '
                          f'alt="{e(name)}"><figcaption>{e(name)}: I_50 against ln t_p '
-                         f'(<a href="{e(path.with_suffix(".svg").name)}">SVG</a>)'
+                         f'(<a href="{e(_svg(path).name)}">SVG</a>)'
                          "</figcaption></figure>")
     parts.append("<h2>Runs</h2>")
     for row in summary.to_dict("records"):
@@ -185,9 +185,9 @@ def _html(summary: pd.DataFrame, images: dict[str, Path],
         quantities = format_quantities(row)
         if quantities:
             caption += " — " + "; ".join(quantities)
-        parts.append(f'<figure id="{e(image.stem)}"><img src="{e(image.name)}" '
+        parts.append(f'<figure id="{e(_anchor(image))}"><img src="{e(image.name)}" '
                      f'alt="{e(Path(row["file"]).name)}"><figcaption>{e(caption)} '
-                     f'(<a href="{e(image.with_suffix(".svg").name)}">SVG</a>)'
+                     f'(<a href="{e(_svg(image).name)}">SVG</a>)'
                      "</figcaption></figure>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -196,30 +196,58 @@ def _html(summary: pd.DataFrame, images: dict[str, Path],
 # -- the report --------------------------------------------------------------------------
 
 
-def _image_names(runs: list[RunData]) -> list[str]:
-    """One file stem per run, unique without regard to case."""
-    names, used = [], set()
-    for run in runs:
-        stem = _safe(run.path.stem)
-        name, i = stem, 2
-        while name.lower() in used or name.lower() == "index":
-            name, i = f"{stem}-{i}", i + 1
-        used.add(name.lower())
-        names.append(name)
-    return names
+#: names the report's own files take (index.html, summary.*, correlation.*)
+_RESERVED = {"index", "summary", "summary.units", "correlation"}
+#: a figure name's length at most (a file name is at most 255 bytes on most disks)
+_NAME_MAX = 150
 
 
 def _safe(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+    """``text`` as a file name: letters, digits, ``-``, ``_`` and ``.`` kept (a sample id
+    ``chipB-NiO1.5`` stays whole), any other character ``_``; no leading dot (hidden)."""
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in text).lstrip(".")
+    return name[:_NAME_MAX] or "figure"
 
 
-def _series_figures(rows: list[dict], out: Path, errors: dict[str, str]) -> dict[str, Path]:
+class _Names:
+    """File names of a report's figures, each used once (without regard to case: two
+    runs never share a PNG on a case-insensitive disk either)."""
+
+    def __init__(self) -> None:
+        self.used = set(_RESERVED)
+
+    def take(self, wanted: str) -> str:
+        base = _safe(wanted)
+        name, i = base, 2
+        while name.lower() in self.used:
+            name, i = f"{base}-{i}", i + 1
+        self.used.add(name.lower())
+        return name
+
+
+def _image_names(runs: list[RunData], names: _Names) -> list[str]:
+    """One figure name per run: its file's name without ``.csv`` (the whole sample id
+    kept), with ``-2``, ``-3`` ... when runs of two folders have the same name."""
+    return [names.take(run.path.name.removesuffix(".csv")) for run in runs]
+
+
+def _svg(png: Path) -> Path:
+    """The SVG saved beside the figure ``png`` (:func:`save_figure`)."""
+    return png.with_name(png.name.removesuffix(".png") + ".svg")
+
+
+def _anchor(png: Path) -> str:
+    return png.name.removesuffix(".png")
+
+
+def _series_figures(rows: list[dict], out: Path, errors: dict[str, str],
+                    names: _Names) -> dict[str, Path]:
     images: dict[str, Path] = {}
     for name, points in width_series(rows).items():
         try:
             fig = width_figure(name, points)
             if fig is not None:
-                stem = out / f"i50-vs-width-{_safe(name.replace(', ', '-'))}"
+                stem = out / names.take(f"i50-vs-width-{name.replace(', ', '-')}")
                 images[name] = save_figure(fig, stem)[0]
         except Exception as exc:  # one bad figure must not lose the report
             errors[name] = f"{type(exc).__name__}: {exc}"
@@ -251,12 +279,13 @@ def make_report(paths: str | Path | Iterable[str | Path], out_dir: str | Path, *
     images: dict[str, Path] = {}
     plot_errors: dict[str, str] = {}
     rows = summary.to_dict("records")
-    for run, row, name in zip(runs, rows, _image_names(runs), strict=True):
+    names = _Names()
+    for run, row, name in zip(runs, rows, _image_names(runs, names), strict=True):
         try:
             images[row["file"]] = plot_run(run, row, out / name)[0]
         except Exception as exc:  # one bad plot must not lose the report
             plot_errors[row["file"]] = f"{type(exc).__name__}: {exc}"
-    series = _series_figures(rows, out, plot_errors)
+    series = _series_figures(rows, out, plot_errors, names)
     from labspin.analysis.correlation_report import write_correlation
 
     correlation, correlation_csv, md_section, html_section = write_correlation(

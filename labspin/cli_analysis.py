@@ -281,8 +281,11 @@ def _load(paths: tuple[str, ...], queries: tuple[str, ...],
         for _, rec in matched.iterrows():
             path = rec["path"]
             if path is None or not Path(path).is_file():
+                from labspin.data_folder import missing_reason
+
                 skipped.append((Path(str(path)), f"run {rec['id']} ({rec['status']}): "
-                                "its file is missing"))
+                                + (missing_reason(path, rec.get("elsewhere"))
+                                   if path is not None else "it has no file")))
             else:
                 files.append(Path(path))
         files = find_run_files(files)

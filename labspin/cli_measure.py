@@ -331,12 +331,19 @@ def _when(timestamp: float | None) -> str:
               help="Newest N runs.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default="labspin-data",
               show_default=True)
+@click.option("--rebuild", is_flag=True, help="A damaged catalog: set it aside (kept as "
+              "catalog.sqlite.damaged) and list the folder's run files in a new one.")
 def runs_command(status: str | None, procedure: str | None, sample: str | None,
-                 queue_id: int | None, limit: int, data_dir: str) -> None:
+                 queue_id: int | None, limit: int, data_dir: str, rebuild: bool) -> None:
     """List and filter the runs catalog."""
-    from labspin.cli_tables import runs_table
+    from labspin.cli_tables import runs_table, shown_path
+    from labspin.data_folder import missing_reason
     from labspin.runs import open_catalog
 
+    if rebuild:
+        from labspin.catalog_rebuild import print_rebuild
+
+        print_rebuild(console, data_dir)
     with friendly_errors(), open_catalog(data_dir) as catalog:
         records = catalog.query(status=status, procedure=procedure, sample=sample,
                                 queue_id=queue_id, limit=limit)
@@ -347,3 +354,10 @@ def runs_command(status: str | None, procedure: str | None, sample: str | None,
     failed = [r for r in records if r.error]
     for r in failed[-5:]:
         console.print(f"  run {r.id}: {r.error}", highlight=False)
+    problems = [r for r in records if r.file_problem()]
+    for r in problems[:5]:  # a catalog copied without its files, a file moved away
+        reason = missing_reason(shown_path(r.file, data_dir), r.file_elsewhere)
+        console.print(f"  run {r.id}: {reason}", highlight=False)
+    if len(problems) > 5:
+        console.print(f"  and {len(problems) - 5} more run(s) whose file is not in "
+                      f"{data_dir}", highlight=False)

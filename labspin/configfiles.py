@@ -187,10 +187,13 @@ def read_yaml(path: str | Path, error: type[Exception], kind: str) -> Any:
 
 
 def describe(exc: ValidationError, locate: Callable[[tuple[Any, ...]], str],
-             model: Any = None) -> str:
+             model: Any = None,
+             reword: Callable[[dict[str, Any], str, str], tuple[str, str]] | None = None
+             ) -> str:
     """One line per problem of a pydantic error: where (as ``locate`` names it) and what,
     in words (a missing key, a misspelt one with the key it likely meant in ``model``, a
-    bad value)."""
+    bad value). ``reword(err, where, what)`` may say both as the file's user wrote them
+    (labspin.sample_errors); a line said twice is said once."""
     from labspin.config_keys import closest_key, known_keys
 
     lines = []
@@ -208,7 +211,11 @@ def describe(exc: ValidationError, locate: Callable[[tuple[Any, ...]], str],
         elif err["type"] == "finite_number":
             message = "must be a finite number"
         where = locate(tuple(err["loc"]))
-        lines.append(f"  {where}: {_short(message)}" if where else f"  {_short(message)}")
+        if reword is not None:
+            where, message = reword(err, where, message)
+        line = f"  {where}: {_short(message)}" if where else f"  {_short(message)}"
+        if line not in lines:
+            lines.append(line)
     if len(errors) > MAX_PROBLEM_LINES:
         lines.append(f"  ... and {len(errors) - MAX_PROBLEM_LINES:,} more problems (is it "
                      "the right file?)")

@@ -13,7 +13,9 @@ One NeXus ``NXentry`` per run::
         sample/                     NXsample  name; geometry as attributes (SI)
         calibration/                NXcollection, the bar's calibration (r_ahe, m_eff,
                                     m_s, ... each with <name>_stderr, as in the station
-                                    file), coil constants, two-terminal R, sim seed
+                                    file), coil constants, two-terminal R; on the
+                                    simulated bench the bar's simulated device (its
+                                    layers), what it was made from, the seed
         instrument/                 NXinstrument  @station_snapshot (JSON)
 
 Parameters and metadata are attributes named by their header label; a unit is in the
@@ -38,6 +40,7 @@ from labspin import __version__
 from labspin.analysis.calibration import CALIBRATION, header_calibration
 from labspin.analysis.datasets import natural_axes, split_label, variable_names
 from labspin.analysis.loaders import RunData, RunFileError, find_run_files, load_run
+from labspin.data_folder import catalog_unreadable, describe_missing, locate
 
 #: calibration attribute names in the export (the station file's keys)
 CALIBRATION_NAMES = {"r_ahe": "r_ahe", "r_phe": "r_phe", "m_eff": "m_eff", "ms": "m_s",
@@ -57,7 +60,10 @@ class Exported:
 
 
 def catalog_records(data_dir: str | Path) -> dict[str, dict[str, Any]]:
-    """Catalog rows by resolved file path, read without writing (empty if none)."""
+    """Catalog rows by the resolved path of their file in ``data_dir`` (where a copied
+    or moved folder has it, :func:`labspin.data_folder.locate`), read without writing
+    (empty if none). A row whose file cannot be read from the folder says why in
+    ``"problem"``."""
     path = Path(data_dir) / "catalog.sqlite"
     if not path.is_file():
         return {}
@@ -66,10 +72,17 @@ def catalog_records(data_dir: str | Path) -> dict[str, dict[str, Any]]:
     try:
         rows = db.execute("SELECT * FROM runs WHERE file IS NOT NULL").fetchall()
     except sqlite3.Error as exc:
-        raise ExportError(f"cannot read the runs catalog {path}: {exc}") from None
+        raise ExportError(catalog_unreadable(data_dir, exc)) from None
     finally:
         db.close()
-    return {str(Path(r["file"]).resolve()): dict(r) for r in rows}
+    out = {}
+    for r in rows:
+        located = locate(data_dir, r["file"])
+        record = dict(r, file=str(located.path))
+        if located.missing:
+            record["problem"] = describe_missing(r["id"], located.path, located.elsewhere)
+        out[str(located.path.resolve())] = record
+    return out
 
 
 def _iso(timestamp: float | None) -> str:
@@ -155,7 +168,8 @@ def write_entry(f: Any, name: str, run: RunData, record: dict[str, Any] | None) 
     geometry = dict(station.get("sample") or {})
     for label, key in (("Sample stack", "stack"), ("Bar width", "width"),
                        ("Bar length", "length"), ("FM thickness", "fm_thickness"),
-                       ("Conducting thickness", "conducting_thickness")):
+                       ("Conducting thickness", "conducting_thickness"),
+                       ("AFMI thickness", "afmi_thickness")):
         # the snapshot leaves a value the station file did not set as null (the
         # conducting thickness comes from the stack): the run's header has the number used
         if label in run.metadata and geometry.get(key) in (None, ""):
@@ -163,7 +177,7 @@ def write_entry(f: Any, name: str, run: RunData, record: dict[str, Any] | None) 
     geometry.pop("id", None)
     geometry = {k: v for k, v in geometry.items() if v not in (None, "")}  # no unit on ""
     _set_attrs(sample, geometry, {k: "m" for k in ("width", "length", "fm_thickness",
-                                                   "conducting_thickness")}
+                                                   "conducting_thickness", "afmi_thickness")}
                | {"two_terminal_resistance": "ohm"})
 
     calibration = entry.create_group("calibration")
@@ -185,8 +199,7 @@ def write_entry(f: Any, name: str, run: RunData, record: dict[str, Any] | None) 
         calibration.attrs[f"{name} [units]"] = unit
         calibration.attrs[f"{name} [long_name]"] = label
     if station.get("sim"):
-        calibration.attrs["simulated_preset"] = station["sim"].get("preset", "")
-        calibration.attrs["simulated_seed"] = int(station["sim"].get("seed", 0))
+        _simulated(calibration, station["sim"], str(sample_id))
 
     instrument = entry.create_group("instrument")
     instrument.attrs["NX_class"] = "NXinstrument"
@@ -195,6 +208,36 @@ def write_entry(f: Any, name: str, run: RunData, record: dict[str, Any] | None) 
     for label in ("Station file sha256", "Bench", "Host", "Dependencies"):
         if label in run.metadata:
             instrument.attrs[label] = str(run.metadata[label])
+
+
+def _layers(device: dict[str, Any]) -> str:
+    """'SiO2 100 nm / Py 4 nm / CoO 2 nm': the layers of a snapshot's device."""
+    parts = []
+    for side in ("bottom", "ferromagnet", "top"):
+        layer = device.get(side)
+        if isinstance(layer, dict) and layer.get("name"):
+            thickness = layer.get("thickness")
+            parts.append(f"{layer['name']} {thickness * 1e9:g} nm"
+                         if isinstance(thickness, int | float) else str(layer["name"]))
+    return " / ".join(parts)
+
+
+def _simulated(group: Any, sim: dict[str, Any], sample_id: str) -> None:
+    """What simulated the run: the bar's own device (its layers: a chip's bars share a
+    device file or preset but each has its own AFMI thickness), the preset or device
+    file it was made from by name, and the bench's seed."""
+    bar = sim.get("sample") or sample_id
+    layers = _layers(sim.get("device") or {})
+    group.attrs["simulated_device"] = layers or str(sim.get("preset", ""))
+    group.attrs["simulated_device [long_name]"] = (
+        f"the simulated device of bar {bar}" + (": its layers" if layers else ""))
+    group.attrs["simulated_device_made_from"] = str(sim.get("preset", ""))
+    group.attrs["simulated_device_made_from [long_name]"] = (
+        "the name of the preset (or the name: of the device file) the bar's simulated "
+        "device was made from; a chip's bars then take their own geometry and AFMI "
+        "thickness")
+    group.attrs["simulated_seed"] = int(sim.get("seed", 0))
+    group.attrs["simulated_seed [long_name]"] = "seed of the simulated bench"
 
 
 def _sources(sources: Iterable[str], data_dir: Path,
@@ -256,12 +299,15 @@ def _write_runs(f: Any, files: list[Path], records: dict[str, dict[str, Any]],
                    h5py_version=h5py.version.version,
                    file_time=dt.datetime.now().astimezone().isoformat())
     for file in files:
+        record = records.get(str(Path(file).resolve()))
+        if record and record.get("problem"):  # never another folder's file in its place
+            result.skipped.append((str(file), record["problem"]))
+            continue
         try:
             run = load_run(file)
         except (RunFileError, OSError) as exc:
             result.skipped.append((str(file), str(exc)))
             continue
-        record = records.get(str(Path(file).resolve()))
         name = f"run_{int(record['id']):05d}" if record else f"file_{Path(file).stem}"
         while name in f:
             name += "_"

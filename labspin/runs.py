@@ -29,6 +29,7 @@ from typing import Any
 from pymeasure.experiment import Results
 
 from labspin import observe
+from labspin.data_folder import catalog_unreadable, describe_missing, locate, stored_path
 from labspin.drivers.electromagnet import RampStopped
 from labspin.shutdown import RESTATED
 
@@ -106,12 +107,26 @@ class RunRecord:
     queue_id: int | None
     queue_index: int | None
     station: dict[str, Any] | None = None
+    #: the catalog's path of the file when it lies outside the data folder and only
+    #: exists there (``file`` is then where it was looked for in the folder, missing):
+    #: a catalog copied without its files; never read (labspin.data_folder)
+    file_elsewhere: str | None = None
 
     def load(self) -> Results:
         """The run's data through pymeasure (``Results.load``)."""
         if not self.file:
             raise CatalogError(f"run {self.id} has no data file")
+        if not Path(self.file).is_file():
+            raise CatalogError(self.file_problem() or f"run {self.id}: no file {self.file}")
         return Results.load(self.file)
+
+    def file_problem(self) -> str | None:
+        """Why the run's file cannot be read from its data folder (None: it can, or the
+        run has no file yet)."""
+        if not self.file or Path(self.file).is_file():
+            return None
+        return describe_missing(self.id, Path(self.file),
+                                Path(self.file_elsewhere) if self.file_elsewhere else None)
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -141,9 +156,8 @@ class Catalog:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
             self._add_missing_columns()
-        except (OSError, sqlite3.Error) as exc:
-            raise CatalogError(f"cannot open the runs catalog in {self.data_dir}: {exc}. "
-                               "Choose another --data-dir or check its permissions") from None
+        except (OSError, sqlite3.Error) as exc:  # a damaged file: its runs are not lost
+            raise CatalogError(catalog_unreadable(self.data_dir, exc)) from None
 
     def _add_missing_columns(self) -> None:
         for table, columns in _ADDED_COLUMNS.items():
@@ -169,7 +183,7 @@ class Catalog:
     def start_run(self, run_id: int, file: Path, station: dict[str, Any]) -> None:
         self._db.execute(
             "UPDATE runs SET status='running', started=?, file=?, station=?, pid=?, host=? "
-            "WHERE id=?", (time.time(), str(Path(file).resolve()),  # valid from any cwd
+            "WHERE id=?", (time.time(), stored_path(self.data_dir, file),  # the folder's own
                            json.dumps(station, default=str), os.getpid(),
                            socket.gethostname(), run_id))
 
@@ -235,9 +249,12 @@ class Catalog:
         return left
 
     def _record(self, row: sqlite3.Row) -> RunRecord:
+        located = locate(self.data_dir, row["file"])  # in this folder, wherever it came from
         return RunRecord(
             id=row["id"], procedure=row["procedure"], parameters=json.loads(row["parameters"]),
-            sample=row["sample"], file=row["file"], status=row["status"],
+            sample=row["sample"], file=str(located.path) if located.path else None,
+            file_elsewhere=str(located.elsewhere) if located.elsewhere else None,
+            status=row["status"],
             created=row["created"], started=row["started"], finished=row["finished"],
             error=row["error"], rows=row["rows"] or 0, queue_id=row["queue_id"],
             queue_index=row["queue_index"],
@@ -446,8 +463,12 @@ def error_above_warnings(error: str | None, warnings: Iterable[str]) -> str | No
 def open_catalog(data_dir: str | Path = DEFAULT_DATA_DIR) -> Iterator[Catalog]:
     """A catalog with stale runs already marked interrupted."""
     catalog = Catalog(data_dir)
-    catalog.mark_interrupted()
     try:
+        catalog.mark_interrupted()
         yield catalog
+    except sqlite3.DatabaseError as exc:  # damaged pages found only when read
+        if isinstance(exc, sqlite3.OperationalError):  # locked, full disk: said as is
+            raise
+        raise CatalogError(catalog_unreadable(data_dir, exc)) from None
     finally:
         catalog.close()

@@ -480,6 +480,7 @@ def parse_station(data: Any, source: str = "station file", *, base_dir: Any = No
     if looks_like_device_file(data):
         raise StationFileError(f"{source} is a device file, not a station file: give it as "
                                "--device FILE (with --sim) or as sim.device in a station file")
+    written = data  # as the user wrote it: problems name its keys (labspin.sample_errors)
     sim_device = station_device.from_station_data(data, source, base_dir, device)
     if sim_device is not None and data.get("samples") is None:
         # a sim station may leave the sample's geometry to it (a chip's bars: each its own)
@@ -487,7 +488,10 @@ def parse_station(data: Any, source: str = "station file", *, base_dir: Any = No
     try:
         station = StationFile.model_validate({**data, "source_path": source})
     except ValidationError as exc:
-        details = describe(exc, _location, StationFile)  # checks across sections name their keys
+        from labspin.sample_errors import reworder
+
+        # checks across sections name their keys; a chip's shared sample: block is said once
+        details = describe(exc, _location, StationFile, reword=reworder(written))
         raise StationFileError(f"{source} is not a valid station file:\n{details}") from None
     if sim_device is not None:
         station.sim._resolved = sim_device

@@ -251,7 +251,8 @@ class RunsBrowser(QWidget):
         running = record.status == "running"
         if mtime is None:
             self._details.setHtml(details_html(record, None))
-            self._set_message("error", f"The data file of run {run_id} is missing: {path}")
+            self._set_message("error", record.file_problem()  # a copied catalog says where
+                              or f"The data file of run {run_id} is missing: {path}")
             self._draw_text("data file missing")
             return
         cached = None if running else self._cache.get((run_id, mtime))

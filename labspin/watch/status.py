@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from labspin.data_folder import locate
 from labspin.observe import WATCH_DIR, plan_file
 
 log = logging.getLogger(__name__)
@@ -72,9 +73,16 @@ class StatusSource:
             raise WatchError(f"cannot read {self.catalog_path}: {exc}") from None
         db.row_factory = sqlite3.Row
         try:
-            return [dict(r) for r in db.execute(sql, args)]
+            return [self._located(dict(r)) for r in db.execute(sql, args)]
         finally:
             db.close()
+
+    def _located(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A run row with its file where this folder has it (labspin.data_folder: a
+        copied or moved folder shows its own files; a file elsewhere is not read)."""
+        if row.get("file") and "procedure" in row:  # a run's row, not a queue's
+            row["file"] = str(locate(self.data_dir, row["file"]).path)
+        return row
 
     def _snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Every catalog read of one page in one read transaction: one moment of the
@@ -87,7 +95,7 @@ class StatusSource:
         db.row_factory = sqlite3.Row
 
         def rows(sql: str, args: tuple = ()) -> list[dict[str, Any]]:
-            return [dict(r) for r in db.execute(sql, args)]
+            return [self._located(dict(r)) for r in db.execute(sql, args)]
 
         try:
             db.execute("BEGIN")

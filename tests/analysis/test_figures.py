@@ -163,3 +163,32 @@ def test_an_undetermined_threshold_has_no_line_and_no_number(every_kind):
     assert len([t for t in ax.texts if "B_c" in t.get_text()]) == 1  # B_c+ only
     assert [ln.get_label() for ln in ax.lines if ln.get_label().startswith("fit")] == [
         "fit (up)"]
+
+
+@pytest.mark.parametrize("edge", [0.9, 0.97])
+def test_threshold_labels_near_the_sweep_edges_stay_inside_the_frame(every_kind, edge):
+    """A threshold near the end of the sweep has its label on the inner side of its
+    line, not across the frame and the tick labels (tester D: I_c- clipped)."""
+    run = load_run(every_kind["switching"])
+    row = fit_run(run)
+    top = float(np.nanmax(np.abs(run.data["Pulse current (A)"])))
+    row.update(i_c_plus=edge * top, i_c_minus=-edge * top)
+    _, _, fig, (ax,) = _drawn(every_kind["switching"], row)
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    labels = [t for t in ax.texts if "I_c" in t.get_text()]
+    assert len(labels) == 2
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, (label.get_text(), box, frame)
+
+
+def test_threshold_labels_away_from_the_edges_stay_outward(every_kind):
+    run = load_run(every_kind["switching"])
+    row = fit_run(run)
+    top = float(np.nanmax(np.abs(run.data["Pulse current (A)"])))
+    row.update(i_c_plus=0.3 * top, i_c_minus=-0.3 * top)
+    _, _, _, (ax,) = _drawn(every_kind["switching"], row)
+    sides = {t.get_text()[:9]: t.get_horizontalalignment() for t in ax.texts
+             if "I_c" in t.get_text()}
+    assert sides == {"$I_c^+$ =": "left", "$I_c^-$ =": "right"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -88,3 +90,45 @@ def test_cli_report(runs, tmp_path):
     result = CliRunner().invoke(main, ["report", str(empty), "--out", str(tmp_path / "e")])
     assert result.exit_code != 0
     assert "no run could be read" in result.output
+
+
+def test_runs_of_two_folders_with_dotted_sample_ids_get_their_own_figures(every_kind,
+                                                                         tmp_path):
+    """Tester D: bars chipB-NiO1.5 of two data folders, same run file name: the ".5" is
+    not an extension, each run has its own PNG and SVG and its caption shows it."""
+    source = every_kind["switching"].read_text()
+    files = []
+    for folder in ("s2", "s3"):
+        path = tmp_path / folder / "2026-12-03" / "00001_SwitchingLoop_chipB-NiO1.5.csv"
+        path.parent.mkdir(parents=True)
+        path.write_text(source)
+        files.append(path)
+    result = make_report(files, tmp_path / "rep", workers=1)
+    assert not result.plot_errors
+    images = [result.images[str(f)] for f in files]
+    assert [p.name for p in images] == ["00001_SwitchingLoop_chipB-NiO1.5.png",
+                                        "00001_SwitchingLoop_chipB-NiO1.5-2.png"]
+    page = result.index_html.read_text()
+    figures = re.findall(r'<figure id="([^"]+)"><img src="([^"]+)"[^>]*><figcaption>'
+                         r'([^ ]+) .*?href="([^"]+)">SVG', page)
+    assert len(figures) == 2
+    for (anchor, src, caption_file, svg), file, png in zip(figures, files, images,
+                                                           strict=True):
+        assert caption_file == str(file) and src == png.name
+        assert anchor == png.name.removesuffix(".png") and f'href="#{anchor}"' in page
+        assert svg == png.name.removesuffix(".png") + ".svg"
+        assert (result.out_dir / src).read_bytes()[:8] == PNG_MAGIC
+        # the figure itself names the folder of the run it shows
+        drawn = (result.out_dir / svg).read_text(encoding="utf-8")
+        assert f"file: .../{file.parent.parent.name}/2026-12-03/{file.name}" in drawn
+    md = result.summary_md.read_text()
+    assert all(f"[PNG]({p.name})" in md for p in images)
+
+
+def test_save_figure_keeps_a_dotted_stem_whole(tmp_path):
+    from labspin.analysis.figures import new_figure, save_figure
+
+    png, svg = save_figure(new_figure(), tmp_path / "i50-vs-width-chipB-NiO1.5")
+    assert (png.name, svg.name) == ("i50-vs-width-chipB-NiO1.5.png",
+                                    "i50-vs-width-chipB-NiO1.5.svg")
+    assert png.is_file() and svg.is_file()

@@ -255,7 +255,8 @@ def test_clicking_a_row_shows_that_run(browser, bench, qtbot):
 def test_refresh_picks_up_new_runs_and_keeps_the_selection(qtbot, bench, tmp_path):
     catalog = Catalog(tmp_path)
     try:
-        first = _add(catalog, "HallLoop", bench.files["hall"], "finished", "a", 42)
+        hall = shutil.copy(bench.files["hall"], tmp_path / "hall.csv")  # a folder's own file
+        first = _add(catalog, "HallLoop", Path(hall), "finished", "a", 42)
         widget = RunsBrowser(catalog)
         qtbot.addWidget(widget)
         widget.select_run(first)

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from pymeasure.experiment import Results
 
 from labspin.cli import main
+from labspin.data_folder import locate
 from tests.runs import processes
 
 
@@ -25,10 +26,13 @@ def catalog_rows(data_dir):
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
             db.row_factory = sqlite3.Row
-            return [dict(r) for r in db.execute(
+            rows = [dict(r) for r in db.execute(
                 "SELECT id, queue_index, status, file FROM runs ORDER BY id")]
     except sqlite3.OperationalError:  # the writer is creating it right now
         return []
+    for row in rows:  # the catalog names files relative to its folder
+        row["file"] = str(locate(data_dir, row["file"]).path) if row["file"] else None
+    return rows
 
 
 def data_lines(path):

@@ -34,6 +34,8 @@ def catalog_dir(tmp_path) -> Path:
                                       ("HarmonicHall", "PyNiO-D1", "finished")):
         run_id = catalog.create_run(procedure, {}, sample)
         file = data / "2026-12-03" / f"{run_id:05d}_{procedure}_{sample}.csv"
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text("")  # a missing file would be said under the table
         catalog.start_run(run_id, file, {})
         catalog.finish_run(run_id, status, None, 1234)
     catalog.close()
@@ -63,6 +65,8 @@ def test_short_names_leave_room_for_a_file_column(tmp_path):
     data = tmp_path / "d"
     catalog = Catalog(data)
     run_id = catalog.create_run("STFMR", {}, "A1")
+    (data / "2026-12-03").mkdir()
+    (data / "2026-12-03" / "00001_STFMR_A1.csv").write_text("")
     catalog.start_run(run_id, data / "2026-12-03" / "00001_STFMR_A1.csv", {})
     catalog.finish_run(run_id, "finished", None, 12)
     catalog.close()
