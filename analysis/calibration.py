@@ -74,12 +74,14 @@ def calibrated_inputs(run: RunData, kind: str, given: dict[str, float | None]
     the header ("" when nothing)."""
     header = header_calibration(run)
     inputs: dict[str, Any] = {}
-    used = []
+    used, options = [], []
     own_ms = run.parameters.get("Sample M_s")  # an ST-FMR run's own M_s wins
     for name in CALIBRATION:
         value = given.get(name)
         if value is not None:
             inputs[name], inputs[f"{name}_stderr"] = float(value), 0.0
+            if name in USED_BY.get(kind, ()):
+                options.append(_given_note(name, float(value), header.get(name)))
         elif name in header and not (name == "ms" and kind == "stfmr" and isinstance(
                 own_ms, int | float) and own_ms > 0):
             inputs[name], inputs[f"{name}_stderr"] = header[name]
@@ -87,6 +89,31 @@ def calibrated_inputs(run: RunData, kind: str, given: dict[str, float | None]
                 used.append(NAMES[name])
         else:
             inputs[name], inputs[f"{name}_stderr"] = None, 0.0
-    note = ("from the sample's calibration in the run header: " + ", ".join(used)) if used \
-        else ""
-    return inputs, note
+    parts = []
+    if used:
+        parts.append("from the sample's calibration in the run header: " + ", ".join(used))
+    if options:
+        parts.append("given as options, without an uncertainty (not in the sigmas): "
+                     + ", ".join(options))
+    return inputs, "; ".join(parts)
+
+
+#: the ``labspin fit`` option of each calibration input
+OPTIONS = {"r_ahe": "--r-ahe", "r_phe": "--r-phe", "m_eff": "--m-eff", "ms": "--ms",
+           "dr_dt": "--dr-dt", "threshold_coefficient": "--threshold-coefficient"}
+
+
+def _given_note(name: str, value: float, header: tuple[float, float] | None) -> str:
+    """'R_PHE = 2.18 ohm by --r-phe (the header's calibration has none)'."""
+    from labspin.analysis.formatting import si
+
+    unit = CALIBRATION[name][1]
+    shown = si(value, unit) if unit in ("ohm", "T", "A/m") else f"{value:.4g} {unit}"
+    if header is None:
+        also = "the header's calibration has none"
+    else:
+        theirs = si(header[0], unit) if unit in ("ohm", "T", "A/m") else \
+            f"{header[0]:.4g} {unit}"
+        also = "as the header's calibration" if math.isclose(header[0], value, rel_tol=1e-9) \
+            else f"the header's calibration, {theirs}, not used"
+    return f"{NAMES[name]} = {shown} by {OPTIONS[name]} ({also})"

@@ -61,7 +61,9 @@ def test_the_header_calibration_is_read_with_its_units_and_errors(every_kind, tm
     assert (inputs["r_ahe"], inputs["r_ahe_stderr"]) == (0.3, 0.0)  # the option wins
     assert (inputs["ms"], inputs["ms_stderr"]) == (8e5, 0.0)
     assert inputs["m_eff"] is None
-    assert note == "from the sample's calibration in the run header: M_s"
+    assert note == ("from the sample's calibration in the run header: M_s; given as "
+                    "options, without an uncertainty (not in the sigmas): R_AHE = 300 mohm "
+                    "by --r-ahe (the header's calibration, 250 mohm, not used)")
     _, none = calibrated_inputs(run, "hall_loop", {})
     assert none == ""  # a Hall loop uses none of it
 
