@@ -73,6 +73,7 @@ def calibrated_inputs(run: RunData, kind: str, given: dict[str, float | None]
     :data:`CALIBRATION`, None when neither gives it) and a note naming what came from
     the header ("" when nothing)."""
     header = header_calibration(run)
+    refused = _implausible(header)
     inputs: dict[str, Any] = {}
     used, options = [], []
     own_ms = run.parameters.get("Sample M_s")  # an ST-FMR run's own M_s wins
@@ -89,13 +90,35 @@ def calibrated_inputs(run: RunData, kind: str, given: dict[str, float | None]
                 used.append(NAMES[name])
         else:
             inputs[name], inputs[f"{name}_stderr"] = None, 0.0
-    parts = []
+    parts = [f"{why}: not used, give {OPTIONS[name]}" for name, why in refused.items()
+             if name in USED_BY.get(kind, ()) and given.get(name) is None]
     if used:
         parts.append("from the sample's calibration in the run header: " + ", ".join(used))
     if options:
         parts.append("given as options, without an uncertainty (not in the sigmas): "
                      + ", ".join(options))
     return inputs, "; ".join(parts)
+
+
+#: the station file's key of each calibration input (labspin.calibration_ranges)
+STATION_KEYS = {"r_ahe": "r_ahe", "r_phe": "r_phe", "m_eff": "m_eff", "ms": "m_s",
+                "dr_dt": "dr_dt", "threshold_coefficient": "threshold_temperature_coefficient"}
+
+
+def _implausible(header: dict[str, tuple[float, float]]) -> dict[str, str]:
+    """Header entries no film can have (a station file's number written without its unit,
+    before station files refused it), removed from ``header``: name -> why."""
+    from labspin.calibration_ranges import implausible
+
+    out = {}
+    for name, (value, _) in list(header.items()):
+        label, unit = CALIBRATION[name]
+        why = implausible(STATION_KEYS[name], value)
+        if why is not None:
+            out[name] = (f"the header's {label}, {value:.6g} {unit}, is {why} (a number "
+                         "written without its unit in the station file?)")
+            del header[name]
+    return out
 
 
 #: the ``labspin fit`` option of each calibration input

@@ -31,24 +31,36 @@ def _parse_query(items: tuple[str, ...]) -> dict[str, str]:
     return filters
 
 
-def _quantity_option(unit: str, example: str):
-    """A click callback reading a number (SI) or a quantity with units."""
+def _quantity_option(unit: str, example: str, plausible: str | None = None):
+    """A click callback reading a number (SI) or a quantity with units; with
+    ``plausible`` (a key of labspin.calibration_ranges.PLAUSIBLE) a value no film can
+    have is refused."""
 
     def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
         if value is None:
             return None
         from labspin.configfiles import QuantityError, parse_quantity
 
-        text = value.strip()
+        text, scale = value.strip(), 1.0
         if unit == "1/K":  # '1/K' is not a unit word of the quantity grammar
+            if text.endswith("%/K") and text[:-3].strip():  # as the station file reads it
+                text, scale = text[:-3].strip() + " 1/K", 0.01
             for tail in ("1/K", "/K"):
                 if text.endswith(tail) and text[:-len(tail)].strip():
                     text = text[:-len(tail)].strip() + " K^-1"
                     break
         try:
-            return parse_quantity(text, unit, example)
+            number = scale * parse_quantity(text, unit, example)
         except QuantityError as exc:
             raise click.BadParameter(str(exc)) from None
+        if plausible is not None:
+            from labspin.calibration_ranges import check
+
+            try:
+                check(plausible, number, value, bare_means="a number alone")
+            except ValueError as exc:
+                raise click.BadParameter(str(exc)) from None
+        return number
 
     return parse
 
@@ -58,12 +70,13 @@ def calibration_inputs(func):
     calibration)."""
     options = [
         click.option("--dr-dt", default=None, metavar="OHM/K",
-                     callback=_quantity_option("ohm/K", "0.4 or '0.4 ohm/K'"),
+                     callback=_quantity_option("ohm/K", "0.4 or '0.4 ohm/K'", "dr_dt"),
                      help="dR/dT of the V_xx section (ohm/K) for the Joule-heating "
                           "correction of I_c0 (default: the sample's calibration in the "
                           "run header)."),
         click.option("--threshold-coefficient", default=None, metavar="1/K",
-                     callback=_quantity_option("1/K", "-5e-3 or '-5e-3 1/K'"),
+                     callback=_quantity_option("1/K", "-5e-3 or '-5e-3 1/K'",
+                                               "threshold_temperature_coefficient"),
                      help="d ln I_c0/dT of the switching threshold (1/K), with --dr-dt "
                           "(default: the sample's calibration)."),
         click.option("--measure-threshold-coefficient", is_flag=True,
