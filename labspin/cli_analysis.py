@@ -392,19 +392,31 @@ def _phase_diagram(summary, ms: float | None, t_f: float | None) -> None:
     for note in result.notes:
         console.print(f"  note: {note}", highlight=False, markup=False)
     fit = result.fit
-    lines = [("B_K,eff", "b_k_eff", "T"), ("J_c at zero bias", "intercept", "A/m²"),
+    undetermined = set(filter(None, str(fit.get("undetermined", "")).split(",")))
+    lines = [("B_K,eff", "b_k_eff", "T"),
+             ("J_c at zero bias (the line of these loops, extrapolated)", "intercept",
+              "A/m²"),
+             ("dJ_c/d|B_x| (the slope of that line)", "slope", "A/m²/T"),
              ("|B_x| where J_c reaches 0", "b_x_zero", "T")]
     if "xi_dl" in fit:
-        # J_c below the macrospin threshold (thermal activation) lowers the slope and
-        # so raises xi_DL = (2e/hbar) M_s t_F / (sqrt 2 slope)
-        lines.append(("|ξ_DL| (too high if J_c is below the macrospin threshold)", "xi_dl",
-                      ""))
+        lines.append(("|ξ_DL|", "xi_dl", ""))
     for label, key, unit in lines:
-        console.print(f"  {label} = {_value(fit[key], fit[f'{key}_stderr'], unit)}",
-                      highlight=False)
+        if key in undetermined or not math.isfinite(float(fit.get(key, math.nan))):
+            shown = "not determined"
+        elif key == "slope":
+            shown = _value(-fit[key], fit[f"{key}_stderr"], "")
+            shown = f"{shown} {unit}"
+        else:
+            shown = _value(fit[key], fit[f"{key}_stderr"], unit)
+        console.print(f"  {label} = {shown}" if shown != "not determined" else
+                      f"  {label}: not determined", highlight=False)
     if "xi_dl" not in fit:
         console.print("  |ξ_DL|: give --ms and --thickness-f (or M_s in the samples' "
                       "calibration)", highlight=False)
+    verdict = fit.get("verdict", "ok")
+    reason = fit.get("verdict_reason", "")
+    console.print(f"  verdict: {verdict}" + (f": {reason}" if reason else ""),
+                  highlight=False, markup=False)
 
 
 def _measure_threshold_coefficient(runs: list, dr_dt: float | None) -> None:
