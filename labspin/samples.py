@@ -31,7 +31,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -189,21 +188,6 @@ class Calibration(_Strict):
         Measured, _measured("threshold_temperature_coefficient", "1/K", "'-4e-3 1/K'",
                             per_kelvin=True)] | None = None
 
-    #: each entry as the file wrote it ('250 ± 1'), for messages that quote it
-    _written: dict[str, Any] = PrivateAttr(default_factory=dict)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _keep_written(cls, data: Any, handler: Any) -> Calibration:
-        model = handler(data)
-        if isinstance(data, dict):
-            model._written = dict(data)
-        return model
-
-    @property
-    def written(self) -> dict[str, Any]:
-        return dict(self._written)
-
     def given(self) -> dict[str, Measured]:
         return {name: getattr(self, name) for name in type(self).model_fields
                 if getattr(self, name) is not None}
@@ -267,21 +251,23 @@ class Sample(_Strict):
                              "(e.g. 5 nm)?")
         return value
 
-    @field_validator("calibration")
+    @field_validator("calibration", mode="wrap")
     @classmethod
-    def _within_the_bar(cls, value: Calibration, info: ValidationInfo) -> Calibration:
+    def _within_the_bar(cls, value: Any, handler: Any, info: ValidationInfo) -> Calibration:
         """R_AHE, R_PHE and dR/dT no larger than the bar's sheet resistance allows
-        (labspin.calibration_ranges.sheet_bounds)."""
+        (labspin.calibration_ranges.sheet_bounds); messages quote the entry as written."""
+        calibration = handler(value)
+        written = value if isinstance(value, dict) else {}
         data = info.data
         bounds = calibration_ranges.sheet_bounds(data.get("width", 0.0),
                                                  data.get("length", 0.0),
                                                  data.get("two_terminal_resistance"))
         for key, (bound, basis) in bounds.items():
-            measured = getattr(value, key)
+            measured = getattr(calibration, key)
             if measured is not None:
-                raw = value.written.get(key, measured.value)
+                raw = written.get(key, measured.value)
                 calibration_ranges.check_geometry(key, measured.value, raw, bound, basis)
-        return value
+        return calibration
 
     @field_validator("preset")
     @classmethod
