@@ -73,13 +73,16 @@ def calibrated_inputs(run: RunData, kind: str, given: dict[str, float | None]
     :data:`CALIBRATION`, None when neither gives it) and a note naming what came from
     the header ("" when nothing)."""
     header = header_calibration(run)
+    refused = _implausible(header)
     inputs: dict[str, Any] = {}
-    used = []
+    used, options = [], []
     own_ms = run.parameters.get("Sample M_s")  # an ST-FMR run's own M_s wins
     for name in CALIBRATION:
         value = given.get(name)
         if value is not None:
             inputs[name], inputs[f"{name}_stderr"] = float(value), 0.0
+            if name in USED_BY.get(kind, ()):
+                options.append(_given_note(name, float(value), header.get(name)))
         elif name in header and not (name == "ms" and kind == "stfmr" and isinstance(
                 own_ms, int | float) and own_ms > 0):
             inputs[name], inputs[f"{name}_stderr"] = header[name]
@@ -87,6 +90,53 @@ def calibrated_inputs(run: RunData, kind: str, given: dict[str, float | None]
                 used.append(NAMES[name])
         else:
             inputs[name], inputs[f"{name}_stderr"] = None, 0.0
-    note = ("from the sample's calibration in the run header: " + ", ".join(used)) if used \
-        else ""
-    return inputs, note
+    parts = [f"{why}: not used, give {OPTIONS[name]}" for name, why in refused.items()
+             if name in USED_BY.get(kind, ()) and given.get(name) is None]
+    if used:
+        parts.append("from the sample's calibration in the run header: " + ", ".join(used))
+    if options:
+        parts.append("given as options, without an uncertainty (not in the sigmas): "
+                     + ", ".join(options))
+    return inputs, "; ".join(parts)
+
+
+#: the station file's key of each calibration input (labspin.calibration_ranges)
+STATION_KEYS = {"r_ahe": "r_ahe", "r_phe": "r_phe", "m_eff": "m_eff", "ms": "m_s",
+                "dr_dt": "dr_dt", "threshold_coefficient": "threshold_temperature_coefficient"}
+
+
+def _implausible(header: dict[str, tuple[float, float]]) -> dict[str, str]:
+    """Header entries no film can have (a station file's number written without its unit,
+    before station files refused it), removed from ``header``: name -> why."""
+    from labspin.calibration_ranges import implausible
+
+    out = {}
+    for name, (value, _) in list(header.items()):
+        label, unit = CALIBRATION[name]
+        why = implausible(STATION_KEYS[name], value)
+        if why is not None:
+            out[name] = (f"the header's {label}, {value:.6g} {unit}, is {why} (a number "
+                         "written without its unit in the station file?)")
+            del header[name]
+    return out
+
+
+#: the ``labspin fit`` option of each calibration input
+OPTIONS = {"r_ahe": "--r-ahe", "r_phe": "--r-phe", "m_eff": "--m-eff", "ms": "--ms",
+           "dr_dt": "--dr-dt", "threshold_coefficient": "--threshold-coefficient"}
+
+
+def _given_note(name: str, value: float, header: tuple[float, float] | None) -> str:
+    """'R_PHE = 2.18 ohm by --r-phe (the header's calibration has none)'."""
+    from labspin.analysis.formatting import si
+
+    unit = CALIBRATION[name][1]
+    shown = si(value, unit) if unit in ("ohm", "T", "A/m") else f"{value:.4g} {unit}"
+    if header is None:
+        also = "the header's calibration has none"
+    else:
+        theirs = si(header[0], unit) if unit in ("ohm", "T", "A/m") else \
+            f"{header[0]:.4g} {unit}"
+        also = "as the header's calibration" if math.isclose(header[0], value, rel_tol=1e-9) \
+            else f"the header's calibration, {theirs}, not used"
+    return f"{NAMES[name]} = {shown} by {OPTIONS[name]} ({also})"

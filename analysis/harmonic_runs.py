@@ -292,9 +292,10 @@ def _hayashi(run: RunData, *, r_ahe: float | None, r_phe: float | None,
         if ahe is None:
             _apparent_only(result, r_phe)
         out.update(result)
-        return out
-    axis, sweep = next(iter(sweeps.items()))
-    out.update(_hayashi_one_axis(axis, sweep, state, i0, efficiency, notes, r_phe))
+    else:
+        axis, sweep = next(iter(sweeps.items()))
+        out.update(_hayashi_one_axis(axis, sweep, state, i0, efficiency, notes, r_phe))
+    notes.append(heating_note(run, i0))  # the same read-current heating as Avci's scans
     return out
 
 

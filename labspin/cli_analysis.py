@@ -31,24 +31,36 @@ def _parse_query(items: tuple[str, ...]) -> dict[str, str]:
     return filters
 
 
-def _quantity_option(unit: str, example: str):
-    """A click callback reading a number (SI) or a quantity with units."""
+def _quantity_option(unit: str, example: str, plausible: str | None = None):
+    """A click callback reading a number (SI) or a quantity with units; with
+    ``plausible`` (a key of labspin.calibration_ranges.PLAUSIBLE) a value no film can
+    have is refused."""
 
     def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
         if value is None:
             return None
         from labspin.configfiles import QuantityError, parse_quantity
 
-        text = value.strip()
+        text, scale = value.strip(), 1.0
         if unit == "1/K":  # '1/K' is not a unit word of the quantity grammar
+            if text.endswith("%/K") and text[:-3].strip():  # as the station file reads it
+                text, scale = text[:-3].strip() + " 1/K", 0.01
             for tail in ("1/K", "/K"):
                 if text.endswith(tail) and text[:-len(tail)].strip():
                     text = text[:-len(tail)].strip() + " K^-1"
                     break
         try:
-            return parse_quantity(text, unit, example)
+            number = scale * parse_quantity(text, unit, example)
         except QuantityError as exc:
             raise click.BadParameter(str(exc)) from None
+        if plausible is not None:
+            from labspin.calibration_ranges import check
+
+            try:
+                check(plausible, number, value, bare_means="a number alone")
+            except ValueError as exc:
+                raise click.BadParameter(str(exc)) from None
+        return number
 
     return parse
 
@@ -58,12 +70,13 @@ def calibration_inputs(func):
     calibration)."""
     options = [
         click.option("--dr-dt", default=None, metavar="OHM/K",
-                     callback=_quantity_option("ohm/K", "0.4 or '0.4 ohm/K'"),
+                     callback=_quantity_option("ohm/K", "0.4 or '0.4 ohm/K'", "dr_dt"),
                      help="dR/dT of the V_xx section (ohm/K) for the Joule-heating "
                           "correction of I_c0 (default: the sample's calibration in the "
                           "run header)."),
         click.option("--threshold-coefficient", default=None, metavar="1/K",
-                     callback=_quantity_option("1/K", "-5e-3 or '-5e-3 1/K'"),
+                     callback=_quantity_option("1/K", "-5e-3 or '-5e-3 1/K'",
+                                               "threshold_temperature_coefficient"),
                      help="d ln I_c0/dT of the switching threshold (1/K), with --dr-dt "
                           "(default: the sample's calibration)."),
         click.option("--measure-threshold-coefficient", is_flag=True,
@@ -387,19 +400,31 @@ def _phase_diagram(summary, ms: float | None, t_f: float | None) -> None:
     for note in result.notes:
         console.print(f"  note: {note}", highlight=False, markup=False)
     fit = result.fit
-    lines = [("B_K,eff", "b_k_eff", "T"), ("J_c at zero bias", "intercept", "A/m²"),
+    undetermined = set(filter(None, str(fit.get("undetermined", "")).split(",")))
+    lines = [("B_K,eff", "b_k_eff", "T"),
+             ("J_c at zero bias (the line of these loops, extrapolated)", "intercept",
+              "A/m²"),
+             ("dJ_c/d|B_x| (the slope of that line)", "slope", "A/m²/T"),
              ("|B_x| where J_c reaches 0", "b_x_zero", "T")]
     if "xi_dl" in fit:
-        # J_c below the macrospin threshold (thermal activation) lowers the slope and
-        # so raises xi_DL = (2e/hbar) M_s t_F / (sqrt 2 slope)
-        lines.append(("|ξ_DL| (too high if J_c is below the macrospin threshold)", "xi_dl",
-                      ""))
+        lines.append(("|ξ_DL|", "xi_dl", ""))
     for label, key, unit in lines:
-        console.print(f"  {label} = {_value(fit[key], fit[f'{key}_stderr'], unit)}",
-                      highlight=False)
+        if key in undetermined or not math.isfinite(float(fit.get(key, math.nan))):
+            shown = "not determined"
+        elif key == "slope":
+            shown = _value(-fit[key], fit[f"{key}_stderr"], "")
+            shown = f"{shown} {unit}"
+        else:
+            shown = _value(fit[key], fit[f"{key}_stderr"], unit)
+        console.print(f"  {label} = {shown}" if shown != "not determined" else
+                      f"  {label}: not determined", highlight=False)
     if "xi_dl" not in fit:
         console.print("  |ξ_DL|: give --ms and --thickness-f (or M_s in the samples' "
                       "calibration)", highlight=False)
+    verdict = fit.get("verdict", "ok")
+    reason = fit.get("verdict_reason", "")
+    console.print(f"  verdict: {verdict}" + (f": {reason}" if reason else ""),
+                  highlight=False, markup=False)
 
 
 def _measure_threshold_coefficient(runs: list, dr_dt: float | None) -> None:

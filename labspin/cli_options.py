@@ -22,8 +22,12 @@ class Quantity(click.ParamType):
 
     name = "quantity"
 
-    def __init__(self, unit: str, example: str, positive: bool = False) -> None:
+    def __init__(self, unit: str, example: str, positive: bool = False,
+                 plausible: str | None = None) -> None:
         self.unit, self.example, self.positive = unit, example, positive
+        #: a key of labspin.calibration_ranges.PLAUSIBLE: a value no film can have (a
+        #: slipped unit, --ms 800 for 800 kA/m) is refused
+        self.plausible = plausible
 
     def convert(self, value, param, ctx):
         if isinstance(value, float):
@@ -39,11 +43,19 @@ class Quantity(click.ParamType):
         if self.positive and not number > 0:
             raise OptionRefused(f"{option} {value!r} must be positive; write it like "
                                 f"'{self.example}'")
+        if self.plausible is not None:
+            from labspin.calibration_ranges import check
+
+            try:
+                check(self.plausible, number, value, bare_means="a number alone")
+            except ValueError as exc:
+                raise OptionRefused(f"{option} {exc}") from None
         return number
 
 
-def _quantity(name: str, unit: str, example: str, help_text: str, positive: bool = False):
-    return click.option(name, type=Quantity(unit, example, positive), default=None,
+def _quantity(name: str, unit: str, example: str, help_text: str, positive: bool = False,
+              plausible: str | None = None):
+    return click.option(name, type=Quantity(unit, example, positive, plausible), default=None,
                         metavar="QUANTITY",
                         help=f"{help_text} A number in {unit}, or with a unit: "
                              f"'{example}'.")
@@ -57,9 +69,9 @@ def fit_inputs(func):
         _quantity("--thickness", "m", "6 nm", "Conducting thickness, with --width.",
                   positive=True),
         _quantity("--r-ahe", "ohm", "250 mohm", "R_AHE for harmonic-Hall torques (from a "
-                  "Hall loop)."),
+                  "Hall loop).", plausible="r_ahe"),
         _quantity("--m-eff", "T", "0.95 T", "Effective magnetization mu0 M_eff for "
-                  "harmonic-Hall torques."),
+                  "harmonic-Hall torques.", plausible="m_eff"),
     ]
     for option in reversed(options):
         func = option(func)
@@ -72,10 +84,10 @@ def torque_inputs(func):
     options = [
         _quantity("--r-phe", "ohm", "2 ohm", "R_PHE, the amplitude of R_xy = R_PHE "
                   "sin^2(theta) sin(2 phi), for the planar Hall correction of harmonic-Hall "
-                  "field sweeps (and Avci scans)."),
+                  "field sweeps (and Avci scans).", plausible="r_phe"),
         _quantity("--ms", "A/m", "800 kA/m", "Saturation magnetization M_s: xi_DL from "
                   "harmonic Hall (with --width, --thickness) and from --phase-diagram.",
-                  positive=True),
+                  positive=True, plausible="m_s"),
         _quantity("--thickness-f", "m", "1.2 nm", "Ferromagnet thickness t_F for xi_DL "
                   "(default: --thickness).", positive=True),
     ]

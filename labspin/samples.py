@@ -26,8 +26,17 @@ import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from labspin import calibration_ranges
 from labspin.configfiles import QuantityError, parse_quantity
 
 #: the longest sample id (it goes into file names, headers and the catalog)
@@ -143,13 +152,16 @@ def _parse_measured(value: Any, unit: str, example: str, per_kelvin: bool) -> Me
     return Measured(value=one(value))
 
 
-def _measured(unit: str, example: str, *, positive: bool = False, per_kelvin: bool = False):
+def _measured(key: str, unit: str, example: str, *, positive: bool = False,
+              per_kelvin: bool = False):
     def parse(value: Any) -> Measured:
         measured = _parse_measured(value, unit, example, per_kelvin)
         if not (math.isfinite(measured.value) and math.isfinite(measured.stderr)):
             raise ValueError(f"must be finite, like {example}")
         if positive and measured.value <= 0:
             raise ValueError(f"must be positive, like {example}")
+        if not isinstance(value, Measured):  # a slipped unit (800 for 800 kA/m) refused
+            calibration_ranges.check(key, measured.value, value)
         return measured
 
     return BeforeValidator(parse)
@@ -160,18 +172,21 @@ class Calibration(_Strict):
     on this bar (README, "Samples and their calibration"). Every entry is optional."""
 
     #: anomalous Hall resistance: half the step of R_xy in a z-field Hall loop, ohm
-    r_ahe: Annotated[Measured, _measured("ohm", "'2.1 ohm'")] | None = None
+    r_ahe: Annotated[Measured, _measured("r_ahe", "ohm", "'2.1 ohm'")] | None = None
     #: planar Hall amplitude, R_xy = R_PHE sin 2phi of an in-plane magnet, ohm
-    r_phe: Annotated[Measured, _measured("ohm", "'0.4 ohm'")] | None = None
+    r_phe: Annotated[Measured, _measured("r_phe", "ohm", "'0.4 ohm'")] | None = None
     #: effective magnetization mu0 M_eff, tesla (from the z-field hard-axis loop or FMR)
-    m_eff: Annotated[Measured, _measured("T", "'0.95 T'")] | None = None
+    m_eff: Annotated[Measured, _measured("m_eff", "T", "'0.95 T'")] | None = None
     #: saturation magnetization M_s, A/m (magnetometry of the film)
-    m_s: Annotated[Measured, _measured("A/m", "'800 kA/m'", positive=True)] | None = None
+    m_s: Annotated[Measured, _measured("m_s", "A/m", "'800 kA/m'",
+                                       positive=True)] | None = None
     #: dR/dT of the V_xx section (R_xx against stage temperature), ohm/K
-    dr_dt: Annotated[Measured, _measured("ohm/K", "'0.12 ohm/K'", positive=True)] | None = None
+    dr_dt: Annotated[Measured, _measured("dr_dt", "ohm/K", "'0.12 ohm/K'",
+                                         positive=True)] | None = None
     #: d ln I_c0 / dT of the switching threshold, 1/K (README: how to measure it)
     threshold_temperature_coefficient: Annotated[
-        Measured, _measured("1/K", "'-4e-3 1/K'", per_kelvin=True)] | None = None
+        Measured, _measured("threshold_temperature_coefficient", "1/K", "'-4e-3 1/K'",
+                            per_kelvin=True)] | None = None
 
     def given(self) -> dict[str, Measured]:
         return {name: getattr(self, name) for name in type(self).model_fields
@@ -235,6 +250,24 @@ class Sample(_Strict):
                              f"most {MAX_FILM_THICKNESS * 1e9:g} nm thick; is the unit right "
                              "(e.g. 5 nm)?")
         return value
+
+    @field_validator("calibration", mode="wrap")
+    @classmethod
+    def _within_the_bar(cls, value: Any, handler: Any, info: ValidationInfo) -> Calibration:
+        """R_AHE, R_PHE and dR/dT no larger than the bar's sheet resistance allows
+        (labspin.calibration_ranges.sheet_bounds); messages quote the entry as written."""
+        calibration = handler(value)
+        written = value if isinstance(value, dict) else {}
+        data = info.data
+        bounds = calibration_ranges.sheet_bounds(data.get("width", 0.0),
+                                                 data.get("length", 0.0),
+                                                 data.get("two_terminal_resistance"))
+        for key, (bound, basis) in bounds.items():
+            measured = getattr(calibration, key)
+            if measured is not None:
+                raw = written.get(key, measured.value)
+                calibration_ranges.check_geometry(key, measured.value, raw, bound, basis)
+        return calibration
 
     @field_validator("preset")
     @classmethod

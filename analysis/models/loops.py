@@ -315,16 +315,22 @@ def loop_quantities(loop: LoopFit) -> dict[str, UFloat | float]:
                 gradients[row, index[name]] = d
     covar = fit.covar
     if covar is None or not np.all(np.isfinite(covar)):
-        variance = np.full(len(linear), math.nan)
+        variance = floor = np.full(len(linear), math.nan)
     else:
         variance = np.einsum("ij,jk,ik->i", gradients, covar, gradients)
+        # g C g is a sum of terms as large as |g| |C| |g|: where they cancel (a level of
+        # a loop whose offset and step are both unknown but anticorrelated) the sum is
+        # rounding noise, even negative; the sigma is then only known to be below this
+        floor = 64 * np.finfo(float).eps * np.einsum("ij,jk,ik->i", np.abs(gradients),
+                                                      np.abs(covar), np.abs(gradients))
     out: dict[str, UFloat | float] = {}
     for row, (name, (value, _)) in enumerate(linear.items()):
-        if not np.any(gradients[row]) or variance[row] == 0:
+        if not np.any(gradients[row]) or max(variance[row], floor[row]) == 0:
             out[name] = float(value)  # fixed parameters only (or no spread): exact
+        elif not math.isfinite(variance[row]):
+            out[name] = ufloat(float(value), math.nan)
         else:
-            out[name] = ufloat(float(value), math.sqrt(max(variance[row], 0.0))
-                               if math.isfinite(variance[row]) else math.nan)
+            out[name] = ufloat(float(value), math.sqrt(max(variance[row], floor[row])))
     return out
 
 

@@ -61,7 +61,9 @@ def test_the_header_calibration_is_read_with_its_units_and_errors(every_kind, tm
     assert (inputs["r_ahe"], inputs["r_ahe_stderr"]) == (0.3, 0.0)  # the option wins
     assert (inputs["ms"], inputs["ms_stderr"]) == (8e5, 0.0)
     assert inputs["m_eff"] is None
-    assert note == "from the sample's calibration in the run header: M_s"
+    assert note == ("from the sample's calibration in the run header: M_s; given as "
+                    "options, without an uncertainty (not in the sigmas): R_AHE = 300 mohm "
+                    "by --r-ahe (the header's calibration, 250 mohm, not used)")
     _, none = calibrated_inputs(run, "hall_loop", {})
     assert none == ""  # a Hall loop uses none of it
 
@@ -112,3 +114,28 @@ def test_an_stfmr_run_keeps_its_own_m_s_and_takes_the_calibration_s_otherwise():
     assert inputs["ms"] is None and note == ""  # fit_stfmr_run uses the run's 8e5
     inputs, note = calibrated_inputs(run(0.0), "stfmr", {})
     assert (inputs["ms"], inputs["ms_stderr"]) == (7.5e5, 1e4) and "M_s" in note
+
+
+def test_a_run_recorded_with_a_slipped_calibration_is_fitted_without_it(every_kind,
+                                                                        tmp_path):
+    """A file written before station files refused it: M_s 800 A/m in the header is not
+    used (no xi_DL a thousand times too large), and the note says why and what to give."""
+    run = calibrated(every_kind["angle_scan"], tmp_path / "old.csv", **{
+        "Calibration R_AHE": "0.25 ohm", "Calibration M_eff": "0.95 T",
+        "Calibration M_s": "800 A/m"})
+    out = tmp_path / "summary.json"
+    import json
+
+    from click.testing import CliRunner
+
+    from labspin.cli import main
+
+    result = CliRunner().invoke(main, ["fit", str(run.path), "--workers", "1", "--out",
+                                       str(out)])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(out.read_text(encoding="utf-8"))
+    assert row.get("xi_dl") is None
+    assert "the header's Calibration M_s, 800 A/m, is not the saturation magnetization " \
+           "of a ferromagnetic film (10 kA/m to 3 MA/m); as 800 kA/m it would be" \
+           in row["note"]
+    assert "not used, give --ms" in row["note"]

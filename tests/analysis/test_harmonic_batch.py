@@ -74,7 +74,10 @@ def test_field_sweeps_give_the_model_torques_with_the_planar_hall_correction(swe
     assert row["b_fl_per_ampere"] == pytest.approx(model["b_fl"], rel=0.03)
     assert row["xi_dl"] == pytest.approx(model["xi_dl"], rel=0.01)
     assert row["xi_dl_stderr"] > 0
-    assert row["note"] == ""
+    # nothing assumed: only where the inputs came from and the read current's heating
+    given, heated = row["note"].split("; ", 1)
+    assert given.startswith("given as options") and "by --r-phe (" in given
+    assert heated.startswith("torques of the bar heated by its read current")
     assert row["param: Initialising field along z (T)"] == pytest.approx(-0.05)
 
 
@@ -199,3 +202,42 @@ def test_field_sweeps_take_r_ahe_r_phe_and_m_s_from_the_header(sweeps, model, tm
     wide = fit_run(load_run(path))
     assert wide["b_dl"] == pytest.approx(row["b_dl"])
     assert wide["b_dl_stderr"] > 1.5 * row["b_dl_stderr"]
+
+
+def test_field_sweep_notes_say_the_bar_is_heated_and_where_r_phe_came_from(sweeps, model,
+                                                                          tmp_path):
+    """As the Avci scans do: the torques are those of the bar heated by the read current
+    (with I_0 and J_0), and the note names the source of each calibration input: the run
+    header's calibration, or an option (R_PHE from --r-phe, the header's value not used)."""
+    text = sweeps["both"].read_text(encoding="utf-8")
+    for label, value in (("Calibration R_AHE", f"{model['r_ahe']} ohm"),
+                         ("Calibration R_PHE", "0.4 ohm"),
+                         ("Calibration M_s", f"{model['ms']} A/m")):
+        text = text.replace(f"#\t{label}: not given\n", f"#\t{label}: {value}\n", 1)
+    path = tmp_path / "cal.csv"
+    path.write_text(text, encoding="utf-8")
+    import labspin.cli_analysis  # noqa: F401 - registers `fit`
+    from labspin.cli import main
+
+    out = tmp_path / "summary.json"
+    result = CliRunner().invoke(main, ["fit", str(path), "--workers", "1", "--out", str(out),
+                                       "--r-phe", f"{model['r_phe']} ohm"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    [row] = json.loads(out.read_text(encoding="utf-8"))
+    note = row["note"]
+    assert "from the sample's calibration in the run header: R_AHE, M_s" in note
+    assert (f"R_PHE = {model['r_phe']:.3g} ohm by --r-phe (the header's calibration, 400 "
+            "mohm, not used)") in note
+    assert "without an uncertainty" in note  # an option's value has no stderr
+    j0 = I0_PMA / (model["width"] * model["thickness"])
+    assert f"heated by its read current (I_0 = {I0_PMA * 1e3:g} mA peak, J_0 = {j0:.2g}" \
+        in note
+    assert "measure at half the current" in note
+    # the torque is the model's (R_PHE from the option, not the header's 0.4 ohm)
+    assert row["xi_dl"] == pytest.approx(model["xi_dl"], abs=3 * row["xi_dl_stderr"])
+    # one sweep alone: the same heating note
+    alone = fit_run(load_run(sweeps["x only"]), r_phe=model["r_phe"])
+    assert "heated by its read current" in alone["note"]
+    assert "R_PHE = " in alone["note"] and "header's calibration has none" in alone["note"]
