@@ -254,7 +254,9 @@ def test_cli_series_of_a_loop_quantity_against_the_bias_field(loops, tmp_path):
     params = preset("cofeb-nio-pma")
     i_c = [critical_current(params, 1e-3, field=(b, 0.0, 0.0)) for b in BIASES]
     assert table["i_c"].to_numpy() == pytest.approx(i_c, rel=0.12)  # measured: -2, -4, -10 %
-    assert "i_c against Bias field (T)" in result.output
+    # the swept value with its SI prefix, so the header has no unit of its own
+    assert "i_c against Bias field" in result.output
+    assert f"{BIASES[1] * 1e3:g} mT" in result.output, result.output
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -54,7 +54,7 @@ def test_a_slipped_unit_is_refused_with_the_unit_meant(entry, two_terminal, read
     message = str(refused.value)
     [key] = entry
     assert message.startswith("chip.yaml is not a valid station file:")
-    assert "samples.0.calibration" in message and key in message
+    assert "samples[D1].calibration" in message and key in message  # the bar by its id
     assert read in message
     assert f"did you mean '{meant}'?" in message
     # the suggestion, written into the file, loads
