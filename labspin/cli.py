@@ -234,7 +234,7 @@ def station_check(station_file: str | None, sim: bool) -> None:
     from labspin.cli_measure import outcome_printed_here
     from labspin.cli_tables import cli_table
     from labspin.station import Station, StationError
-    from labspin.station_check import check_and_make_safe
+    from labspin.station_check import check_and_make_safe, found_lines
     from labspin.stationfile import StationFileError
 
     console = Console()
@@ -251,10 +251,8 @@ def station_check(station_file: str | None, sim: bool) -> None:
             report = check_and_make_safe(st)
     except (StationFileError, StationError) as exc:
         raise click.ClickException(str(exc)) from None
-    for what, why in report.unread.items():
-        console.print(f"Could not read {what}: {why}", highlight=False, soft_wrap=True)
-    for finding in report.found:
-        console.print(f"Found: {finding.line()}", highlight=False, soft_wrap=True)
+    for line in found_lines(report):
+        console.print(line, highlight=False, soft_wrap=True)
     hazards = st.hazards or report.hazards
     if hazards:  # closing could not confirm everything off: say what, last
         for line in hazards.values():

@@ -112,6 +112,21 @@ def _publish(data_dir: Path, state: BenchState, record: Any) -> None:
                {**state.as_dict(), "after_run": record.id, "run_status": record.status})
 
 
+def bench_checked(station: Any, data_dir: str | Path, as_of: str) -> None:
+    """After the check a command makes before its first run (``labspin.station_check``):
+    the bench read back and published, so that the status page says the state it left
+    (not the state of before a process was killed). Never raises."""
+    try:
+        state = read_bench_state(station, _new_safety_failures(station))
+        write_json(Path(data_dir) / WATCH_DIR / "bench.json",
+                   {**state.as_dict(), "after_run": None, "run_status": None,
+                    "as_of": as_of})
+    except Exception as exc:  # the page's problem must not keep the command from running
+        log.warning("could not publish the bench state after the check at the start: %s",
+                    exc)
+        log.debug("details", exc_info=True)
+
+
 def run_ended(station: Any, catalog: Any, record: Any) -> None:
     """Hook of ``run_procedure``: read the bench, publish it, notify. Never raises."""
     try:
