@@ -156,8 +156,13 @@ def sim() -> None:
               help="Address to bind; keep the loopback unless you mean to share it.")
 @click.option("--port-base", type=click.IntRange(0, 65000), default=5025, show_default=True,
               help="First port; instruments get consecutive ports (0: any free ports).")
+@click.option("--write-station", "write_station", type=click.Path(dir_okay=False),
+              default=None, help="With --station: write a station file (backend: visa) "
+              "that reaches the served instruments, for labspin itself; the bench outlives "
+              "each process, so what a kill -9 leaves on stays on.")
 def sim_serve(station_file: str | None, preset: str | None, device_file: str | None,
-              seed: int | None, host: str, port_base: int) -> None:
+              seed: int | None, host: str, port_base: int,
+              write_station: str | None) -> None:
     """Serve the simulated bench's instruments as raw SCPI sockets, one port each.
 
     Reach them from any VISA client as TCPIP::127.0.0.1::PORT::SOCKET, with the read
@@ -175,6 +180,9 @@ def sim_serve(station_file: str | None, preset: str | None, device_file: str | N
 
     if preset and device_file:
         raise click.UsageError("give --preset or --device, not both")
+    if write_station and not station_file:
+        raise click.UsageError("--write-station needs --station FILE: the station whose "
+                               "bench is served (e.g. --station examples/station-sim.yaml)")
     chosen = device_file or preset
     try:
         if station_file:
@@ -205,6 +213,18 @@ def sim_serve(station_file: str | None, preset: str | None, device_file: str | N
                   "end with it. "
                   "Bench time follows the wall clock: a ramp or a settling lock-in "
                   "proceeds while the client waits.", highlight=False)
+    if write_station:
+        from labspin.station_sockets import write_sockets_station
+
+        try:
+            write_sockets_station(station_file, served, write_station, host)
+        except StationFileError as exc:
+            server.stop()
+            raise click.ClickException(str(exc)) from None
+        console.print(f"Wrote {write_station}: this bench as a station file (backend: "
+                      "visa). labspin commands on it (run, queue run, station check) share "
+                      "this bench, which outlives each of them: what a kill -9 leaves on "
+                      "stays on.", highlight=False, soft_wrap=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before "Serving": a client may stop us
         signal.signal(sig, lambda *_: stop.set())
