@@ -25,6 +25,18 @@ from labspin.stationfile import StationFileError
 _ANY = ("0.0.0.0", "::", "")
 
 
+class _Dumper(yaml.SafeDumper):
+    """Terminations written as a user types them: ``"\\r\\n"``, not a folded block."""
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = '"' if any(c in value for c in "\r\n\t") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _string)
+
+
 def _entries(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Every instrument entry of the raw station data (instruments, supplies, gaussmeters)."""
     entries = [entry for entry in (data.get("instruments") or {}).values()
@@ -83,7 +95,7 @@ def sockets_station(source: str | Path, served: list[Any], host: str = "127.0.0.
     header = (f"# {source.name}'s bench as served by `labspin sim serve` on {address}:\n"
               "# the bench outlives every process that uses it (rehearse a kill -9 here).\n"
               "# Written by labspin sim serve --write-station; valid while it serves.\n")
-    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return header + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
 
 def write_sockets_station(source: str | Path, served: list[Any], path: str | Path,
