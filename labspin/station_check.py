@@ -57,7 +57,8 @@ def _try(report: CheckReport, what: str, action: Callable[[], Any]) -> Any:
     try:
         return action()
     except Exception as exc:  # an instrument that does not answer is part of the news
-        report.unread[what] = str(exc).split("\n")[0][:160]
+        why = str(exc).split("\n")[0]
+        report.unread[what] = why if len(why) <= 300 else why[:299].rsplit(" ", 1)[0] + " …"
         return None
 
 
