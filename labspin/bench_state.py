@@ -105,10 +105,10 @@ def read_bench_state(station: Any, safety_failures: list[str] | None = None) -> 
             armed = _read(state, f"{role} waveform and tests",
                           lambda i=instrument: source_armed(i))
             if armed is not None:  # a sine armed or running drives the bar with OUTP? 0
-                state.outputs[f"{role} waveform (sine) armed"] = "its waveform" in armed
+                state.outputs[f"{role} waveform (sine)"] = "its waveform" in armed
                 for what in armed:
-                    if what != "its waveform":
-                        state.outputs[f"{role} {what} armed"] = True
+                    if what != "its waveform":  # "source pulse-delta test": ON
+                        state.outputs[f"{role} {what.removeprefix('a ')}"] = True
         elif entry.driver == "Keysight81160A":
             for n in (1, 2):
                 on = _read(state, f"{role} channel {n}",

@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import shlex
 import socket
 import sqlite3
 import threading
@@ -125,12 +126,16 @@ class StatusSource:
         bench = self._bench()
         snap = self._snapshot()
         counts, queues, running = snap["counts"], snap["queues"], snap["running"]
+        queue = self._queue(queues[0], snap["queue_runs"]) if queues else None
+        if queue and queue.get("gone") and (bench or {}).get("station_file"):
+            # the station the killed runner had open (a queue file's own may be another)
+            queue["gone"]["resume"] += f" --station {shlex.quote(bench['station_file'])}"
         return {
             "data_dir": str(self.data_dir.resolve()),
             "now": time.time(),
             "catalog": {"total": sum(c["n"] for c in counts),
                         "by_status": {c["status"]: c["n"] for c in counts}},
-            "queue": self._queue(queues[0], snap["queue_runs"]) if queues else None,
+            "queue": queue,
             "running": self._running(running[0]) if running else None,
             "bench": bench,
             "bench_unknown": _bench_unknown(bench, snap["runs"]),
@@ -167,7 +172,8 @@ class StatusSource:
                                   _mtime(current)) if t]
             out["gone"] = {"pid": queue.get("pid"), "host": queue.get("host"),
                            "last_heard": max(heard, default=None),
-                           "resume": f"labspin queue run --resume {queue['file']}"}
+                           "resume": f"labspin queue run --resume {shlex.quote(queue['file'])} "
+                                     f"--data-dir {shlex.quote(str(self.data_dir.resolve()))}"}
         elif plan and queue["status"] == "running":
             out["time_left"], out["time_left_basis"] = self._time_left(plan, latest)
         return out

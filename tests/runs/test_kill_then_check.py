@@ -98,7 +98,9 @@ def test_after_a_kill_the_page_says_interrupted_and_unknown_and_the_resume_says_
     said = text(section(page, "queue"))
     assert re.search(rf"status interrupted: the process running it \(pid {proc.pid}\) is gone "
                      r"\(kill -9 or a crash\) since about \d\d:\d\d; resume with labspin "
-                     rf"queue run --resume {re.escape(str(queue.resolve()))}", said), said
+                     rf"queue run --resume {re.escape(str(queue.resolve()))} --data-dir "
+                     rf"{re.escape(str(data.resolve()))} --station "
+                     rf"{re.escape(str(paced_station.resolve()))}", said), said
     assert "time left" not in said and "status running" not in said
     bench = section(page, "bench")
     assert f'<span class="unsafe">{UNKNOWN} {paced_station.resolve()}</span>' in bench, bench
