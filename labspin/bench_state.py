@@ -102,13 +102,9 @@ def read_bench_state(station: Any, safety_failures: list[str] | None = None) -> 
             on = _read(state, f"{role} output", lambda i=instrument: bool(i.source_enabled))
             if on is not None:
                 state.outputs[f"{role} output"] = on
-            armed = _read(state, f"{role} waveform and tests",
-                          lambda i=instrument: source_armed(i))
+            armed = _read(state, f"{role} waveform", lambda i=instrument: source_armed(i))
             if armed is not None:  # a sine armed or running drives the bar with OUTP? 0
-                state.outputs[f"{role} waveform (sine)"] = "its waveform" in armed
-                for what in armed:
-                    if what != "its waveform":  # "source pulse-delta test": ON
-                        state.outputs[f"{role} {what.removeprefix('a ')}"] = True
+                state.outputs[f"{role} waveform (sine)"] = bool(armed)
         elif entry.driver == "Keysight81160A":
             for n in (1, 2):
                 on = _read(state, f"{role} channel {n}",

@@ -87,9 +87,12 @@ def flag(reply: Any) -> bool:
     return bool(int(float(text)))
 
 
-def source_armed(source: Any) -> list[str]:
-    """What the 6221 reports armed or running (its waveform, a delta test...), read back."""
-    return [what for what, query in SOURCE_ARMED if flag(source.ask(query))]
+def source_armed(source: Any, tests: bool = False) -> list[str]:
+    """What the 6221 reports armed or running, read back: its waveform (which drives the
+    bar with ``OUTP?`` 0), and with ``tests`` its delta and pulse-delta tests too (those
+    drive it through the output, which ``OUTP?`` reads)."""
+    return [what for what, query in (SOURCE_ARMED if tests else SOURCE_ARMED[:1])
+            if flag(source.ask(query))]
 
 
 def source_exposure(station: Any, role: str) -> str | None:
