@@ -13,6 +13,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from labspin.shutdown import source_armed
+
 #: a field this close to zero counts as "at zero" (coil remanence, gaussmeter offset)
 ZERO_FIELD = 1e-3  # T
 
@@ -100,6 +102,9 @@ def read_bench_state(station: Any, safety_failures: list[str] | None = None) -> 
             on = _read(state, f"{role} output", lambda i=instrument: bool(i.source_enabled))
             if on is not None:
                 state.outputs[f"{role} output"] = on
+            armed = _read(state, f"{role} waveform", lambda i=instrument: source_armed(i))
+            if armed is not None:  # a sine armed or running drives the bar with OUTP? 0
+                state.outputs[f"{role} waveform (sine)"] = bool(armed)
         elif entry.driver == "Keysight81160A":
             for n in (1, 2):
                 on = _read(state, f"{role} channel {n}",

@@ -160,8 +160,13 @@ def sim() -> None:
               help="Address to bind; keep the loopback unless you mean to share it.")
 @click.option("--port-base", type=click.IntRange(0, 65000), default=5025, show_default=True,
               help="First port; instruments get consecutive ports (0: any free ports).")
+@click.option("--write-station", "write_station", type=click.Path(dir_okay=False),
+              default=None, help="With --station: write a station file (backend: visa) "
+              "that reaches the served instruments, for labspin itself; the bench outlives "
+              "each process, so what a kill -9 leaves on stays on.")
 def sim_serve(station_file: str | None, preset: str | None, device_file: str | None,
-              seed: int | None, host: str, port_base: int) -> None:
+              seed: int | None, host: str, port_base: int,
+              write_station: str | None) -> None:
     """Serve the simulated bench's instruments as raw SCPI sockets, one port each.
 
     Reach them from any VISA client as TCPIP::127.0.0.1::PORT::SOCKET, with the read
@@ -179,6 +184,9 @@ def sim_serve(station_file: str | None, preset: str | None, device_file: str | N
 
     if preset and device_file:
         raise click.UsageError("give --preset or --device, not both")
+    if write_station and not station_file:
+        raise click.UsageError("--write-station needs --station FILE: the station whose "
+                               "bench is served (e.g. --station examples/station-sim.yaml)")
     chosen = device_file or preset
     try:
         if station_file:
@@ -209,6 +217,18 @@ def sim_serve(station_file: str | None, preset: str | None, device_file: str | N
                   "end with it. "
                   "Bench time follows the wall clock: a ramp or a settling lock-in "
                   "proceeds while the client waits.", highlight=False)
+    if write_station:
+        from labspin.station_sockets import write_sockets_station
+
+        try:
+            write_sockets_station(station_file, served, write_station, host)
+        except StationFileError as exc:
+            server.stop()
+            raise click.ClickException(str(exc)) from None
+        console.print(f"Wrote {write_station}: this bench as a station file (backend: "
+                      "visa). labspin commands on it (run, queue run, station check) share "
+                      "this bench, which outlives each of them: what a kill -9 leaves on "
+                      "stays on.", highlight=False, soft_wrap=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before "Serving": a client may stop us
         signal.signal(sig, lambda *_: stop.set())
@@ -238,7 +258,7 @@ def station_check(station_file: str | None, sim: bool) -> None:
     from labspin.cli_measure import outcome_printed_here
     from labspin.cli_tables import cli_table
     from labspin.station import Station, StationError
-    from labspin.station_check import check_and_make_safe
+    from labspin.station_check import check_and_make_safe, found_lines
     from labspin.stationfile import StationFileError
 
     console = Console()
@@ -255,10 +275,8 @@ def station_check(station_file: str | None, sim: bool) -> None:
             report = check_and_make_safe(st)
     except (StationFileError, StationError) as exc:
         raise click.ClickException(str(exc)) from None
-    for what, why in report.unread.items():
-        console.print(f"Could not read {what}: {why}", highlight=False, soft_wrap=True)
-    for finding in report.found:
-        console.print(f"Found: {finding.line()}", highlight=False, soft_wrap=True)
+    for line in found_lines(report):
+        console.print(line, highlight=False, soft_wrap=True)
     hazards = st.hazards or report.hazards
     if hazards:  # closing could not confirm everything off: say what, last
         for line in hazards.values():

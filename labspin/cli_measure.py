@@ -145,6 +145,35 @@ def open_station(station_file: str | None, sim: bool, preset: str | None,
     return Station.open(station_file, sim=sim, preset=preset, seed=seed)
 
 
+def check_at_start(station: Any, data_dir: str, command: str) -> Any:
+    """Before the first run of ``labspin run`` or ``labspin queue run``: what a previous
+    process left on (a kill -9, a crash) is read, made safe and said in the words of
+    ``labspin station check`` (labspin.station_check); the state is published for the
+    status page. Returns the check's report: its ``hazards`` are what could not be made
+    safe, and then nothing may be measured."""
+    from labspin.observe import bench_checked
+    from labspin.station_check import check_and_make_safe, found_lines
+
+    report = check_and_make_safe(station)
+    for line in found_lines(report):
+        console.print(line, highlight=False, soft_wrap=True)
+    if report.found and not report.hazards:
+        console.print("What was left on is off now (read back); measuring starts.",
+                      highlight=False)
+    bench_checked(station, data_dir, f"the check at the start of {command}")
+    return report
+
+
+def refuse_unsafe_start(report: Any, station: Any) -> None:
+    """The bench could not be made safe before the first run: say so, what may still be
+    on last, and exit 1 (nothing was measured)."""
+    console.print("Nothing was measured: the bench could not be confirmed safe before the "
+                  "first run. Make it safe (labspin station check), then run again.",
+                  highlight=False, soft_wrap=True)
+    print_hazards(station.hazards or report.hazards)
+    sys.exit(1)
+
+
 def configured_procedure(procedure: str, settings: tuple[str, ...]) -> Any:
     """The PROCEDURE with every --set NAME=VALUE applied and checked; SettingRefused (one
     line naming the parameter, its unit and its range) otherwise."""
@@ -268,14 +297,18 @@ def run_command(procedure: str, settings: tuple[str, ...], sample: str | None,
         station = open_station(station_file, sim, preset, seed)
         try:
             with station:
-                station_notifier(station)  # a notify variable not set: say so before running
-                with RunProgress(console, proc, station) as progress:
-                    record = run_procedure(proc, station, catalog, on_row=progress.row)
+                start = check_at_start(station, data_dir, f"labspin run {procedure}")
+                if not start.hazards:
+                    station_notifier(station)  # a notify variable not set: say so first
+                    with RunProgress(console, proc, station) as progress:
+                        record = run_procedure(proc, station, catalog, on_row=progress.row)
         except KeyboardInterrupt:
             console.print("Stopped; " + ("the bench is NOT confirmed safe:" if station.hazards
                                          else "the bench is safe."))
             print_hazards(station.hazards)
             sys.exit(EXIT_ABORTED)
+    if start.hazards:
+        refuse_unsafe_start(start, station)
     console.print(f"run {record.id}: [bold]{record.status}[/bold], {record.rows} rows → "
                   f"{record.file}", soft_wrap=True)
     print_error(record.error, station.hazards)

@@ -176,16 +176,23 @@ def queue_run(file: str, resume: bool, station_file: str | None, sim: bool,
             station = cli_measure.open_station(station_path, sim, preset, seed)
             bar = _QueueBar(plan, lambda: station.hazards)
             try:
-                with station, bar.progress:
-                    outcome = run_queue(plan, station, catalog, resume=resume, lock=lock,
-                                        on_run_start=bar.run_start, on_run_end=bar.run_end,
-                                        on_row=bar.row)
+                with station:
+                    # what a killed runner left on, said and made safe before run 1
+                    start = cli_measure.check_at_start(
+                        station, data_dir, f"labspin queue run{' --resume' * resume}")
+                    if not start.hazards:
+                        with bar.progress:
+                            outcome = run_queue(plan, station, catalog, resume=resume,
+                                                lock=lock, on_run_start=bar.run_start,
+                                                on_run_end=bar.run_end, on_row=bar.row)
             except KeyboardInterrupt:
                 console.print("Stopped; the bench is NOT confirmed safe (continue with "
                               "--resume once it is):" if station.hazards else
                               "Stopped; the bench is safe. Continue with --resume.")
                 print_hazards(station.hazards)
                 sys.exit(EXIT_ABORTED)
+    if start.hazards:
+        cli_measure.refuse_unsafe_start(start, station)
     console.print(f"queue {outcome.queue_id}: {outcome.finished} finished now, "
                   f"{outcome.skipped} before, {outcome.failed} failed"
                   + (" — stopped early" if outcome.stopped_early else ""))

@@ -107,9 +107,34 @@ def run_message(record: Any, state: BenchState, event: str, where: str = "") -> 
     return title, "\n".join(lines)
 
 
-def _publish(data_dir: Path, state: BenchState, record: Any) -> None:
+def _station_file(station: Any) -> str | None:
+    """The station file, for the page's advice (``labspin station check FILE``)."""
+    path = getattr(getattr(station, "config", None), "source_path", None)
+    try:  # the built-in station's "path" is its description
+        return str(Path(path).resolve()) if path and Path(path).is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+def _publish(data_dir: Path, state: BenchState, record: Any, station: Any = None) -> None:
     write_json(data_dir / WATCH_DIR / "bench.json",
-               {**state.as_dict(), "after_run": record.id, "run_status": record.status})
+               {**state.as_dict(), "after_run": record.id, "run_status": record.status,
+                "station_file": _station_file(station)})
+
+
+def bench_checked(station: Any, data_dir: str | Path, as_of: str) -> None:
+    """After the check a command makes before its first run (``labspin.station_check``):
+    the bench read back and published, so that the status page says the state it left
+    (not the state of before a process was killed). Never raises."""
+    try:
+        state = read_bench_state(station, _new_safety_failures(station))
+        write_json(Path(data_dir) / WATCH_DIR / "bench.json",
+                   {**state.as_dict(), "after_run": None, "run_status": None,
+                    "as_of": as_of, "station_file": _station_file(station)})
+    except Exception as exc:  # the page's problem must not keep the command from running
+        log.warning("could not publish the bench state after the check at the start: %s",
+                    exc)
+        log.debug("details", exc_info=True)
 
 
 def run_ended(station: Any, catalog: Any, record: Any) -> None:
@@ -126,7 +151,7 @@ def run_ended(station: Any, catalog: Any, record: Any) -> None:
             log.warning("after run %s the bench could not be read back: %s", record.id,
                         "; ".join(f"{what}: {why}" for what, why in unread.items()),
                         extra={RESTATED: named})
-        _publish(Path(catalog.data_dir), state, record)
+        _publish(Path(catalog.data_dir), state, record, station)
         observer = _queue.get()
         if record.queue_id is not None and observer is not None \
                 and observer.queue_id in (None, record.queue_id):

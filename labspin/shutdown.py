@@ -3,9 +3,9 @@
 ``make_safe(station)`` goes through every current source, pulse generator and magnet,
 each on its own, so one that fails never keeps the others on:
 
-1. the normal shutdown, confirmed by reading the state back (6221: sine and sweeps
-   aborted, output off; 81160A: both outputs off; magnets: ramped to zero at the allowed
-   rate, output off);
+1. the normal shutdown, confirmed by reading the state back (6221: sine, delta and
+   pulse-delta tests aborted and output off; 81160A: both outputs off; magnets: ramped
+   to zero at the allowed rate, output off);
 2. an instrument that no longer answers queries (a timeout, or garbage replies) often
    still accepts commands, as a timed-out GPIB instrument does: the same shutdown is sent
    by writes only (a magnet's setpoint stepped to zero at the allowed rate by the clock,
@@ -73,6 +73,28 @@ def _milli(value: float, unit: str) -> str:
 
 
 # -- the 6221 -----------------------------------------------------------------------------------
+#: what a 6221 may be left doing besides its DC output, and the query that says so (a sine
+#: armed or running reads ``SOUR:WAVE:ARM? 1`` while ``OUTP?`` reads 0)
+SOURCE_ARMED = (("its waveform", ":SOUR:WAVE:ARM?"), ("a delta test", ":SOUR:DELT:ARM?"),
+                ("a pulse-delta test", ":SOUR:PDEL:ARM?"))
+
+
+def flag(reply: Any) -> bool:
+    """An instrument's 0/1 (or OFF/ON) reply as a bool; ValueError for anything else."""
+    text = str(reply).strip().upper()
+    if text in ("ON", "OFF"):
+        return text == "ON"
+    return bool(int(float(text)))
+
+
+def source_armed(source: Any, tests: bool = False) -> list[str]:
+    """What the 6221 reports armed or running, read back: its waveform (which drives the
+    bar with ``OUTP?`` 0), and with ``tests`` its delta and pulse-delta tests too (those
+    drive it through the output, which ``OUTP?`` reads)."""
+    return [what for what, query in (SOURCE_ARMED if tests else SOURCE_ARMED[:1])
+            if flag(source.ask(query))]
+
+
 def source_exposure(station: Any, role: str) -> str | None:
     """What the current source may drive, from what labspin last sent it, or None."""
     io = station.io
@@ -106,13 +128,16 @@ def _source_safe(station: Any, role: str, source: Any) -> str | None:
                 "off, but could not confirm it: check that it is off")
     try:
         on = bool(source.source_enabled)
+        armed = source_armed(source)
     except Exception as error:
         exc = station.explain(error)
         log.error("could not confirm that %s is off: %s", name, exc)
         return (f"{name}: its sine, sweeps and output were switched off by writes only "
                 f"({_reason(exc)}), which could not be confirmed: check that its output is off")
-    if on:
-        return f"{name} still reports its output on after being switched off: {BY_HAND}"
+    if on or armed:
+        still = ["its output on"] * on + [f"{what} armed" for what in armed]
+        return (f"{name} still reports {' and '.join(still)} after being switched off: "
+                f"{BY_HAND}")
     return None
 
 

@@ -48,10 +48,26 @@ def _status_class(status: str) -> str:
     return "status-" + status.split(" ")[0]
 
 
+def clock(timestamp: float | None) -> str:
+    """HH:MM, with the date when it is not today."""
+    if not timestamp:
+        return "?"
+    moment = dt.datetime.fromtimestamp(timestamp)
+    return moment.strftime("%H:%M" if moment.date() == dt.date.today() else "%Y-%m-%d %H:%M")
+
+
+def gone_text(gone: dict[str, Any]) -> str:
+    """A queue whose runner died: what happened, since when, how to go on."""
+    pid = f" (pid {gone['pid']})" if gone.get("pid") else ""
+    return (f"interrupted: the process running it{pid} is gone (kill -9 or a crash) since "
+            f"about {clock(gone.get('last_heard'))}; resume with {gone['resume']}")
+
+
 def _queue(q: dict[str, Any] | None) -> str:
     if not q:
         return "no queue has run in this data directory"
     current = q.get("current")
+    gone = q.get("gone")
     now = "—"
     if current:
         now = f"run {current['run']} ({current['index'] + 1} of {q['total']}" \
@@ -59,9 +75,13 @@ def _queue(q: dict[str, Any] | None) -> str:
     progress = f"{q['finished']} of {q['total']} runs finished, {q['failed']} failed" \
         + (f", {q['aborted']} aborted" if q["aborted"] else "")
     left = "—" if q["time_left"] is None else f"about {duration(q['time_left'])}"
-    html = _kv([("queue", f"{q['id']} '{q['name']}'"), ("file", q["file"]),
-                ("status", q["status"], _status_class(q["status"])), ("progress", progress),
-                ("now", now), ("time left", left)]) + _bar(q["progress"])
+    status = gone_text(gone) if gone else q["status"]
+    pairs: list[tuple[str, str] | tuple[str, str, str]] = [
+        ("queue", f"{q['id']} '{q['name']}'"), ("file", q["file"]),
+        ("status", status, _status_class(q["status"])), ("progress", progress)]
+    # a runner that is gone measures nothing now and has no time left
+    pairs += [("stopped in", now)] if gone else [("now", now), ("time left", left)]
+    html = _kv(pairs) + _bar(q["progress"])
     if q["time_left_basis"]:
         html += f'<div class="small">time left from the {escape(q["time_left_basis"])}</div>'
     return html
@@ -87,12 +107,38 @@ def _running(r: dict[str, Any] | None) -> str:
     return _kv(pairs) + _bar(r["progress"]) + plot
 
 
-def _bench(b: dict[str, Any] | None, running: dict[str, Any] | None) -> str:
+UNKNOWN = ("unknown: the last run did not end; what it left on was not read back; run "
+           "labspin station check")
+
+
+def _as_of(b: dict[str, Any]) -> str:
+    if b.get("after_run") is None:
+        return f"{b.get('as_of') or 'a check of the bench'}, {when(b['when'])}"
+    return f"end of run {b['after_run']} ({b['run_status']}), {when(b['when'])}"
+
+
+def _bench_unknown(b: dict[str, Any] | None, unknown: dict[str, Any]) -> str:
+    """The runner died mid-run: nothing was made safe or read back since."""
+    advice = UNKNOWN + (f" {unknown['station_file']}" if unknown.get("station_file") else "")
+    pairs: list[tuple[str, str] | tuple[str, str, str]] = [
+        ("state", advice, "unsafe"),
+        ("did not end", f"run {unknown['run']} ({unknown['procedure']}): its process is gone "
+                        f"(kill -9 or a crash) since about {clock(unknown.get('last_heard'))}")]
+    if b:  # the last state read back, plainly: it says nothing of the bench now
+        pairs.append(("last read back", f"{'safe' if b['safe'] else 'NOT confirmed safe'} "
+                                        f"at the {_as_of(b)}"))
+    return _kv(pairs)
+
+
+def _bench(b: dict[str, Any] | None, running: dict[str, Any] | None,
+           unknown: dict[str, Any] | None = None) -> str:
+    if unknown:
+        return _bench_unknown(b, unknown)
     if not b:
         return "no bench state yet (written after each run)"
     pairs: list[tuple[str, str] | tuple[str, str, str]] = [
         ("state", "safe" if b["safe"] else "NOT confirmed safe", "safe" if b["safe"] else "unsafe"),
-        ("as of", f"end of run {b['after_run']} ({b['run_status']}), {when(b['when'])}")]
+        ("as of", _as_of(b))]
     pairs += [(f"field {axis}", f"{value * 1e3:.2f} mT") for axis, value in b["fields"].items()]
     pairs += [(name, "ON" if on else "off", "unsafe" if on else "")
               for name, on in b["outputs"].items()]
@@ -101,7 +147,7 @@ def _bench(b: dict[str, Any] | None, running: dict[str, Any] | None) -> str:
     pairs += [("make-safe failed", failure, "unsafe") for failure in b["safety_failures"]]
     pairs += [(f"not read: {what}", why) for what, why in b["unread"].items()]
     html = _kv(pairs)
-    if running:
+    if running and running.get("process_alive") is not False:
         html += (f'<div class="small">run {running["id"]} is measuring now: its outputs are on '
                  "as it needs them; the state above is from before it started.</div>")
     return html
@@ -139,7 +185,8 @@ def render_main(status: dict[str, Any]) -> str:
 <section id="queue-section"><h2>Queue</h2><div id="queue">{_queue(status['queue'])}</div>
 </section>
 <section id="bench-section"><h2>Bench</h2>
-<div id="bench">{_bench(status['bench'], status['running'])}</div></section>
+<div id="bench">{_bench(status['bench'], status['running'], status.get('bench_unknown'))}</div>
+</section>
 </div>
 <div class="column">
 <section id="running-section"><h2>Running run</h2>

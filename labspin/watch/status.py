@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import shlex
 import socket
 import sqlite3
 import threading
@@ -107,7 +108,7 @@ class StatusSource:
                                 "LIMIT 1"),
             }
             out["queue_runs"] = rows(
-                "SELECT id, queue_index, status, started, finished FROM runs WHERE "
+                "SELECT id, queue_index, status, started, finished, file FROM runs WHERE "
                 "queue_id=? ORDER BY id", (out["queues"][0]["id"],)) if out["queues"] else []
             db.execute("COMMIT")
             return out
@@ -133,14 +134,19 @@ class StatusSource:
         bench = self._bench()
         snap = self._snapshot()
         counts, queues, running = snap["counts"], snap["queues"], snap["running"]
+        queue = self._queue(queues[0], snap["queue_runs"]) if queues else None
+        if queue and queue.get("gone") and (bench or {}).get("station_file"):
+            # the station the killed runner had open (a queue file's own may be another)
+            queue["gone"]["resume"] += f" --station {shlex.quote(bench['station_file'])}"
         return {
             "data_dir": str(self.data_dir.resolve()),
             "now": time.time(),
             "catalog": {"total": sum(c["n"] for c in counts),
                         "by_status": {c["status"]: c["n"] for c in counts}},
-            "queue": self._queue(queues[0], snap["queue_runs"]) if queues else None,
+            "queue": queue,
             "running": self._running(running[0]) if running else None,
             "bench": bench,
+            "bench_unknown": _bench_unknown(bench, snap["runs"]),
             "last_runs": [self._last_run(r) for r in snap["runs"]],
         }
 
@@ -165,9 +171,33 @@ class StatusSource:
             index = current["queue_index"]
             label = plan[index]["label"] if index is not None and index < len(plan) else ""
             out["current"] = {"index": index, "label": label, "run": current["id"]}
-        if plan and queue["status"] == "running":
+        gone = queue["status"] == "interrupted"
+        if queue["status"] == "running" and self._runner_alive(queue) is False:
+            out["status"], gone = "interrupted", True  # as `labspin queue status` says
+        if gone:  # how long ago it was last heard from, and how to go on
+            heard = [t for r in runs for t in (r["started"], r["finished"]) if t]
+            heard += [t for t in (queue.get("updated"), queue.get("since"),
+                                  _mtime(current)) if t]
+            out["gone"] = {"pid": queue.get("pid"), "host": queue.get("host"),
+                           "last_heard": max(heard, default=None),
+                           "resume": f"labspin queue run --resume {shlex.quote(queue['file'])} "
+                                     f"--data-dir {shlex.quote(str(self.data_dir.resolve()))}"}
+        elif plan and queue["status"] == "running":
             out["time_left"], out["time_left_basis"] = self._time_left(plan, latest)
         return out
+
+    def _runner_alive(self, queue: dict[str, Any]) -> bool | None:
+        """Whether a process runs the queue now: the queue's lock, as ``labspin queue
+        status`` reads it (held by a living runner, released by the kernel when it dies);
+        None when that cannot be told (a runner on another machine, a lock not readable)."""
+        from labspin.queue_lock import QueueLockError, current_runner
+
+        if queue.get("host") and queue["host"] != socket.gethostname():
+            return None
+        try:
+            return current_runner(self.data_dir, queue["file"]) is not None
+        except (QueueLockError, OSError):
+            return None
 
     def _plan(self, plan_hash: str) -> list[dict[str, Any]]:
         path = plan_file(self.data_dir, plan_hash)
@@ -201,7 +231,7 @@ class StatusSource:
         rows = self._rows(run)
         elapsed = time.time() - (run["started"] or run["created"])
         left = None
-        if planned and rows:
+        if planned and rows and alive is not False:  # a dead run has no time left
             left = elapsed / rows * max(planned - rows, 0)
         return {"id": run["id"], "procedure": run["procedure"], "sample": run["sample"],
                 "started": run["started"], "rows": rows, "planned": planned,
@@ -281,6 +311,33 @@ def _fit_file(file: str) -> dict[str, Any]:
             "verdict_reason": row.get("verdict_reason") or "",
             "undetermined": row.get("undetermined") or "", "note": row.get("note") or "",
             "error": None}
+
+
+def _mtime(run: dict[str, Any] | None) -> float | None:
+    """When a run's file was last written (its last row), or None."""
+    try:
+        return Path(run["file"]).stat().st_mtime if run and run.get("file") else None
+    except OSError:
+        return None
+
+
+def _bench_unknown(bench: dict[str, Any] | None,
+                   runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The run that did not end since the bench state was last read back: interrupted,
+    or 'running' with its process gone (a kill -9, a crash). Its process made nothing
+    safe and read nothing back, so the state the page holds is not the bench's now."""
+    since = (bench or {}).get("when") or 0.0
+    for run in runs:  # newest first
+        if (run.get("created") or 0.0) <= since:
+            break
+        ended = run["status"] == "interrupted" or (
+            run["status"] in ("running", "queued")
+            and _alive(run.get("pid"), run.get("host")) is False)
+        if ended:
+            return {"run": run["id"], "procedure": run["procedure"],
+                    "last_heard": _mtime(run) or run.get("started") or run.get("created"),
+                    "station_file": (bench or {}).get("station_file")}
+    return None
 
 
 def _planned_points(procedure: str, parameters: dict[str, Any]) -> int | None:

@@ -103,6 +103,8 @@ def landings(tmp_path_factory) -> dict[tuple[str, str], Landing]:
         proc = cli_measure.configured_procedure(config.procedure, config.settings)
         station = Station.open(path)
         try:
+            # what `labspin run` sends before its run (what was left on, read and made safe)
+            cli_measure.check_at_start(station, str(folder / "data"), "the clean run")
             opened = messages(station, config.roles)
             marks: list[dict[str, int]] = []
 
@@ -220,7 +222,8 @@ def test_labspin_run_with_a_dropped_magnet_exits_non_zero_and_ends_with_the_warn
     import subprocess
     import sys
 
-    path = station_file(tmp_path / "station.yaml", {"magnet_z": {"drop_after": 25}})
+    # mid-run: past the 3 messages of the check before the run (what was left on)
+    path = station_file(tmp_path / "station.yaml", {"magnet_z": {"drop_after": 28}})
     done = subprocess.run(
         [sys.executable, "-m", "labspin", "run", "HallLoop", "--sim", "--station", str(path),
          "--data-dir", str(tmp_path / "data"), *CLI_SETTINGS],

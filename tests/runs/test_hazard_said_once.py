@@ -29,7 +29,8 @@ SUPPLY = "KepcoBOP3612 at GPIB0::3::INSTR"
 
 def faulty_station(tmp_path: Path, fault: str) -> Path:
     data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    data["sim"]["faults"] = {"magnet_z": {fault: 25}}  # mid-loop: 4 of its 10 points
+    # mid-loop, 4 of its 10 points: past the 3 messages of the check before the run
+    data["sim"]["faults"] = {"magnet_z": {fault: 28}}
     path = tmp_path / "station.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path

@@ -57,3 +57,22 @@ def test_an_instrument_that_stops_answering_after_the_shutdown_is_said(tmp_path,
     assert record.status == "finished"
     said = [r.getMessage() for r in caplog.records if r.name == "labspin.observe"]
     assert any("could not be read back" in m and "field z" in m for m in said), said
+
+
+def test_a_sine_left_running_with_the_output_off_is_not_called_safe():
+    """A 6221 drives its sine with OUTP? 0: the state after a run read only OUTP? and
+    called such a bench safe."""
+    with Station.open(sim=True, seed=2) as station:
+        source = station["source"]
+        source.waveform_amplitude = 5e-3
+        source.waveform_frequency = 1333
+        source.waveform_arm()
+        source.waveform_start()
+        assert station.bench.ac_source() is not None and not source.source_enabled
+        state = read_bench_state(station)
+        assert state.outputs["source waveform (sine)"] is True
+        assert not state.safe and "source waveform (sine)" in state.describe()
+        assert make_safe(station) == {}
+        state = read_bench_state(station)
+        assert state.outputs["source waveform (sine)"] is False and state.safe
+        assert station.bench.ac_source() is None
