@@ -33,7 +33,7 @@ def test_a_hall_loop_that_never_switched_prints_no_warning(tmp_path):
                                            str(device), "--data-dir", str(tmp_path / "d"),
                                            *ARGS])
     assert result.exit_code == 0, result.output
-    assert "never switched inside the sweep" in result.output  # the tester's loop
+    assert "never switched" in result.output  # the tester's kind of loop
     assert "Warning" not in result.output and "std_dev" not in result.output
     assert not [w for w in caught if "std_dev" in str(w.message)], \
         [str(w.message) for w in caught]
