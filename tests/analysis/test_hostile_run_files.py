@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -96,18 +94,21 @@ def test_folders_list_pipes_and_empty_csv_folders_for_refusal(hostile, tmp_path)
 
 
 def test_fit_refuses_every_hostile_file_and_fits_the_good_one(hostile, tmp_path,
-                                                              every_kind):
-    """One ``labspin fit`` over the whole folder in its own process (a hang would time
-    out here, not stop the suite): every bad file named, no traceback, exit 1, the good
-    run fitted."""
+                                                              every_kind, monkeypatch):
+    """One ``labspin fit`` over the whole folder in its own process (forked from the
+    suite's preloaded forkserver, tests/runs/processes.py; a hang would time out here,
+    not stop the suite): every bad file named, no traceback, exit 1, the good run
+    fitted."""
+    from tests.runs import processes
+
     good = tmp_path / "good.csv"
     good.write_text(every_kind["hall"].read_text())
-    result = subprocess.run(
-        [sys.executable, "-m", "labspin", "fit", str(tmp_path), "/dev/zero", "--workers",
-         "1"], capture_output=True, text=True, timeout=120,
-        env=os.environ | {"COLUMNS": "250"})
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
+    monkeypatch.setenv("COLUMNS", "250")
+    process = processes.start(["fit", str(tmp_path), "/dev/zero", "--workers", "1"],
+                              tmp_path.parent / f"{tmp_path.name}-fit.txt")
+    code = process.wait(120)
+    output = process.output()
+    assert code == 1, output
     assert "Traceback" not in output
     for path in [*hostile.values(), Path("/dev/zero")]:
         assert f"{path}: " in output, path

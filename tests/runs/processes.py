@@ -51,6 +51,7 @@ def _labspin(args: list[str], output: str, ready: str | None, go: str | None,
     os.close(fd)
     sys.stdout = open(1, "w", buffering=1, closefd=False)
     sys.stderr = open(2, "w", buffering=1, closefd=False)
+    _fresh_consoles()
     from labspin.cli import main
 
     if ready is not None:
@@ -67,6 +68,18 @@ def _labspin(args: list[str], output: str, ready: str | None, go: str | None,
         os._exit(code if isinstance(code, int) else (0 if code is None else 1))
     sys.stdout.flush()
     os._exit(0)
+
+
+def _fresh_consoles() -> None:
+    """The command modules' rich consoles made anew in the child, as a fresh process
+    makes them at import: the preloaded ones read the server's environment (COLUMNS)
+    and streams when the server imported them."""
+    from rich.console import Console
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("labspin.") and isinstance(getattr(module, "console", None),
+                                                       Console):
+            module.console = Console()
 
 
 @dataclass

@@ -6,11 +6,10 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 
 import pytest
 
@@ -120,14 +119,24 @@ def test_the_loopback_needs_no_token(tmp_path, serve, night):
     assert server.token is None and get(server, "/api/status")[0].status == 200
 
 
-def test_the_command_prints_the_url_with_a_token_and_stops_on_sigterm(night):
+def test_the_command_prints_the_url_with_a_token_and_stops_on_sigterm(night, tmp_path):
+    """``labspin watch`` in a process of its own (forked from the suite's preloaded
+    forkserver, tests/runs/processes.py: its own pid and signal handlers), as a user
+    starts it: the URL with a token, the page behind it, and SIGTERM ends it cleanly."""
+    import time
+
+    from tests.runs import processes
+
     night.release()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "labspin", "watch", "--data-dir", str(night.data_dir),
-         "--host", "0.0.0.0", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+    process = processes.start(["watch", "--data-dir", str(night.data_dir), "--host",
+                               "0.0.0.0", "--port", "0"], tmp_path / "watch.txt")
     try:
-        line = process.stdout.readline()
+        deadline = time.monotonic() + 60
+        line = ""
+        while "token=" not in line and time.monotonic() < deadline \
+                and process.poll() is None:
+            line = process.output()
+            time.sleep(0.02)  # waiting for another process: real time
         # bound to every interface, it names this machine (0.0.0.0 opens nothing elsewhere)
         match = re.search(r"http://([^/:]+):(\d+)/\?token=([\w-]+)", line)
         assert match, line
@@ -138,9 +147,10 @@ def test_the_command_prints_the_url_with_a_token_and_stops_on_sigterm(night):
         assert conn.getresponse().status == 200
         conn.close()
     finally:
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=20)
-    assert process.returncode == 0 and "Traceback" not in err
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+        code = process.wait(30)
+    assert code == 0 and "Traceback" not in process.output()
 
 
 def test_watch_started_before_the_night_waits_for_its_first_run(tmp_path, serve):
