@@ -226,8 +226,9 @@ def test_the_message_says_how_long_the_magnets_take_from_the_fields_last_read():
         "outputs off. ")
 
 
-def test_closing_during_a_run_stops_it_makes_safe_and_then_closes(qtbot, window, session,
-                                                                  monkeypatch):
+def start_a_held_run(qtbot, window, session, monkeypatch):
+    """A long SwitchingLoop started from the Measure view and held after its third row
+    (tests/gui/conftest.py); returns what lets it go on."""
     from tests.gui.conftest import hold_the_run_after_rows
 
     panel = window.measure
@@ -237,6 +238,12 @@ def test_closing_during_a_run_stops_it_makes_safe_and_then_closes(qtbot, window,
     held, go_on = hold_the_run_after_rows(session, monkeypatch, rows=3)
     assert panel.run_current()
     qtbot.waitUntil(held, timeout=20_000)
+    return go_on
+
+
+def test_closing_during_a_run_stops_it_makes_safe_and_then_closes(qtbot, window, session,
+                                                                  monkeypatch):
+    go_on = start_a_held_run(qtbot, window, session, monkeypatch)
     QTimer.singleShot(0, window.close)
     qtbot.waitUntil(lambda: session.close_pending, timeout=2_000)
     assert window.isVisible() and session.stop_requested
@@ -278,15 +285,7 @@ def test_closing_with_a_supply_cut_off_keeps_the_window_on_what_is_still_on(qtbo
 
 def test_the_pass_after_a_stopped_run_runs_on_the_worker_and_says_so(qtbot, window, session,
                                                                      monkeypatch):
-    from tests.gui.conftest import hold_the_run_after_rows
-
-    panel = window.measure
-    panel.select_procedure("SwitchingLoop")
-    panel.set_parameters({"max_pulse_current": 0.04, "pulse_steps": 400,
-                          "pulse_width": 1e-3, "loops": 10})  # never finishes here
-    held, go_on = hold_the_run_after_rows(session, monkeypatch, rows=3)
-    assert panel.run_current()
-    qtbot.waitUntil(held, timeout=20_000)
+    go_on = start_a_held_run(qtbot, window, session, monkeypatch)
     calls = count_make_safe(session.station, monkeypatch)
     shown: list[tuple[str, bool, bool]] = []  # the Station view's message as the pass starts
     session.make_safe_started.connect(lambda after: shown.append(
