@@ -148,6 +148,12 @@ class _QueueBar:
             self.progress.console.print(f"run {record.id} (queue run {run.index + 1}, "
                                         f"{run.label}): {record.status}: {error}",
                                         highlight=False, soft_wrap=True)
+        elif not self.progress.console.is_terminal:
+            # a log file (a night under nohup) gets no live bar: a line per run instead
+            self.progress.console.print(
+                f"run {record.id} (queue run {run.index + 1} of {len(self.plan.runs)}, "
+                f"{run.label}): finished, {record.rows} rows → {record.file}",
+                highlight=False, soft_wrap=True)
 
 
 @queue_group.command("run")
