@@ -161,6 +161,15 @@ class Station:
             option = option_at_fault(exc, entry.driver, entry.options)
             if option is not None:  # not the instrument: the station file's options
                 raise StationError(option_refusal(self.config, role, option)) from None
+            if _library_missing(exc):  # this computer, not the instrument
+                library = entry.visa_library or "pyvisa's default"
+                raise StationError(
+                    f"station '{self.config.name}': instrument '{role}' ({entry.driver} "
+                    f"at {entry.resource}) cannot be reached from this computer: the VISA "
+                    f"library ({library}) has no support for this kind of address: "
+                    f"{str(exc).splitlines()[0]} Install what it names, or give another "
+                    f"library as {key}.visa_library (e.g. '@ivi' for NI-VISA or Keysight "
+                    "VISA)") from None
             raise StationError(
                 f"station '{self.config.name}': instrument '{role}' ({entry.driver} at "
                 f"{entry.resource}) does not answer: {exc}. Check that it is on, its cable "
@@ -436,6 +445,16 @@ class Station:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _library_missing(exc: BaseException) -> bool:
+    """Whether opening failed for want of VISA support on this computer (pyvisa-py
+    without linux-gpib for a GPIB address, no VISA implementation at all), not because
+    the instrument did not answer."""
+    text = str(exc)
+    return isinstance(exc, (ValueError, OSError, ImportError)) and (
+        "Please install" in text or "VISA implementation" in text
+        or "No module named" in text)
 
 
 @contextlib.contextmanager

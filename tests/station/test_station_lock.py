@@ -65,3 +65,27 @@ def test_simulated_stations_take_no_lock(tmp_path, monkeypatch):
     with Station.open(EXAMPLE, sim=True), Station.open(EXAMPLE, sim=True):
         pass
     assert not (tmp_path / "locks").exists()
+
+
+def test_a_computer_without_gpib_support_is_named_not_the_instruments_cable(
+        tmp_path, monkeypatch):
+    """pyvisa-py without linux-gpib cannot open a GPIB address at all: the message says
+    the computer lacks it and how to give another VISA library, not 'check its cable'."""
+    import importlib.util
+
+    if importlib.util.find_spec("gpib") is not None or \
+            importlib.util.find_spec("pyvisa_py") is None:
+        pytest.skip("needs pyvisa-py without linux-gpib")
+    monkeypatch.setenv("LABSPIN_LOCK_DIR", str(tmp_path / "locks"))
+    config = yaml.load(EXAMPLE.read_text(), Loader=yaml.CSafeLoader)
+    config["backend"] = "visa"
+    for entry in config["instruments"].values():
+        entry["visa_library"] = "@py"
+    path = tmp_path / "station.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    with pytest.raises(StationError) as refused:
+        Station.open(path)
+    message = str(refused.value)
+    assert "cannot be reached from this computer" in message
+    assert "Please install linux-gpib" in message and ".visa_library" in message
+    assert "cable" not in message
