@@ -35,6 +35,10 @@ __all__ = ["Reading", "RunInfo", "SafetyReport", "StationSession", "safety_sente
 
 log = logging.getLogger(__name__)
 
+#: a job's outcome when the bench could not be made safe before the window's first run
+NOTHING_MEASURED = ("nothing measured: the bench could not be confirmed safe before the "
+                    "first run")
+
 
 @dataclass(frozen=True)
 class SafetyReport:
@@ -113,6 +117,8 @@ class StationSession(QObject):
         #: whether Make safe was pressed during it
         self._ended: tuple[_Job, bool] | None = None
         self._close_pending = False
+        #: whether the bench was checked (and made safe) before this window's first run
+        self._checked = False
         #: the procedure about to run and its queue context, until the catalog names it
         self._next: tuple[Any, dict[str, Any]] | None = None
         self._announcing = AnnouncingCatalog(catalog, self._announce)
@@ -242,11 +248,28 @@ class StationSession(QObject):
                             "output and magnet supply by hand")
         return warnings
 
+    def _check_once(self) -> bool:
+        """Before this window's first run, on the worker: what a previous process left
+        on (a kill -9, a crash) is read, made safe and logged in the words of ``labspin
+        station check``, as ``labspin run`` does. False when the bench could not be made
+        safe: nothing may be measured (the job's end reports what may still be on)."""
+        if self._checked:
+            return True
+        from labspin.station_check import check_and_make_safe, found_lines
+
+        report = check_and_make_safe(self.station)
+        for line in found_lines(report):
+            log.warning("%s", line)
+        self._checked = not report.hazards
+        return self._checked
+
     def run_procedures(self, procedures: Sequence[Any]) -> None:
         """Run ``procedures`` one after the other (configured instances)."""
         from labspin.runs import run_procedure
 
         def work() -> str:
+            if not self._check_once():
+                return NOTHING_MEASURED
             done: list[str] = []
             for procedure in procedures:
                 if self._stop.is_set():
@@ -285,6 +308,8 @@ class StationSession(QObject):
             self.run_finished.emit(record)
 
         def work() -> str:
+            if not self._check_once():
+                return NOTHING_MEASURED
             outcome = run_queue(plan, self.station, self._announcing, resume=resume,
                                 on_run_start=started, on_run_end=ended, on_row=self.row.emit,
                                 on_progress=self.progress.emit,
