@@ -250,7 +250,10 @@ def station() -> None:
 @station.command("check")
 @click.argument("station_file", required=False, type=click.Path(dir_okay=False))
 @click.option("--sim", is_flag=True, help="Open the station on the simulated bench.")
-def station_check(station_file: str | None, sim: bool) -> None:
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Also publish the state the check leaves for `labspin watch` on this "
+                   "data folder (after a kill -9 its page says the bench is unknown).")
+def station_check(station_file: str | None, sim: bool, data_dir: str | None) -> None:
     """Validate a station file, open every instrument, show what answers, make safe.
 
     Says what was found on (a magnet left at a field, an output left on by a previous
@@ -273,6 +276,10 @@ def station_check(station_file: str | None, sim: bool) -> None:
                 table.add_row(role, entry.driver, entry.resource, idn)
             console.print(table)
             report = check_and_make_safe(st)
+            if data_dir is not None:
+                from labspin.observe import bench_checked
+
+                bench_checked(st, data_dir, "labspin station check")
     except (StationFileError, StationError) as exc:
         raise click.ClickException(str(exc)) from None
     for line in found_lines(report):

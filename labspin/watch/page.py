@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shlex
 from html import escape
 from typing import Any
 
@@ -117,9 +118,13 @@ def _as_of(b: dict[str, Any]) -> str:
     return f"end of run {b['after_run']} ({b['run_status']}), {when(b['when'])}"
 
 
-def _bench_unknown(b: dict[str, Any] | None, unknown: dict[str, Any]) -> str:
-    """The runner died mid-run: nothing was made safe or read back since."""
-    advice = UNKNOWN + (f" {unknown['station_file']}" if unknown.get("station_file") else "")
+def _bench_unknown(b: dict[str, Any] | None, unknown: dict[str, Any],
+                   data_dir: str | None = None) -> str:
+    """The runner died mid-run: nothing was made safe or read back since. The advice
+    names the station file and this page's data folder, so the check updates the page."""
+    advice = UNKNOWN + (f" {shlex.quote(unknown['station_file'])}"
+                        if unknown.get("station_file") else "") \
+        + (f" --data-dir {shlex.quote(data_dir)}" if data_dir else "")
     pairs: list[tuple[str, str] | tuple[str, str, str]] = [
         ("state", advice, "unsafe"),
         ("did not end", f"run {unknown['run']} ({unknown['procedure']}): its process is gone "
@@ -131,9 +136,9 @@ def _bench_unknown(b: dict[str, Any] | None, unknown: dict[str, Any]) -> str:
 
 
 def _bench(b: dict[str, Any] | None, running: dict[str, Any] | None,
-           unknown: dict[str, Any] | None = None) -> str:
+           unknown: dict[str, Any] | None = None, data_dir: str | None = None) -> str:
     if unknown:
-        return _bench_unknown(b, unknown)
+        return _bench_unknown(b, unknown, data_dir)
     if not b:
         return "no bench state yet (written after each run)"
     pairs: list[tuple[str, str] | tuple[str, str, str]] = [
@@ -180,12 +185,14 @@ def render_main(status: dict[str, Any]) -> str:
     counts = ", ".join(f"{n} {s}" for s, n in sorted(catalog["by_status"].items()))
     waiting = (f'<p id="waiting" class="small">{escape(status["waiting"])}</p>'
                if status.get("waiting") else "")
+    bench = _bench(status["bench"], status["running"], status.get("bench_unknown"),
+                   status.get("data_dir"))
     return f"""<main data-updated="{escape(when(status['now']))}">{waiting}
 <div class="column">
 <section id="queue-section"><h2>Queue</h2><div id="queue">{_queue(status['queue'])}</div>
 </section>
 <section id="bench-section"><h2>Bench</h2>
-<div id="bench">{_bench(status['bench'], status['running'], status.get('bench_unknown'))}</div>
+<div id="bench">{bench}</div>
 </section>
 </div>
 <div class="column">

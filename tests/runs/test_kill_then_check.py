@@ -103,7 +103,8 @@ def test_after_a_kill_the_page_says_interrupted_and_unknown_and_the_resume_says_
                      rf"{re.escape(str(paced_station.resolve()))}", said), said
     assert "time left" not in said and "status running" not in said
     bench = section(page, "bench")
-    assert f'<span class="unsafe">{UNKNOWN} {paced_station.resolve()}</span>' in bench, bench
+    assert (f'<span class="unsafe">{UNKNOWN} {paced_station.resolve()} --data-dir '
+            f'{data.resolve()}</span>') in bench, bench
     assert 'class="safe"' not in bench  # the state of the end of run 1 is not the bench's now
     assert f"run {killed['id']} (HallLoop): its process is gone" in text(bench)
     assert "time left —" in text(section(page, "running"))

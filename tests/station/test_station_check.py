@@ -61,6 +61,19 @@ def test_station_check_says_what_it_found_on_and_what_it_did(left_on):
     assert "magnet x" not in out and "magnet y" not in out  # they were off: not news
 
 
+def test_station_check_with_a_data_folder_tells_the_status_page_what_it_left(left_on,
+                                                                           tmp_path):
+    """After a kill -9 the page says the bench is unknown and advises this check with the
+    page's own --data-dir: the check then publishes the bench it left, read back."""
+    import json
+
+    result = CliRunner().invoke(main, ["station", "check", str(STATION), "--data-dir",
+                                       str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    published = json.loads((tmp_path / "watch" / "bench.json").read_text())
+    assert published["safe"] is True and published["as_of"] == "labspin station check"
+
+
 def test_station_check_of_a_bench_left_off_says_nothing_was_on():
     result = CliRunner().invoke(main, ["station", "check", str(STATION)])
     assert result.exit_code == 0, result.output
