@@ -125,6 +125,13 @@ def _parse_measured(value: Any, unit: str, example: str, per_kelvin: bool) -> Me
         except QuantityError as exc:
             raise ValueError(str(exc)) from None
 
+    def size(stderr: float, written: Any) -> float:
+        # a sign slipped into the uncertainty is a typo, not a smaller error: said
+        if stderr < 0:
+            raise ValueError(f"the uncertainty {str(written).strip()!r} is negative: give "
+                             f"its size, like {example.strip(chr(39))} ± 0.1")
+        return stderr
+
     if isinstance(value, Measured):
         return value
     if isinstance(value, dict):
@@ -136,7 +143,7 @@ def _parse_measured(value: Any, unit: str, example: str, per_kelvin: bool) -> Me
                              + (f"; unknown key(s) {sorted(map(str, unknown))}" if unknown
                                 else "; 'value' is missing"))
         stderr = one(value["stderr"]) if value.get("stderr") is not None else 0.0
-        return Measured(value=one(value["value"]), stderr=abs(stderr))
+        return Measured(value=one(value["value"]), stderr=size(stderr, value["stderr"]))
     if isinstance(value, str) and _PLUS_MINUS.search(value):
         parts = _PLUS_MINUS.split(value.strip())
         if len(parts) != 2 or not all(p.strip() for p in parts):
@@ -148,7 +155,7 @@ def _parse_measured(value: Any, unit: str, example: str, per_kelvin: bool) -> Me
             left = f"{left} {_split_unit(right)}"
         elif _unitless(right) and not _unitless(left):
             right = f"{right} {_split_unit(left)}"
-        return Measured(value=one(left), stderr=abs(one(right)))
+        return Measured(value=one(left), stderr=size(one(right), right))
     return Measured(value=one(value))
 
 

@@ -134,3 +134,11 @@ def test_labspin_fit_refuses_a_slipped_option_and_names_the_unit(tmp_path):
         result = runner.invoke(main, ["fit", str(tmp_path), "--workers", "1", *args])
         assert "nothing could be fitted" in result.output, result.output  # accepted
 
+
+
+@pytest.mark.parametrize("entry", [{"m_eff": "0.95 ± -0.005 T"},
+                                   {"m_eff": {"value": "0.95 T", "stderr": "-5 mT"}}])
+def test_a_negative_uncertainty_is_refused_not_taken_as_its_size(entry):
+    with pytest.raises(StationFileError, match=r"calibration\.m_eff: the uncertainty "
+                                               r"'-\S+ m?T' is negative"):
+        parse_station(with_calibration(entry), "chip.yaml")
