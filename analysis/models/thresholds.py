@@ -139,7 +139,9 @@ def _share_derivatives(x, center, width, sweep_step, direction):
 def activated_loop_gradient(x, branch, offset=0.0, slope=0.0, step=1.0, center_up=0.0,
                             center_down=0.0, width_up=1.0, width_down=1.0, sweep_step=1.0
                             ) -> dict[str, np.ndarray]:
-    """The derivatives of :func:`activated_loop` by each of its parameters."""
+    """The derivatives of :func:`activated_loop` by each of its parameters: the numpy
+    reference of the compiled ``_loop_kernels.loop_jacobian`` the loop fit uses (the
+    tests hold the two together)."""
     x = np.asarray(x, dtype=float)
     up = np.asarray(branch) > 0
     down = ~up
