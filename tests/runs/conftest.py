@@ -29,3 +29,22 @@ def paced_station(tmp_path) -> Path:
     station = tmp_path / "paced-station.yaml"
     station.write_text(yaml.safe_dump(config))
     return station
+
+
+def left_on_bench():
+    """The example bench as a killed HarmonicHall leaves hardware: magnet x at 200 mT and
+    the 6221's 5 mA sine running (OUTP? reads 0); nothing is made safe, as when the
+    process dies."""
+    from labspin.station import Station
+
+    previous = Station.open(EXAMPLE_STATION)
+    previous.magnet("x").ramp_to(0.2)
+    source = previous["source"]
+    source.waveform_function = "sine"
+    source.waveform_amplitude = 5e-3
+    source.waveform_offset = 0
+    source.waveform_frequency = 1333
+    source.waveform_duration_set_infinity()
+    source.waveform_arm()
+    source.waveform_start()
+    return previous.bench

@@ -21,13 +21,12 @@ import yaml
 from click.testing import CliRunner
 
 from labspin.cli import main
-from labspin.station import Station
 from labspin.stationfile import StationFile
 from labspin.watch import start
 from tests.runs import processes
 from tests.runs.test_kill_and_resume import catalog_rows, data_lines
 
-from .conftest import EXAMPLE_STATION
+from .conftest import left_on_bench
 
 HALL = {"field_axis": "z", "field_max": "50 mT", "field_step": "5 mT",
         "settle_time": "10 ms"}
@@ -52,21 +51,6 @@ def text(markup: str) -> str:
 
 def section(markup: str, name: str) -> str:
     return markup.split(f'<div id="{name}">', 1)[1].split("</section>", 1)[0]
-
-
-def left_on_bench():
-    """The example bench as the killed run would leave hardware."""
-    previous = Station.open(EXAMPLE_STATION)
-    previous.magnet("x").ramp_to(0.2)
-    source = previous["source"]
-    source.waveform_function = "sine"
-    source.waveform_amplitude = 5e-3
-    source.waveform_offset = 0
-    source.waveform_frequency = 1333
-    source.waveform_duration_set_infinity()
-    source.waveform_arm()
-    source.waveform_start()
-    return previous.bench  # the process "dies" here: nothing is made safe
 
 
 def test_after_a_kill_the_page_says_interrupted_and_unknown_and_the_resume_says_what_it_found(

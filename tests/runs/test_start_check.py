@@ -12,10 +12,9 @@ from click.testing import CliRunner
 import labspin.runs
 from labspin.cli import main
 from labspin.runs import Catalog
-from labspin.station import Station
 from labspin.stationfile import StationFile
 
-from .conftest import EXAMPLE_STATION
+from .conftest import EXAMPLE_STATION, left_on_bench
 
 HALL = ["--set", "field_axis=z", "--set", "field_max=10 mT", "--set", "field_step=5 mT",
         "--set", "settle_time=10 ms"]
@@ -30,16 +29,7 @@ def left_on(monkeypatch):
     """The example bench as a killed HarmonicHall leaves hardware (magnet x at 200 mT, the
     6221's sine running with OUTP? 0); the next station opened on the file gets it. The
     bench at the start of each run is recorded from the bench itself."""
-    previous = Station.open(EXAMPLE_STATION)
-    previous.magnet("x").ramp_to(0.2)
-    source = previous["source"]
-    source.waveform_function = "sine"
-    source.waveform_amplitude = 5e-3
-    source.waveform_frequency = 1333
-    source.waveform_duration_set_infinity()
-    source.waveform_arm()
-    source.waveform_start()
-    bench = previous.bench
+    bench = left_on_bench()
     assert bench.ac_source() is not None and bench.coils["x"].current == pytest.approx(4)
     monkeypatch.setattr(StationFile, "build_bench", lambda self, *a, **k: bench)
     at_start = []
